@@ -1,0 +1,274 @@
+//! `BoardActor`: the one writer of a board. It holds the live aggregate,
+//! and for each command runs decide → append (await commit) → apply → ack
+//! → broadcast before it takes the next message (`AtomicResponse`).
+//! Activated on first use from the latest snapshot plus later events,
+//! passivated after an idle period without subscribers.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use actix::prelude::*;
+use protocol::{Board, BoardId, ColumnId, Command, Millis, OrgId, Recorded, ServerMsg, UserId};
+use tokio::sync::oneshot;
+
+use crate::error::ActorError;
+use crate::handles::Committed;
+use crate::outbox::{Outbox, PushError, SessionId, SharedFrame};
+use crate::registry::Registry;
+
+mod handlers;
+
+type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
+
+/// Run a board command.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Submit {
+    pub by: UserId,
+    pub command: Command,
+    pub command_id: Option<String>,
+    pub reply: Reply<Committed>,
+}
+
+/// Create the board (its first events).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Create {
+    pub org: OrgId,
+    pub by: UserId,
+    pub name: String,
+    pub columns: Vec<(ColumnId, String)>,
+    pub reply: Reply<Committed>,
+}
+
+/// Attach a session.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Subscribe {
+    pub user: UserId,
+    pub outbox: Outbox,
+    pub since: Option<u64>,
+    pub reply: Reply<u64>,
+}
+
+/// Detach a session.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Unsubscribe {
+    pub session: SessionId,
+}
+
+/// Read the live board.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Read {
+    pub user: UserId,
+    pub reply: Reply<Board>,
+}
+
+struct Subscriber {
+    user: UserId,
+    outbox: Outbox,
+}
+
+pub struct BoardActor {
+    id: BoardId,
+    registry: Registry,
+    board: Board,
+    /// Set when activation failed; requests get it and the actor stops.
+    failed: Option<ActorError>,
+    subscribers: HashMap<SessionId, Subscriber>,
+    /// The most recent events, encoded on demand, for `subscribe{since}`.
+    recent: VecDeque<(u64, Arc<SharedFrame>)>,
+    since_snapshot: u64,
+    last_used: Instant,
+}
+
+pub(crate) fn now_millis() -> Millis {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    Millis(ms)
+}
+
+impl BoardActor {
+    pub(crate) fn new(id: BoardId, registry: Registry) -> Self {
+        BoardActor {
+            id,
+            registry,
+            board: Board::new(id),
+            failed: None,
+            subscribers: HashMap::new(),
+            recent: VecDeque::new(),
+            since_snapshot: 0,
+            last_used: Instant::now(),
+        }
+    }
+
+    /// The failure to answer with, if activation failed or the board does
+    /// not exist; stops the actor so the next request starts afresh.
+    fn unavailable(&self, ctx: &mut Context<Self>) -> Option<ActorError> {
+        let err = match &self.failed {
+            Some(err) => err.clone(),
+            None if !self.board.exists() => ActorError::NotFound,
+            None => return None,
+        };
+        ctx.stop();
+        Some(err)
+    }
+
+    /// Apply committed events, remember them and send them to subscribers.
+    fn commit(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
+        for rec in records {
+            self.board.apply(rec);
+            let frame = Arc::new(SharedFrame::new(ServerMsg::Event {
+                board: self.id,
+                seq: rec.seq,
+                at: rec.at,
+                by: rec.by,
+                command_id: rec.command_id.clone(),
+                event: rec.event.clone(),
+            }));
+            self.broadcast(&frame);
+            self.recent.push_back((rec.seq, frame));
+            if self.recent.len() > self.registry.config().recent_events {
+                self.recent.pop_front();
+            }
+        }
+        self.since_snapshot += records.len() as u64;
+        if self.since_snapshot >= self.registry.config().snapshot_every {
+            self.since_snapshot = 0;
+            let store = self.registry.store();
+            let board = self.board.clone();
+            let id = self.id;
+            ctx.spawn(actix::fut::wrap_future(async move {
+                if let Err(e) = store.save_snapshot(board).await {
+                    tracing::warn!(board_id = %id, error = %e, "saving snapshot failed");
+                }
+            }));
+        }
+    }
+
+    fn broadcast(&mut self, frame: &SharedFrame) {
+        let id = self.id;
+        self.subscribers
+            .retain(|session, sub| match sub.outbox.push(frame.frame(sub.outbox.format())) {
+                Ok(()) => true,
+                Err(PushError::Overflow) => {
+                    tracing::info!(board_id = %id, %session, user_id = %sub.user, "slow consumer cut off");
+                    false
+                }
+                Err(PushError::Closed) => false,
+            });
+    }
+
+    /// Bring a new subscriber up to date, then start sending it events.
+    fn attach(
+        &mut self,
+        user: UserId,
+        outbox: Outbox,
+        since: Option<u64>,
+    ) -> Result<u64, ActorError> {
+        let seq = self.board.seq;
+        let replay = since.and_then(|since| self.replay_after(since));
+        let sent = match replay {
+            Some(frames) => frames
+                .iter()
+                .try_for_each(|f| outbox.push(f.frame(outbox.format()))),
+            None => outbox.send(&ServerMsg::Snapshot {
+                board: self.id,
+                seq,
+                state: self.board.clone(),
+            }),
+        };
+        match sent {
+            Ok(()) => {
+                self.subscribers
+                    .insert(outbox.session(), Subscriber { user, outbox });
+                Ok(seq)
+            }
+            Err(PushError::Overflow) => Err(ActorError::Overloaded),
+            Err(PushError::Closed) => Err(ActorError::Unavailable("session closed".into())),
+        }
+    }
+
+    /// The events after `since` if they are all still in memory.
+    fn replay_after(&self, since: u64) -> Option<Vec<Arc<SharedFrame>>> {
+        if since > self.board.seq {
+            return None;
+        }
+        if since == self.board.seq {
+            return Some(Vec::new());
+        }
+        let first = self.recent.front()?.0;
+        if first > since + 1 {
+            return None;
+        }
+        Some(
+            self.recent
+                .iter()
+                .filter(|(seq, _)| *seq > since)
+                .map(|(_, f)| f.clone())
+                .collect(),
+        )
+    }
+}
+
+impl Actor for BoardActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.registry.config().board_mailbox);
+        let store = self.registry.store();
+        let timeout = self.registry.config().store_timeout;
+        let id = self.id;
+        let load = async move { tokio::time::timeout(timeout, store.load_board(id)).await };
+        ctx.wait(
+            actix::fut::wrap_future(load).map(|res, act: &mut Self, _| match res {
+                Ok(Ok(Some(loaded))) => {
+                    if let Some(snapshot) = loaded.snapshot {
+                        act.board = snapshot;
+                    }
+                    for rec in &loaded.events {
+                        act.board.apply(rec);
+                    }
+                    act.since_snapshot = loaded.events.len() as u64;
+                    tracing::debug!(board_id = %act.id, seq = act.board.seq, "board activated");
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(board_id = %act.id, error = %e, "loading board failed");
+                    act.failed = Some(ActorError::from(e));
+                }
+                Err(_) => {
+                    tracing::warn!(board_id = %act.id, "loading board timed out");
+                    act.failed = Some(ActorError::Timeout);
+                }
+            }),
+        );
+        let idle = self.registry.config().idle_passivate_after;
+        ctx.run_interval(idle / 4, move |act, ctx| {
+            act.subscribers.retain(|_, s| !s.outbox.is_closed());
+            if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
+                tracing::debug!(board_id = %act.id, "board passivated");
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
+        self.registry.board_stopped(self.id, &ctx.address());
+        // Subscribers must not silently stop receiving: tell them to
+        // subscribe again (with `since`), which starts a fresh actor.
+        let msg = ServerMsg::Unsubscribed {
+            board: self.id,
+            reason: "board_restarted".into(),
+        };
+        for sub in self.subscribers.values() {
+            let _ = sub.outbox.send(&msg);
+        }
+        Running::Stop
+    }
+}

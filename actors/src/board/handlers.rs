@@ -1,0 +1,261 @@
+//! Message handlers of `BoardActor`. Each handler that awaits something
+//! (the org roster, an item number, the commit) returns an
+//! `AtomicResponse`, so no other message of this board interleaves.
+
+use actix::fut::LocalBoxActorFuture;
+use actix::prelude::*;
+use protocol::{Ctx, Recorded, Role, StoreError, UserId};
+use uuid::Uuid;
+
+use super::{now_millis, BoardActor, Create, Read, Reply, Submit, Subscribe, Unsubscribe};
+use crate::error::ActorError;
+use crate::handles::Committed;
+use crate::org::OrgView;
+
+type Atomic = AtomicResponse<BoardActor, ()>;
+
+fn done() -> Atomic {
+    AtomicResponse::new(Box::pin(actix::fut::ready(())))
+}
+
+fn answer<T>(reply: Reply<T>, result: Result<T, ActorError>) -> Atomic {
+    let _ = reply.send(result);
+    done()
+}
+
+/// The caller's role in the org, or `NotFound` for a non-member.
+fn role_of(org: &OrgView, user: UserId) -> Result<Role, ActorError> {
+    org.members.get(&user).copied().ok_or(ActorError::NotFound)
+}
+
+impl BoardActor {
+    /// Append `records` and, once committed, apply and broadcast them and
+    /// answer `reply`. On a seq conflict the in-memory state is stale, so
+    /// the actor stops and the next request reloads it.
+    fn append_then_commit(
+        &mut self,
+        records: Vec<Recorded>,
+        reply: Reply<Committed>,
+    ) -> LocalBoxActorFuture<Self, ()> {
+        let store = self.registry.store();
+        let timeout = self.registry.config().store_timeout;
+        let batch = records.clone();
+        let append = async move {
+            match tokio::time::timeout(timeout, store.append(batch)).await {
+                Ok(res) => res,
+                Err(_) => Err(StoreError::Timeout),
+            }
+        };
+        actix::fut::wrap_future(append)
+            .map(move |res, act: &mut Self, ctx| match res {
+                Ok(()) => {
+                    act.commit(&records, ctx);
+                    let seq = act.board.seq;
+                    let _ = reply.send(Ok(Committed {
+                        seq,
+                        events: records,
+                    }));
+                }
+                Err(StoreError::Conflict { seq, .. }) => {
+                    tracing::warn!(board_id = %act.id, seq, "seq conflict; reloading board");
+                    let _ = reply.send(Err(ActorError::Unavailable("board was reloaded".into())));
+                    ctx.stop();
+                }
+                Err(e) => {
+                    tracing::warn!(board_id = %act.id, error = %e, "append failed");
+                    let _ = reply.send(Err(ActorError::from(e)));
+                }
+            })
+            .boxed_local()
+    }
+
+    fn records(
+        &self,
+        events: Vec<protocol::Event>,
+        by: UserId,
+        command_id: Option<String>,
+    ) -> Vec<Recorded> {
+        let at = now_millis();
+        let first = self.board.seq + 1;
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| Recorded {
+                board: self.id,
+                seq: first + i as u64,
+                at,
+                by,
+                command_id: command_id.clone(),
+                event,
+            })
+            .collect()
+    }
+}
+
+impl Handler<Submit> for BoardActor {
+    type Result = Atomic;
+
+    fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Atomic {
+        self.last_used = std::time::Instant::now();
+        if let Some(err) = self.unavailable(ctx) {
+            return answer(msg.reply, Err(err));
+        }
+        let Some(org_id) = self.board.org else {
+            return answer(msg.reply, Err(ActorError::NotFound));
+        };
+        let org = self.registry.org(org_id);
+        let needs_number = msg.command.needs_item_number();
+        let by = msg.by;
+        let prepare = async move {
+            let view = org.view().await?;
+            let role = role_of(&view, by)?;
+            // Numbers are only spent on callers allowed to create items.
+            let number = if needs_number && role.can_edit_items() {
+                Some(org.allocate_number().await?)
+            } else {
+                None
+            };
+            Ok::<_, ActorError>((view, role, number))
+        };
+        let fut = actix::fut::wrap_future(prepare).then(move |prepared, act: &mut Self, _| {
+            let Submit {
+                command,
+                command_id,
+                reply,
+                ..
+            } = msg;
+            let decided = prepared.and_then(|(view, role, number)| {
+                let ctx = Ctx {
+                    actor: by,
+                    role,
+                    now: now_millis(),
+                    new_id: Uuid::new_v4(),
+                    item_number: number,
+                    members: &view.members,
+                };
+                act.board.decide(&ctx, &command).map_err(ActorError::from)
+            });
+            match decided {
+                Ok(events) => {
+                    let records = act.records(events, by, command_id);
+                    act.append_then_commit(records, reply)
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                    actix::fut::ready(()).boxed_local()
+                }
+            }
+        });
+        AtomicResponse::new(Box::pin(fut))
+    }
+}
+
+impl Handler<Create> for BoardActor {
+    type Result = Atomic;
+
+    fn handle(&mut self, msg: Create, ctx: &mut Self::Context) -> Atomic {
+        self.last_used = std::time::Instant::now();
+        if let Some(err) = self.failed.clone() {
+            ctx.stop();
+            return answer(msg.reply, Err(err));
+        }
+        let org = self.registry.org(msg.org);
+        let by = msg.by;
+        let prepare = async move {
+            let view = org.view().await?;
+            let role = role_of(&view, by)?;
+            Ok::<_, ActorError>((view, role))
+        };
+        let fut = actix::fut::wrap_future(prepare).then(move |prepared, act: &mut Self, _| {
+            let Create {
+                org,
+                name,
+                columns,
+                reply,
+                ..
+            } = msg;
+            let decided = prepared.and_then(|(view, role)| {
+                let ctx = Ctx {
+                    actor: by,
+                    role,
+                    now: now_millis(),
+                    new_id: Uuid::new_v4(),
+                    item_number: None,
+                    members: &view.members,
+                };
+                act.board
+                    .create(&ctx, org, &name, &columns)
+                    .map_err(ActorError::from)
+            });
+            match decided {
+                Ok(events) => {
+                    let records = act.records(events, by, None);
+                    act.append_then_commit(records, reply)
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                    actix::fut::ready(()).boxed_local()
+                }
+            }
+        });
+        AtomicResponse::new(Box::pin(fut))
+    }
+}
+
+impl Handler<Subscribe> for BoardActor {
+    type Result = Atomic;
+
+    fn handle(&mut self, msg: Subscribe, ctx: &mut Self::Context) -> Atomic {
+        self.last_used = std::time::Instant::now();
+        if let Some(err) = self.unavailable(ctx) {
+            return answer(msg.reply, Err(err));
+        }
+        let Some(org_id) = self.board.org else {
+            return answer(msg.reply, Err(ActorError::NotFound));
+        };
+        let org = self.registry.org(org_id);
+        let user = msg.user;
+        let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
+        let fut = actix::fut::wrap_future(check).map(move |role, act: &mut Self, _| {
+            let Subscribe {
+                user,
+                outbox,
+                since,
+                reply,
+            } = msg;
+            let result = role.and_then(|_| act.attach(user, outbox, since));
+            let _ = reply.send(result);
+        });
+        AtomicResponse::new(Box::pin(fut))
+    }
+}
+
+impl Handler<Unsubscribe> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
+        self.subscribers.remove(&msg.session);
+    }
+}
+
+impl Handler<Read> for BoardActor {
+    type Result = Atomic;
+
+    fn handle(&mut self, msg: Read, ctx: &mut Self::Context) -> Atomic {
+        self.last_used = std::time::Instant::now();
+        if let Some(err) = self.unavailable(ctx) {
+            return answer(msg.reply, Err(err));
+        }
+        let Some(org_id) = self.board.org else {
+            return answer(msg.reply, Err(ActorError::NotFound));
+        };
+        let org = self.registry.org(org_id);
+        let user = msg.user;
+        let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
+        let fut = actix::fut::wrap_future(check).map(move |role, act: &mut Self, _| {
+            let result = role.map(|_| act.board.clone());
+            let _ = msg.reply.send(result);
+        });
+        AtomicResponse::new(Box::pin(fut))
+    }
+}

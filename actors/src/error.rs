@@ -1,0 +1,66 @@
+//! What callers of the actors get back when something is refused.
+
+use protocol::{Rejection, StoreError};
+
+/// Why a board or organization operation did not succeed.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum ActorError {
+    /// The board or organization does not exist, or the caller is not a
+    /// member (the two are indistinguishable on purpose).
+    #[error("not found")]
+    NotFound,
+    /// A domain rule refused the command.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// A mailbox or the storage queue is full; retry shortly.
+    #[error("the server is overloaded; retry shortly")]
+    Overloaded,
+    /// Storage failed or an actor stopped mid-request; nothing was
+    /// acknowledged, retry shortly.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// The operation did not finish in time; its outcome is unknown.
+    #[error("timed out")]
+    Timeout,
+}
+
+impl ActorError {
+    /// Stable machine code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActorError::NotFound => "not_found",
+            ActorError::Rejected(r) => r.code(),
+            ActorError::Overloaded => "overloaded",
+            ActorError::Unavailable(_) => "unavailable",
+            ActorError::Timeout => "timeout",
+        }
+    }
+
+    /// Whether sending the same request later may succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            ActorError::Overloaded | ActorError::Unavailable(_) | ActorError::Timeout
+        )
+    }
+
+    /// A message safe to show a client (no internal error text).
+    pub fn client_message(&self) -> String {
+        match self {
+            ActorError::Unavailable(_) => {
+                "storage is temporarily unavailable; nothing was applied, retry shortly".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for ActorError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Overloaded => ActorError::Overloaded,
+            StoreError::Timeout => ActorError::Timeout,
+            other => ActorError::Unavailable(other.to_string()),
+        }
+    }
+}

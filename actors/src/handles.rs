@@ -1,0 +1,247 @@
+//! Typed handles in front of raw `Addr` plumbing. Every request is a
+//! bounded `try_send` carrying a oneshot reply: a full mailbox answers
+//! `overloaded` at once instead of queueing without limit.
+
+use std::time::Duration;
+
+use actix::dev::ToEnvelope;
+use actix::prelude::*;
+use protocol::{Board, BoardId, ColumnId, Command, OrgId, Recorded, UserId};
+use tokio::sync::oneshot;
+
+use crate::board::{Create, Read, Submit, Subscribe, Unsubscribe};
+use crate::error::ActorError;
+use crate::org::{AllocateNumber, BoardAdded, GetOrg, OrgView, SetMember};
+use crate::outbox::{Outbox, SessionId};
+use crate::registry::Registry;
+
+/// What a committed command produced.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// Seq of the command's last event.
+    pub seq: u64,
+    pub events: Vec<Recorded>,
+}
+
+/// Attempts to reach a live actor when the one found has just stopped.
+const ATTEMPTS: usize = 3;
+
+/// Send a request built by `make` to the actor `resolve` finds, and await
+/// its answer. A stopped actor is replaced and the request sent again;
+/// when `retry_unanswered` is false, a request the actor accepted but never
+/// answered is not sent again (it may have taken effect).
+async fn request<A, M, T>(
+    resolve: impl Fn() -> Addr<A>,
+    make: impl Fn(oneshot::Sender<Result<T, ActorError>>) -> M,
+    retry_unanswered: bool,
+    deadline: Duration,
+) -> Result<T, ActorError>
+where
+    A: Actor + Handler<M>,
+    A::Context: ToEnvelope<A, M>,
+    M: Message<Result = ()> + Send + 'static,
+{
+    for _ in 0..ATTEMPTS {
+        let (tx, rx) = oneshot::channel();
+        match resolve().try_send(make(tx)) {
+            Ok(()) => match tokio::time::timeout(deadline, rx).await {
+                Ok(Ok(answer)) => return answer,
+                Ok(Err(_)) if retry_unanswered => continue,
+                Ok(Err(_)) => {
+                    return Err(ActorError::Unavailable(
+                        "the board restarted while handling the command".into(),
+                    ))
+                }
+                Err(_) => return Err(ActorError::Timeout),
+            },
+            Err(SendError::Full(_)) => return Err(ActorError::Overloaded),
+            Err(SendError::Closed(_)) => continue,
+        }
+    }
+    Err(ActorError::Unavailable("actor is restarting".into()))
+}
+
+/// A handle to one board's actor.
+#[derive(Clone)]
+pub struct BoardHandle {
+    id: BoardId,
+    registry: Registry,
+}
+
+impl BoardHandle {
+    pub(crate) fn new(id: BoardId, registry: Registry) -> Self {
+        BoardHandle { id, registry }
+    }
+
+    /// The board's id.
+    pub fn id(&self) -> BoardId {
+        self.id
+    }
+
+    fn deadline(&self) -> Duration {
+        // Org lookup, number allocation and append each have their own
+        // store timeout; allow for all three plus slack.
+        self.registry.config().store_timeout * 3 + Duration::from_secs(1)
+    }
+
+    /// Decide, persist, apply and broadcast `command` as `by`. Resolves
+    /// after the events are committed.
+    ///
+    /// # Errors
+    /// `NotFound` (no such board, or `by` is not a member), `Rejected`
+    /// (a rule), or a retryable infrastructure error.
+    pub async fn submit(
+        &self,
+        by: UserId,
+        command: Command,
+        command_id: Option<String>,
+    ) -> Result<Committed, ActorError> {
+        request(
+            || self.registry.board_addr(self.id),
+            |reply| Submit {
+                by,
+                command: command.clone(),
+                command_id: command_id.clone(),
+                reply,
+            },
+            false,
+            self.deadline(),
+        )
+        .await
+    }
+
+    /// Create the board in `org` (the id must be fresh).
+    pub(crate) async fn create(
+        &self,
+        org: OrgId,
+        by: UserId,
+        name: String,
+        columns: Vec<(ColumnId, String)>,
+    ) -> Result<Committed, ActorError> {
+        request(
+            || self.registry.board_addr(self.id),
+            |reply| Create {
+                org,
+                by,
+                name: name.clone(),
+                columns: columns.clone(),
+                reply,
+            },
+            false,
+            self.deadline(),
+        )
+        .await
+    }
+
+    /// Subscribe a session: the board pushes a snapshot (or the events
+    /// after `since`, when it still holds them) into `outbox`, then every
+    /// new event. Returns the board's seq at subscription.
+    ///
+    /// # Errors
+    /// `NotFound` when the board does not exist or `user` is not a member.
+    pub async fn subscribe(
+        &self,
+        user: UserId,
+        outbox: Outbox,
+        since: Option<u64>,
+    ) -> Result<u64, ActorError> {
+        request(
+            || self.registry.board_addr(self.id),
+            |reply| Subscribe {
+                user,
+                outbox: outbox.clone(),
+                since,
+                reply,
+            },
+            true,
+            self.deadline(),
+        )
+        .await
+    }
+
+    /// Stop sending this board's events to `session`. Fire and forget: a
+    /// gone actor has no subscribers anyway.
+    pub fn unsubscribe(&self, session: SessionId) {
+        if let Some(addr) = self.registry.live_board(self.id) {
+            let _ = addr.try_send(Unsubscribe { session });
+        }
+    }
+
+    /// The live board as `user` may see it.
+    ///
+    /// # Errors
+    /// `NotFound` when the board does not exist or `user` is not a member.
+    pub async fn read(&self, user: UserId) -> Result<Board, ActorError> {
+        request(
+            || self.registry.board_addr(self.id),
+            |reply| Read { user, reply },
+            true,
+            self.deadline(),
+        )
+        .await
+    }
+}
+
+/// A handle to one organization's actor.
+#[derive(Clone)]
+pub struct OrgHandle {
+    id: OrgId,
+    registry: Registry,
+}
+
+impl OrgHandle {
+    pub(crate) fn new(id: OrgId, registry: Registry) -> Self {
+        OrgHandle { id, registry }
+    }
+
+    /// The roster and board directory.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown organization, or a retryable error.
+    pub async fn view(&self) -> Result<OrgView, ActorError> {
+        let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
+        request(|| self.registry.org_addr(self.id), GetOrg, true, deadline).await
+    }
+
+    /// The next item number of the organization.
+    pub(crate) async fn allocate_number(&self) -> Result<u64, ActorError> {
+        let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
+        request(
+            || self.registry.org_addr(self.id),
+            AllocateNumber,
+            false,
+            deadline,
+        )
+        .await
+    }
+
+    /// Tell the live actor (if any) that a membership changed in storage.
+    pub fn member_changed(&self, user: UserId, role: Option<protocol::Role>) {
+        if let Some(addr) = self.registry.live_org(self.id) {
+            let _ = addr.try_send(SetMember { user, role });
+        }
+    }
+
+    /// Create a board named `name` with the given columns, as `by`.
+    ///
+    /// # Errors
+    /// `NotFound` when `by` is not a member, `Rejected` when a rule (role,
+    /// name) refuses it, or a retryable error.
+    pub async fn create_board(
+        &self,
+        id: BoardId,
+        by: UserId,
+        name: String,
+        columns: Vec<(ColumnId, String)>,
+    ) -> Result<Committed, ActorError> {
+        let committed = self
+            .registry
+            .board(id)
+            .create(self.id, by, name, columns)
+            .await?;
+        if let Some(addr) = self.registry.live_org(self.id) {
+            let _ = addr.try_send(BoardAdded(id));
+        }
+        Ok(committed)
+    }
+}

@@ -1,0 +1,26 @@
+//! Corkboard's live state.
+//!
+//! # Architecture invariant
+//! One `BoardActor` per board is the only writer of that board: it runs
+//! decide → append (await commit) → apply → broadcast for one command
+//! before it takes the next message. The registry never starts two actors
+//! for one id (DashMap entry API). Every request is a bounded `try_send`:
+//! a full mailbox is answered with `overloaded`, never queued without
+//! limit, and every subscriber has a bounded outbound queue. Persistence
+//! goes through `protocol::BoardStore` only.
+
+mod board;
+mod error;
+mod handles;
+mod org;
+mod outbox;
+mod registry;
+
+pub use board::BoardActor;
+pub use error::ActorError;
+pub use handles::{BoardHandle, Committed, OrgHandle};
+pub use org::{OrgActor, OrgView};
+pub use outbox::{
+    OutFrame, Outbox, Overflow, PushError, SessionId, SharedFrame, CLOSE_SLOW_CONSUMER,
+};
+pub use registry::{ActorConfig, Registry};

@@ -1,0 +1,209 @@
+//! `OrgActor`: one per organization. Owns the roster (members and roles),
+//! the board directory and the item-number counter, which it reserves from
+//! storage in blocks so creating an item rarely costs a round trip.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::prelude::*;
+use protocol::{BoardId, OrgId, OrgRecord, Role, Roster, UserId};
+use tokio::sync::oneshot;
+
+use crate::error::ActorError;
+use crate::registry::Registry;
+
+/// What an organization looks like to its callers.
+#[derive(Clone, Debug)]
+pub struct OrgView {
+    pub id: OrgId,
+    pub name: String,
+    pub key: String,
+    pub members: Arc<Roster>,
+    pub boards: Vec<BoardId>,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
+
+/// Read the roster and directory.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct GetOrg(pub Reply<OrgView>);
+
+/// Hand out the next item number.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct AllocateNumber(pub Reply<u64>);
+
+/// A member was added, re-roled (`Some`) or removed (`None`) in storage.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct SetMember {
+    pub user: UserId,
+    pub role: Option<Role>,
+}
+
+/// A board of this organization was created.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct BoardAdded(pub BoardId);
+
+pub struct OrgActor {
+    id: OrgId,
+    registry: Registry,
+    org: Option<OrgView>,
+    /// Set when activation found no organization or storage failed; every
+    /// request is answered with it and the actor then stops, so the next
+    /// request starts afresh.
+    failed: Option<ActorError>,
+    numbers: Range<u64>,
+    last_used: Instant,
+}
+
+impl OrgActor {
+    pub(crate) fn new(id: OrgId, registry: Registry) -> Self {
+        OrgActor {
+            id,
+            registry,
+            org: None,
+            failed: None,
+            numbers: 0..0,
+            last_used: Instant::now(),
+        }
+    }
+
+    /// The failure to answer with, if activation failed; stops the actor.
+    fn failure(&self, ctx: &mut Context<Self>) -> Option<ActorError> {
+        let err = self.failed.clone()?;
+        ctx.stop();
+        Some(err)
+    }
+}
+
+impl Actor for OrgActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.registry.config().board_mailbox);
+        let store = self.registry.store();
+        let timeout = self.registry.config().store_timeout;
+        let id = self.id;
+        let load = async move { tokio::time::timeout(timeout, store.load_org(id)).await };
+        ctx.wait(actix::fut::wrap_future(load).map(
+            |res, act: &mut Self, _: &mut Context<Self>| match res {
+                Ok(Ok(Some(record))) => act.org = Some(view_of(record)),
+                Ok(Ok(None)) => act.failed = Some(ActorError::NotFound),
+                Ok(Err(e)) => {
+                    tracing::warn!(org_id = %act.id, error = %e, "loading organization failed");
+                    act.failed = Some(ActorError::from(e));
+                }
+                Err(_) => {
+                    tracing::warn!(org_id = %act.id, "loading organization timed out");
+                    act.failed = Some(ActorError::Timeout);
+                }
+            },
+        ));
+        let idle = self.registry.config().idle_passivate_after;
+        ctx.run_interval(idle / 4, move |act, ctx| {
+            if act.last_used.elapsed() >= idle {
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
+        self.registry.org_stopped(self.id, &ctx.address());
+        Running::Stop
+    }
+}
+
+fn view_of(record: OrgRecord) -> OrgView {
+    OrgView {
+        id: record.id,
+        name: record.name,
+        key: record.key,
+        members: Arc::new(record.members),
+        boards: record.boards,
+    }
+}
+
+impl Handler<GetOrg> for OrgActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: GetOrg, ctx: &mut Self::Context) {
+        self.last_used = Instant::now();
+        let reply = match self.failure(ctx) {
+            Some(err) => Err(err),
+            None => self.org.clone().ok_or(ActorError::NotFound),
+        };
+        let _ = msg.0.send(reply);
+    }
+}
+
+impl Handler<AllocateNumber> for OrgActor {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, msg: AllocateNumber, ctx: &mut Self::Context) -> Self::Result {
+        self.last_used = Instant::now();
+        if let Some(err) = self.failure(ctx) {
+            let _ = msg.0.send(Err(err));
+            return AtomicResponse::new(Box::pin(actix::fut::ready(())));
+        }
+        if let Some(n) = self.numbers.next() {
+            let _ = msg.0.send(Ok(n));
+            return AtomicResponse::new(Box::pin(actix::fut::ready(())));
+        }
+        let store = self.registry.store();
+        let block = self.registry.config().number_block;
+        let timeout = self.registry.config().store_timeout;
+        let id = self.id;
+        let reserve = async move {
+            tokio::time::timeout(timeout, store.reserve_item_numbers(id, block)).await
+        };
+        AtomicResponse::new(Box::pin(actix::fut::wrap_future(reserve).map(
+            move |res, act: &mut Self, _| {
+                let reply = match res {
+                    Ok(Ok(first)) => {
+                        act.numbers = first..first + u64::from(block);
+                        act.numbers
+                            .next()
+                            .ok_or(ActorError::Unavailable("empty item number block".into()))
+                    }
+                    Ok(Err(e)) => Err(ActorError::from(e)),
+                    Err(_) => Err(ActorError::Timeout),
+                };
+                let _ = msg.0.send(reply);
+            },
+        )))
+    }
+}
+
+impl Handler<SetMember> for OrgActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetMember, _: &mut Self::Context) {
+        if let Some(org) = &mut self.org {
+            let members = Arc::make_mut(&mut org.members);
+            match msg.role {
+                Some(role) => {
+                    members.insert(msg.user, role);
+                }
+                None => {
+                    members.remove(&msg.user);
+                }
+            }
+        }
+    }
+}
+
+impl Handler<BoardAdded> for OrgActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: BoardAdded, _: &mut Self::Context) {
+        if let Some(org) = &mut self.org {
+            if !org.boards.contains(&msg.0) {
+                org.boards.push(msg.0);
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! A session's bounded outbound queue, and encode-once fan-out.
+//!
+//! Board actors never write to a socket. They push already-encoded frames
+//! into each subscriber's [`Outbox`] with `try_send`; a full queue means the
+//! subscriber is too slow, so it is cut off (its writer closes the socket
+//! with [`CLOSE_SLOW_CONSUMER`]) instead of slowing the board down.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use bytestring::ByteString;
+use protocol::codec::{encode_json, encode_msgpack};
+use protocol::{Format, ServerMsg};
+use tokio::sync::{mpsc, Notify};
+
+/// Close code sent to a session whose outbound queue overflowed. The client
+/// should reconnect and resubscribe with `since`.
+pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
+
+/// Identifies one WebSocket session within this process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
+
+impl std::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+/// One frame on its way to a socket.
+#[derive(Clone, Debug)]
+pub enum OutFrame {
+    Text(ByteString),
+    Binary(Bytes),
+    /// A WebSocket ping (keep-alive).
+    Ping,
+    /// Close the socket with this code and reason, after the frames queued
+    /// before it.
+    Close {
+        code: u16,
+        reason: String,
+    },
+}
+
+impl OutFrame {
+    /// Encode `msg` in `format`.
+    pub fn encode(msg: &ServerMsg, format: Format) -> OutFrame {
+        match format {
+            Format::Json => OutFrame::Text(ByteString::from(encode_json(msg))),
+            Format::MsgPack => OutFrame::Binary(Bytes::from(encode_msgpack(msg))),
+        }
+    }
+
+    /// Payload size in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            OutFrame::Text(s) => s.len(),
+            OutFrame::Binary(b) => b.len(),
+            OutFrame::Ping => 0,
+            OutFrame::Close { reason, .. } => reason.len(),
+        }
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Why a frame could not be queued.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PushError {
+    /// The queue is full: the session has been told to close as a slow consumer.
+    Overflow,
+    /// The session is gone.
+    Closed,
+}
+
+/// The sending side of a session's outbound queue. Cloned into every board
+/// the session subscribes to.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    session: SessionId,
+    format: Format,
+    tx: mpsc::Sender<OutFrame>,
+    overflowed: Arc<Overflow>,
+}
+
+/// Shared between an [`Outbox`] and the session's writer.
+#[derive(Debug, Default)]
+pub struct Overflow {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+impl Overflow {
+    /// Resolves once the queue has overflowed.
+    pub async fn wait(&self) {
+        while !self.flag.load(Ordering::Acquire) {
+            self.notify.notified().await;
+        }
+    }
+
+    /// Whether the queue has overflowed.
+    pub fn happened(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
+    fn trigger(&self) {
+        self.flag.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+}
+
+impl Outbox {
+    /// A queue of at most `capacity` frames for `session`, returning the
+    /// outbox and what the session's writer consumes.
+    pub fn channel(
+        session: SessionId,
+        format: Format,
+        capacity: usize,
+    ) -> (Outbox, mpsc::Receiver<OutFrame>, Arc<Overflow>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let overflowed = Arc::new(Overflow::default());
+        let outbox = Outbox {
+            session,
+            format,
+            tx,
+            overflowed: overflowed.clone(),
+        };
+        (outbox, rx, overflowed)
+    }
+
+    /// The session this outbox belongs to.
+    pub fn session(&self) -> SessionId {
+        self.session
+    }
+
+    /// The wire format of the session.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Queue a frame without waiting.
+    ///
+    /// # Errors
+    /// [`PushError::Overflow`] when the queue is full (the session is then
+    /// flagged for closing), [`PushError::Closed`] when the session is gone.
+    pub fn push(&self, frame: OutFrame) -> Result<(), PushError> {
+        match self.tx.try_send(frame) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.overflowed.trigger();
+                Err(PushError::Overflow)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(PushError::Closed),
+        }
+    }
+
+    /// Encode `msg` in this session's format and queue it.
+    ///
+    /// # Errors
+    /// As [`Outbox::push`].
+    pub fn send(&self, msg: &ServerMsg) -> Result<(), PushError> {
+        self.push(OutFrame::encode(msg, self.format))
+    }
+
+    /// Whether the session's writer is gone.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// A server message encoded at most once per wire format, however many
+/// subscribers receive it.
+#[derive(Debug)]
+pub struct SharedFrame {
+    msg: ServerMsg,
+    json: OnceLock<OutFrame>,
+    msgpack: OnceLock<OutFrame>,
+}
+
+impl SharedFrame {
+    /// Wrap a message; nothing is encoded until a subscriber needs it.
+    pub fn new(msg: ServerMsg) -> Self {
+        SharedFrame {
+            msg,
+            json: OnceLock::new(),
+            msgpack: OnceLock::new(),
+        }
+    }
+
+    /// The frame for `format`, encoding it on first use.
+    pub fn frame(&self, format: Format) -> OutFrame {
+        let cell = match format {
+            Format::Json => &self.json,
+            Format::MsgPack => &self.msgpack,
+        };
+        cell.get_or_init(|| OutFrame::encode(&self.msg, format))
+            .clone()
+    }
+
+    /// The message itself.
+    pub fn msg(&self) -> &ServerMsg {
+        &self.msg
+    }
+}

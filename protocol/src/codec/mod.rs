@@ -1,0 +1,374 @@
+//! Encodings: JSON and MessagePack on the wire, MessagePack for persisted
+//! events and snapshots.
+//!
+//! Both wire encodings carry the same serde types. MessagePack is written
+//! with named fields (structs as maps) and in human-readable mode, so a UUID
+//! is the same 36-character string in both encodings and a MessagePack
+//! message reads like its JSON twin; a client may build its MessagePack
+//! frames from plain objects. Decoding classifies every failure with a
+//! stable [`DecodeError::code`].
+
+use std::io::Cursor;
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
+
+use crate::board::{Board, Event};
+use crate::wire::{ClientMsg, ServerMsg};
+
+#[cfg(test)]
+mod spec_examples;
+#[cfg(test)]
+mod tests;
+
+/// WebSocket subprotocol for JSON text frames.
+pub const JSON_SUBPROTOCOL: &str = "corkboard.v1.json";
+/// WebSocket subprotocol for MessagePack binary frames.
+pub const MSGPACK_SUBPROTOCOL: &str = "corkboard.v1.msgpack";
+
+/// The `type` tags of [`ClientMsg`].
+pub const CLIENT_TYPES: &[&str] = &["auth", "subscribe", "unsubscribe", "command", "ping"];
+/// The `type` tags of [`ServerMsg`].
+pub const SERVER_TYPES: &[&str] = &[
+    "welcome",
+    "snapshot",
+    "event",
+    "ack",
+    "rejected",
+    "unsubscribed",
+    "error",
+    "pong",
+];
+/// The `type` tags of [`crate::Command`] (see [`crate::Command::name`]).
+pub const COMMAND_TYPES: &[&str] = &[
+    "rename_board",
+    "add_column",
+    "rename_column",
+    "move_column",
+    "remove_column",
+    "set_wip_limit",
+    "create_item",
+    "edit_item",
+    "move_item",
+    "assign_item",
+    "unassign_item",
+    "add_label",
+    "remove_label",
+    "archive_item",
+    "restore_item",
+];
+/// The `type` tags of [`Event`].
+pub const EVENT_TYPES: &[&str] = &[
+    "board_created",
+    "board_renamed",
+    "column_added",
+    "column_renamed",
+    "column_moved",
+    "column_removed",
+    "wip_limit_set",
+    "item_created",
+    "item_edited",
+    "item_moved",
+    "item_assigned",
+    "item_unassigned",
+    "label_added",
+    "label_removed",
+    "item_archived",
+    "item_restored",
+];
+
+/// A wire encoding, chosen once per connection by subprotocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// JSON in WebSocket text frames (`corkboard.v1.json`).
+    Json,
+    /// MessagePack in WebSocket binary frames (`corkboard.v1.msgpack`).
+    MsgPack,
+}
+
+impl Format {
+    /// Both formats, in the server's order of preference when a client
+    /// offers both.
+    pub const ALL: [Format; 2] = [Format::Json, Format::MsgPack];
+
+    /// The format for a `Sec-WebSocket-Protocol` value, if it is ours.
+    pub fn from_subprotocol(name: &str) -> Option<Format> {
+        match name.trim() {
+            JSON_SUBPROTOCOL => Some(Format::Json),
+            MSGPACK_SUBPROTOCOL => Some(Format::MsgPack),
+            _ => None,
+        }
+    }
+
+    /// The `Sec-WebSocket-Protocol` value of this format.
+    pub fn subprotocol(&self) -> &'static str {
+        match self {
+            Format::Json => JSON_SUBPROTOCOL,
+            Format::MsgPack => MSGPACK_SUBPROTOCOL,
+        }
+    }
+
+    /// Whether messages travel in text frames (JSON) rather than binary.
+    pub fn is_text(&self) -> bool {
+        matches!(self, Format::Json)
+    }
+}
+
+/// Why a frame could not be decoded. [`DecodeError::code`] is the stable
+/// machine code; `Display` names the problem (serde's own words).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Not valid JSON / MessagePack at all, or trailing bytes after it.
+    #[error("malformed frame: {0}")]
+    MalformedFrame(String),
+    /// A `type` tag that names no known message, command or event.
+    #[error("unknown type: {0}")]
+    UnknownType(String),
+    /// A known type with a missing, unknown or ill-typed field.
+    #[error("invalid message: {0}")]
+    InvalidMessage(String),
+}
+
+impl DecodeError {
+    /// `malformed_frame`, `unknown_type` or `invalid_message`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::MalformedFrame(_) => "malformed_frame",
+            DecodeError::UnknownType(_) => "unknown_type",
+            DecodeError::InvalidMessage(_) => "invalid_message",
+        }
+    }
+
+    /// The problem without the code prefix, e.g. ``missing field `board` ``.
+    pub fn detail(&self) -> &str {
+        match self {
+            DecodeError::MalformedFrame(detail)
+            | DecodeError::UnknownType(detail)
+            | DecodeError::InvalidMessage(detail) => detail,
+        }
+    }
+}
+
+/// A value that could not be serialized. Only a broken `Serialize`
+/// implementation causes it; none of this crate's types can.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot encode: {0}")]
+pub struct EncodeError(pub String);
+
+/// The JSON text of a message.
+///
+/// # Errors
+/// [`EncodeError`] when `msg`'s `Serialize` implementation fails (e.g. a map
+/// with non-string keys).
+pub fn try_encode_json<T: Serialize + ?Sized>(msg: &T) -> Result<String, EncodeError> {
+    serde_json::to_string(msg).map_err(|e| EncodeError(e.to_string()))
+}
+
+/// The MessagePack bytes of a message: structs as maps with named fields,
+/// human-readable (UUIDs as strings).
+///
+/// # Errors
+/// [`EncodeError`] when `msg`'s `Serialize` implementation fails.
+pub fn try_encode_msgpack<T: Serialize + ?Sized>(msg: &T) -> Result<Vec<u8>, EncodeError> {
+    let mut buf = Vec::with_capacity(128);
+    let mut ser = rmp_serde::Serializer::new(&mut buf)
+        .with_struct_map()
+        .with_human_readable();
+    msg.serialize(&mut ser)
+        .map_err(|e| EncodeError(e.to_string()))?;
+    Ok(buf)
+}
+
+/// What an encoder produces for a value it cannot encode: a well-formed
+/// `error` message with code `internal`, so the peer learns something went
+/// wrong instead of receiving a broken frame.
+fn encode_failure() -> ServerMsg {
+    ServerMsg::Error {
+        code: "internal".to_owned(),
+        message: "the server could not encode a message".to_owned(),
+        board: None,
+    }
+}
+
+/// The JSON text of a message (for a text frame).
+///
+/// Never fails for this crate's types. If `msg`'s `Serialize` failed anyway,
+/// the result is an `error` message with code `internal`; use
+/// [`try_encode_json`] to see the failure instead.
+pub fn encode_json<T: Serialize + ?Sized>(msg: &T) -> String {
+    try_encode_json(msg)
+        .or_else(|_| try_encode_json(&encode_failure()))
+        .unwrap_or_default()
+}
+
+/// The MessagePack bytes of a message (for a binary frame), with named
+/// fields and UUIDs as strings.
+///
+/// Never fails for this crate's types. If `msg`'s `Serialize` failed anyway,
+/// the result is an `error` message with code `internal`; use
+/// [`try_encode_msgpack`] to see the failure instead.
+pub fn encode_msgpack<T: Serialize + ?Sized>(msg: &T) -> Vec<u8> {
+    try_encode_msgpack(msg)
+        .or_else(|_| try_encode_msgpack(&encode_failure()))
+        .unwrap_or_default()
+}
+
+/// A message in `format`: JSON as UTF-8 bytes, or MessagePack. This is how
+/// a server encodes an event once per format and fans the bytes out.
+pub fn encode<T: Serialize + ?Sized>(msg: &T, format: Format) -> Vec<u8> {
+    match format {
+        Format::Json => encode_json(msg).into_bytes(),
+        Format::MsgPack => encode_msgpack(msg),
+    }
+}
+
+/// Decodes a client frame.
+///
+/// # Errors
+/// A [`DecodeError`] whose code tells a malformed frame, an unknown message
+/// or command type, and an invalid message apart.
+pub fn decode_client(bytes: &[u8], format: Format) -> Result<ClientMsg, DecodeError> {
+    decode(
+        bytes,
+        format,
+        Some(CLIENT_TYPES),
+        Some(("command", COMMAND_TYPES)),
+    )
+}
+
+/// Decodes a server frame (for test clients and the load generator).
+///
+/// # Errors
+/// A [`DecodeError`], as for [`decode_client`].
+pub fn decode_server(bytes: &[u8], format: Format) -> Result<ServerMsg, DecodeError> {
+    decode(
+        bytes,
+        format,
+        Some(SERVER_TYPES),
+        Some(("event", EVENT_TYPES)),
+    )
+}
+
+/// The persisted encoding of an event (MessagePack, named fields,
+/// human-readable), as stored in the `events` table. Pinned by golden-bytes
+/// tests: it must never change for an existing variant.
+///
+/// Cannot fail: every field is a string, integer, UUID or an option of
+/// those. Were it to fail, the result would be empty and
+/// [`decode_event`] would report `malformed_frame`.
+pub fn encode_event(event: &Event) -> Vec<u8> {
+    try_encode_msgpack(event).unwrap_or_default()
+}
+
+/// Decodes a persisted event.
+///
+/// # Errors
+/// [`DecodeError`]: `unknown_type` for an event type this version does not
+/// know, `invalid_message` for a missing or ill-typed field.
+pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
+    decode(bytes, Format::MsgPack, Some(EVENT_TYPES), None)
+}
+
+/// The snapshot encoding of a board (MessagePack, named fields,
+/// human-readable).
+///
+/// Cannot fail for the same reasons as [`encode_event`]; were it to fail,
+/// the result would be empty and [`decode_board`] would refuse it, which a
+/// store treats like a missing snapshot.
+pub fn encode_board(board: &Board) -> Vec<u8> {
+    try_encode_msgpack(board).unwrap_or_default()
+}
+
+/// Decodes a board snapshot.
+///
+/// # Errors
+/// [`DecodeError`] with code `malformed_frame` or `invalid_message`.
+pub fn decode_board(bytes: &[u8]) -> Result<Board, DecodeError> {
+    decode(bytes, Format::MsgPack, None, None)
+}
+
+/// Parses `bytes` entirely as a `T`; the error is serde's message.
+fn parse<T: DeserializeOwned>(bytes: &[u8], format: Format) -> Result<T, String> {
+    match format {
+        Format::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+        Format::MsgPack => {
+            let mut de = rmp_serde::Deserializer::new(Cursor::new(bytes)).with_human_readable();
+            let value = T::deserialize(&mut de).map_err(|e| e.to_string())?;
+            let read = usize::try_from(de.get_ref().position()).unwrap_or(usize::MAX);
+            if read < bytes.len() {
+                return Err(format!(
+                    "{} trailing byte(s) after the message",
+                    bytes.len() - read
+                ));
+            }
+            Ok(value)
+        }
+    }
+}
+
+/// Just the `type` tag of a map, ignoring everything else.
+#[derive(Default, Deserialize)]
+struct TagProbe {
+    #[serde(rename = "type")]
+    tag: Option<String>,
+}
+
+/// The `type` tags of the maps in the `command` and `event` fields.
+#[derive(Default, Deserialize)]
+struct NestedProbe {
+    command: Option<TagProbe>,
+    event: Option<TagProbe>,
+}
+
+impl NestedProbe {
+    fn tag(self, field: &str) -> Option<String> {
+        match field {
+            "command" => self.command.and_then(|probe| probe.tag),
+            "event" => self.event.and_then(|probe| probe.tag),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes a `T`. The happy path parses once; only a failure pays for the
+/// extra passes that classify it.
+///
+/// `types` lists the known top-level tags; `nested` names a field (and its
+/// known tags) holding a tagged value when the top-level tag equals the
+/// field name (`command` in client messages, `event` in server messages).
+fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    format: Format,
+    types: Option<&[&str]>,
+    nested: Option<(&str, &[&str])>,
+) -> Result<T, DecodeError> {
+    let error = match parse::<T>(bytes, format) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    if let Err(malformed) = parse::<IgnoredAny>(bytes, format) {
+        return Err(DecodeError::MalformedFrame(malformed));
+    }
+    let Some(types) = types else {
+        return Err(DecodeError::InvalidMessage(error));
+    };
+    let tag = parse::<TagProbe>(bytes, format).unwrap_or_default().tag;
+    match tag {
+        Some(tag) if !types.contains(&tag.as_str()) => Err(DecodeError::UnknownType(error)),
+        Some(tag) => match nested {
+            Some((field, known)) if tag == field => {
+                let inner = parse::<NestedProbe>(bytes, format)
+                    .unwrap_or_default()
+                    .tag(field);
+                match inner {
+                    Some(inner) if !known.contains(&inner.as_str()) => {
+                        Err(DecodeError::UnknownType(error))
+                    }
+                    _ => Err(DecodeError::InvalidMessage(error)),
+                }
+            }
+            _ => Err(DecodeError::InvalidMessage(error)),
+        },
+        None => Err(DecodeError::InvalidMessage(error)),
+    }
+}

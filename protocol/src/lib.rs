@@ -1,0 +1,29 @@
+//! Corkboard's sans-IO core.
+//!
+//! # Architecture invariant
+//! This crate does no I/O, reads no clock and draws no random numbers: time,
+//! fresh ids and organization facts come in through [`Ctx`]. Every rule of a
+//! board lives in [`Board::decide`]; [`Board::apply`] only folds events, so
+//! replaying a board's log always reproduces its state.
+
+// Tests may unwrap: a panic is how a test fails. Non-test code is still
+// linted (`cargo clippy --all-targets` checks the library on its own too).
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+#![warn(missing_docs)]
+
+pub mod board;
+pub mod codec;
+pub mod ids;
+pub mod position;
+pub mod role;
+#[cfg(test)]
+mod samples;
+pub mod store;
+pub mod wire;
+
+pub use board::{Board, Column, Command, Ctx, Event, Item, Recorded, Rejection};
+pub use codec::{DecodeError, Format};
+pub use ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+pub use role::{Role, Roster};
+pub use store::{BoardStore, LoadedBoard, MemStore, OrgRecord, StoreError, StoreFuture};
+pub use wire::{ClientMsg, Limits, ServerMsg};

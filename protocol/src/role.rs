@@ -1,0 +1,76 @@
+//! Organization roles and the one permission table that decides what each
+//! role may do.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// An organization's members and their roles.
+pub type Roster = BTreeMap<crate::ids::UserId, Role>;
+
+/// A member's role in an organization, from most to least powerful.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads boards and subscribes to them.
+    Viewer,
+    /// Also creates, edits, moves, assigns and labels items.
+    Member,
+    /// Also changes board structure (columns, limits) and membership.
+    Admin,
+    /// Everything an admin can, and owns the organization.
+    Owner,
+}
+
+impl Role {
+    /// The wire and database spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    /// Whether this role may read boards and subscribe to them.
+    pub fn can_read(&self) -> bool {
+        true
+    }
+
+    /// Whether this role may change items (create, edit, move, assign...).
+    pub fn can_edit_items(&self) -> bool {
+        *self >= Role::Member
+    }
+
+    /// Whether this role may change board structure and membership.
+    pub fn can_manage(&self) -> bool {
+        *self >= Role::Admin
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown role name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role {0:?}; expected owner, admin, member or viewer")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "member" => Ok(Role::Member),
+            "admin" => Ok(Role::Admin),
+            "owner" => Ok(Role::Owner),
+            other => Err(UnknownRole(other.to_owned())),
+        }
+    }
+}

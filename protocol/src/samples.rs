@@ -1,0 +1,323 @@
+//! Fixed sample values shared by the tests: one instance of every event,
+//! command, client and server message, with stable UUIDs, so golden bytes
+//! and the examples in `PROTOCOL.md` never depend on randomness.
+
+use std::collections::BTreeSet;
+
+use uuid::Uuid;
+
+use crate::board::{Board, Column, Command, Event, Item, Rejection};
+use crate::ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+use crate::wire::{ClientMsg, Limits, ServerMsg};
+
+pub const BOARD: BoardId = BoardId(Uuid::from_u128(0x0b0a_0000_0000_4000_8000_0000_0000_0001));
+pub const ORG: OrgId = OrgId(Uuid::from_u128(0x0a00_0000_0000_4000_8000_0000_0000_0001));
+pub const TODO: ColumnId = ColumnId(Uuid::from_u128(0x0c00_0000_0000_4000_8000_0000_0000_0001));
+pub const DONE: ColumnId = ColumnId(Uuid::from_u128(0x0c00_0000_0000_4000_8000_0000_0000_0002));
+pub const ITEM: ItemId = ItemId(Uuid::from_u128(0x01e0_0000_0000_4000_8000_0000_0000_0001));
+pub const USER: UserId = UserId(Uuid::from_u128(0x0200_0000_0000_4000_8000_0000_0000_0001));
+pub const AT: Millis = Millis(1_767_225_600_000);
+
+/// One instance of every [`Event`] variant, in declaration order.
+pub fn events() -> Vec<Event> {
+    vec![
+        Event::BoardCreated {
+            org: ORG,
+            name: "Roadmap".into(),
+        },
+        Event::BoardRenamed {
+            name: "Roadmap 2026".into(),
+        },
+        Event::ColumnAdded {
+            column: TODO,
+            name: "To do".into(),
+            position: "V".into(),
+            wip_limit: Some(5),
+        },
+        Event::ColumnRenamed {
+            column: TODO,
+            name: "Next".into(),
+        },
+        Event::ColumnMoved {
+            column: TODO,
+            position: "U".into(),
+        },
+        Event::ColumnRemoved { column: DONE },
+        Event::WipLimitSet {
+            column: TODO,
+            limit: None,
+        },
+        Event::ItemCreated {
+            item: ITEM,
+            number: 123,
+            title: "Write the spec".into(),
+            description: "".into(),
+            column: TODO,
+            position: "V".into(),
+        },
+        Event::ItemEdited {
+            item: ITEM,
+            title: Some("Write the protocol spec".into()),
+            description: None,
+        },
+        Event::ItemMoved {
+            item: ITEM,
+            column: DONE,
+            position: "V".into(),
+        },
+        Event::ItemAssigned {
+            item: ITEM,
+            user: USER,
+        },
+        Event::ItemUnassigned {
+            item: ITEM,
+            user: USER,
+        },
+        Event::LabelAdded {
+            item: ITEM,
+            label: "docs".into(),
+        },
+        Event::LabelRemoved {
+            item: ITEM,
+            label: "docs".into(),
+        },
+        Event::ItemArchived { item: ITEM },
+        Event::ItemRestored { item: ITEM },
+    ]
+}
+
+/// One instance of every [`Command`] variant, in declaration order.
+pub fn commands() -> Vec<Command> {
+    vec![
+        Command::RenameBoard {
+            name: "Roadmap 2026".into(),
+        },
+        Command::AddColumn {
+            name: "Done".into(),
+            wip_limit: None,
+            index: None,
+        },
+        Command::RenameColumn {
+            column: TODO,
+            name: "Next".into(),
+        },
+        Command::MoveColumn {
+            column: TODO,
+            index: 1,
+        },
+        Command::RemoveColumn { column: DONE },
+        Command::SetWipLimit {
+            column: TODO,
+            limit: Some(3),
+        },
+        Command::CreateItem {
+            title: "Write the spec".into(),
+            description: "".into(),
+            column: Some(TODO),
+            index: Some(0),
+        },
+        Command::EditItem {
+            item: ITEM,
+            title: Some("Write the protocol spec".into()),
+            description: None,
+        },
+        Command::MoveItem {
+            item: ITEM,
+            column: DONE,
+            index: None,
+        },
+        Command::AssignItem {
+            item: ITEM,
+            user: USER,
+        },
+        Command::UnassignItem {
+            item: ITEM,
+            user: USER,
+        },
+        Command::AddLabel {
+            item: ITEM,
+            label: "docs".into(),
+        },
+        Command::RemoveLabel {
+            item: ITEM,
+            label: "docs".into(),
+        },
+        Command::ArchiveItem { item: ITEM },
+        Command::RestoreItem { item: ITEM },
+    ]
+}
+
+/// A small board: one column holding one item.
+pub fn board() -> Board {
+    let mut items = std::collections::BTreeMap::new();
+    items.insert(
+        ITEM,
+        Item {
+            id: ITEM,
+            number: 123,
+            title: "Write the spec".into(),
+            description: "".into(),
+            column: TODO,
+            position: "V".into(),
+            assignees: BTreeSet::from([USER]),
+            labels: BTreeSet::from(["docs".to_owned()]),
+            archived: false,
+            created_by: USER,
+            created_at: AT,
+            updated_at: AT,
+        },
+    );
+    Board {
+        id: BOARD,
+        org: Some(ORG),
+        name: "Roadmap".into(),
+        seq: 4,
+        columns: vec![Column {
+            id: TODO,
+            name: "To do".into(),
+            position: "V".into(),
+            wip_limit: None,
+        }],
+        items,
+    }
+}
+
+/// One instance of every [`ClientMsg`] variant, in declaration order.
+pub fn client_msgs() -> Vec<ClientMsg> {
+    vec![
+        ClientMsg::Auth {
+            token: "eyJhbGciOi...".into(),
+        },
+        ClientMsg::Subscribe {
+            board: BOARD,
+            since: Some(41),
+        },
+        ClientMsg::Unsubscribe { board: BOARD },
+        ClientMsg::Command {
+            id: "c-17".into(),
+            board: BOARD,
+            command: Command::MoveItem {
+                item: ITEM,
+                column: DONE,
+                index: Some(0),
+            },
+        },
+        ClientMsg::Ping { nonce: Some(7) },
+    ]
+}
+
+/// One instance of every [`ServerMsg`] variant, in declaration order.
+pub fn server_msgs() -> Vec<ServerMsg> {
+    vec![
+        ServerMsg::Welcome {
+            session: "s-1".into(),
+            user: USER,
+            limits: Limits {
+                max_frame_bytes: 65_536,
+                max_subscriptions: 64,
+                idle_timeout_ms: 60_000,
+            },
+        },
+        ServerMsg::Snapshot {
+            board: BOARD,
+            seq: 4,
+            state: board(),
+        },
+        ServerMsg::Event {
+            board: BOARD,
+            seq: 42,
+            at: AT,
+            by: USER,
+            command_id: Some("c-17".into()),
+            event: Event::ItemMoved {
+                item: ITEM,
+                column: DONE,
+                position: "V".into(),
+            },
+        },
+        ServerMsg::Ack {
+            id: "c-17".into(),
+            board: BOARD,
+            seq: 42,
+        },
+        ServerMsg::rejected(
+            "c-18",
+            &Rejection::WipLimitReached {
+                column: DONE,
+                limit: 3,
+            },
+        ),
+        ServerMsg::Unsubscribed {
+            board: BOARD,
+            reason: "access_lost".into(),
+        },
+        ServerMsg::Error {
+            code: "unknown_type".into(),
+            message: "unknown type: unknown variant `subscrbe`, expected one of `auth`, `subscribe`, `unsubscribe`, `command`, `ping`".into(),
+            board: None,
+        },
+        ServerMsg::Pong { nonce: Some(7) },
+    ]
+}
+
+/// The declaration index of an event variant. The exhaustive match makes a
+/// new variant a compile error here until it gets a sample (and a golden
+/// encoding).
+pub fn event_index(event: &Event) -> usize {
+    match event {
+        Event::BoardCreated { .. } => 0,
+        Event::BoardRenamed { .. } => 1,
+        Event::ColumnAdded { .. } => 2,
+        Event::ColumnRenamed { .. } => 3,
+        Event::ColumnMoved { .. } => 4,
+        Event::ColumnRemoved { .. } => 5,
+        Event::WipLimitSet { .. } => 6,
+        Event::ItemCreated { .. } => 7,
+        Event::ItemEdited { .. } => 8,
+        Event::ItemMoved { .. } => 9,
+        Event::ItemAssigned { .. } => 10,
+        Event::ItemUnassigned { .. } => 11,
+        Event::LabelAdded { .. } => 12,
+        Event::LabelRemoved { .. } => 13,
+        Event::ItemArchived { .. } => 14,
+        Event::ItemRestored { .. } => 15,
+    }
+}
+
+/// The declaration index of a server message variant (see [`event_index`]).
+pub fn server_msg_index(msg: &ServerMsg) -> usize {
+    match msg {
+        ServerMsg::Welcome { .. } => 0,
+        ServerMsg::Snapshot { .. } => 1,
+        ServerMsg::Event { .. } => 2,
+        ServerMsg::Ack { .. } => 3,
+        ServerMsg::Rejected { .. } => 4,
+        ServerMsg::Unsubscribed { .. } => 5,
+        ServerMsg::Error { .. } => 6,
+        ServerMsg::Pong { .. } => 7,
+    }
+}
+
+/// The declaration index of a client message variant (see [`event_index`]).
+pub fn client_msg_index(msg: &ClientMsg) -> usize {
+    match msg {
+        ClientMsg::Auth { .. } => 0,
+        ClientMsg::Subscribe { .. } => 1,
+        ClientMsg::Unsubscribe { .. } => 2,
+        ClientMsg::Command { .. } => 3,
+        ClientMsg::Ping { .. } => 4,
+    }
+}
+
+#[test]
+fn samples_cover_every_variant_once() {
+    let indexes: Vec<usize> = events().iter().map(event_index).collect();
+    assert_eq!(indexes, (0..16).collect::<Vec<_>>());
+    let indexes: Vec<usize> = server_msgs().iter().map(server_msg_index).collect();
+    assert_eq!(indexes, (0..8).collect::<Vec<_>>());
+    let indexes: Vec<usize> = client_msgs().iter().map(client_msg_index).collect();
+    assert_eq!(indexes, (0..5).collect::<Vec<_>>());
+    // Commands are covered by the exhaustive `Command::name`.
+    let names: BTreeSet<&str> = commands().iter().map(Command::name).collect();
+    assert_eq!(names.len(), 15);
+}

@@ -1,0 +1,116 @@
+//! The persistence port. `storage` implements it on PostgreSQL; [`MemStore`]
+//! implements it in memory for actor tests. Futures are boxed so the trait
+//! can be used as `Arc<dyn BoardStore>`; the core itself never awaits them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::board::{Board, Recorded};
+use crate::ids::{BoardId, OrgId};
+use crate::role::Roster;
+
+mod mem;
+pub use mem::MemStore;
+
+/// A boxed, sendable future returned by store methods.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Why a store operation failed. All variants are infrastructure failures:
+/// the command may succeed when retried.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be reached or the operation failed (database down,
+    /// connection lost, statement failed).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The storage queue is full; retry after a short delay.
+    #[error("storage queue is full")]
+    Overloaded,
+    /// Another writer already appended at this seq (a second node, or a
+    /// stale actor). The caller must reload the board and decide again.
+    #[error("seq conflict on board {board} at seq {seq}")]
+    Conflict {
+        /// The board.
+        board: BoardId,
+        /// The seq that is already taken (or out of order).
+        seq: u64,
+    },
+    /// The operation did not finish in time.
+    #[error("storage timed out")]
+    Timeout,
+}
+
+/// A board as loaded for activation: the latest snapshot (if any) and every
+/// event after it, in seq order.
+#[derive(Clone, Debug, Default)]
+pub struct LoadedBoard {
+    /// The latest snapshot, if one was saved.
+    pub snapshot: Option<Board>,
+    /// Every event after the snapshot (all of them without one), in order.
+    pub events: Vec<Recorded>,
+}
+
+/// What an organization actor needs at activation.
+#[derive(Clone, Debug)]
+pub struct OrgRecord {
+    /// The organization's id.
+    pub id: OrgId,
+    /// Its display name.
+    pub name: String,
+    /// The item key, e.g. `DS` for `DS-123`.
+    pub key: String,
+    /// Its members and their roles.
+    pub members: Roster,
+    /// Ids of the organization's boards, oldest first.
+    pub boards: Vec<BoardId>,
+}
+
+/// Persistence of boards (event log, snapshots, read models) and the
+/// organization facts the actors need.
+pub trait BoardStore: Send + Sync + 'static {
+    /// Load a board for activation. `None` when it has no events at all.
+    ///
+    /// # Errors
+    /// Any [`StoreError`] when the board could not be read.
+    fn load_board(&self, board: BoardId) -> StoreFuture<'_, Option<LoadedBoard>>;
+
+    /// Append events of one board (consecutive seqs, continuing the log) and
+    /// update the read models, atomically. Resolves only after COMMIT.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when a seq is already taken; any other
+    /// variant when nothing was written.
+    fn append(&self, events: Vec<Recorded>) -> StoreFuture<'_, ()>;
+
+    /// Events of a board with `seq > after`, at most `limit`, in order.
+    ///
+    /// # Errors
+    /// Any [`StoreError`] when the log could not be read.
+    fn events_after(
+        &self,
+        board: BoardId,
+        after: u64,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<Recorded>>;
+
+    /// Store a snapshot of the board at `board.seq`. Best effort: a lost
+    /// snapshot only makes the next activation replay more events.
+    ///
+    /// # Errors
+    /// Any [`StoreError`] when the snapshot was not stored.
+    fn save_snapshot(&self, board: Board) -> StoreFuture<'_, ()>;
+
+    /// Load an organization with its members and boards.
+    ///
+    /// # Errors
+    /// Any [`StoreError`] when the organization could not be read.
+    fn load_org(&self, org: OrgId) -> StoreFuture<'_, Option<OrgRecord>>;
+
+    /// Reserve `count` item numbers for `org`; returns the first. The
+    /// reservation is durable before this resolves, so numbers are never
+    /// handed out twice, even across restarts (unused ones are skipped).
+    ///
+    /// # Errors
+    /// Any [`StoreError`] when nothing was reserved.
+    fn reserve_item_numbers(&self, org: OrgId, count: u32) -> StoreFuture<'_, u64>;
+}

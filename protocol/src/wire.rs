@@ -1,0 +1,206 @@
+//! Messages on the WebSocket. The same serde types travel as JSON in text
+//! frames (`corkboard.v1.json`) and as MessagePack in binary frames
+//! (`corkboard.v1.msgpack`). See `PROTOCOL.md` for the full spec.
+
+use serde::{Deserialize, Serialize};
+
+use crate::board::{Board, Command, Event, Rejection};
+use crate::ids::{BoardId, Millis, UserId};
+
+/// Largest client command id, in bytes.
+pub const COMMAND_ID_MAX: usize = 64;
+
+/// A message from client to server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMsg {
+    /// Authenticate (first message) or refresh the token of a live socket.
+    Auth {
+        /// A JWT access token or an API key.
+        token: String,
+    },
+    /// Subscribe to a board. Answered by a `snapshot`, then live `event`s.
+    Subscribe {
+        /// The board.
+        board: BoardId,
+        /// The last seq the client has applied, to resume without a
+        /// snapshot; absent for a fresh subscription.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+    },
+    /// Stop receiving a board's events.
+    Unsubscribe {
+        /// The board.
+        board: BoardId,
+    },
+    /// Run a command. `id` is chosen by the client and echoed in the `ack`
+    /// or `rejected` answer and in the resulting `event`s.
+    Command {
+        /// The client's id for the command (1–64 bytes), its idempotency
+        /// key: sending the same id again never applies it twice.
+        id: String,
+        /// The board.
+        board: BoardId,
+        /// What to do.
+        command: Command,
+    },
+    /// Liveness check; answered by `pong` with the same nonce.
+    Ping {
+        /// Echoed in the `pong`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<u64>,
+    },
+}
+
+/// Limits the server enforces on this session, sent in `welcome`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Largest accepted frame, in bytes.
+    pub max_frame_bytes: u32,
+    /// Boards one session may subscribe to at once.
+    pub max_subscriptions: u32,
+    /// The server closes a socket that sends nothing for this long.
+    pub idle_timeout_ms: u32,
+}
+
+/// A message from server to client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The session is authenticated.
+    Welcome {
+        /// The session's id (for support and logs).
+        session: String,
+        /// The authenticated user.
+        user: UserId,
+        /// What the server enforces on this session.
+        limits: Limits,
+    },
+    /// The whole board as of `seq`; live events with higher seqs follow.
+    Snapshot {
+        /// The board.
+        board: BoardId,
+        /// The seq of the last event included in `state`.
+        seq: u64,
+        /// The board itself.
+        state: Board,
+    },
+    /// One event of a subscribed board.
+    Event {
+        /// The board.
+        board: BoardId,
+        /// The event's seq: exactly one more than the previous event's.
+        seq: u64,
+        /// When it happened.
+        at: Millis,
+        /// Who caused it.
+        by: UserId,
+        /// The id of the client command that caused it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command_id: Option<String>,
+        /// The fact.
+        event: Event,
+    },
+    /// The command `id` is committed; its last event has `seq`.
+    Ack {
+        /// The client's command id.
+        id: String,
+        /// The board.
+        board: BoardId,
+        /// The seq of the command's last event.
+        seq: u64,
+    },
+    /// The command `id` was refused. `retryable` says whether sending it
+    /// again later may succeed (overload, storage outage).
+    Rejected {
+        /// The client's command id.
+        id: String,
+        /// A stable machine code, e.g. `wip_limit_reached`.
+        code: String,
+        /// A human explanation.
+        message: String,
+        /// Whether the same command may succeed later, unchanged.
+        #[serde(default)]
+        retryable: bool,
+        /// Structured details: the rejection's fields, e.g.
+        /// `{"column": …, "limit": 3}`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        details: Option<serde_json::Value>,
+    },
+    /// The subscription to `board` ended (unsubscribed, access lost).
+    Unsubscribed {
+        /// The board.
+        board: BoardId,
+        /// Why, as a stable code (e.g. `unsubscribed`, `access_lost`).
+        reason: String,
+    },
+    /// A problem with a message that has no command id (malformed frame,
+    /// unknown type, oversize, unauthorized subscribe...).
+    Error {
+        /// A stable machine code, e.g. `malformed_frame`.
+        code: String,
+        /// A human explanation naming the problem.
+        message: String,
+        /// The board concerned, when there is one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        board: Option<BoardId>,
+    },
+    /// Answer to `ping`.
+    Pong {
+        /// The `ping`'s nonce.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<u64>,
+    },
+}
+
+impl ServerMsg {
+    /// The `rejected` answer to command `id` for a rule violation: the
+    /// rejection's code and text, `retryable: false`, and its fields as
+    /// `details` (none for a variant without fields).
+    pub fn rejected(id: impl Into<String>, rejection: &Rejection) -> ServerMsg {
+        // A `Rejection` is a map of strings and numbers, so converting it to
+        // a JSON value cannot fail; were it to, the details are just left out.
+        let details = match serde_json::to_value(rejection) {
+            Ok(serde_json::Value::Object(mut fields)) => {
+                fields.remove("code");
+                (!fields.is_empty()).then_some(serde_json::Value::Object(fields))
+            }
+            _ => None,
+        };
+        ServerMsg::Rejected {
+            id: id.into(),
+            code: rejection.code().to_owned(),
+            message: rejection.to_string(),
+            retryable: false,
+            details,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ColumnId;
+
+    #[test]
+    fn rejected_carries_code_message_and_fields() {
+        let column = ColumnId(uuid::Uuid::from_u128(1));
+        let msg = ServerMsg::rejected("c-1", &Rejection::WipLimitReached { column, limit: 3 });
+        assert_eq!(
+            msg,
+            ServerMsg::Rejected {
+                id: "c-1".into(),
+                code: "wip_limit_reached".into(),
+                message: format!("column {column} is at its WIP limit of 3"),
+                retryable: false,
+                details: Some(serde_json::json!({"column": column, "limit": 3})),
+            }
+        );
+        let ServerMsg::Rejected { details, code, .. } =
+            ServerMsg::rejected("c-2", &Rejection::NoChange)
+        else {
+            panic!("not a rejection");
+        };
+        assert_eq!((code.as_str(), details), ("no_change", None));
+    }
+}

@@ -1,0 +1,199 @@
+//! Short-lived HS256 access tokens. The algorithm is pinned (a token that
+//! claims another one is refused), `exp`, `nbf`, `iss`, `aud` and `sub` are
+//! required, and the header carries a key id so keys can rotate.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{
+    decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use protocol::UserId;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::JwtSettings;
+
+/// Clock skew tolerated when checking `exp` and `nbf`.
+pub const LEEWAY: Duration = Duration::from_secs(30);
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub sub: Uuid,
+    pub exp: u64,
+    pub nbf: u64,
+    pub iat: u64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: Uuid,
+}
+
+impl AccessClaims {
+    pub fn user(&self) -> UserId {
+        UserId(self.sub)
+    }
+}
+
+/// Why a token was refused. The codes are stable and shown to clients.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the access token has expired")]
+    Expired,
+    #[error("the access token is invalid")]
+    Invalid,
+}
+
+impl TokenError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::Expired => "token_expired",
+            TokenError::Invalid => "invalid_token",
+        }
+    }
+}
+
+/// Signing and verification keys with their settings.
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    key_id: String,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+    validation: Validation,
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl JwtKeys {
+    /// Keys from `settings` with `secret` (at least 32 bytes).
+    pub fn new(settings: &JwtSettings, secret: &[u8]) -> JwtKeys {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.leeway = LEEWAY.as_secs();
+        validation.validate_nbf = true;
+        validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_audience(&[settings.audience.as_str()]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            key_id: settings.key_id.clone(),
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            ttl: settings.access_ttl,
+            validation,
+        }
+    }
+
+    /// Lifetime of issued tokens.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Issue an access token for `user`.
+    ///
+    /// # Errors
+    /// Only if signing fails, which does not happen with an HMAC key.
+    pub fn issue(&self, user: UserId) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = unix_now();
+        let claims = AccessClaims {
+            sub: user.0,
+            exp: now + self.ttl.as_secs(),
+            nbf: now,
+            iat: now,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: Uuid::new_v4(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.key_id.clone());
+        encode(&header, &claims, &self.encoding)
+    }
+
+    /// Check a token and return its claims.
+    ///
+    /// # Errors
+    /// [`TokenError::Expired`] past `exp` (plus leeway), otherwise
+    /// [`TokenError::Invalid`] for any other problem (signature, algorithm,
+    /// issuer, audience, key id, malformed).
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        if header.kid.as_deref() != Some(self.key_id.as_str()) {
+            return Err(TokenError::Invalid);
+        }
+        decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &[u8]) -> JwtKeys {
+        let settings = JwtSettings {
+            secret: None,
+            key_id: "k1".into(),
+            issuer: "corkboard".into(),
+            audience: "corkboard".into(),
+            access_ttl: Duration::from_secs(900),
+        };
+        JwtKeys::new(&settings, secret)
+    }
+
+    #[test]
+    fn issued_tokens_verify_and_name_the_user() {
+        let keys = keys(&[7; 32]);
+        let user = UserId(Uuid::new_v4());
+        let token = keys.issue(user).expect("signs");
+        assert_eq!(keys.verify(&token).expect("valid").user(), user);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_invalid() {
+        let token = keys(&[1; 32]).issue(UserId(Uuid::new_v4())).expect("signs");
+        assert_eq!(
+            keys(&[2; 32]).verify(&token).err(),
+            Some(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn expired_tokens_say_so() {
+        let keys = keys(&[7; 32]);
+        let past = unix_now() - 3600;
+        let claims = AccessClaims {
+            sub: Uuid::new_v4(),
+            exp: past,
+            nbf: past - 60,
+            iat: past - 60,
+            iss: "corkboard".into(),
+            aud: "corkboard".into(),
+            jti: Uuid::new_v4(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let token = encode(&header, &claims, &EncodingKey::from_secret(&[7; 32])).expect("signs");
+        assert_eq!(keys.verify(&token).err(), Some(TokenError::Expired));
+    }
+
+    #[test]
+    fn garbage_is_invalid() {
+        assert_eq!(
+            keys(&[7; 32]).verify("not.a.token").err(),
+            Some(TokenError::Invalid)
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! Settings, read once from the environment at start and validated: a bad
+//! value stops the server with a message that names the variable. One
+//! `Settings` value is passed down; there is no global configuration.
+//! Every variable is listed, with its default, in `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actors::ActorConfig;
+
+/// A configuration problem, naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+/// Where the database is.
+#[derive(Clone, Debug)]
+pub enum DatabaseSettings {
+    /// `DATABASE_URL`: use this server.
+    Url(String),
+    /// No URL: start a managed local PostgreSQL under the data directory.
+    Managed,
+}
+
+/// Token signing and checking.
+#[derive(Clone)]
+pub struct JwtSettings {
+    /// HMAC-SHA256 key, at least 32 bytes. `None`: generate one and keep it
+    /// in the data directory (development only).
+    pub secret: Option<Vec<u8>>,
+    pub key_id: String,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+}
+
+impl std::fmt::Debug for JwtSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtSettings")
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("key_id", &self.key_id)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("access_ttl", &self.access_ttl)
+            .finish()
+    }
+}
+
+/// WebSocket session limits.
+#[derive(Clone, Debug)]
+pub struct WsSettings {
+    /// Largest message accepted; bigger ones get a `message_too_large`
+    /// error and the session goes on.
+    pub max_message_bytes: usize,
+    /// Frames queued for one session before it is cut off as a slow consumer.
+    pub outbound_queue: usize,
+    /// Boards one session may subscribe to at once.
+    pub max_subscriptions: usize,
+    /// Time allowed for the `auth` message on a socket opened without a token.
+    pub auth_timeout: Duration,
+    /// How often the server pings; a client silent for `client_timeout` is closed.
+    pub heartbeat_interval: Duration,
+    pub client_timeout: Duration,
+}
+
+/// Everything the server needs to run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub database: DatabaseSettings,
+    pub data_dir: PathBuf,
+    pub db_pool_size: usize,
+    pub jwt: JwtSettings,
+    pub allowed_origins: Vec<String>,
+    pub max_body_bytes: usize,
+    pub ws: WsSettings,
+    pub actors: ActorConfig,
+    pub workers: usize,
+    pub shutdown_timeout: Duration,
+}
+
+impl Settings {
+    /// Read settings from the process environment.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first invalid variable.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        Settings::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Read settings through `get` (the environment, or a map in tests).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first invalid variable.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let env = Env(&get);
+        let database = match env.string("DATABASE_URL") {
+            Some(url) if !url.trim().is_empty() => DatabaseSettings::Url(url),
+            _ => DatabaseSettings::Managed,
+        };
+        let secret = match env.string("CORKBOARD_JWT_SECRET") {
+            Some(s) if s.len() < 32 => {
+                return Err(ConfigError {
+                    var: "CORKBOARD_JWT_SECRET",
+                    problem: format!("must be at least 32 bytes, got {}", s.len()),
+                })
+            }
+            Some(s) => Some(s.into_bytes()),
+            None => None,
+        };
+        let access_ttl = env.secs("CORKBOARD_ACCESS_TOKEN_TTL_SECS", 900, 60..=900)?;
+        let ws_defaults = WsSettings {
+            max_message_bytes: env.parse(
+                "CORKBOARD_WS_MAX_MESSAGE_BYTES",
+                256 * 1024,
+                1024..=8 * 1024 * 1024,
+            )?,
+            outbound_queue: env.parse("CORKBOARD_WS_OUTBOUND_QUEUE", 1024, 16..=1_000_000)?,
+            max_subscriptions: env.parse("CORKBOARD_WS_MAX_SUBSCRIPTIONS", 100, 1..=10_000)?,
+            auth_timeout: env.secs("CORKBOARD_WS_AUTH_TIMEOUT_SECS", 5, 1..=60)?,
+            heartbeat_interval: env.secs("CORKBOARD_WS_HEARTBEAT_SECS", 15, 1..=300)?,
+            client_timeout: env.secs("CORKBOARD_WS_CLIENT_TIMEOUT_SECS", 45, 2..=3600)?,
+        };
+        if ws_defaults.client_timeout <= ws_defaults.heartbeat_interval {
+            return Err(ConfigError {
+                var: "CORKBOARD_WS_CLIENT_TIMEOUT_SECS",
+                problem: "must be longer than CORKBOARD_WS_HEARTBEAT_SECS".into(),
+            });
+        }
+        let bind: SocketAddr = env.parse_with("CORKBOARD_BIND", "127.0.0.1:8080".parse().ok())?;
+        let actors = ActorConfig {
+            idle_passivate_after: env.secs("CORKBOARD_IDLE_PASSIVATE_SECS", 300, 1..=86_400)?,
+            store_timeout: env.secs("CORKBOARD_STORE_TIMEOUT_SECS", 5, 1..=60)?,
+            ..ActorConfig::default()
+        };
+        let allowed_origins = env
+            .string("CORKBOARD_ALLOWED_ORIGINS")
+            .map(|s| {
+                s.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for origin in &allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(ConfigError {
+                    var: "CORKBOARD_ALLOWED_ORIGINS",
+                    problem: format!("{origin:?} is not an http(s) origin"),
+                });
+            }
+        }
+        Ok(Settings {
+            bind,
+            database,
+            data_dir: PathBuf::from(
+                env.string("CORKBOARD_DATA_DIR")
+                    .unwrap_or_else(|| "./data".into()),
+            ),
+            db_pool_size: env.parse("CORKBOARD_DB_POOL_SIZE", 16, 2..=512)?,
+            jwt: JwtSettings {
+                secret,
+                key_id: env
+                    .string("CORKBOARD_JWT_KEY_ID")
+                    .unwrap_or_else(|| "k1".into()),
+                issuer: env
+                    .string("CORKBOARD_JWT_ISSUER")
+                    .unwrap_or_else(|| "corkboard".into()),
+                audience: env
+                    .string("CORKBOARD_JWT_AUDIENCE")
+                    .unwrap_or_else(|| "corkboard".into()),
+                access_ttl,
+            },
+            allowed_origins,
+            max_body_bytes: env.parse(
+                "CORKBOARD_HTTP_MAX_BODY_BYTES",
+                256 * 1024,
+                1024..=16 * 1024 * 1024,
+            )?,
+            ws: ws_defaults,
+            actors,
+            workers: env.parse("CORKBOARD_WORKERS", default_workers(), 1..=256)?,
+            shutdown_timeout: env.secs("CORKBOARD_SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
+        })
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+struct Env<'a, F: Fn(&str) -> Option<String>>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
+    fn string(&self, var: &str) -> Option<String> {
+        (self.0)(var)
+    }
+
+    fn parse_with<T: std::str::FromStr>(
+        &self,
+        var: &'static str,
+        default: Option<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.string(var) {
+            Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError {
+                var,
+                problem: format!("{raw:?} is not valid: {e}"),
+            }),
+            None => default.ok_or(ConfigError {
+                var,
+                problem: "is required".into(),
+            }),
+        }
+    }
+
+    fn parse(
+        &self,
+        var: &'static str,
+        default: usize,
+        range: std::ops::RangeInclusive<usize>,
+    ) -> Result<usize, ConfigError> {
+        let value = self.parse_with(var, Some(default))?;
+        if !range.contains(&value) {
+            return Err(ConfigError {
+                var,
+                problem: format!("{value} is outside {}..={}", range.start(), range.end()),
+            });
+        }
+        Ok(value)
+    }
+
+    fn secs(
+        &self,
+        var: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<usize>,
+    ) -> Result<Duration, ConfigError> {
+        let secs = self.parse(var, default as usize, range)?;
+        Ok(Duration::from_secs(secs as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = settings(&[]).expect("defaults are valid");
+        assert_eq!(s.bind.port(), 8080);
+        assert!(matches!(s.database, DatabaseSettings::Managed));
+        assert_eq!(s.jwt.access_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = settings(&[("CORKBOARD_BIND", "nope")])
+            .err()
+            .expect("rejected");
+        assert_eq!(err.var, "CORKBOARD_BIND");
+        let err = settings(&[("CORKBOARD_JWT_SECRET", "short")])
+            .err()
+            .expect("rejected");
+        assert_eq!(err.var, "CORKBOARD_JWT_SECRET");
+        let err = settings(&[("CORKBOARD_ACCESS_TOKEN_TTL_SECS", "86400")])
+            .err()
+            .expect("rejected");
+        assert_eq!(err.var, "CORKBOARD_ACCESS_TOKEN_TTL_SECS");
+        let err = settings(&[("CORKBOARD_ALLOWED_ORIGINS", "example.com")])
+            .err()
+            .expect("rejected");
+        assert_eq!(err.var, "CORKBOARD_ALLOWED_ORIGINS");
+    }
+}

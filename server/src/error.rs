@@ -1,0 +1,169 @@
+//! The one error shape of the HTTP API:
+//! `{"code": "...", "message": "...", "details": {...}, "request_id": "..."}`.
+//! `code` is stable for clients; internal causes go to the log only.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use actors::ActorError;
+use serde::Serialize;
+use storage::DbError;
+
+use crate::request_id;
+
+/// Seconds a client should wait before retrying a retryable failure.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field failed validation.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// The request itself is unusable (bad JSON, bad path parameter...).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    #[error("{message}")]
+    Forbidden { message: String },
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
+    /// An actor refused or failed.
+    #[error(transparent)]
+    Actor(#[from] ActorError),
+    /// The database is unreachable or failed.
+    #[error("storage is temporarily unavailable")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<serde_json::Value>,
+    request_id: String,
+}
+
+impl ApiError {
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(cause.to_string())
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The stable machine code.
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Validation { .. } => "validation_failed",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::Unauthorized { code, .. } => code,
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::Actor(e) => e.code(),
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            ApiError::Validation { field, message } => Some(serde_json::json!({ field: message })),
+            ApiError::Actor(ActorError::Rejected(r)) => serde_json::to_value(r).ok(),
+            ApiError::Actor(e) if e.retryable() => Some(serde_json::json!({ "retryable": true })),
+            ApiError::Unavailable(_) => Some(serde_json::json!({ "retryable": true })),
+            _ => None,
+        }
+    }
+
+    fn client_message(&self) -> String {
+        match self {
+            ApiError::Actor(e) => e.client_message(),
+            ApiError::NotFound { what } => format!("{what} not found"),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Actor(e) => match e {
+                ActorError::NotFound => StatusCode::NOT_FOUND,
+                ActorError::Rejected(protocol::Rejection::Forbidden { .. }) => {
+                    StatusCode::FORBIDDEN
+                }
+                ActorError::Rejected(protocol::Rejection::BoardNotFound) => StatusCode::NOT_FOUND,
+                ActorError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                ActorError::Overloaded | ActorError::Unavailable(_) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                ActorError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            },
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                tracing::error!(code = self.code(), cause = %cause, "request failed");
+            }
+            ApiError::Actor(ActorError::Unavailable(cause)) => {
+                tracing::warn!(code = self.code(), cause = %cause, "request failed");
+            }
+            _ => tracing::debug!(code = self.code(), "request refused"),
+        }
+        let mut res = HttpResponse::build(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        res.json(Body {
+            code: self.code(),
+            message: self.client_message(),
+            details: self.details(),
+            request_id: request_id::current(),
+        })
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(cause) => ApiError::Unavailable(cause),
+            DbError::Conflict(what) => ApiError::Conflict {
+                code: "conflict",
+                message: format!("{what} already exists"),
+            },
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Corkboard's server: configuration, startup and shutdown, HTTP routes,
+//! WebSocket sessions, authentication. The only crate that wires
+//! `protocol`, `storage` and `actors` together.
+//!
+//! # Architecture invariant
+//! Handlers and sessions never touch board state directly: every board
+//! read and write goes through the board's actor (`actors::BoardHandle`),
+//! so REST and WebSocket edits are ordered and broadcast the same way.
+//! Clients get stable error codes; internal causes go to the log only.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod request_id;
+pub mod routes;
+pub mod session;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::{shutdown_signal, Application};

@@ -1,0 +1,66 @@
+//! Extractor configuration: every malformed body, path or query is answered
+//! in the API's error shape, naming what is wrong.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{web, HttpRequest};
+
+use crate::error::ApiError;
+
+/// JSON bodies: size limit (413), content type (415), and a 400 that quotes
+/// serde's explanation (unknown field, missing field, wrong type).
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _req: &HttpRequest| {
+            let api = match &err {
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => ApiError::PayloadTooLarge { limit },
+                JsonPayloadError::ContentType => ApiError::UnsupportedMediaType {
+                    message: "send the body as application/json".into(),
+                },
+                JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
+                    code: "invalid_body",
+                    message: format!("request body is invalid: {e}"),
+                },
+                other => ApiError::BadRequest {
+                    code: "invalid_body",
+                    message: format!("request body could not be read: {other}"),
+                },
+            };
+            api.into()
+        })
+}
+
+/// Path parameters: a bad id is a 400 that names the parameter.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, req| {
+        let params: Vec<&str> = req.match_info().iter().map(|(k, _)| k).collect();
+        let detail = match &err {
+            PathError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::BadRequest {
+            code: "invalid_path",
+            message: format!(
+                "path parameter ({}) is invalid: {detail}",
+                params.join(", ")
+            ),
+        }
+        .into()
+    })
+}
+
+/// Query strings: 400 naming the problem.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        let detail = match &err {
+            QueryPayloadError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::BadRequest {
+            code: "invalid_query",
+            message: format!("query string is invalid: {detail}"),
+        }
+        .into()
+    })
+}

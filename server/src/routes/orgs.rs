@@ -1,0 +1,160 @@
+//! Organizations and their members.
+
+use actix_web::{web, HttpResponse};
+use protocol::{OrgId, Role};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrg {
+    name: String,
+    key: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    email: String,
+    role: Role,
+}
+
+/// An org key: 2–10 characters, an uppercase letter then letters or digits.
+fn valid_key(key: &str) -> Result<String, ApiError> {
+    let key = key.trim().to_owned();
+    let mut chars = key.chars();
+    let ok = (2..=10).contains(&key.len())
+        && chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if ok {
+        Ok(key)
+    } else {
+        Err(ApiError::validation(
+            "key",
+            "must be 2–10 characters: an uppercase letter, then uppercase letters or digits",
+        ))
+    }
+}
+
+/// The caller's role in `org`; a non-member gets 404, as if the org did
+/// not exist.
+pub async fn role_in(state: &AppState, org: OrgId, user: AuthUser) -> Result<Role, ApiError> {
+    state
+        .db
+        .membership(org, user.id)
+        .await?
+        .ok_or(ApiError::NotFound {
+            what: "organization",
+        })
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<CreateOrg>,
+) -> Result<HttpResponse, ApiError> {
+    let CreateOrg { name, key } = body.into_inner();
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::validation("name", "must be 1–100 characters"));
+    }
+    let key = valid_key(&key)?;
+    let org = state
+        .db
+        .create_org(OrgId(Uuid::new_v4()), &name, &key, auth.id)
+        .await
+        .map_err(|e| match e {
+            storage::DbError::Conflict(_) => ApiError::Conflict {
+                code: "org_key_taken",
+                message: format!("the organization key {key} is taken"),
+            },
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "id": org.id, "name": org.name, "key": org.key, "role": Role::Owner,
+    })))
+}
+
+pub async fn list_mine(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let orgs = state.db.orgs_of_user(auth.id).await?;
+    let out: Vec<_> = orgs
+        .into_iter()
+        .map(|(org, role)| serde_json::json!({ "id": org.id, "name": org.name, "key": org.key, "role": role }))
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "orgs": out })))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = OrgId(path.into_inner());
+    let role = role_in(&state, org_id, auth).await?;
+    let org = state.db.org(org_id).await?.ok_or(ApiError::NotFound {
+        what: "organization",
+    })?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "id": org.id, "name": org.name, "key": org.key, "role": role,
+    })))
+}
+
+pub async fn members(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = OrgId(path.into_inner());
+    role_in(&state, org_id, auth).await?;
+    let members = state.db.members(org_id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "members": members })))
+}
+
+pub async fn add_member(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<Uuid>,
+    body: web::Json<AddMember>,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = OrgId(path.into_inner());
+    let role = role_in(&state, org_id, auth).await?;
+    let AddMember {
+        email,
+        role: new_role,
+    } = body.into_inner();
+    if !role.can_manage() || (new_role == Role::Owner && role != Role::Owner) {
+        return Err(ApiError::Forbidden {
+            message: format!("a {role} cannot add a member as {new_role}"),
+        });
+    }
+    let user = state
+        .db
+        .user_by_email(&email.trim().to_lowercase())
+        .await?
+        .ok_or_else(|| ApiError::validation("email", "no account has this email"))?;
+    state
+        .db
+        .add_member(org_id, user.id, new_role)
+        .await
+        .map_err(|e| match e {
+            storage::DbError::Conflict(_) => ApiError::Conflict {
+                code: "already_member",
+                message: "this user is already a member".into(),
+            },
+            other => other.into(),
+        })?;
+    state
+        .registry
+        .org(org_id)
+        .member_changed(user.id, Some(new_role));
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "user_id": user.id, "email": user.email, "name": user.name, "role": new_role,
+    })))
+}

@@ -1,0 +1,120 @@
+//! `GET /ws`: the WebSocket upgrade. Checks `Origin` against the allow-list
+//! before upgrading, negotiates the wire format through
+//! `Sec-WebSocket-Protocol`, and authenticates either from an
+//! `Authorization: Bearer` header (non-browser clients) or from the first
+//! `auth` message (browsers, which cannot set headers on an upgrade).
+
+use actix::{Actor, AsyncContext};
+use actix_web::http::header::{HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
+use actix_web::{web, HttpRequest, HttpResponse};
+use actors::{Outbox, SessionId};
+use protocol::Format;
+
+use crate::auth::bearer_token;
+use crate::error::ApiError;
+use crate::session::{writer, WsSession};
+use crate::startup::AppState;
+
+/// Frames above this size are a protocol error (close 1009); frames
+/// between the configured message limit and this get an error reply and
+/// the session goes on.
+pub const HARD_FRAME_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The wire format the client asked for. No header means JSON; a header
+/// naming only unknown protocols is refused.
+fn negotiate(req: &HttpRequest) -> Result<Option<Format>, ApiError> {
+    let offered: Vec<String> = req
+        .headers()
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if offered.is_empty() {
+        return Ok(None);
+    }
+    offered
+        .iter()
+        .find_map(|p| Format::from_subprotocol(p))
+        .map(Some)
+        .ok_or_else(|| ApiError::BadRequest {
+            code: "unsupported_subprotocol",
+            message: format!(
+                "none of the offered subprotocols ({}) is supported; use {} or {}",
+                offered.join(", "),
+                Format::Json.subprotocol(),
+                Format::MsgPack.subprotocol()
+            ),
+        })
+}
+
+/// Whether the request's `Origin` may open a socket: absent (non-browser
+/// clients), on the allow-list, or the server's own origin.
+fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
+    let Some(origin) = req.headers().get(ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let origin = origin.trim_end_matches('/');
+    if allowed.iter().any(|a| a == "*" || a == origin) {
+        return true;
+    }
+    let info = req.connection_info();
+    let own = [
+        format!("http://{}", info.host()),
+        format!("https://{}", info.host()),
+    ];
+    own.iter().any(|o| o == origin)
+}
+
+pub async fn upgrade(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if !origin_allowed(&req, &state.settings.allowed_origins) {
+        return Err(ApiError::Forbidden {
+            message: "this Origin may not open a WebSocket; add it to CORKBOARD_ALLOWED_ORIGINS"
+                .into(),
+        });
+    }
+    let offered = negotiate(&req)?;
+    let user = match bearer_token(&req) {
+        Some(token) => {
+            let claims = state
+                .jwt
+                .verify(token)
+                .map_err(|e| ApiError::Unauthorized {
+                    code: e.code(),
+                    message: e.to_string(),
+                })?;
+            Some((claims.user(), claims.exp))
+        }
+        None => None,
+    };
+    let (mut response, ws_session, stream) =
+        actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest {
+            code: "not_a_websocket",
+            message: format!("WebSocket handshake failed: {e}"),
+        })?;
+    let format = offered.unwrap_or(Format::Json);
+    if offered.is_some() {
+        response.headers_mut().insert(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(format.subprotocol()),
+        );
+    }
+    let stream = stream
+        .max_frame_size(HARD_FRAME_LIMIT)
+        .aggregate_continuations()
+        .max_continuation_size(HARD_FRAME_LIMIT);
+    let id = SessionId(state.next_session_id());
+    let (outbox, rx, overflow) = Outbox::channel(id, format, state.settings.ws.outbound_queue);
+    actix_rt::spawn(writer::run(ws_session, rx, overflow));
+    let app = state.get_ref().clone();
+    WsSession::create(move |ctx| {
+        ctx.add_stream(stream);
+        WsSession::new(id, app, outbox, user)
+    });
+    Ok(response)
+}

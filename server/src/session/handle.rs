@@ -1,0 +1,159 @@
+//! What a session does with each client message.
+
+use ::actors::ActorError;
+use actix::prelude::*;
+use protocol::codec::decode_client;
+use protocol::wire::COMMAND_ID_MAX;
+use protocol::{BoardId, ClientMsg, Command, Format, ServerMsg};
+
+use super::{close, WsSession, UNAUTHENTICATED_STRIKES};
+
+impl WsSession {
+    pub(super) fn on_frame(&mut self, bytes: &[u8], format: Format, ctx: &mut Context<Self>) {
+        if self.closing {
+            return;
+        }
+        let limit = self.state.settings.ws.max_message_bytes;
+        if bytes.len() > limit {
+            self.error(
+                "message_too_large",
+                format!(
+                    "message of {} bytes exceeds the limit of {limit} bytes",
+                    bytes.len()
+                ),
+                None,
+            );
+            return;
+        }
+        let msg = match decode_client(bytes, format) {
+            Ok(msg) => msg,
+            Err(e) => {
+                self.error(e.code(), e.to_string(), None);
+                return;
+            }
+        };
+        self.state.metrics.message_in();
+        match msg {
+            ClientMsg::Auth { token } => self.on_auth(&token, ctx),
+            ClientMsg::Ping { nonce } => self.send(&ServerMsg::Pong { nonce }),
+            _ if self.user.is_none() => {
+                self.strikes += 1;
+                self.error("unauthenticated", "send an auth message first", None);
+                if self.strikes >= UNAUTHENTICATED_STRIKES {
+                    self.close(close::POLICY, "not authenticated", ctx);
+                }
+            }
+            ClientMsg::Subscribe { board, since } => self.on_subscribe(board, since, ctx),
+            ClientMsg::Unsubscribe { board } => {
+                if self.subscriptions.remove(&board) {
+                    self.state.registry.board(board).unsubscribe(self.id);
+                }
+                self.send(&ServerMsg::Unsubscribed {
+                    board,
+                    reason: "requested".into(),
+                });
+            }
+            ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
+        }
+    }
+
+    fn on_auth(&mut self, token: &str, ctx: &mut Context<Self>) {
+        match self.state.jwt.verify(token) {
+            Ok(claims) => {
+                if let Some(user) = self.user {
+                    if user != claims.user() {
+                        self.error("user_mismatch", "a session cannot change its user", None);
+                        self.close(close::POLICY, "user mismatch", ctx);
+                        return;
+                    }
+                }
+                self.authenticated(claims.user(), claims.exp);
+            }
+            Err(e) => {
+                self.error(e.code(), e.to_string(), None);
+                self.close(close::POLICY, "authentication failed", ctx);
+            }
+        }
+    }
+
+    fn on_subscribe(&mut self, board: BoardId, since: Option<u64>, ctx: &mut Context<Self>) {
+        let Some(user) = self.user else { return };
+        let max = self.state.settings.ws.max_subscriptions;
+        if !self.subscriptions.contains(&board) && self.subscriptions.len() >= max {
+            self.error(
+                "too_many_subscriptions",
+                format!("a session may subscribe to at most {max} boards"),
+                Some(board),
+            );
+            return;
+        }
+        let handle = self.state.registry.board(board);
+        let outbox = self.outbox.clone();
+        let fut = async move { handle.subscribe(user, outbox, since).await };
+        ctx.spawn(
+            actix::fut::wrap_future(fut).map(move |res, act: &mut Self, _| match res {
+                Ok(_) => {
+                    act.subscriptions.insert(board);
+                }
+                Err(e) => act.error(e.code(), subscribe_message(&e), Some(board)),
+            }),
+        );
+    }
+
+    fn on_command(
+        &mut self,
+        id: String,
+        board: BoardId,
+        command: Command,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(user) = self.user else { return };
+        if id.is_empty() || id.len() > COMMAND_ID_MAX {
+            self.send(&ServerMsg::Rejected {
+                id,
+                code: "invalid_command_id".into(),
+                message: format!("command id must be 1–{COMMAND_ID_MAX} bytes"),
+                retryable: false,
+                details: None,
+            });
+            return;
+        }
+        let handle = self.state.registry.board(board);
+        let metrics = self.state.metrics.clone();
+        let started = std::time::Instant::now();
+        let fut = async move {
+            let res = handle.submit(user, command, Some(id.clone())).await;
+            metrics.command_done(started.elapsed());
+            (id, res)
+        };
+        ctx.spawn(
+            actix::fut::wrap_future(fut).map(move |(id, res), act: &mut Self, _| {
+                let reply = match res {
+                    Ok(committed) => ServerMsg::Ack {
+                        id,
+                        board,
+                        seq: committed.seq,
+                    },
+                    Err(e) => ServerMsg::Rejected {
+                        id,
+                        code: e.code().into(),
+                        message: e.client_message(),
+                        retryable: e.retryable(),
+                        details: match &e {
+                            ActorError::Rejected(r) => serde_json::to_value(r).ok(),
+                            _ => None,
+                        },
+                    },
+                };
+                act.send(&reply);
+            }),
+        );
+    }
+}
+
+fn subscribe_message(e: &ActorError) -> String {
+    match e {
+        ActorError::NotFound => "board not found".into(),
+        other => other.client_message(),
+    }
+}

@@ -1,0 +1,31 @@
+//! WebSocket sessions: one actix actor per socket. Incoming frames are a
+//! stream added to the actor's context; outgoing frames go through a
+//! bounded queue drained by a writer task (`writer`), so a board never
+//! waits on a socket.
+
+mod actor;
+mod handle;
+pub mod writer;
+
+pub use actor::WsSession;
+
+/// Close codes (also in `protocol/PROTOCOL.md`).
+pub mod close {
+    /// Server shutting down: reconnect with backoff.
+    pub const GOING_AWAY: u16 = 1001;
+    /// Authentication failed, token expired or revoked: get a new token
+    /// before reconnecting.
+    pub const POLICY: u16 = 1008;
+    /// A frame larger than the hard limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// No `auth` message within the deadline.
+    pub const AUTH_TIMEOUT: u16 = 4000;
+    /// The client sent nothing (not even a pong) for the client timeout.
+    pub const IDLE_TIMEOUT: u16 = 4001;
+    /// Outbound queue overflow: reconnect and resubscribe with `since`.
+    pub const SLOW_CONSUMER: u16 = actors::CLOSE_SLOW_CONSUMER;
+}
+
+/// Messages an unauthenticated socket may send (other than `auth` and
+/// `ping`) before it is closed.
+pub const UNAUTHENTICATED_STRIKES: u32 = 3;

@@ -1,0 +1,249 @@
+//! Building and running the application. `Application::build` binds the
+//! port (0 in tests) and reports the real one; `run` serves until the
+//! `shutdown` future resolves, then drains in this order: sessions are told
+//! to reconnect (1001), the HTTP server stops accepting, the storage queue
+//! is drained (nothing acked is lost), actors stop, the pool closes, and
+//! the managed PostgreSQL (if any) stops.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use actors::Registry;
+use anyhow::Context as _;
+use storage::{
+    spawn_storage_actor, Db, LocalPostgres, PgStore, StorageConfig, StorageHandle, StorageTask,
+};
+use tokio::sync::watch;
+
+use crate::auth::{hash_password, JwtKeys};
+use crate::config::{DatabaseSettings, Settings};
+use crate::metrics::Metrics;
+use crate::{request_id, routes};
+
+/// What every handler and session shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub registry: Registry,
+    pub storage: StorageHandle,
+    pub storage_capacity: usize,
+    pub jwt: Arc<JwtKeys>,
+    pub metrics: Metrics,
+    /// A real Argon2id hash checked when a login names no account, so both
+    /// answers take the same time.
+    pub dummy_hash: Arc<str>,
+    /// Flips to `true` when the server shuts down; sessions then close
+    /// with 1001 (reconnect).
+    pub shutdown: watch::Receiver<bool>,
+    session_ids: Arc<AtomicU64>,
+}
+
+impl AppState {
+    pub fn next_session_id(&self) -> u64 {
+        self.session_ids.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    shutdown_tx: watch::Sender<bool>,
+    storage_task: StorageTask,
+    local_pg: Option<LocalPostgres>,
+}
+
+/// Bytes of a generated development signing key.
+const GENERATED_SECRET_BYTES: usize = 32;
+
+/// The signing key from settings, or one generated once and kept in the
+/// data directory so tokens survive a restart in development.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &settings.jwt.secret {
+        return Ok(secret.clone());
+    }
+    let path = settings.data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() >= GENERATED_SECRET_BYTES {
+            return Ok(existing);
+        }
+    }
+    tracing::warn!(path = %path.display(), "CORKBOARD_JWT_SECRET is not set; using a generated key (development only)");
+    let secret: Vec<u8> = (0..GENERATED_SECRET_BYTES)
+        .map(|_| rand::random::<u8>())
+        .collect();
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
+impl Application {
+    /// Connect (or start the managed PostgreSQL), migrate, start the
+    /// storage actor and the registry, and bind the HTTP server.
+    ///
+    /// # Errors
+    /// Any startup failure, with context naming the step.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let (url, local_pg) = match &settings.database {
+            DatabaseSettings::Url(url) => (url.clone(), None),
+            DatabaseSettings::Managed => {
+                let dir = settings.data_dir.clone();
+                let pg = tokio::task::spawn_blocking(move || LocalPostgres::start(&dir))
+                    .await
+                    .context("starting the managed PostgreSQL")??;
+                (pg.url(), Some(pg))
+            }
+        };
+        let db = Db::connect(&url, settings.db_pool_size)
+            .await
+            .context("connecting to PostgreSQL")?;
+        db.migrate().await.context("running migrations")?;
+
+        let storage_config = StorageConfig::default();
+        let storage_capacity = storage_config.queue_capacity;
+        let (storage, storage_task) = spawn_storage_actor(db.clone(), storage_config);
+        let store = Arc::new(PgStore::new(db.clone(), storage.clone()));
+        let registry = Registry::new(store, settings.actors.clone());
+
+        let secret = jwt_secret(&settings)?;
+        let jwt = Arc::new(JwtKeys::new(&settings.jwt, &secret));
+        let dummy_hash: Arc<str> =
+            tokio::task::spawn_blocking(|| hash_password("corkboard timing equalizer"))
+                .await?
+                .map_err(|e| anyhow::anyhow!("hashing: {e}"))?
+                .into();
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let state = AppState {
+            settings: Arc::new(settings.clone()),
+            db,
+            registry,
+            storage,
+            storage_capacity,
+            jwt,
+            metrics: Metrics::default(),
+            dummy_hash,
+            shutdown: shutdown_rx,
+            session_ids: Arc::new(AtomicU64::new(1)),
+        };
+
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, state.clone(), &settings)?;
+        tracing::info!(port, "listening");
+        Ok(Application {
+            port,
+            server,
+            state,
+            shutdown_tx,
+            storage_task,
+            local_pg,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serve until `shutdown` resolves, then drain gracefully.
+    ///
+    /// # Errors
+    /// When the HTTP server fails.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let Application {
+            server,
+            state,
+            shutdown_tx,
+            storage_task,
+            mut local_pg,
+            ..
+        } = self;
+        let handle = server.handle();
+        let served = actix_rt::spawn(server);
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = shutdown_tx.send(true);
+        handle.stop(true).await;
+        let _ = served.await;
+        storage_task.shutdown().await;
+        state.registry.shutdown();
+        state.db.pool().close();
+        if let Some(pg) = local_pg.as_mut() {
+            pg.stop();
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
+    let data = web::Data::new(state);
+    let body_limit = settings.max_body_bytes;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(routes::json_config(body_limit))
+            .app_data(routes::path_config())
+            .app_data(routes::query_config())
+            .app_data(web::PayloadConfig::new(body_limit))
+            .wrap(Compress::default())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("Cache-Control", "no-store")),
+            )
+            .wrap(from_fn(request_id::middleware))
+            .configure(routes::configure)
+    })
+    .workers(settings.workers)
+    .disable_signals()
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,195 @@
+//! The connection pool and the error type every query returns.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+/// How long opening a TCP/unix connection to PostgreSQL may take (unless the
+/// connection string sets `connect_timeout` itself).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a caller waits for a free pool connection, and how long creating
+/// or recycling one may take. Together with [`CONNECT_TIMEOUT`] this makes a
+/// dead database an error within about two seconds instead of a hang.
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(2);
+/// Deadline of [`Db::ping`].
+pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A database failure, classified for callers.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached: connection refused or lost, pool
+    /// exhausted, timeout, server shutting down. Retryable.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A unique constraint rejected the write; names what is taken
+    /// (`"email"`, `"org key"`, `"membership"`, ...).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// Anything else (a statement failed, a stored value is invalid).
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if is_unavailable(&e) {
+            return DbError::Unavailable(e.to_string());
+        }
+        match e.as_db_error() {
+            Some(db) if *db.code() == SqlState::UNIQUE_VIOLATION => {
+                DbError::Conflict(conflict_subject(db.constraint()))
+            }
+            Some(db) => DbError::Other(db.to_string()),
+            None => DbError::Other(e.to_string()),
+        }
+    }
+}
+
+/// Whether `e` means "the database cannot be reached" rather than "the
+/// statement was rejected".
+pub(crate) fn is_unavailable(e: &tokio_postgres::Error) -> bool {
+    let Some(db) = e.as_db_error() else {
+        // No server error: a closed connection or an I/O failure (refused,
+        // reset, connect timeout) means unreachable; anything else
+        // (encoding a parameter, decoding a row) is a bug, not an outage.
+        return e.is_closed()
+            || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+    };
+    // 08: connection exception, 57: operator intervention (shutdown,
+    // cannot connect now, query canceled), 53: insufficient resources (too
+    // many connections, disk full).
+    let class = db.code().code().get(..2).unwrap_or_default();
+    matches!(class, "08" | "57" | "53")
+}
+
+impl From<PoolError> for DbError {
+    fn from(e: PoolError) -> Self {
+        match e {
+            PoolError::Backend(e) => e.into(),
+            other => DbError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// What a unique constraint protects, in words a caller can show.
+fn conflict_subject(constraint: Option<&str>) -> &'static str {
+    match constraint {
+        Some("users_email_key") => "email",
+        Some("users_pkey") => "user",
+        Some("orgs_key_key") => "org key",
+        Some("orgs_pkey") => "org",
+        Some("memberships_pkey") => "membership",
+        Some("events_pkey") => "event seq",
+        Some("boards_pkey") => "board",
+        Some("items_org_number_key") => "item number",
+        _ => "record",
+    }
+}
+
+/// Whether `e` is a unique violation of the event log's `(board_id, seq)` key.
+pub(crate) fn is_seq_conflict(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some("events_pkey")
+    })
+}
+
+/// A cloneable handle to the connection pool. All queries use cached
+/// prepared statements (`prepare_cached`), so a statement is parsed once per
+/// connection.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+impl Db {
+    /// Builds a pool of at most `max_size` connections from a libpq-style
+    /// connection string (`host=/run/pg user=corkboard dbname=corkboard`) or
+    /// URL (`postgres://user:pw@host:5432/db`), and checks that the database
+    /// answers.
+    ///
+    /// # Errors
+    /// [`DbError::Other`] for an unparsable connection string,
+    /// [`DbError::Unavailable`] when the database does not answer.
+    pub async fn connect(url: &str, max_size: usize) -> Result<Db, DbError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| DbError::Other(format!("invalid database connection string: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("corkboard");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .build()
+            .map_err(|e| DbError::Other(format!("cannot build connection pool: {e}")))?;
+        let db = Db { pool };
+        db.ping().await?;
+        Ok(db)
+    }
+
+    /// `SELECT 1` with a deadline of [`PING_TIMEOUT`]; for readiness checks.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database does not answer in time.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let ping = async {
+            let client = self.client().await?;
+            let stmt = client.prepare_cached("SELECT 1").await?;
+            client.query_one(&stmt, &[]).await?;
+            Ok::<_, DbError>(())
+        };
+        tokio::time::timeout(PING_TIMEOUT, ping)
+            .await
+            .map_err(|_| DbError::Unavailable("ping timed out".into()))?
+    }
+
+    /// Pool size, idle connections and waiters, for metrics.
+    pub fn pool_status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
+    /// The underlying pool, for queries this crate does not offer.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Client, DbError> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// Converts a count or seq to PostgreSQL's `bigint`. Values beyond
+/// `i64::MAX` cannot occur in practice; they saturate rather than wrap.
+pub(crate) fn to_sql_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Converts a `bigint` column that holds a count or seq back to `u64`.
+/// The schema never stores negative values there; they read as 0.
+pub(crate) fn from_sql_i64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}

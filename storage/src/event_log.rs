@@ -1,0 +1,139 @@
+//! The `events` and `snapshots` tables: writing a batch of events with its
+//! projections, and reading a board's log back.
+
+use deadpool_postgres::{GenericClient, Transaction};
+use protocol::codec::{decode_board, decode_event, encode_event};
+use protocol::{Board, BoardId, Millis, Recorded, UserId};
+use tokio_postgres::Row;
+
+use crate::db::{from_sql_i64, to_sql_i64, DbError};
+use crate::projection::{self, Params};
+
+/// One statement for the whole batch: parallel arrays, unnested into rows.
+const INSERT_EVENTS: &str = "INSERT INTO events (board_id, seq, at, actor, command_id, payload) \
+     SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[], $5::text[], $6::bytea[])";
+
+const SELECT_EVENTS: &str = "SELECT seq, at, actor, command_id, payload FROM events \
+     WHERE board_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
+/// Inserts `events` (any boards, each board's events in seq order) and
+/// projects them into the read models, inside `tx`. All statements are
+/// pipelined: the whole batch costs about one round trip plus COMMIT.
+///
+/// # Errors
+/// The first failing statement's error (a seq conflict surfaces as a unique
+/// violation of `events_pkey`); `tx` must then be rolled back.
+pub(crate) async fn write(
+    tx: &Transaction<'_>,
+    events: &[Recorded],
+) -> Result<(), tokio_postgres::Error> {
+    let mut boards = Vec::with_capacity(events.len());
+    let mut seqs = Vec::with_capacity(events.len());
+    let mut ats = Vec::with_capacity(events.len());
+    let mut actors = Vec::with_capacity(events.len());
+    let mut command_ids = Vec::with_capacity(events.len());
+    let mut payloads = Vec::with_capacity(events.len());
+    for rec in events {
+        boards.push(rec.board.0);
+        seqs.push(to_sql_i64(rec.seq));
+        ats.push(rec.at.0);
+        actors.push(rec.by.0);
+        command_ids.push(rec.command_id.as_deref());
+        payloads.push(encode_event(&rec.event));
+    }
+    let insert = tx.prepare_cached(INSERT_EVENTS).await?;
+    let params: Params<'_> = vec![
+        Box::new(boards),
+        Box::new(seqs),
+        Box::new(ats),
+        Box::new(actors),
+        Box::new(command_ids),
+        Box::new(payloads),
+    ];
+    let mut pending = vec![projection::execute(tx, insert, params)];
+    pending.extend(projection::plan(tx, events).await?);
+    projection::run_in_order(pending).await
+}
+
+/// The lowest seq among `seqs` already taken on `board`: which seq a
+/// conflicting append collided with.
+pub(crate) async fn first_taken_seq(
+    client: &impl GenericClient,
+    board: BoardId,
+    seqs: &[u64],
+) -> Result<Option<u64>, DbError> {
+    let seqs: Vec<i64> = seqs.iter().map(|&s| to_sql_i64(s)).collect();
+    let stmt = client
+        .prepare_cached("SELECT min(seq) FROM events WHERE board_id = $1 AND seq = ANY($2)")
+        .await?;
+    let row = client.query_one(&stmt, &[&board.0, &seqs]).await?;
+    Ok(row.get::<_, Option<i64>>(0).map(from_sql_i64))
+}
+
+/// Events of `board` with `seq > after`, at most `limit`, in seq order.
+pub(crate) async fn events_after(
+    client: &impl GenericClient,
+    board: BoardId,
+    after: u64,
+    limit: i64,
+) -> Result<Vec<Recorded>, DbError> {
+    let stmt = client.prepare_cached(SELECT_EVENTS).await?;
+    client
+        .query(&stmt, &[&board.0, &to_sql_i64(after), &limit])
+        .await?
+        .iter()
+        .map(|row| recorded(board, row))
+        .collect()
+}
+
+/// Decodes one `events` row.
+fn recorded(board: BoardId, row: &Row) -> Result<Recorded, DbError> {
+    let seq = from_sql_i64(row.get("seq"));
+    let event = decode_event(row.get("payload"))
+        .map_err(|e| DbError::Other(format!("undecodable event {board}/{seq}: {e}")))?;
+    Ok(Recorded {
+        board,
+        seq,
+        at: Millis(row.get("at")),
+        by: UserId(row.get("actor")),
+        command_id: row.get("command_id"),
+        event,
+    })
+}
+
+/// The latest snapshot of `board`, if any.
+pub(crate) async fn snapshot(
+    client: &impl GenericClient,
+    board: BoardId,
+) -> Result<Option<Board>, DbError> {
+    let stmt = client
+        .prepare_cached("SELECT seq, state FROM snapshots WHERE board_id = $1")
+        .await?;
+    let Some(row) = client.query_opt(&stmt, &[&board.0]).await? else {
+        return Ok(None);
+    };
+    let seq = from_sql_i64(row.get("seq"));
+    let board = decode_board(row.get("state"))
+        .map_err(|e| DbError::Other(format!("undecodable snapshot {board}@{seq}: {e}")))?;
+    Ok(Some(board))
+}
+
+/// Stores `state` as the snapshot of its board unless a newer one exists.
+pub(crate) async fn save_snapshot(
+    client: &impl GenericClient,
+    state: &Board,
+) -> Result<(), DbError> {
+    let stmt = client
+        .prepare_cached(
+            "INSERT INTO snapshots (board_id, seq, state) VALUES ($1, $2, $3) \
+             ON CONFLICT (board_id) DO UPDATE \
+             SET seq = excluded.seq, state = excluded.state, taken_at = now() \
+             WHERE snapshots.seq < excluded.seq",
+        )
+        .await?;
+    let bytes = protocol::codec::encode_board(state);
+    client
+        .execute(&stmt, &[&state.id.0, &to_sql_i64(state.seq), &bytes])
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! Corkboard's PostgreSQL layer: migrations, the event store implementing
+//! [`protocol::BoardStore`], read-model projections and queries, account
+//! tables, the StorageActor (group commit), the managed local PostgreSQL,
+//! and (feature `test-util`) a fresh database per test.
+//!
+//! # Architecture invariants
+//! - `events` is the source of truth. An append inserts its events and
+//!   updates the read models (`boards`, `board_columns`, `items`) in ONE
+//!   transaction: they commit together or not at all.
+//! - Ack means durable: [`StorageHandle::append`] resolves `Ok` only after
+//!   COMMIT of the transaction holding those events.
+//! - The primary key `(board_id, seq)` guards the single writer per board:
+//!   a second append of a seq fails with [`protocol::StoreError::Conflict`]
+//!   for that request only, never for the others sharing its batch.
+//! - Nothing waits without bound: the append queue is bounded (full means
+//!   [`protocol::StoreError::Overloaded`] at once), every append has a
+//!   commit timeout, and pool waits and connects time out after ~2 s.
+//! - Projections need no board state: each event carries everything its
+//!   statement needs (fractional position keys, ids), so read models can be
+//!   rebuilt by replaying `events`.
+//! - Timestamps of board data are unix milliseconds as recorded by the
+//!   board actor ([`protocol::Millis`]); this crate reads no clock for them.
+
+mod db;
+mod event_log;
+mod local_pg;
+mod migrate;
+mod orgs;
+mod pg_binaries;
+mod pg_store;
+pub mod projection;
+mod queries;
+mod storage_actor;
+#[cfg(any(test, feature = "test-util"))]
+mod test_cluster;
+#[cfg(any(test, feature = "test-util"))]
+mod test_db;
+mod users;
+
+pub use db::{Db, DbError, CONNECT_TIMEOUT, PING_TIMEOUT, POOL_TIMEOUT};
+pub use local_pg::{LocalPgError, LocalPostgres};
+pub use orgs::{MemberRow, OrgRow};
+pub use pg_store::PgStore;
+pub use queries::{BoardRow, ColumnRow, ItemRow};
+pub use storage_actor::{
+    spawn_storage_actor, StorageConfig, StorageHandle, StorageStats, StorageTask,
+};
+#[cfg(any(test, feature = "test-util"))]
+pub use test_cluster::{test_cluster_start, test_cluster_stop, TestCluster};
+#[cfg(any(test, feature = "test-util"))]
+pub use test_db::TestDb;
+pub use users::UserRow;

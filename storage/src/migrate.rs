@@ -1,0 +1,61 @@
+//! Schema migrations: embedded SQL files applied in order at start.
+//!
+//! All pending migrations run in ONE transaction that first takes a
+//! transaction-scoped advisory lock, so several processes starting at once
+//! against the same database apply each migration exactly once, and a
+//! failing migration leaves the schema as it was.
+
+use crate::db::{Db, DbError};
+
+/// Arbitrary constant naming "Corkboard schema migrations" for
+/// `pg_advisory_xact_lock`.
+const MIGRATION_LOCK: i64 = 0x436f_726b_626f_6172; // "Corkboar"
+
+/// `(version, name, sql)`, in order. Never edit an applied migration: add a
+/// new file instead.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+
+impl Db {
+    /// Applies every migration not yet recorded in `schema_migrations`.
+    /// Idempotent; safe to run concurrently from several processes.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached, or
+    /// [`DbError::Other`] when a migration fails (nothing is applied then).
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    bigint      PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             )",
+        )
+        .await?;
+        let applied: Vec<i64> = tx
+            .query("SELECT version FROM schema_migrations", &[])
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        for &(version, name, sql) in MIGRATIONS {
+            if applied.contains(&version) {
+                continue;
+            }
+            tx.batch_execute(sql)
+                .await
+                .map_err(|e| DbError::Other(format!("migration {version} ({name}) failed: {e}")))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&version],
+            )
+            .await?;
+            tracing::info!(version, name, "applied database migration");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! [`BoardStore`] on PostgreSQL: reads go straight to the pool, appends go
+//! through the StorageActor (group commit).
+
+use protocol::{
+    Board, BoardId, BoardStore, LoadedBoard, OrgId, OrgRecord, Recorded, Roster, StoreError,
+    StoreFuture, UserId,
+};
+
+use crate::db::{from_sql_i64, Db, DbError};
+use crate::event_log;
+use crate::orgs::parse_role;
+use crate::storage_actor::StorageHandle;
+
+/// The PostgreSQL event store.
+#[derive(Clone)]
+pub struct PgStore {
+    db: Db,
+    storage: StorageHandle,
+}
+
+impl PgStore {
+    /// A store reading through `db` and appending through `storage`
+    /// (which should write to the same database).
+    pub fn new(db: Db, storage: StorageHandle) -> PgStore {
+        PgStore { db, storage }
+    }
+
+    /// The database handle.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The StorageActor handle (queue depth, stats).
+    pub fn storage(&self) -> &StorageHandle {
+        &self.storage
+    }
+
+    async fn read_board(&self, board: BoardId) -> Result<Option<LoadedBoard>, DbError> {
+        let client = self.db.client().await?;
+        let snapshot = event_log::snapshot(&client, board).await?;
+        let after = snapshot.as_ref().map_or(0, |s| s.seq);
+        let events = event_log::events_after(&client, board, after, i64::MAX).await?;
+        if snapshot.is_none() && events.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(LoadedBoard { snapshot, events }))
+    }
+
+    async fn read_events_after(
+        &self,
+        board: BoardId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Recorded>, DbError> {
+        let client = self.db.client().await?;
+        event_log::events_after(&client, board, after, i64::from(limit)).await
+    }
+
+    async fn write_snapshot(&self, board: Board) -> Result<(), DbError> {
+        let client = self.db.client().await?;
+        event_log::save_snapshot(&client, &board).await
+    }
+
+    async fn read_org(&self, org: OrgId) -> Result<Option<OrgRecord>, DbError> {
+        let client = self.db.client().await?;
+        let org_stmt = client
+            .prepare_cached("SELECT name, key FROM orgs WHERE id = $1")
+            .await?;
+        let members_stmt = client
+            .prepare_cached("SELECT user_id, role FROM memberships WHERE org_id = $1")
+            .await?;
+        let boards_stmt = client
+            .prepare_cached("SELECT id FROM boards WHERE org_id = $1 ORDER BY created_at, id")
+            .await?;
+        let Some(row) = client.query_opt(&org_stmt, &[&org.0]).await? else {
+            return Ok(None);
+        };
+        let mut members = Roster::new();
+        for member in client.query(&members_stmt, &[&org.0]).await? {
+            members.insert(UserId(member.get(0)), parse_role(member.get(1))?);
+        }
+        let boards = client
+            .query(&boards_stmt, &[&org.0])
+            .await?
+            .iter()
+            .map(|b| BoardId(b.get(0)))
+            .collect();
+        Ok(Some(OrgRecord {
+            id: org,
+            name: row.get("name"),
+            key: row.get("key"),
+            members,
+            boards,
+        }))
+    }
+
+    async fn reserve_numbers(&self, org: OrgId, count: u32) -> Result<u64, DbError> {
+        let client = self.db.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "UPDATE orgs SET next_item_number = next_item_number + $2 \
+                 WHERE id = $1 RETURNING next_item_number - $2",
+            )
+            .await?;
+        let row = client
+            .query_opt(&stmt, &[&org.0, &i64::from(count)])
+            .await?
+            .ok_or_else(|| DbError::Other(format!("organization {org} does not exist")))?;
+        Ok(from_sql_i64(row.get(0)))
+    }
+}
+
+fn unavailable(e: DbError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+impl BoardStore for PgStore {
+    fn load_board(&self, board: BoardId) -> StoreFuture<'_, Option<LoadedBoard>> {
+        Box::pin(async move { self.read_board(board).await.map_err(unavailable) })
+    }
+
+    fn append(&self, events: Vec<Recorded>) -> StoreFuture<'_, ()> {
+        Box::pin(self.storage.append(events))
+    }
+
+    fn events_after(
+        &self,
+        board: BoardId,
+        after: u64,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<Recorded>> {
+        Box::pin(async move {
+            self.read_events_after(board, after, limit)
+                .await
+                .map_err(unavailable)
+        })
+    }
+
+    fn save_snapshot(&self, board: Board) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.write_snapshot(board).await.map_err(unavailable) })
+    }
+
+    fn load_org(&self, org: OrgId) -> StoreFuture<'_, Option<OrgRecord>> {
+        Box::pin(async move { self.read_org(org).await.map_err(unavailable) })
+    }
+
+    fn reserve_item_numbers(&self, org: OrgId, count: u32) -> StoreFuture<'_, u64> {
+        Box::pin(async move { self.reserve_numbers(org, count).await.map_err(unavailable) })
+    }
+}

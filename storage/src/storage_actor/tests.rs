@@ -1,0 +1,83 @@
+//! Intake behaviour that needs no database: overload, timeout, shutdown.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use protocol::{BoardId, Event, Millis, OrgId, UserId};
+
+use super::*;
+
+fn rec(seq: u64) -> Recorded {
+    Recorded {
+        board: BoardId(uuid::Uuid::from_u128(1)),
+        seq,
+        at: Millis(0),
+        by: UserId(uuid::Uuid::from_u128(2)),
+        command_id: None,
+        event: Event::BoardCreated {
+            org: OrgId(uuid::Uuid::from_u128(3)),
+            name: "b".into(),
+        },
+    }
+}
+
+/// Polls `fut` once; true when it is still pending.
+async fn poll_once<F: Future + Unpin>(fut: &mut F) -> bool {
+    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())).await
+}
+
+#[tokio::test]
+async fn a_full_queue_is_refused_at_once() {
+    let config = StorageConfig {
+        queue_capacity: 1,
+        commit_timeout: Duration::from_secs(60),
+        ..StorageConfig::default()
+    };
+    // No consumer: the queue stays full until the test drains it.
+    let (handle, mut queue) = handle(&config);
+    let mut first = Box::pin(handle.append(vec![rec(1)]));
+    assert!(
+        poll_once(&mut first).await,
+        "first append waits for its commit"
+    );
+    assert_eq!(handle.queue_depth(), 1);
+
+    let second = handle.append(vec![rec(2)]).await;
+    assert!(matches!(second, Err(StoreError::Overloaded)), "{second:?}");
+
+    let request = queue.recv().await.expect("the first request is queued");
+    assert_eq!(request.events.len(), 1);
+    request.answer(Ok(()));
+    assert!(first.await.is_ok());
+    assert_eq!(handle.queue_depth(), 0);
+}
+
+#[tokio::test]
+async fn an_unanswered_append_times_out() {
+    let config = StorageConfig {
+        commit_timeout: Duration::from_millis(50),
+        ..StorageConfig::default()
+    };
+    let (handle, _queue) = handle(&config);
+    let result = handle.append(vec![rec(1)]).await;
+    assert!(matches!(result, Err(StoreError::Timeout)), "{result:?}");
+}
+
+#[tokio::test]
+async fn appends_after_the_actor_is_gone_are_unavailable() {
+    let (handle, queue) = handle(&StorageConfig::default());
+    drop(queue);
+    let result = handle.append(vec![rec(1)]).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_append_is_a_no_op() {
+    let (handle, _queue) = handle(&StorageConfig::default());
+    assert!(handle.append(Vec::new()).await.is_ok());
+    assert_eq!(handle.queue_depth(), 0);
+}

@@ -1,0 +1,139 @@
+//! Writing one batch: a single transaction for all requests, and when the
+//! database rejects it, each request on its own so that only the culprit
+//! fails.
+
+use std::time::{Duration, Instant};
+
+use protocol::{BoardId, Recorded, StoreError};
+
+use super::{AppendRequest, Counters};
+use crate::db::{is_seq_conflict, is_unavailable, Db};
+use crate::event_log;
+
+/// Why a batch transaction failed.
+enum BatchError {
+    /// The database rejected a statement; retrying requests one by one
+    /// finds the culprit.
+    Statement(tokio_postgres::Error),
+    /// The connection or pool failed; nothing can be written now.
+    Unavailable(String),
+    /// The transaction did not finish in time; its outcome is unknown.
+    Timeout,
+}
+
+/// Writes `batch` in one transaction and answers every request.
+pub(super) async fn write_batch(
+    db: &Db,
+    batch: Vec<AppendRequest>,
+    counters: &Counters,
+    timeout: Duration,
+) {
+    let started = Instant::now();
+    let events: Vec<Recorded> = batch
+        .iter()
+        .flat_map(|r| r.events.iter().cloned())
+        .collect();
+    match commit(db, &events, timeout).await {
+        Ok(()) => {
+            counters.committed(batch.len(), events.len(), started.elapsed());
+            for request in batch {
+                request.answer(Ok(()));
+            }
+        }
+        Err(BatchError::Statement(e)) if batch.len() > 1 => {
+            tracing::debug!(error = %e, requests = batch.len(), "batch failed; retrying one by one");
+            for request in batch {
+                write_alone(db, request, counters, timeout).await;
+            }
+        }
+        Err(e) => {
+            let error = store_error(db, &events, e).await;
+            counters.failed(batch.len());
+            for request in batch {
+                request.answer(Err(clone_error(&error)));
+            }
+        }
+    }
+}
+
+/// Writes one request in its own transaction and answers it.
+async fn write_alone(db: &Db, request: AppendRequest, counters: &Counters, timeout: Duration) {
+    let started = Instant::now();
+    match commit(db, &request.events, timeout).await {
+        Ok(()) => {
+            counters.committed(1, request.events.len(), started.elapsed());
+            request.answer(Ok(()));
+        }
+        Err(e) => {
+            let error = store_error(db, &request.events, e).await;
+            counters.failed(1);
+            request.answer(Err(error));
+        }
+    }
+}
+
+/// One transaction: insert `events`, project them, COMMIT.
+async fn commit(db: &Db, events: &[Recorded], timeout: Duration) -> Result<(), BatchError> {
+    let work = async {
+        let mut client = db
+            .client()
+            .await
+            .map_err(|e| BatchError::Unavailable(e.to_string()))?;
+        let tx = client.transaction().await.map_err(classify)?;
+        event_log::write(&tx, events).await.map_err(classify)?;
+        tx.commit().await.map_err(classify)
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or(Err(BatchError::Timeout))
+}
+
+fn classify(e: tokio_postgres::Error) -> BatchError {
+    if is_unavailable(&e) {
+        BatchError::Unavailable(e.to_string())
+    } else {
+        BatchError::Statement(e)
+    }
+}
+
+/// What to tell the callers of a failed transaction over `events`.
+async fn store_error(db: &Db, events: &[Recorded], error: BatchError) -> StoreError {
+    match error {
+        BatchError::Statement(e) if is_seq_conflict(&e) => {
+            let board = events
+                .first()
+                .map_or(BoardId(uuid::Uuid::nil()), |r| r.board);
+            let seqs: Vec<u64> = events.iter().map(|r| r.seq).collect();
+            let taken = match db.client().await {
+                Ok(client) => event_log::first_taken_seq(&client, board, &seqs)
+                    .await
+                    .ok()
+                    .flatten(),
+                Err(_) => None,
+            };
+            let seq = taken.or_else(|| seqs.first().copied()).unwrap_or(0);
+            StoreError::Conflict { board, seq }
+        }
+        BatchError::Statement(e) => {
+            tracing::error!(error = %e, events = events.len(), "append failed");
+            StoreError::Unavailable(format!("append failed: {e}"))
+        }
+        BatchError::Unavailable(msg) => {
+            tracing::warn!(error = %msg, "append failed: database unavailable");
+            StoreError::Unavailable(msg)
+        }
+        BatchError::Timeout => StoreError::Timeout,
+    }
+}
+
+fn clone_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(msg) => StoreError::Unavailable(msg.clone()),
+        StoreError::Overloaded => StoreError::Overloaded,
+        StoreError::Conflict { board, seq } => StoreError::Conflict {
+            board: *board,
+            seq: *seq,
+        },
+        StoreError::Timeout => StoreError::Timeout,
+    }
+}

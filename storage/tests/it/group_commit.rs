@@ -1,0 +1,147 @@
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use protocol::{BoardId, BoardStore, Event, StoreError};
+use storage::{spawn_storage_actor, PgStore, StorageConfig};
+use uuid::Uuid;
+
+use crate::{board_created, board_start, fresh_db, org_with_owner, rec};
+
+/// Polls `fut` once, so an append is queued before anything else runs
+/// (the test runtime is single-threaded: the actor cannot run meanwhile).
+async fn queue<F: Future + Unpin>(fut: &mut F) {
+    let pending =
+        std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())).await;
+    assert!(pending, "append finished before the actor ran");
+}
+
+#[tokio::test]
+async fn concurrent_appends_share_transactions() {
+    let (_t, db) = fresh_db().await;
+    let (org, user) = org_with_owner(&db, "GC").await;
+    let (storage, task) = spawn_storage_actor(db.clone(), StorageConfig::default());
+    let boards: Vec<BoardId> = (0..50).map(|_| BoardId(Uuid::new_v4())).collect();
+
+    // 50 boards × 4 appends; each board's appends in order, boards concurrent.
+    let mut writers = tokio::task::JoinSet::new();
+    for (i, &board) in boards.iter().enumerate() {
+        let storage = storage.clone();
+        let events = board_start(board, org, user, u64::try_from(i).unwrap() + 1);
+        writers.spawn(async move {
+            for event in events {
+                storage.append(vec![event]).await.unwrap();
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+
+    let stats = storage.stats();
+    assert_eq!(stats.events_committed, 200);
+    assert_eq!(stats.requests_committed, 200);
+    assert_eq!(stats.failures, 0);
+    assert!(
+        stats.batches_committed * 2 <= stats.events_committed,
+        "expected group commit, got {stats:?}"
+    );
+    assert!(stats.largest_batch > 1, "{stats:?}");
+
+    let store = PgStore::new(db.clone(), storage.clone());
+    for &board in &boards {
+        let loaded = store.load_board(board).await.unwrap().unwrap();
+        let seqs: Vec<u64> = loaded.events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4]);
+        assert_eq!(db.board_row(board).await.unwrap().unwrap().seq, 4);
+    }
+    assert_eq!(db.boards_of_org(org).await.unwrap().len(), 50);
+    for number in 1..=50 {
+        let item = db.item_by_number(org, number).await.unwrap().unwrap();
+        assert_eq!(item.position, "k");
+    }
+    task.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_seq_conflict_fails_only_its_own_request() {
+    let (_t, db) = fresh_db().await;
+    let (org, user) = org_with_owner(&db, "CI").await;
+    let (storage, task) = spawn_storage_actor(db.clone(), StorageConfig::default());
+    let [a, b, c] = [(); 3].map(|_| BoardId(Uuid::new_v4()));
+    for board in [a, b, c] {
+        storage
+            .append(vec![rec(board, 1, user, board_created(org, "original"))])
+            .await
+            .unwrap();
+    }
+    let before = storage.stats();
+
+    let renamed = |board, seq| rec(board, seq, user, Event::BoardRenamed { name: "new".into() });
+    let mut ok_a = Box::pin(storage.append(vec![renamed(a, 2), renamed(a, 3)]));
+    let mut dup_b = Box::pin(storage.append(vec![renamed(b, 1), renamed(b, 2)]));
+    let mut ok_c = Box::pin(storage.append(vec![renamed(c, 2)]));
+    queue(&mut ok_a).await;
+    queue(&mut dup_b).await;
+    queue(&mut ok_c).await;
+    assert_eq!(storage.queue_depth(), 3);
+
+    ok_a.await.unwrap();
+    let conflict = dup_b.await;
+    assert!(
+        matches!(conflict, Err(StoreError::Conflict { board, seq: 1 }) if board == b),
+        "{conflict:?}"
+    );
+    ok_c.await.unwrap();
+
+    let after = storage.stats();
+    assert_eq!(after.failures - before.failures, 1);
+    assert_eq!(after.events_committed - before.events_committed, 3);
+
+    let store = PgStore::new(db.clone(), storage.clone());
+    let b_events = store.events_after(b, 0, 10).await.unwrap();
+    assert_eq!(
+        b_events.len(),
+        1,
+        "nothing of the failed request was written"
+    );
+    assert_eq!(db.board_row(b).await.unwrap().unwrap().name, "original");
+    assert_eq!(db.board_row(a).await.unwrap().unwrap().seq, 3);
+    assert_eq!(db.board_row(c).await.unwrap().unwrap().name, "new");
+    task.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_commits_everything_queued_then_refuses() {
+    let (_t, db) = fresh_db().await;
+    let (org, user) = org_with_owner(&db, "SD").await;
+    let config = StorageConfig {
+        max_in_flight: 1,
+        ..StorageConfig::default()
+    };
+    let (storage, task) = spawn_storage_actor(db.clone(), config);
+    let boards: Vec<BoardId> = (0..20).map(|_| BoardId(Uuid::new_v4())).collect();
+    let mut appends: Vec<_> = boards
+        .iter()
+        .map(|&board| Box::pin(storage.append(vec![rec(board, 1, user, board_created(org, "b"))])))
+        .collect();
+    for append in &mut appends {
+        queue(append).await;
+    }
+    task.shutdown().await;
+
+    for append in appends {
+        append.await.unwrap();
+    }
+    assert_eq!(storage.stats().events_committed, 20);
+    assert_eq!(db.boards_of_org(org).await.unwrap().len(), 20);
+    let late = storage
+        .append(vec![rec(
+            BoardId(Uuid::new_v4()),
+            1,
+            user,
+            board_created(org, "b"),
+        )])
+        .await;
+    assert!(matches!(late, Err(StoreError::Unavailable(_))), "{late:?}");
+}

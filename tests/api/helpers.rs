@@ -1,0 +1,366 @@
+//! `spawn_app()` and the clients the tests drive it with.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::config::DatabaseSettings;
+use server::{Application, Settings};
+use storage::TestDb;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for something it expects before failing.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub http: reqwest::Client,
+    /// Held so the database lives as long as the app.
+    _db: TestDb,
+    pub settings: Settings,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<actix_rt::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Settings for a test server: port 0, the test database, a random key.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::from_lookup(|_| None).expect("default settings are valid");
+    settings.bind = "127.0.0.1:0".parse().expect("valid address");
+    settings.database = DatabaseSettings::Url(db.url.clone());
+    settings.jwt.secret = Some(uuid::Uuid::new_v4().as_bytes().repeat(2));
+    settings.workers = 2;
+    settings.db_pool_size = 8;
+    settings
+}
+
+/// Start the server on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let db = TestDb::new().await;
+    let settings = test_settings(&db);
+    start(db, settings).await
+}
+
+/// Start the server with adjusted settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new().await;
+    let mut settings = test_settings(&db);
+    adjust(&mut settings);
+    start(db, settings).await
+}
+
+async fn start(db: TestDb, settings: Settings) -> TestApp {
+    let (port, stop, task) = launch(settings.clone()).await;
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        http: reqwest::Client::new(),
+        _db: db,
+        settings,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+type ServerTask = actix_rt::task::JoinHandle<anyhow::Result<()>>;
+
+async fn launch(settings: Settings) -> (u16, oneshot::Sender<()>, ServerTask) {
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let port = app.port();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = actix_rt::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+    (port, stop, task)
+}
+
+impl TestApp {
+    /// Shut down gracefully and wait until it has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran");
+        }
+    }
+
+    /// Stop, then start a new server with the same settings on the same
+    /// database (tokens stay valid: same signing key).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (port, stop, task) = launch(self.settings.clone()).await;
+        self.port = port;
+        self.address = format!("http://127.0.0.1:{port}");
+        self.stop = Some(stop);
+        self.task = Some(task);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Register a user; returns (access token, user id).
+    pub async fn register(&self, email: &str) -> (String, String) {
+        let res = self
+            .http
+            .post(self.url("/api/v1/auth/register"))
+            .json(&json!({ "email": email, "password": "correct horse battery", "name": "Test User" }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.expect("json");
+        (
+            body["access_token"].as_str().expect("token").to_owned(),
+            body["user"]["id"].as_str().expect("id").to_owned(),
+        )
+    }
+
+    /// Create an organization; returns its id.
+    pub async fn create_org(&self, token: &str, key: &str) -> String {
+        let (status, body) = self
+            .post(
+                token,
+                "/api/v1/orgs",
+                json!({ "name": format!("Org {key}"), "key": key }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Create a board with the default columns; returns the board JSON.
+    pub async fn create_board(&self, token: &str, org: &str) -> Value {
+        let (status, body) = self
+            .post(
+                token,
+                &format!("/api/v1/orgs/{org}/boards"),
+                json!({ "name": "Roadmap" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["board"].clone()
+    }
+
+    /// Add `email` to `org` with `role`.
+    pub async fn add_member(&self, token: &str, org: &str, email: &str, role: &str) {
+        let (status, body) = self
+            .post(
+                token,
+                &format!("/api/v1/orgs/{org}/members"),
+                json!({ "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    /// Run a board command over REST.
+    pub async fn command(&self, token: &str, board: &str, command: Value) -> (StatusCode, Value) {
+        self.post(token, &format!("/api/v1/boards/{board}/commands"), command)
+            .await
+    }
+
+    /// Open a WebSocket authenticated by a first `auth` message.
+    pub async fn ws(&self, token: &str, format: Wire) -> WsClient {
+        let mut client = self.ws_unauthenticated(format).await;
+        client.send(json!({ "type": "auth", "token": token })).await;
+        let welcome = client.recv_type("welcome").await;
+        assert!(welcome["user"].is_string(), "{welcome}");
+        client
+    }
+
+    /// Open a WebSocket without authenticating.
+    pub async fn ws_unauthenticated(&self, format: Wire) -> WsClient {
+        let mut req = format!("ws://127.0.0.1:{}/ws", self.port)
+            .into_client_request()
+            .expect("request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static(format.subprotocol()),
+        );
+        let (stream, res) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("websocket connects");
+        assert_eq!(
+            res.headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some(format.subprotocol())
+        );
+        WsClient { stream, format }
+    }
+}
+
+/// Wire format of a test WebSocket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    Json,
+    MsgPack,
+}
+
+impl Wire {
+    pub fn subprotocol(self) -> &'static str {
+        match self {
+            Wire::Json => "corkboard.v1.json",
+            Wire::MsgPack => "corkboard.v1.msgpack",
+        }
+    }
+}
+
+/// A WebSocket client that speaks JSON or MessagePack and hands every
+/// server message to the test as a JSON value.
+pub struct WsClient {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub format: Wire,
+}
+
+impl WsClient {
+    pub async fn send(&mut self, msg: Value) {
+        let frame = match self.format {
+            Wire::Json => Message::text(msg.to_string()),
+            Wire::MsgPack => Message::binary(rmp_serde::to_vec_named(&msg).expect("encodes")),
+        };
+        self.stream.send(frame).await.expect("send");
+    }
+
+    pub async fn send_raw(&mut self, frame: Message) {
+        self.stream.send(frame).await.expect("send");
+    }
+
+    /// The next server message, or `None` when the socket closed. Panics
+    /// after `WAIT`.
+    pub async fn next(&mut self) -> Option<Result<Value, (u16, String)>> {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a server message within the wait");
+            match frame {
+                None => return None,
+                Some(Err(_)) => return None,
+                Some(Ok(Message::Text(t))) => {
+                    return Some(Ok(serde_json::from_str(&t).expect("json")))
+                }
+                Some(Ok(Message::Binary(b))) => {
+                    return Some(Ok(rmp_serde::from_slice(&b).expect("msgpack")))
+                }
+                Some(Ok(Message::Close(c))) => {
+                    let (code, reason) = c
+                        .map(|c| (u16::from(c.code), c.reason.to_string()))
+                        .unwrap_or((1005, String::new()));
+                    return Some(Err((code, reason)));
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// The next message, which must not be a close.
+    pub async fn recv(&mut self) -> Value {
+        match self.next().await {
+            Some(Ok(v)) => v,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    /// Skip messages until one of `kind` arrives.
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        loop {
+            let msg = self.recv().await;
+            if msg["type"] == kind {
+                return msg;
+            }
+        }
+    }
+
+    /// Wait for the close frame; returns its code.
+    pub async fn closed(&mut self) -> u16 {
+        loop {
+            match self.next().await {
+                Some(Ok(_)) => continue,
+                Some(Err((code, _))) => return code,
+                None => return 1006,
+            }
+        }
+    }
+
+    /// Subscribe and return the snapshot.
+    pub async fn subscribe(&mut self, board: &str) -> Value {
+        self.send(json!({ "type": "subscribe", "board": board }))
+            .await;
+        let snapshot = self.recv_type("snapshot").await;
+        assert_eq!(snapshot["board"], board);
+        snapshot
+    }
+
+    /// Send a command and wait for its ack or rejection (events that
+    /// arrive meanwhile are skipped).
+    pub async fn command(&mut self, id: &str, board: &str, command: Value) -> Value {
+        self.send(json!({ "type": "command", "id": id, "board": board, "command": command }))
+            .await;
+        loop {
+            let msg = self.recv().await;
+            if (msg["type"] == "ack" || msg["type"] == "rejected") && msg["id"] == id {
+                return msg;
+            }
+        }
+    }
+}
+
+/// Column ids of a board JSON, in board order.
+pub fn column_ids(board: &Value) -> Vec<String> {
+    let mut cols: Vec<&Value> = board["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .collect();
+    cols.sort_by(|a, b| a["position"].as_str().cmp(&b["position"].as_str()));
+    cols.iter()
+        .map(|c| c["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// A fresh, unique email.
+pub fn email() -> String {
+    format!("u{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+/// A unique org key.
+pub fn org_key() -> String {
+    let n = uuid::Uuid::new_v4().as_u128() % 1_000_000;
+    format!("K{n}")
+}

@@ -1,0 +1,12 @@
+//! The one integration-test binary. Every test spawns the real server on a
+//! random port against its own fresh PostgreSQL database and talks to it
+//! over HTTP and WebSocket, as a client would.
+
+mod helpers;
+
+mod auth;
+mod boards;
+mod frames;
+mod restart;
+mod rules;
+mod ws;

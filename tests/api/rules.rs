@@ -1,0 +1,166 @@
+//! Every rule violation comes back with its code, identically over REST,
+//! WebSocket JSON and WebSocket MessagePack.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{column_ids, email, org_key, spawn_app, Wire};
+
+#[actix_web::test]
+async fn every_rule_violation_returns_its_code_over_every_transport() {
+    let app = spawn_app().await;
+    let (token, owner) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board_id = board["id"].as_str().expect("id").to_owned();
+    let cols = column_ids(&board);
+
+    let run = |command: Value| {
+        let app = &app;
+        let token = token.clone();
+        let board_id = board_id.clone();
+        async move {
+            let (status, body) = app.command(&token, &board_id, command).await;
+            assert_eq!(status, StatusCode::OK, "setup failed: {body}");
+            body["events"][0]["event"].clone()
+        }
+    };
+    // Item A in the first column, assigned and labelled; item B fills the
+    // second column up to its WIP limit of 1; item C is archived.
+    let a = run(json!({ "type": "create_item", "title": "A" })).await["item"].clone();
+    run(json!({ "type": "assign_item", "item": a, "user": owner })).await;
+    run(json!({ "type": "add_label", "item": a, "label": "bug" })).await;
+    run(json!({ "type": "create_item", "title": "B", "column": cols[1] })).await;
+    run(json!({ "type": "set_wip_limit", "column": cols[1], "limit": 1 })).await;
+    let c = run(json!({ "type": "create_item", "title": "C" })).await["item"].clone();
+    run(json!({ "type": "archive_item", "item": c })).await;
+
+    let stranger = uuid::Uuid::new_v4().to_string();
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({ "type": "rename_board", "name": "  " }),
+            "invalid_field",
+        ),
+        (
+            json!({ "type": "add_column", "name": "to do" }),
+            "duplicate_column_name",
+        ),
+        (
+            json!({ "type": "rename_column", "column": stranger, "name": "X" }),
+            "column_not_found",
+        ),
+        (
+            json!({ "type": "remove_column", "column": cols[1] }),
+            "column_not_empty",
+        ),
+        (
+            json!({ "type": "set_wip_limit", "column": cols[0], "limit": 0 }),
+            "invalid_field",
+        ),
+        (
+            json!({ "type": "create_item", "title": "" }),
+            "invalid_field",
+        ),
+        (
+            json!({ "type": "create_item", "title": "t".repeat(501) }),
+            "invalid_field",
+        ),
+        (
+            json!({ "type": "create_item", "title": "big", "description": "d".repeat(64 * 1024 + 1) }),
+            "invalid_field",
+        ),
+        (
+            json!({ "type": "create_item", "title": "full", "column": cols[1] }),
+            "wip_limit_reached",
+        ),
+        (
+            json!({ "type": "edit_item", "item": stranger }),
+            "item_not_found",
+        ),
+        (
+            json!({ "type": "edit_item", "item": a, "title": "A" }),
+            "no_change",
+        ),
+        (
+            json!({ "type": "move_item", "item": a, "column": cols[1] }),
+            "wip_limit_reached",
+        ),
+        (
+            json!({ "type": "move_item", "item": a, "column": stranger }),
+            "column_not_found",
+        ),
+        (
+            json!({ "type": "move_item", "item": c, "column": cols[2] }),
+            "item_archived",
+        ),
+        (
+            json!({ "type": "assign_item", "item": a, "user": stranger }),
+            "not_a_member",
+        ),
+        (
+            json!({ "type": "assign_item", "item": a, "user": owner }),
+            "already_assigned",
+        ),
+        (
+            json!({ "type": "unassign_item", "item": a, "user": stranger }),
+            "not_assigned",
+        ),
+        (
+            json!({ "type": "add_label", "item": a, "label": "bug" }),
+            "label_exists",
+        ),
+        (
+            json!({ "type": "add_label", "item": a, "label": "" }),
+            "invalid_field",
+        ),
+        (
+            json!({ "type": "remove_label", "item": a, "label": "nope" }),
+            "label_not_found",
+        ),
+        (
+            json!({ "type": "restore_item", "item": a }),
+            "item_not_archived",
+        ),
+        (
+            json!({ "type": "archive_item", "item": c }),
+            "item_archived",
+        ),
+    ];
+
+    let mut json_ws = app.ws(&token, Wire::Json).await;
+    let mut msgpack_ws = app.ws(&token, Wire::MsgPack).await;
+    let before = app
+        .get(&token, &format!("/api/v1/boards/{board_id}"))
+        .await
+        .1["seq"]
+        .clone();
+    for (i, (command, code)) in cases.into_iter().enumerate() {
+        let (status, body) = app.command(&token, &board_id, command.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "REST {command}: {body}"
+        );
+        assert_eq!(body["code"], code, "REST {command}: {body}");
+        assert!(!body["message"].as_str().unwrap_or("").is_empty());
+        for ws in [&mut json_ws, &mut msgpack_ws] {
+            let answer = ws
+                .command(&format!("r{i}"), &board_id, command.clone())
+                .await;
+            assert_eq!(
+                answer["type"], "rejected",
+                "{:?} {command}: {answer}",
+                ws.format
+            );
+            assert_eq!(answer["code"], code, "{:?} {command}: {answer}", ws.format);
+            assert_eq!(answer["retryable"], false);
+        }
+    }
+    // Nothing was applied by any refused command.
+    let after = app
+        .get(&token, &format!("/api/v1/boards/{board_id}"))
+        .await
+        .1["seq"]
+        .clone();
+    assert_eq!(before, after);
+}

@@ -1,0 +1,216 @@
+//! Live sessions: ordering across encodings, REST edits reaching sockets,
+//! authentication of the upgrade, and membership checks.
+
+use serde_json::json;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+use crate::helpers::{column_ids, email, org_key, spawn_app, spawn_app_with, Wire};
+
+#[actix_web::test]
+async fn json_and_msgpack_clients_see_each_others_edits_in_the_same_order() {
+    let app = spawn_app().await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board_id = board["id"].as_str().expect("id");
+
+    let mut alice = app.ws(&token, Wire::Json).await;
+    let mut bob = app.ws(&token, Wire::MsgPack).await;
+    let start = alice.subscribe(board_id).await["seq"]
+        .as_u64()
+        .expect("seq");
+    assert_eq!(bob.subscribe(board_id).await["seq"].as_u64(), Some(start));
+
+    // Both write concurrently: ten commands each, without waiting for acks.
+    for i in 0..10 {
+        alice
+            .send(
+                json!({ "type": "command", "id": format!("a{i}"), "board": board_id,
+                          "command": { "type": "create_item", "title": format!("alice {i}") } }),
+            )
+            .await;
+        bob.send(
+            json!({ "type": "command", "id": format!("b{i}"), "board": board_id,
+                         "command": { "type": "create_item", "title": format!("bob {i}") } }),
+        )
+        .await;
+    }
+
+    let mut seen = Vec::new();
+    for client in [&mut alice, &mut bob] {
+        let mut events = Vec::new();
+        let mut acks = 0;
+        while events.len() < 20 || acks < 10 {
+            let msg = client.recv().await;
+            match msg["type"].as_str() {
+                Some("event") => events.push((
+                    msg["seq"].as_u64().expect("seq"),
+                    msg["command_id"].as_str().expect("command id").to_owned(),
+                    msg["event"]["title"].as_str().expect("title").to_owned(),
+                )),
+                Some("ack") => acks += 1,
+                other => panic!("unexpected {other:?}: {msg}"),
+            }
+        }
+        seen.push(events);
+    }
+    assert_eq!(
+        seen[0], seen[1],
+        "both clients see the same events in the same order"
+    );
+    let seqs: Vec<u64> = seen[0].iter().map(|e| e.0).collect();
+    assert_eq!(
+        seqs,
+        (start + 1..=start + 20).collect::<Vec<_>>(),
+        "seq increases by exactly one"
+    );
+    // Each client's own commands keep their send order.
+    let alice_titles: Vec<&str> = seen[0]
+        .iter()
+        .filter(|e| e.1.starts_with('a'))
+        .map(|e| e.2.as_str())
+        .collect();
+    assert_eq!(
+        alice_titles,
+        (0..10).map(|i| format!("alice {i}")).collect::<Vec<_>>()
+    );
+}
+
+#[actix_web::test]
+async fn a_rest_edit_reaches_websocket_subscribers() {
+    let app = spawn_app().await;
+    let (token, user) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board_id = board["id"].as_str().expect("id");
+    let columns = column_ids(&board);
+    let mut ws = app.ws(&token, Wire::MsgPack).await;
+    let snapshot = ws.subscribe(board_id).await;
+
+    let res = app
+        .http
+        .post(app.url(&format!("/api/v1/boards/{board_id}/commands")))
+        .bearer_auth(&token)
+        .header("idempotency-key", "rest-1")
+        .json(&json!({ "type": "rename_column", "column": columns[1], "name": "Doing" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+
+    let event = ws.recv_type("event").await;
+    assert_eq!(
+        event["seq"].as_u64(),
+        Some(snapshot["seq"].as_u64().expect("seq") + 1)
+    );
+    assert_eq!(event["by"], user.as_str());
+    assert_eq!(event["command_id"], "rest-1");
+    assert_eq!(event["event"]["type"], "column_renamed");
+    assert_eq!(event["event"]["name"], "Doing");
+}
+
+#[actix_web::test]
+async fn a_non_member_cannot_subscribe_or_edit_over_websocket() {
+    let app = spawn_app().await;
+    let (owner, _) = app.register(&email()).await;
+    let (stranger, _) = app.register(&email()).await;
+    let org = app.create_org(&owner, &org_key()).await;
+    let board = app.create_board(&owner, &org).await;
+    let board_id = board["id"].as_str().expect("id");
+
+    let mut ws = app.ws(&stranger, Wire::Json).await;
+    ws.send(json!({ "type": "subscribe", "board": board_id }))
+        .await;
+    let err = ws.recv().await;
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["code"], "not_found");
+    assert_eq!(err["board"], board_id);
+
+    let answer = ws
+        .command(
+            "c1",
+            board_id,
+            json!({ "type": "create_item", "title": "intrusion" }),
+        )
+        .await;
+    assert_eq!(answer["type"], "rejected");
+    assert_eq!(answer["code"], "not_found");
+
+    // The session is still usable.
+    ws.send(json!({ "type": "ping", "nonce": 7 })).await;
+    assert_eq!(ws.recv_type("pong").await["nonce"], 7);
+}
+
+#[actix_web::test]
+async fn the_upgrade_accepts_a_bearer_header_and_refuses_bad_tokens() {
+    let app = spawn_app().await;
+    let (token, user) = app.register(&email()).await;
+
+    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
+        .into_client_request()
+        .expect("request");
+    req.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    let (mut stream, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connects");
+    use futures_util::StreamExt;
+    let first = stream.next().await.expect("frame").expect("ok");
+    let welcome: serde_json::Value =
+        serde_json::from_str(first.to_text().expect("text")).expect("json");
+    assert_eq!(welcome["type"], "welcome");
+    assert_eq!(welcome["user"], user.as_str());
+
+    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
+        .into_client_request()
+        .expect("request");
+    req.headers_mut()
+        .insert("authorization", HeaderValue::from_static("Bearer nope"));
+    let err = tokio_tungstenite::connect_async(req)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("401"), "{err}");
+
+    let mut ws = app.ws_unauthenticated(Wire::Json).await;
+    ws.send(json!({ "type": "auth", "token": "forged" })).await;
+    let err = ws.recv().await;
+    assert_eq!(err["code"], "invalid_token");
+    assert_eq!(ws.closed().await, 1008);
+}
+
+#[actix_web::test]
+async fn an_unauthenticated_socket_is_closed_after_the_deadline() {
+    let app = spawn_app_with(|s| s.ws.auth_timeout = std::time::Duration::from_secs(1)).await;
+    let mut ws = app.ws_unauthenticated(Wire::Json).await;
+    ws.send(json!({ "type": "subscribe", "board": uuid::Uuid::new_v4() }))
+        .await;
+    assert_eq!(ws.recv().await["code"], "unauthenticated");
+    assert_eq!(ws.closed().await, 4000);
+}
+
+#[actix_web::test]
+async fn foreign_origins_and_unknown_subprotocols_are_refused() {
+    let app = spawn_app().await;
+    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
+        .into_client_request()
+        .expect("request");
+    req.headers_mut()
+        .insert("origin", HeaderValue::from_static("https://evil.example"));
+    let err = tokio_tungstenite::connect_async(req)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("403"), "{err}");
+
+    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
+        .into_client_request()
+        .expect("request");
+    req.headers_mut()
+        .insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
+    let err = tokio_tungstenite::connect_async(req)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("400"), "{err}");
+}
