@@ -272,21 +272,13 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable() {
-        let err = settings(&[("CORKBOARD_BIND", "nope")])
-            .err()
-            .expect("rejected");
+        let err = settings(&[("CORKBOARD_BIND", "nope")]).expect_err("rejected");
         assert_eq!(err.var, "CORKBOARD_BIND");
-        let err = settings(&[("CORKBOARD_JWT_SECRET", "short")])
-            .err()
-            .expect("rejected");
+        let err = settings(&[("CORKBOARD_JWT_SECRET", "short")]).expect_err("rejected");
         assert_eq!(err.var, "CORKBOARD_JWT_SECRET");
-        let err = settings(&[("CORKBOARD_ACCESS_TOKEN_TTL_SECS", "86400")])
-            .err()
-            .expect("rejected");
+        let err = settings(&[("CORKBOARD_ACCESS_TOKEN_TTL_SECS", "86400")]).expect_err("rejected");
         assert_eq!(err.var, "CORKBOARD_ACCESS_TOKEN_TTL_SECS");
-        let err = settings(&[("CORKBOARD_ALLOWED_ORIGINS", "example.com")])
-            .err()
-            .expect("rejected");
+        let err = settings(&[("CORKBOARD_ALLOWED_ORIGINS", "example.com")]).expect_err("rejected");
         assert_eq!(err.var, "CORKBOARD_ALLOWED_ORIGINS");
     }
 }

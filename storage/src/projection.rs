@@ -250,33 +250,39 @@ pub(crate) fn execute<'a>(
 ///
 /// tokio-postgres sends a statement when its future is first polled, and
 /// PostgreSQL executes statements of one connection in the order received.
-/// Polling the futures strictly in vector order therefore sends — and runs —
-/// them in that order, which matters: an item must be created before it is
-/// moved. (A general-purpose join combinator would not promise this order.)
+/// So the first pass polls every future once, strictly in vector order,
+/// which sends — and therefore runs — them in that order. That matters: an
+/// item must be created before it is moved. (A general-purpose join
+/// combinator would not promise this order.) Answers also arrive in that
+/// order, so afterwards only the oldest unfinished statement needs polling.
 pub(crate) async fn run_in_order(
     mut pending: Vec<Pending<'_>>,
 ) -> Result<(), tokio_postgres::Error> {
     let mut done = vec![false; pending.len()];
-    let mut first_open = 0;
+    let mut sent = false;
+    let mut oldest = 0;
     std::future::poll_fn(|cx| {
-        for (i, fut) in pending.iter_mut().enumerate().skip(first_open) {
-            if done[i] {
-                continue;
+        if !sent {
+            sent = true;
+            for (fut, done) in pending.iter_mut().zip(done.iter_mut()) {
+                match fut.as_mut().poll(cx) {
+                    Poll::Ready(Ok(_)) => *done = true,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {}
+                }
             }
-            match fut.as_mut().poll(cx) {
-                Poll::Ready(Ok(_)) => done[i] = true,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {}
+        }
+        while let (Some(fut), Some(finished)) = (pending.get_mut(oldest), done.get(oldest)) {
+            if !finished {
+                match fut.as_mut().poll(cx) {
+                    Poll::Ready(Ok(_)) => {}
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
             }
+            oldest += 1;
         }
-        while done.get(first_open) == Some(&true) {
-            first_open += 1;
-        }
-        if first_open == done.len() {
-            Poll::Ready(Ok(()))
-        } else {
-            Poll::Pending
-        }
+        Poll::Ready(Ok(()))
     })
     .await
 }

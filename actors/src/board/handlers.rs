@@ -68,28 +68,6 @@ impl BoardActor {
             })
             .boxed_local()
     }
-
-    fn records(
-        &self,
-        events: Vec<protocol::Event>,
-        by: UserId,
-        command_id: Option<String>,
-    ) -> Vec<Recorded> {
-        let at = now_millis();
-        let first = self.board.seq + 1;
-        events
-            .into_iter()
-            .enumerate()
-            .map(|(i, event)| Recorded {
-                board: self.id,
-                seq: first + i as u64,
-                at,
-                by,
-                command_id: command_id.clone(),
-                event,
-            })
-            .collect()
-    }
 }
 
 impl Handler<Submit> for BoardActor {
@@ -133,13 +111,11 @@ impl Handler<Submit> for BoardActor {
                     item_number: number,
                     members: &view.members,
                 };
-                act.board.decide(&ctx, &command).map_err(ActorError::from)
+                let events = act.board.decide(&ctx, &command)?;
+                Ok(act.board.record(&ctx, command_id.as_deref(), events))
             });
             match decided {
-                Ok(events) => {
-                    let records = act.records(events, by, command_id);
-                    act.append_then_commit(records, reply)
-                }
+                Ok(records) => act.append_then_commit(records, reply),
                 Err(e) => {
                     let _ = reply.send(Err(e));
                     actix::fut::ready(()).boxed_local()
@@ -183,15 +159,11 @@ impl Handler<Create> for BoardActor {
                     item_number: None,
                     members: &view.members,
                 };
-                act.board
-                    .create(&ctx, org, &name, &columns)
-                    .map_err(ActorError::from)
+                let events = act.board.create(&ctx, org, &name, &columns)?;
+                Ok(act.board.record(&ctx, None, events))
             });
             match decided {
-                Ok(events) => {
-                    let records = act.records(events, by, None);
-                    act.append_then_commit(records, reply)
-                }
+                Ok(records) => act.append_then_commit(records, reply),
                 Err(e) => {
                     let _ = reply.send(Err(e));
                     actix::fut::ready(()).boxed_local()

@@ -25,6 +25,22 @@ impl WsSession {
             );
             return;
         }
+        if format != self.format() {
+            let expected = if self.format() == Format::Json {
+                "text"
+            } else {
+                "binary"
+            };
+            self.error(
+                "malformed_frame",
+                format!(
+                    "this connection speaks {}; send {expected} frames",
+                    self.format().subprotocol()
+                ),
+                None,
+            );
+            return;
+        }
         let msg = match decode_client(bytes, format) {
             Ok(msg) => msg,
             Err(e) => {

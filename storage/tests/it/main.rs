@@ -92,4 +92,3 @@ pub fn board_start(board: BoardId, org: OrgId, by: UserId, number: u64) -> Vec<R
         ),
     ]
 }
-mod zz_perf;
