@@ -83,7 +83,12 @@ pub struct BoardActor {
     recent: VecDeque<(u64, Arc<SharedFrame>)>,
     since_snapshot: u64,
     last_used: Instant,
+    /// Out of the registry and about to stop (see `unavailable`).
+    retiring: bool,
 }
+
+/// How long a retiring actor keeps answering requests already sent to it.
+pub(crate) const RETIRE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub(crate) fn now_millis() -> Millis {
     let ms = SystemTime::now()
@@ -104,18 +109,30 @@ impl BoardActor {
             recent: VecDeque::new(),
             since_snapshot: 0,
             last_used: Instant::now(),
+            retiring: false,
         }
     }
 
     /// The failure to answer with, if activation failed or the board does
-    /// not exist; stops the actor so the next request starts afresh.
-    fn unavailable(&self, ctx: &mut Context<Self>) -> Option<ActorError> {
+    /// not exist. The actor then retires: it leaves the registry at once, so
+    /// the next request starts a fresh one, and stops after
+    /// [`RETIRE_GRACE`], answering whatever was already queued for it with
+    /// the same error (stopping at once would drop those requests unanswered).
+    fn unavailable(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
         let err = match &self.failed {
             Some(err) => err.clone(),
             None if !self.board.exists() => ActorError::NotFound,
             None => return None,
         };
-        ctx.stop();
+        if self.failed.is_none() {
+            // From now on even a `Create` is refused: a fresh actor handles it.
+            self.failed = Some(err.clone());
+        }
+        if !self.retiring {
+            self.retiring = true;
+            self.registry.board_stopped(self.id, &ctx.address());
+            ctx.run_later(RETIRE_GRACE, |_, ctx| ctx.stop());
+        }
         Some(err)
     }
 

@@ -15,6 +15,8 @@ mod handles;
 mod org;
 mod outbox;
 mod registry;
+#[cfg(test)]
+mod tests;
 
 pub use board::BoardActor;
 pub use error::ActorError;

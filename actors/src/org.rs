@@ -10,6 +10,7 @@ use actix::prelude::*;
 use protocol::{BoardId, OrgId, OrgRecord, Role, Roster, UserId};
 use tokio::sync::oneshot;
 
+use crate::board::RETIRE_GRACE;
 use crate::error::ActorError;
 use crate::registry::Registry;
 
@@ -56,6 +57,7 @@ pub struct OrgActor {
     /// request is answered with it and the actor then stops, so the next
     /// request starts afresh.
     failed: Option<ActorError>,
+    retiring: bool,
     numbers: Range<u64>,
     last_used: Instant,
 }
@@ -67,15 +69,22 @@ impl OrgActor {
             registry,
             org: None,
             failed: None,
+            retiring: false,
             numbers: 0..0,
             last_used: Instant::now(),
         }
     }
 
-    /// The failure to answer with, if activation failed; stops the actor.
-    fn failure(&self, ctx: &mut Context<Self>) -> Option<ActorError> {
+    /// The failure to answer with, if activation failed. Like a board, the
+    /// actor retires: out of the registry now, stopped after the grace
+    /// period, answering what was already queued.
+    fn failure(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
         let err = self.failed.clone()?;
-        ctx.stop();
+        if !self.retiring {
+            self.retiring = true;
+            self.registry.org_stopped(self.id, &ctx.address());
+            ctx.run_later(RETIRE_GRACE, |_, ctx| ctx.stop());
+        }
         Some(err)
     }
 }

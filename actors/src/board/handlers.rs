@@ -131,9 +131,10 @@ impl Handler<Create> for BoardActor {
 
     fn handle(&mut self, msg: Create, ctx: &mut Self::Context) -> Atomic {
         self.last_used = std::time::Instant::now();
-        if let Some(err) = self.failed.clone() {
-            ctx.stop();
-            return answer(msg.reply, Err(err));
+        if self.failed.is_some() {
+            if let Some(err) = self.unavailable(ctx) {
+                return answer(msg.reply, Err(err));
+            }
         }
         let org = self.registry.org(msg.org);
         let by = msg.by;

@@ -1,0 +1,250 @@
+//! Tests of the actor layer against `protocol::MemStore`: real actors on
+//! real arbiters, no database. Every test runs under `#[actix_rt::test]`
+//! (`Registry::new` starts arbiters, which needs a running `System`) and
+//! asserts only on what callers can observe: replies, frames pushed into
+//! outboxes, and what the store holds. Nothing waits with a sleep: a
+//! board pushes its frames before it answers the command that caused them,
+//! so after a reply the frames are already queued; anything else is awaited
+//! with a timeout.
+
+#![allow(clippy::unwrap_used)]
+
+mod activation;
+mod board;
+mod concurrency;
+mod fanout;
+mod org;
+mod outage;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use protocol::codec::decode_server;
+use protocol::{
+    BoardId, ColumnId, Command, Event, Format, ItemId, MemStore, OrgId, OrgRecord, Rejection, Role,
+    Roster, ServerMsg, UserId,
+};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::{
+    ActorConfig, ActorError, BoardHandle, Committed, OutFrame, Outbox, Overflow, Registry,
+    SessionId,
+};
+
+/// Longest wait for a reply or a frame before the test fails.
+pub(super) const WAIT: Duration = Duration::from_secs(10);
+
+pub(super) const ORG: OrgId = OrgId(Uuid::from_u128(0x0a00_0001));
+pub(super) const OWNER: UserId = UserId(Uuid::from_u128(0x0100_0001));
+pub(super) const ADMIN: UserId = UserId(Uuid::from_u128(0x0100_0002));
+pub(super) const MEMBER: UserId = UserId(Uuid::from_u128(0x0100_0003));
+pub(super) const VIEWER: UserId = UserId(Uuid::from_u128(0x0100_0004));
+/// A user who belongs to no organization.
+pub(super) const STRANGER: UserId = UserId(Uuid::from_u128(0x0100_0099));
+
+pub(super) const BOARD_NAME: &str = "Roadmap";
+
+/// The test organization, one member per role.
+pub(super) fn org_record() -> OrgRecord {
+    OrgRecord {
+        id: ORG,
+        name: "Data Science".into(),
+        key: "DS".into(),
+        members: Roster::from([
+            (OWNER, Role::Owner),
+            (ADMIN, Role::Admin),
+            (MEMBER, Role::Member),
+            (VIEWER, Role::Viewer),
+        ]),
+        boards: vec![],
+    }
+}
+
+/// A store holding the test organization, and a registry in front of it.
+pub(super) struct World {
+    pub store: Arc<MemStore>,
+    pub registry: Registry,
+    config: ActorConfig,
+}
+
+impl World {
+    pub fn new() -> World {
+        World::with(ActorConfig::default())
+    }
+
+    pub fn with(config: ActorConfig) -> World {
+        let store = Arc::new(MemStore::new());
+        store.insert_org(org_record());
+        let registry = Registry::new(store.clone(), config.clone());
+        World {
+            store,
+            registry,
+            config,
+        }
+    }
+
+    /// A process restart: this registry's actors are stopped and a fresh
+    /// registry serves the same store.
+    pub fn restart(self) -> World {
+        self.registry.shutdown();
+        self.second_node()
+    }
+
+    /// Another registry on the same store while this one keeps running (a
+    /// second node, or a stale actor).
+    pub fn second_node(&self) -> World {
+        World {
+            store: self.store.clone(),
+            registry: Registry::new(self.store.clone(), self.config.clone()),
+            config: self.config.clone(),
+        }
+    }
+
+    /// A handle to board `id`.
+    pub fn board(&self, id: BoardId) -> BoardHandle {
+        self.registry.board(id)
+    }
+
+    /// Creates a board with columns "To do" and "Done" as the owner.
+    pub async fn new_board(&self) -> TestBoard {
+        let id = BoardId(Uuid::new_v4());
+        let todo = ColumnId(Uuid::new_v4());
+        let done = ColumnId(Uuid::new_v4());
+        let created = within(self.registry.org(ORG).create_board(
+            id,
+            OWNER,
+            BOARD_NAME.into(),
+            vec![(todo, "To do".into()), (done, "Done".into())],
+        ))
+        .await
+        .expect("the owner creates a board");
+        TestBoard {
+            id,
+            todo,
+            done,
+            created,
+        }
+    }
+
+    /// Submits `command` as `by` and expects it to commit.
+    pub async fn submit(&self, board: BoardId, by: UserId, command: Command) -> Committed {
+        let name = command.name();
+        within(self.board(board).submit(by, command, None))
+            .await
+            .unwrap_or_else(|e| panic!("{name} by {by} failed: {e:?}"))
+    }
+
+    /// Creates an item titled `title` (in the first column) as the member.
+    pub async fn create_item(&self, board: BoardId, title: &str) -> (ItemId, u64) {
+        let committed = self.submit(board, MEMBER, create_item(title)).await;
+        created_item(&committed)
+    }
+
+    /// Seq of the board's last stored event.
+    pub fn stored_seq(&self, board: BoardId) -> u64 {
+        self.store.events(board).last().map_or(0, |rec| rec.seq)
+    }
+}
+
+/// A board made by [`World::new_board`].
+pub(super) struct TestBoard {
+    pub id: BoardId,
+    pub todo: ColumnId,
+    pub done: ColumnId,
+    pub created: Committed,
+}
+
+/// Runs `fut`, failing the test if it takes longer than [`WAIT`].
+pub(super) async fn within<F: Future>(fut: F) -> F::Output {
+    tokio::time::timeout(WAIT, fut)
+        .await
+        .expect("no answer in time")
+}
+
+pub(super) fn create_item(title: &str) -> Command {
+    Command::CreateItem {
+        title: title.into(),
+        description: String::new(),
+        column: None,
+        index: None,
+    }
+}
+
+/// The id and number of the item a `create_item` produced.
+pub(super) fn created_item(committed: &Committed) -> (ItemId, u64) {
+    match committed.events.as_slice() {
+        [rec] => match &rec.event {
+            Event::ItemCreated { item, number, .. } => (*item, *number),
+            other => panic!("expected item_created, got {other:?}"),
+        },
+        other => panic!("expected one event, got {other:?}"),
+    }
+}
+
+/// The rule that refused a request.
+pub(super) fn rejection<T: std::fmt::Debug>(result: Result<T, ActorError>) -> Rejection {
+    match result {
+        Err(ActorError::Rejected(rejection)) => rejection,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+/// Whether a request was answered `NotFound`.
+pub(super) fn is_not_found<T>(result: &Result<T, ActorError>) -> bool {
+    matches!(result, Err(ActorError::NotFound))
+}
+
+/// A JSON outbox with room for `capacity` frames.
+pub(super) fn outbox(
+    session: u64,
+    capacity: usize,
+) -> (Outbox, mpsc::Receiver<OutFrame>, Arc<Overflow>) {
+    Outbox::channel(SessionId(session), Format::Json, capacity)
+}
+
+/// Decodes a frame as a client would.
+pub(super) fn decode(frame: &OutFrame) -> ServerMsg {
+    match frame {
+        OutFrame::Text(text) => decode_server(text.as_bytes(), Format::Json).expect("valid JSON"),
+        OutFrame::Binary(bytes) => decode_server(bytes, Format::MsgPack).expect("valid MsgPack"),
+        other => panic!("expected a data frame, got {other:?}"),
+    }
+}
+
+/// The next frame of an outbox, waiting for it.
+pub(super) async fn next_frame(rx: &mut mpsc::Receiver<OutFrame>) -> OutFrame {
+    within(rx.recv()).await.expect("the outbox was closed")
+}
+
+/// The next message of an outbox, waiting for it.
+pub(super) async fn next_msg(rx: &mut mpsc::Receiver<OutFrame>) -> ServerMsg {
+    decode(&next_frame(rx).await)
+}
+
+/// Every frame already queued in an outbox, without waiting.
+pub(super) fn queued(rx: &mut mpsc::Receiver<OutFrame>) -> Vec<ServerMsg> {
+    std::iter::from_fn(|| rx.try_recv().ok())
+        .map(|frame| decode(&frame))
+        .collect()
+}
+
+/// The seq of an `event` message.
+pub(super) fn event_seq(msg: &ServerMsg) -> u64 {
+    match msg {
+        ServerMsg::Event { seq, .. } => *seq,
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+/// The seq of a `snapshot` message.
+pub(super) fn snapshot_seq(msg: &ServerMsg) -> u64 {
+    match msg {
+        ServerMsg::Snapshot { seq, state, .. } => {
+            assert_eq!(state.seq, *seq, "a snapshot's state is at its seq");
+            *seq
+        }
+        other => panic!("expected a snapshot, got {other:?}"),
+    }
+}

@@ -1,0 +1,148 @@
+//! The organization actor: item numbers, roster, board directory.
+
+use futures_util::future::join_all;
+use protocol::{Command, Rejection};
+
+use super::*;
+
+fn small_blocks() -> ActorConfig {
+    ActorConfig {
+        number_block: 3,
+        ..ActorConfig::default()
+    }
+}
+
+#[actix_rt::test]
+async fn item_numbers_increase_across_two_boards_of_one_org() {
+    // Blocks of 3 so the sequence crosses several reservations.
+    let world = World::with(small_blocks());
+    let a = world.new_board().await;
+    let b = world.new_board().await;
+
+    let mut numbers = Vec::new();
+    for n in 0..10 {
+        let board = if n % 2 == 0 { a.id } else { b.id };
+        numbers.push(world.create_item(board, &format!("Item {n}")).await.1);
+    }
+    assert_eq!(numbers, (1..=10).collect::<Vec<u64>>());
+
+    let on_a = within(world.board(a.id).read(VIEWER)).await.unwrap();
+    let mut on_a: Vec<u64> = on_a.items.values().map(|item| item.number).collect();
+    on_a.sort_unstable();
+    assert_eq!(on_a, [1, 3, 5, 7, 9]);
+}
+
+#[actix_rt::test]
+async fn concurrent_items_on_two_boards_never_share_a_number() {
+    let world = World::with(small_blocks());
+    let a = world.new_board().await;
+    let b = world.new_board().await;
+
+    let calls = (0..20).map(|n| {
+        let board = if n % 2 == 0 { a.id } else { b.id };
+        let handle = world.board(board);
+        async move {
+            handle
+                .submit(MEMBER, create_item(&format!("Item {n}")), None)
+                .await
+        }
+    });
+    let results = within(join_all(calls)).await;
+
+    let mut numbers: Vec<u64> = results
+        .iter()
+        .map(|r| created_item(r.as_ref().expect("every create commits")).1)
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=20).collect::<Vec<u64>>());
+    // Within one board, numbers follow the board's own order.
+    for board in [a.id, b.id] {
+        let by_seq: Vec<u64> = world
+            .store
+            .events(board)
+            .iter()
+            .filter_map(|rec| match rec.event {
+                protocol::Event::ItemCreated { number, .. } => Some(number),
+                _ => None,
+            })
+            .collect();
+        assert!(by_seq.windows(2).all(|w| w[0] < w[1]), "{by_seq:?}");
+    }
+}
+
+#[actix_rt::test]
+async fn a_refused_create_item_spends_no_number() {
+    let world = World::new();
+    let board = world.new_board().await;
+    assert_eq!(world.create_item(board.id, "One").await.1, 1);
+
+    let refused = within(
+        world
+            .board(board.id)
+            .submit(VIEWER, create_item("No"), None),
+    )
+    .await;
+    assert_eq!(
+        rejection(refused),
+        Rejection::Forbidden {
+            action: "create_item".into()
+        }
+    );
+    let stranger = within(
+        world
+            .board(board.id)
+            .submit(STRANGER, create_item("No"), None),
+    )
+    .await;
+    assert!(is_not_found(&stranger), "{stranger:?}");
+
+    assert_eq!(world.create_item(board.id, "Two").await.1, 2);
+}
+
+#[actix_rt::test]
+async fn the_org_view_has_the_roster_and_new_boards() {
+    let world = World::new();
+    let board = world.new_board().await;
+    let view = within(world.registry.org(ORG).view()).await.unwrap();
+    assert_eq!(view.id, ORG);
+    assert_eq!(view.key, "DS");
+    assert_eq!(*view.members, org_record().members);
+    assert_eq!(view.boards, [board.id]);
+    assert_eq!(world.registry.active_orgs(), 1);
+
+    let second = world.new_board().await;
+    let view = within(world.registry.org(ORG).view()).await.unwrap();
+    assert_eq!(view.boards, [board.id, second.id]);
+}
+
+#[actix_rt::test]
+async fn membership_changes_reach_the_live_org() {
+    let world = World::new();
+    let board = world.new_board().await;
+    let (item, _) = world.create_item(board.id, "One").await;
+    let org = world.registry.org(ORG);
+
+    // A newcomer may read once the org actor is told.
+    org.member_changed(STRANGER, Some(Role::Viewer));
+    let seen = within(world.board(board.id).read(STRANGER)).await.unwrap();
+    assert_eq!(seen.items.len(), 1);
+    // ...and be assigned once promoted.
+    org.member_changed(STRANGER, Some(Role::Member));
+    let assign = Command::AssignItem {
+        item,
+        user: STRANGER,
+    };
+    world.submit(board.id, MEMBER, assign).await;
+
+    // A removed member loses access at once.
+    org.member_changed(MEMBER, None);
+    let submitted = within(
+        world
+            .board(board.id)
+            .submit(MEMBER, create_item("Two"), None),
+    )
+    .await;
+    assert!(is_not_found(&submitted), "{submitted:?}");
+    let read = within(world.board(board.id).read(MEMBER)).await;
+    assert!(is_not_found(&read), "{read:?}");
+}
