@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
-use protocol::{Board, BoardId, ColumnId, Command, Millis, OrgId, Recorded, ServerMsg, UserId};
+use protocol::{Board, BoardId, ColumnId, Command, Millis, OrgId, Recorded, ServerMsg};
 use tokio::sync::oneshot;
 
+use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::handles::Committed;
 use crate::outbox::{Outbox, PushError, SessionId, SharedFrame};
@@ -25,7 +26,7 @@ type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Submit {
-    pub by: UserId,
+    pub by: Caller,
     pub command: Command,
     pub command_id: Option<String>,
     pub reply: Reply<Committed>,
@@ -36,7 +37,7 @@ pub(crate) struct Submit {
 #[rtype(result = "()")]
 pub(crate) struct Create {
     pub org: OrgId,
-    pub by: UserId,
+    pub by: Caller,
     pub name: String,
     pub columns: Vec<(ColumnId, String)>,
     pub reply: Reply<Committed>,
@@ -46,7 +47,7 @@ pub(crate) struct Create {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Subscribe {
-    pub user: UserId,
+    pub user: Caller,
     pub outbox: Outbox,
     pub since: Option<u64>,
     pub reply: Reply<u64>,
@@ -63,12 +64,12 @@ pub(crate) struct Unsubscribe {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Read {
-    pub user: UserId,
+    pub user: Caller,
     pub reply: Reply<Board>,
 }
 
 struct Subscriber {
-    user: UserId,
+    user: Caller,
     outbox: Outbox,
 }
 
@@ -174,7 +175,7 @@ impl BoardActor {
             .retain(|session, sub| match sub.outbox.push(frame.frame(sub.outbox.format())) {
                 Ok(()) => true,
                 Err(PushError::Overflow) => {
-                    tracing::info!(board_id = %id, %session, user_id = %sub.user, "slow consumer cut off");
+                    tracing::info!(board_id = %id, %session, user_id = %sub.user.actor_id(), "slow consumer cut off");
                     false
                 }
                 Err(PushError::Closed) => false,
@@ -184,7 +185,7 @@ impl BoardActor {
     /// Bring a new subscriber up to date, then start sending it events.
     fn attach(
         &mut self,
-        user: UserId,
+        user: Caller,
         outbox: Outbox,
         since: Option<u64>,
     ) -> Result<u64, ActorError> {

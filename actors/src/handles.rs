@@ -10,6 +10,7 @@ use protocol::{Board, BoardId, ColumnId, Command, OrgId, Recorded, UserId};
 use tokio::sync::oneshot;
 
 use crate::board::{Create, Read, Submit, Subscribe, Unsubscribe};
+use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::org::{AllocateNumber, BoardAdded, GetOrg, OrgView, SetMember};
 use crate::outbox::{Outbox, SessionId};
@@ -92,10 +93,11 @@ impl BoardHandle {
     /// (a rule), or a retryable infrastructure error.
     pub async fn submit(
         &self,
-        by: UserId,
+        by: impl Into<Caller>,
         command: Command,
         command_id: Option<String>,
     ) -> Result<Committed, ActorError> {
+        let by = by.into();
         request(
             || self.registry.board_addr(self.id),
             |reply| Submit {
@@ -114,10 +116,11 @@ impl BoardHandle {
     pub(crate) async fn create(
         &self,
         org: OrgId,
-        by: UserId,
+        by: impl Into<Caller>,
         name: String,
         columns: Vec<(ColumnId, String)>,
     ) -> Result<Committed, ActorError> {
+        let by = by.into();
         request(
             || self.registry.board_addr(self.id),
             |reply| Create {
@@ -141,10 +144,11 @@ impl BoardHandle {
     /// `NotFound` when the board does not exist or `user` is not a member.
     pub async fn subscribe(
         &self,
-        user: UserId,
+        user: impl Into<Caller>,
         outbox: Outbox,
         since: Option<u64>,
     ) -> Result<u64, ActorError> {
+        let user = user.into();
         request(
             || self.registry.board_addr(self.id),
             |reply| Subscribe {
@@ -171,7 +175,8 @@ impl BoardHandle {
     ///
     /// # Errors
     /// `NotFound` when the board does not exist or `user` is not a member.
-    pub async fn read(&self, user: UserId) -> Result<Board, ActorError> {
+    pub async fn read(&self, user: impl Into<Caller>) -> Result<Board, ActorError> {
+        let user = user.into();
         request(
             || self.registry.board_addr(self.id),
             |reply| Read { user, reply },
@@ -230,7 +235,7 @@ impl OrgHandle {
     pub async fn create_board(
         &self,
         id: BoardId,
-        by: UserId,
+        by: impl Into<Caller>,
         name: String,
         columns: Vec<(ColumnId, String)>,
     ) -> Result<Committed, ActorError> {

@@ -10,6 +10,7 @@
 //! goes through `protocol::BoardStore` only.
 
 mod board;
+mod caller;
 mod error;
 mod handles;
 mod org;
@@ -19,6 +20,7 @@ mod registry;
 mod tests;
 
 pub use board::BoardActor;
+pub use caller::Caller;
 pub use error::ActorError;
 pub use handles::{BoardHandle, Committed, OrgHandle};
 pub use org::{OrgActor, OrgView};

@@ -24,6 +24,6 @@ pub mod wire;
 pub use board::{Board, Column, Command, Ctx, Event, Item, Recorded, Rejection};
 pub use codec::{DecodeError, Format};
 pub use ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
-pub use role::{Role, Roster};
+pub use role::{Permission, Role, Roster};
 pub use store::{BoardStore, LoadedBoard, MemStore, OrgRecord, StoreError, StoreFuture};
 pub use wire::{ClientMsg, Limits, ServerMsg};

@@ -34,20 +34,55 @@ impl Role {
         }
     }
 
-    /// Whether this role may read boards and subscribe to them.
-    pub fn can_read(&self) -> bool {
-        true
+    /// Whether this role may do `action`. This is the permission table:
+    /// every REST route and every WebSocket message is checked against it.
+    ///
+    /// | permission | viewer | member | admin | owner |
+    /// |---|---|---|---|---|
+    /// | `Read` (org, boards, items, subscribe) | ✓ | ✓ | ✓ | ✓ |
+    /// | `EditItems` (item commands, comments) | | ✓ | ✓ | ✓ |
+    /// | `ManageBoards` (create/archive boards, columns, WIP limits) | | | ✓ | ✓ |
+    /// | `ManageMembers` (add, re-role, remove members below owner) | | | ✓ | ✓ |
+    /// | `ManageApiKeys` | | | ✓ | ✓ |
+    /// | `ManageOrg` (rename, owners) | | | | ✓ |
+    pub fn allows(&self, action: Permission) -> bool {
+        let least = match action {
+            Permission::Read => Role::Viewer,
+            Permission::EditItems => Role::Member,
+            Permission::ManageBoards | Permission::ManageMembers | Permission::ManageApiKeys => {
+                Role::Admin
+            }
+            Permission::ManageOrg => Role::Owner,
+        };
+        *self >= least
     }
 
     /// Whether this role may change items (create, edit, move, assign...).
     pub fn can_edit_items(&self) -> bool {
-        *self >= Role::Member
+        self.allows(Permission::EditItems)
     }
 
-    /// Whether this role may change board structure and membership.
+    /// Whether this role may change board structure.
     pub fn can_manage(&self) -> bool {
-        *self >= Role::Admin
+        self.allows(Permission::ManageBoards)
     }
+}
+
+/// What a caller wants to do, for [`Role::allows`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Read the organization, its boards and items; subscribe to them.
+    Read,
+    /// Create, edit, move, assign, label, archive items.
+    EditItems,
+    /// Create and archive boards; change columns and WIP limits.
+    ManageBoards,
+    /// Add members, change their roles (below owner), remove them.
+    ManageMembers,
+    /// Create, list and revoke API keys.
+    ManageApiKeys,
+    /// Rename the organization; grant or take the owner role.
+    ManageOrg,
 }
 
 impl fmt::Display for Role {

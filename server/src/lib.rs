@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod request_id;
+pub mod revocation;
 pub mod routes;
 pub mod session;
 pub mod startup;

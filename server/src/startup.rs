@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use crate::auth::{hash_password, JwtKeys};
 use crate::config::{DatabaseSettings, Settings};
 use crate::metrics::Metrics;
+use crate::revocation::Revocations;
 use crate::{request_id, routes};
 
 /// What every handler and session shares.
@@ -35,6 +36,7 @@ pub struct AppState {
     pub storage: StorageHandle,
     pub storage_capacity: usize,
     pub jwt: Arc<JwtKeys>,
+    pub revocations: Arc<Revocations>,
     pub metrics: Metrics,
     /// A real Argon2id hash checked when a login names no account, so both
     /// answers take the same time.
@@ -141,6 +143,9 @@ impl Application {
             registry,
             storage,
             storage_capacity,
+            revocations: Arc::new(Revocations::new(
+                settings.jwt.access_ttl + crate::auth::LEEWAY,
+            )),
             jwt,
             metrics: Metrics::default(),
             dummy_hash,

@@ -4,10 +4,11 @@
 
 use actix::fut::LocalBoxActorFuture;
 use actix::prelude::*;
-use protocol::{Ctx, Recorded, Role, StoreError, UserId};
+use protocol::{Ctx, Recorded, Role, StoreError};
 use uuid::Uuid;
 
 use super::{now_millis, BoardActor, Create, Read, Reply, Submit, Subscribe, Unsubscribe};
+use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::handles::Committed;
 use crate::org::OrgView;
@@ -24,8 +25,8 @@ fn answer<T>(reply: Reply<T>, result: Result<T, ActorError>) -> Atomic {
 }
 
 /// The caller's role in the org, or `NotFound` for a non-member.
-fn role_of(org: &OrgView, user: UserId) -> Result<Role, ActorError> {
-    org.members.get(&user).copied().ok_or(ActorError::NotFound)
+fn role_of(org: &OrgView, caller: Caller) -> Result<Role, ActorError> {
+    caller.role_in(org).ok_or(ActorError::NotFound)
 }
 
 impl BoardActor {
@@ -104,7 +105,7 @@ impl Handler<Submit> for BoardActor {
             } = msg;
             let decided = prepared.and_then(|(view, role, number)| {
                 let ctx = Ctx {
-                    actor: by,
+                    actor: by.actor_id(),
                     role,
                     now: now_millis(),
                     new_id: Uuid::new_v4(),
@@ -153,7 +154,7 @@ impl Handler<Create> for BoardActor {
             } = msg;
             let decided = prepared.and_then(|(view, role)| {
                 let ctx = Ctx {
-                    actor: by,
+                    actor: by.actor_id(),
                     role,
                     now: now_millis(),
                     new_id: Uuid::new_v4(),

@@ -1,17 +1,28 @@
-//! `AuthUser`: the caller of a REST route, from `Authorization: Bearer`.
-
-use std::future::{ready, Ready};
+//! `Auth`: the authenticated caller of a REST route, from
+//! `Authorization: Bearer <access token or API key>`.
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use protocol::UserId;
 
+use super::{authenticate, Principal};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
 /// An authenticated caller.
 #[derive(Clone, Copy, Debug)]
-pub struct AuthUser {
-    pub id: UserId,
+pub struct Auth(pub Principal);
+
+impl Auth {
+    /// The calling user; API keys are refused on user-only routes.
+    ///
+    /// # Errors
+    /// 403 `user_required` for an API key.
+    pub fn user(&self) -> Result<UserId, ApiError> {
+        self.0.user().ok_or(ApiError::Forbidden {
+            message: "this route needs a user's access token, not an API key".into(),
+        })
+    }
 }
 
 /// The bearer token of a request, if it has one.
@@ -27,28 +38,27 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
         .then_some(token.trim())
 }
 
-impl FromRequest for AuthUser {
+impl FromRequest for Auth {
     type Error = ApiError;
-    type Future = Ready<Result<AuthUser, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Auth, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(state) = req.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::internal("application state missing")));
-        };
-        let result = match bearer_token(req) {
-            None => Err(ApiError::Unauthorized {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token.ok_or(ApiError::Unauthorized {
                 code: "missing_token",
-                message: "send an access token in the Authorization: Bearer header".into(),
-            }),
-            Some(token) => state
-                .jwt
-                .verify(token)
-                .map(|claims| AuthUser { id: claims.user() })
+                message: "send an access token or API key in the Authorization: Bearer header"
+                    .into(),
+            })?;
+            authenticate(&state, &token)
+                .await
+                .map(Auth)
                 .map_err(|e| ApiError::Unauthorized {
                     code: e.code(),
                     message: e.to_string(),
-                }),
-        };
-        ready(result)
+                })
+        })
     }
 }

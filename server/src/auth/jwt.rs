@@ -26,6 +26,9 @@ pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
     pub jti: Uuid,
+    /// The login session (refresh-token family) the token belongs to;
+    /// revoking the session revokes its access tokens.
+    pub sid: Uuid,
 }
 
 impl AccessClaims {
@@ -41,6 +44,8 @@ pub enum TokenError {
     Expired,
     #[error("the access token is invalid")]
     Invalid,
+    #[error("the credential has been revoked")]
+    Revoked,
 }
 
 impl TokenError {
@@ -48,6 +53,7 @@ impl TokenError {
         match self {
             TokenError::Expired => "token_expired",
             TokenError::Invalid => "invalid_token",
+            TokenError::Revoked => "token_revoked",
         }
     }
 }
@@ -102,7 +108,11 @@ impl JwtKeys {
     ///
     /// # Errors
     /// Only if signing fails, which does not happen with an HMAC key.
-    pub fn issue(&self, user: UserId) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        user: UserId,
+        session: Uuid,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = unix_now();
         let claims = AccessClaims {
             sub: user.0,
@@ -112,6 +122,7 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: Uuid::new_v4(),
+            sid: session,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.key_id.clone());
@@ -157,13 +168,15 @@ mod tests {
     fn issued_tokens_verify_and_name_the_user() {
         let keys = keys(&[7; 32]);
         let user = UserId(Uuid::new_v4());
-        let token = keys.issue(user).expect("signs");
+        let token = keys.issue(user, Uuid::new_v4()).expect("signs");
         assert_eq!(keys.verify(&token).expect("valid").user(), user);
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_invalid() {
-        let token = keys(&[1; 32]).issue(UserId(Uuid::new_v4())).expect("signs");
+        let token = keys(&[1; 32])
+            .issue(UserId(Uuid::new_v4()), Uuid::new_v4())
+            .expect("signs");
         assert_eq!(
             keys(&[2; 32]).verify(&token).err(),
             Some(TokenError::Invalid)
@@ -182,6 +195,7 @@ mod tests {
             iss: "corkboard".into(),
             aud: "corkboard".into(),
             jti: Uuid::new_v4(),
+            sid: Uuid::new_v4(),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());

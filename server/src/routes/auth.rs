@@ -5,7 +5,7 @@ use protocol::UserId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::{hash_password, verify_password, AuthUser};
+use crate::auth::{hash_password, verify_password, Auth};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -68,7 +68,10 @@ fn token_response(
     user: UserOut,
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, ApiError> {
-    let access_token = state.jwt.issue(user.id).map_err(ApiError::internal)?;
+    let access_token = state
+        .jwt
+        .issue(user.id, Uuid::new_v4())
+        .map_err(ApiError::internal)?;
     Ok(HttpResponse::build(status).json(TokenOut {
         user,
         access_token,
@@ -154,16 +157,17 @@ pub async fn login(
     }
 }
 
-pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let user_id = auth.user()?;
     let user = state
         .db
-        .user_by_id(auth.id)
+        .user_by_id(user_id)
         .await?
         .ok_or(ApiError::Unauthorized {
             code: "invalid_token",
             message: "the account no longer exists".into(),
         })?;
-    let orgs = state.db.orgs_of_user(auth.id).await?;
+    let orgs = state.db.orgs_of_user(user_id).await?;
     let orgs: Vec<_> = orgs
         .into_iter()
         .map(|(org, role)| serde_json::json!({ "id": org.id, "name": org.name, "key": org.key, "role": role }))

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::orgs::role_in;
-use crate::auth::AuthUser;
+use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -28,7 +28,7 @@ pub struct CreateBoard {
 
 pub async fn list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
@@ -39,7 +39,7 @@ pub async fn list(
 
 pub async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     path: web::Path<Uuid>,
     body: web::Json<CreateBoard>,
 ) -> Result<HttpResponse, ApiError> {
@@ -55,9 +55,9 @@ pub async fn create(
     let committed = state
         .registry
         .org(org_id)
-        .create_board(board_id, auth.id, name, columns)
+        .create_board(board_id, auth.0.caller, name, columns)
         .await?;
-    let board = state.registry.board(board_id).read(auth.id).await?;
+    let board = state.registry.board(board_id).read(auth.0.caller).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "board": board,
         "seq": committed.seq,
@@ -66,13 +66,13 @@ pub async fn create(
 
 pub async fn get(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let board = state
         .registry
         .board(BoardId(path.into_inner()))
-        .read(auth.id)
+        .read(auth.0.caller)
         .await?;
     Ok(HttpResponse::Ok().json(board))
 }
@@ -98,7 +98,7 @@ fn command_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 pub async fn command(
     req: HttpRequest,
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     path: web::Path<Uuid>,
     body: web::Json<Command>,
 ) -> Result<HttpResponse, ApiError> {
@@ -106,7 +106,7 @@ pub async fn command(
     let committed = state
         .registry
         .board(BoardId(path.into_inner()))
-        .submit(auth.id, body.into_inner(), id.clone())
+        .submit(auth.0.caller, body.into_inner(), id.clone())
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "command_id": id,
@@ -136,7 +136,7 @@ fn parse_number(raw: &str, key: &str) -> Result<u64, ApiError> {
 
 pub async fn item_by_number(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (org, raw) = path.into_inner();

@@ -1,11 +1,12 @@
 //! Organizations and their members.
 
 use actix_web::{web, HttpResponse};
+use actors::Caller;
 use protocol::{OrgId, Role};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
+use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -40,21 +41,23 @@ fn valid_key(key: &str) -> Result<String, ApiError> {
     }
 }
 
-/// The caller's role in `org`; a non-member gets 404, as if the org did
-/// not exist.
-pub async fn role_in(state: &AppState, org: OrgId, user: AuthUser) -> Result<Role, ApiError> {
-    state
-        .db
-        .membership(org, user.id)
-        .await?
-        .ok_or(ApiError::NotFound {
-            what: "organization",
-        })
+/// The caller's role in `org`; a non-member (or an API key of another
+/// organization) gets 404, as if the org did not exist.
+pub async fn role_in(state: &AppState, org: OrgId, auth: Auth) -> Result<Role, ApiError> {
+    let role = match auth.0.caller {
+        Caller::User(user) => state.db.membership(org, user).await?,
+        Caller::ApiKey {
+            org: key_org, role, ..
+        } => (key_org == org).then_some(role),
+    };
+    role.ok_or(ApiError::NotFound {
+        what: "organization",
+    })
 }
 
 pub async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     body: web::Json<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
     let CreateOrg { name, key } = body.into_inner();
@@ -65,7 +68,7 @@ pub async fn create(
     let key = valid_key(&key)?;
     let org = state
         .db
-        .create_org(OrgId(Uuid::new_v4()), &name, &key, auth.id)
+        .create_org(OrgId(Uuid::new_v4()), &name, &key, auth.user()?)
         .await
         .map_err(|e| match e {
             storage::DbError::Conflict(_) => ApiError::Conflict {
@@ -79,11 +82,8 @@ pub async fn create(
     })))
 }
 
-pub async fn list_mine(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-) -> Result<HttpResponse, ApiError> {
-    let orgs = state.db.orgs_of_user(auth.id).await?;
+pub async fn list_mine(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let orgs = state.db.orgs_of_user(auth.user()?).await?;
     let out: Vec<_> = orgs
         .into_iter()
         .map(|(org, role)| serde_json::json!({ "id": org.id, "name": org.name, "key": org.key, "role": role }))
@@ -93,7 +93,7 @@ pub async fn list_mine(
 
 pub async fn get(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
@@ -108,7 +108,7 @@ pub async fn get(
 
 pub async fn members(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
@@ -119,7 +119,7 @@ pub async fn members(
 
 pub async fn add_member(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Auth,
     path: web::Path<Uuid>,
     body: web::Json<AddMember>,
 ) -> Result<HttpResponse, ApiError> {

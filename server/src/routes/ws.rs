@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use actors::{Outbox, SessionId};
 use protocol::Format;
 
-use crate::auth::bearer_token;
+use crate::auth::{authenticate, bearer_token};
 use crate::error::ApiError;
 use crate::session::{writer, WsSession};
 use crate::startup::AppState;
@@ -79,16 +79,16 @@ pub async fn upgrade(
         });
     }
     let offered = negotiate(&req)?;
-    let user = match bearer_token(&req) {
+    let principal = match bearer_token(&req) {
         Some(token) => {
-            let claims = state
-                .jwt
-                .verify(token)
-                .map_err(|e| ApiError::Unauthorized {
-                    code: e.code(),
-                    message: e.to_string(),
-                })?;
-            Some((claims.user(), claims.exp))
+            Some(
+                authenticate(&state, token)
+                    .await
+                    .map_err(|e| ApiError::Unauthorized {
+                        code: e.code(),
+                        message: e.to_string(),
+                    })?,
+            )
         }
         None => None,
     };
@@ -114,7 +114,7 @@ pub async fn upgrade(
     let app = state.get_ref().clone();
     WsSession::create(move |ctx| {
         ctx.add_stream(stream);
-        WsSession::new(id, app, outbox, user)
+        WsSession::new(id, app, outbox, principal)
     });
     Ok(response)
 }

@@ -7,8 +7,11 @@ use ::actors::{OutFrame, Outbox, SessionId};
 use actix::prelude::*;
 use actix_ws::{AggregatedMessage, ProtocolError};
 use protocol::{BoardId, Format, ServerMsg, UserId};
+use tokio::sync::broadcast;
 
 use super::close;
+use crate::auth::{Credential, Principal};
+use crate::revocation::Revoked;
 use crate::startup::AppState;
 
 /// One WebSocket connection.
@@ -16,9 +19,8 @@ pub struct WsSession {
     pub(super) id: SessionId,
     pub(super) state: AppState,
     pub(super) outbox: Outbox,
-    pub(super) user: Option<UserId>,
-    /// Unix seconds at which the presented token expires.
-    pub(super) token_exp: u64,
+    /// Who the session acts as, once authenticated.
+    pub(super) principal: Option<Principal>,
     pub(super) subscriptions: HashSet<BoardId>,
     pub(super) opened: Instant,
     pub(super) last_heard: Instant,
@@ -32,18 +34,17 @@ impl WsSession {
         id: SessionId,
         state: AppState,
         outbox: Outbox,
-        user: Option<(UserId, u64)>,
+        principal: Option<Principal>,
     ) -> Self {
         let span = tracing::info_span!("ws", session = %id, user_id = tracing::field::Empty);
-        if let Some((user, _)) = user {
-            span.record("user_id", tracing::field::display(user));
+        if let Some(p) = &principal {
+            span.record("user_id", tracing::field::display(p.caller.actor_id()));
         }
         WsSession {
             id,
             state,
             outbox,
-            user: user.map(|(u, _)| u),
-            token_exp: user.map(|(_, exp)| exp).unwrap_or(0),
+            principal,
             subscriptions: HashSet::new(),
             opened: Instant::now(),
             last_heard: Instant::now(),
@@ -87,7 +88,10 @@ impl WsSession {
         let ws = &self.state.settings.ws;
         ServerMsg::Welcome {
             session: self.id.to_string(),
-            user: self.user.unwrap_or(UserId(uuid::Uuid::nil())),
+            user: self
+                .principal
+                .map(|p| p.caller.actor_id())
+                .unwrap_or(UserId(uuid::Uuid::nil())),
             limits: protocol::Limits {
                 max_frame_bytes: ws.max_message_bytes as u32,
                 max_subscriptions: ws.max_subscriptions as u32,
@@ -96,15 +100,84 @@ impl WsSession {
         }
     }
 
-    /// Mark the session authenticated as `user` and greet it.
-    pub(super) fn authenticated(&mut self, user: UserId, exp: u64) {
-        let first = self.user.is_none();
-        self.user = Some(user);
-        self.token_exp = exp;
-        self.span.record("user_id", tracing::field::display(user));
+    /// Mark the session authenticated as `principal` (or refreshed with a
+    /// new credential) and greet it the first time.
+    pub(super) fn authenticated(&mut self, principal: Principal) {
+        let first = self.principal.is_none();
+        self.principal = Some(principal);
+        self.span.record(
+            "user_id",
+            tracing::field::display(principal.caller.actor_id()),
+        );
         if first {
             self.send(&self.welcome());
         }
+    }
+
+    /// Whether `revoked` takes this session's credential away.
+    fn is_revoked_by(&self, revoked: Revoked) -> bool {
+        let Some(p) = self.principal else {
+            return false;
+        };
+        match (revoked, p.credential) {
+            (Revoked::Session(sid), Credential::Access { session, .. }) => sid == session,
+            (Revoked::User(user), Credential::Access { .. }) => p.user() == Some(user),
+            (Revoked::ApiKey(key), Credential::ApiKey { id, .. }) => key == id,
+            _ => false,
+        }
+    }
+
+    /// Whether the credential is revoked according to the node's sets (for
+    /// a session that missed broadcasts).
+    fn credential_revoked(&self) -> bool {
+        let Some(p) = self.principal else {
+            return false;
+        };
+        match p.credential {
+            Credential::Access { session, iat, .. } => p
+                .user()
+                .is_some_and(|user| self.state.revocations.token_revoked(session, user, iat)),
+            Credential::ApiKey { id, .. } => self.state.revocations.key_revoked(id),
+        }
+    }
+
+    fn revoked(&mut self, ctx: &mut Context<Self>) {
+        tracing::info!("credential revoked; closing session");
+        self.error(
+            "token_revoked",
+            "the credential of this session was revoked",
+            None,
+        );
+        self.close(close::POLICY, "credential revoked", ctx);
+    }
+
+    /// Listen for revocations until the session ends.
+    fn listen_revocations(
+        &mut self,
+        mut rx: broadcast::Receiver<Revoked>,
+        ctx: &mut Context<Self>,
+    ) {
+        let next = async move {
+            let got = rx.recv().await;
+            (got, rx)
+        };
+        ctx.spawn(
+            actix::fut::wrap_future(next).map(|(got, rx), act: &mut Self, ctx| {
+                match got {
+                    Ok(revoked) if act.is_revoked_by(revoked) => return act.revoked(ctx),
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if act.credential_revoked() {
+                            return act.revoked(ctx);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+                if !act.closing {
+                    act.listen_revocations(rx, ctx);
+                }
+            }),
+        );
     }
 
     fn heartbeat(&mut self, ctx: &mut Context<Self>) {
@@ -113,14 +186,17 @@ impl WsSession {
             ctx.stop();
             return;
         }
-        if self.user.is_none() {
+        let Some(principal) = self.principal else {
             if self.opened.elapsed() >= ws.auth_timeout {
                 self.error("auth_timeout", "no auth message within the deadline", None);
                 self.close(close::AUTH_TIMEOUT, "authentication timeout", ctx);
             }
             return;
-        }
-        if crate::auth::unix_now() > self.token_exp + crate::auth::LEEWAY.as_secs() {
+        };
+        let expired = principal
+            .expires_at()
+            .is_some_and(|exp| crate::auth::unix_now() > exp + crate::auth::LEEWAY.as_secs());
+        if expired {
             self.error(
                 "token_expired",
                 "the access token expired; reconnect with a fresh token",
@@ -144,9 +220,11 @@ impl Actor for WsSession {
         let _enter = self.span.clone().entered();
         tracing::info!(format = ?self.format(), "session opened");
         self.state.metrics.sessions_opened();
-        if self.user.is_some() {
+        if self.principal.is_some() {
             self.send(&self.welcome());
         }
+        let revocations = self.state.revocations.subscribe();
+        self.listen_revocations(revocations, ctx);
         // Check the auth deadline and token expiry at a fine grain; ping at
         // the heartbeat interval.
         let tick = self

@@ -7,6 +7,7 @@ use protocol::wire::COMMAND_ID_MAX;
 use protocol::{BoardId, ClientMsg, Command, Format, ServerMsg};
 
 use super::{close, WsSession, UNAUTHENTICATED_STRIKES};
+use crate::auth::authenticate;
 
 impl WsSession {
     pub(super) fn on_frame(&mut self, bytes: &[u8], format: Format, ctx: &mut Context<Self>) {
@@ -52,7 +53,7 @@ impl WsSession {
         match msg {
             ClientMsg::Auth { token } => self.on_auth(&token, ctx),
             ClientMsg::Ping { nonce } => self.send(&ServerMsg::Pong { nonce }),
-            _ if self.user.is_none() => {
+            _ if self.principal.is_none() => {
                 self.strikes += 1;
                 self.error("unauthenticated", "send an auth message first", None);
                 if self.strikes >= UNAUTHENTICATED_STRIKES {
@@ -74,26 +75,38 @@ impl WsSession {
     }
 
     fn on_auth(&mut self, token: &str, ctx: &mut Context<Self>) {
-        match self.state.jwt.verify(token) {
-            Ok(claims) => {
-                if let Some(user) = self.user {
-                    if user != claims.user() {
-                        self.error("user_mismatch", "a session cannot change its user", None);
-                        self.close(close::POLICY, "user mismatch", ctx);
-                        return;
+        let state = self.state.clone();
+        let token = token.to_owned();
+        let check = async move { authenticate(&state, &token).await };
+        // Wait: messages after `auth` must see the session authenticated.
+        ctx.wait(
+            actix::fut::wrap_future(check).map(|res, act: &mut Self, ctx| match res {
+                Ok(principal) => {
+                    if let Some(current) = act.principal {
+                        if current.caller != principal.caller {
+                            act.error(
+                                "user_mismatch",
+                                "a session cannot change who it acts as",
+                                None,
+                            );
+                            act.close(close::POLICY, "user mismatch", ctx);
+                            return;
+                        }
                     }
+                    act.authenticated(principal);
                 }
-                self.authenticated(claims.user(), claims.exp);
-            }
-            Err(e) => {
-                self.error(e.code(), e.to_string(), None);
-                self.close(close::POLICY, "authentication failed", ctx);
-            }
-        }
+                Err(e) => {
+                    act.error(e.code(), e.to_string(), None);
+                    act.close(close::POLICY, "authentication failed", ctx);
+                }
+            }),
+        );
     }
 
     fn on_subscribe(&mut self, board: BoardId, since: Option<u64>, ctx: &mut Context<Self>) {
-        let Some(user) = self.user else { return };
+        let Some(user) = self.principal.map(|p| p.caller) else {
+            return;
+        };
         let max = self.state.settings.ws.max_subscriptions;
         if !self.subscriptions.contains(&board) && self.subscriptions.len() >= max {
             self.error(
@@ -123,7 +136,9 @@ impl WsSession {
         command: Command,
         ctx: &mut Context<Self>,
     ) {
-        let Some(user) = self.user else { return };
+        let Some(user) = self.principal.map(|p| p.caller) else {
+            return;
+        };
         if id.is_empty() || id.len() > COMMAND_ID_MAX {
             self.send(&ServerMsg::Rejected {
                 id,

@@ -1,0 +1,127 @@
+//! Revocation that reaches live sessions. Access tokens are stateless
+//! JWTs, so revoking a login session (its refresh-token family), a user's
+//! every session, or an API key is recorded here: REST requests consult
+//! the in-memory set on every call, and every WebSocket session listens to
+//! the broadcast and closes itself (1008) when its credential is revoked.
+//! Revoked login sessions are kept for the access-token lifetime (after
+//! that their tokens have expired anyway) and reloaded from the database
+//! at start.
+
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use protocol::UserId;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// Revocations buffered for sessions that have not yet read them; a
+/// session that lags further re-checks its credential against the sets.
+pub const REVOCATION_BUFFER: usize = 1024;
+
+/// Something that no longer grants access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revoked {
+    /// One login session (refresh-token family) and its access tokens.
+    Session(Uuid),
+    /// Every session of a user (e.g. after a password change).
+    User(UserId),
+    /// An API key.
+    ApiKey(Uuid),
+}
+
+/// The node's view of what is revoked.
+pub struct Revocations {
+    tx: broadcast::Sender<Revoked>,
+    sessions: DashMap<Uuid, Instant>,
+    users: DashMap<UserId, (u64, Instant)>,
+    keys: DashMap<Uuid, Instant>,
+    keep_for: Duration,
+}
+
+impl Revocations {
+    /// `keep_for`: how long a revoked session must be remembered (the
+    /// access token lifetime plus leeway).
+    pub fn new(keep_for: Duration) -> Revocations {
+        let (tx, _) = broadcast::channel(REVOCATION_BUFFER);
+        Revocations {
+            tx,
+            sessions: DashMap::new(),
+            users: DashMap::new(),
+            keys: DashMap::new(),
+            keep_for,
+        }
+    }
+
+    /// Record a revocation and tell every live session.
+    pub fn revoke(&self, what: Revoked) {
+        let until = Instant::now() + self.keep_for;
+        match what {
+            Revoked::Session(id) => {
+                self.sessions.insert(id, until);
+            }
+            Revoked::User(user) => {
+                self.users.insert(user, (crate::auth::unix_now(), until));
+            }
+            Revoked::ApiKey(id) => {
+                self.keys.insert(id, until);
+            }
+        }
+        let _ = self.tx.send(what);
+        self.prune();
+    }
+
+    /// Whether an access token of login session `sid`, issued to `user` at
+    /// `iat` (unix seconds), has been revoked.
+    pub fn token_revoked(&self, sid: Uuid, user: UserId, iat: u64) -> bool {
+        self.sessions.contains_key(&sid)
+            || self
+                .users
+                .get(&user)
+                .is_some_and(|entry| iat <= entry.value().0)
+    }
+
+    /// Whether API key `id` has been revoked on this node.
+    pub fn key_revoked(&self, id: Uuid) -> bool {
+        self.keys.contains_key(&id)
+    }
+
+    /// Live revocations, for a session to listen to.
+    pub fn subscribe(&self) -> broadcast::Receiver<Revoked> {
+        self.tx.subscribe()
+    }
+
+    fn prune(&self) {
+        let now = Instant::now();
+        self.sessions.retain(|_, until| *until > now);
+        self.users.retain(|_, (_, until)| *until > now);
+        self.keys.retain(|_, until| *until > now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revoked_sessions_and_users_are_remembered_and_broadcast() {
+        let revocations = Revocations::new(Duration::from_secs(60));
+        let mut rx = revocations.subscribe();
+        let (sid, user) = (Uuid::new_v4(), UserId(Uuid::new_v4()));
+        assert!(!revocations.token_revoked(sid, user, 0));
+        revocations.revoke(Revoked::Session(sid));
+        assert!(revocations.token_revoked(sid, user, 0));
+        assert_eq!(rx.try_recv().ok(), Some(Revoked::Session(sid)));
+
+        let other = Uuid::new_v4();
+        let issued = crate::auth::unix_now();
+        revocations.revoke(Revoked::User(user));
+        assert!(
+            revocations.token_revoked(other, user, issued),
+            "tokens issued before are revoked"
+        );
+        assert!(
+            !revocations.token_revoked(other, user, issued + 5),
+            "later tokens are fine"
+        );
+    }
+}
