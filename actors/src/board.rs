@@ -19,6 +19,7 @@ use crate::outbox::{Outbox, PushError, SessionId, SharedFrame};
 use crate::registry::Registry;
 
 mod handlers;
+mod resume;
 
 type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
 
@@ -58,6 +59,14 @@ pub(crate) struct Subscribe {
 #[rtype(result = "()")]
 pub(crate) struct Unsubscribe {
     pub session: SessionId,
+}
+
+/// `user` is no longer a member of the board's organization: end their
+/// subscriptions (`unsubscribed{reason: "access_lost"}`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct AccessLost {
+    pub user: protocol::UserId,
 }
 
 /// Read the live board.
@@ -141,14 +150,8 @@ impl BoardActor {
     fn commit(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
         for rec in records {
             self.board.apply(rec);
-            let frame = Arc::new(SharedFrame::new(ServerMsg::Event {
-                board: self.id,
-                seq: rec.seq,
-                at: rec.at,
-                by: rec.by,
-                command_id: rec.command_id.clone(),
-                event: rec.event.clone(),
-            }));
+            self.tell_org(&rec.event);
+            let frame = Arc::new(SharedFrame::new(resume::event_msg(rec.clone())));
             self.broadcast(&frame);
             self.recent.push_back((rec.seq, frame));
             if self.recent.len() > self.registry.config().recent_events {
@@ -169,6 +172,22 @@ impl BoardActor {
         }
     }
 
+    /// Board-directory changes the org channel announces.
+    fn tell_org(&self, event: &protocol::Event) {
+        let archived = match event {
+            protocol::Event::BoardArchived => true,
+            protocol::Event::BoardRestored => false,
+            _ => return,
+        };
+        let org = self.board.org.and_then(|org| self.registry.live_org(org));
+        if let Some(addr) = org {
+            let _ = addr.try_send(crate::org::BoardStatus {
+                board: self.id,
+                archived,
+            });
+        }
+    }
+
     fn broadcast(&mut self, frame: &SharedFrame) {
         let id = self.id;
         self.subscribers
@@ -180,57 +199,6 @@ impl BoardActor {
                 }
                 Err(PushError::Closed) => false,
             });
-    }
-
-    /// Bring a new subscriber up to date, then start sending it events.
-    fn attach(
-        &mut self,
-        user: Caller,
-        outbox: Outbox,
-        since: Option<u64>,
-    ) -> Result<u64, ActorError> {
-        let seq = self.board.seq;
-        let replay = since.and_then(|since| self.replay_after(since));
-        let sent = match replay {
-            Some(frames) => frames
-                .iter()
-                .try_for_each(|f| outbox.push(f.frame(outbox.format()))),
-            None => outbox.send(&ServerMsg::Snapshot {
-                board: self.id,
-                seq,
-                state: self.board.clone(),
-            }),
-        };
-        match sent {
-            Ok(()) => {
-                self.subscribers
-                    .insert(outbox.session(), Subscriber { user, outbox });
-                Ok(seq)
-            }
-            Err(PushError::Overflow) => Err(ActorError::Overloaded),
-            Err(PushError::Closed) => Err(ActorError::Unavailable("session closed".into())),
-        }
-    }
-
-    /// The events after `since` if they are all still in memory.
-    fn replay_after(&self, since: u64) -> Option<Vec<Arc<SharedFrame>>> {
-        if since > self.board.seq {
-            return None;
-        }
-        if since == self.board.seq {
-            return Some(Vec::new());
-        }
-        let first = self.recent.front()?.0;
-        if first > since + 1 {
-            return None;
-        }
-        Some(
-            self.recent
-                .iter()
-                .filter(|(seq, _)| *seq > since)
-                .map(|(_, f)| f.clone())
-                .collect(),
-        )
     }
 }
 

@@ -12,7 +12,9 @@ use tokio::sync::oneshot;
 use crate::board::{Create, Read, Submit, Subscribe, Unsubscribe};
 use crate::caller::Caller;
 use crate::error::ActorError;
-use crate::org::{AllocateNumber, BoardAdded, GetOrg, OrgView, SetMember};
+use crate::org::{
+    AllocateNumber, BoardAdded, GetOrg, OrgView, SetMember, SubscribeOrg, UnsubscribeOrg,
+};
 use crate::outbox::{Outbox, SessionId};
 use crate::registry::Registry;
 
@@ -220,10 +222,63 @@ impl OrgHandle {
         .await
     }
 
-    /// Tell the live actor (if any) that a membership changed in storage.
-    pub fn member_changed(&self, user: UserId, role: Option<protocol::Role>) {
+    /// Tell the organization's actor (starting it if needed) that a
+    /// membership changed in storage: the live roster follows at once, the
+    /// org channel hears of it, and a removed member loses every live
+    /// subscription of the organization.
+    ///
+    /// Resolves once the organization's actor has applied the change and
+    /// queued the `access_lost` notices to the boards, so anything the
+    /// caller does afterwards is ordered after it.
+    ///
+    /// # Errors
+    /// A retryable error when the actor cannot be reached; the change is in
+    /// storage anyway and every board re-checks the roster on each request.
+    pub async fn member_changed(
+        &self,
+        user: UserId,
+        role: Option<protocol::Role>,
+    ) -> Result<(), ActorError> {
+        let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
+        request(
+            || self.registry.org_addr(self.id),
+            |reply| SetMember { user, role, reply },
+            true,
+            deadline,
+        )
+        .await
+    }
+
+    /// Follow the org channel: an `org_snapshot` is pushed into `outbox`,
+    /// then every `org_event`.
+    ///
+    /// # Errors
+    /// `NotFound` when the organization does not exist or the caller has
+    /// no access to it.
+    pub async fn subscribe(
+        &self,
+        caller: impl Into<Caller>,
+        outbox: Outbox,
+    ) -> Result<(), ActorError> {
+        let caller = caller.into();
+        let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
+        request(
+            || self.registry.org_addr(self.id),
+            |reply| SubscribeOrg {
+                caller,
+                outbox: outbox.clone(),
+                reply,
+            },
+            true,
+            deadline,
+        )
+        .await
+    }
+
+    /// Stop following the org channel.
+    pub fn unsubscribe(&self, session: SessionId) {
         if let Some(addr) = self.registry.live_org(self.id) {
-            let _ = addr.try_send(SetMember { user, role });
+            let _ = addr.try_send(UnsubscribeOrg { session });
         }
     }
 
@@ -244,8 +299,16 @@ impl OrgHandle {
             .board(id)
             .create(self.id, by, name, columns)
             .await?;
+        let name = committed
+            .events
+            .iter()
+            .find_map(|rec| match &rec.event {
+                protocol::Event::BoardCreated { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
         if let Some(addr) = self.registry.live_org(self.id) {
-            let _ = addr.try_send(BoardAdded(id));
+            let _ = addr.try_send(BoardAdded { board: id, name });
         }
         Ok(committed)
     }

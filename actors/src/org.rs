@@ -2,16 +2,18 @@
 //! the board directory and the item-number counter, which it reserves from
 //! storage in blocks so creating an item rarely costs a round trip.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
-use protocol::{BoardId, OrgId, OrgRecord, Role, Roster, UserId};
+use protocol::{BoardId, OrgId, OrgRecord, Roster};
 use tokio::sync::oneshot;
 
 use crate::board::RETIRE_GRACE;
 use crate::error::ActorError;
+use crate::outbox::{Outbox, SessionId};
 use crate::registry::Registry;
 
 /// What an organization looks like to its callers.
@@ -24,7 +26,17 @@ pub struct OrgView {
     pub boards: Vec<BoardId>,
 }
 
-type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
+
+mod channel;
+
+pub(crate) use channel::{BoardAdded, BoardStatus, SetMember, SubscribeOrg, UnsubscribeOrg};
+
+/// A session on the org channel.
+pub(crate) struct OrgSubscriber {
+    caller: crate::caller::Caller,
+    outbox: Outbox,
+}
 
 /// Read the roster and directory.
 #[derive(Message)]
@@ -36,19 +48,6 @@ pub(crate) struct GetOrg(pub Reply<OrgView>);
 #[rtype(result = "()")]
 pub(crate) struct AllocateNumber(pub Reply<u64>);
 
-/// A member was added, re-roled (`Some`) or removed (`None`) in storage.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct SetMember {
-    pub user: UserId,
-    pub role: Option<Role>,
-}
-
-/// A board of this organization was created.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct BoardAdded(pub BoardId);
-
 pub struct OrgActor {
     id: OrgId,
     registry: Registry,
@@ -58,6 +57,8 @@ pub struct OrgActor {
     /// request starts afresh.
     failed: Option<ActorError>,
     retiring: bool,
+    /// Sessions following the org channel.
+    subscribers: HashMap<SessionId, OrgSubscriber>,
     numbers: Range<u64>,
     last_used: Instant,
 }
@@ -70,6 +71,7 @@ impl OrgActor {
             org: None,
             failed: None,
             retiring: false,
+            subscribers: HashMap::new(),
             numbers: 0..0,
             last_used: Instant::now(),
         }
@@ -114,7 +116,8 @@ impl Actor for OrgActor {
         ));
         let idle = self.registry.config().idle_passivate_after;
         ctx.run_interval(idle / 4, move |act, ctx| {
-            if act.last_used.elapsed() >= idle {
+            act.subscribers.retain(|_, s| !s.outbox.is_closed());
+            if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
                 ctx.stop();
             }
         });
@@ -184,35 +187,5 @@ impl Handler<AllocateNumber> for OrgActor {
                 let _ = msg.0.send(reply);
             },
         )))
-    }
-}
-
-impl Handler<SetMember> for OrgActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: SetMember, _: &mut Self::Context) {
-        if let Some(org) = &mut self.org {
-            let members = Arc::make_mut(&mut org.members);
-            match msg.role {
-                Some(role) => {
-                    members.insert(msg.user, role);
-                }
-                None => {
-                    members.remove(&msg.user);
-                }
-            }
-        }
-    }
-}
-
-impl Handler<BoardAdded> for OrgActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: BoardAdded, _: &mut Self::Context) {
-        if let Some(org) = &mut self.org {
-            if !org.boards.contains(&msg.0) {
-                org.boards.push(msg.0);
-            }
-        }
     }
 }

@@ -14,6 +14,7 @@
 pub mod board;
 pub mod codec;
 pub mod ids;
+pub mod org;
 pub mod position;
 pub mod role;
 #[cfg(test)]
@@ -24,6 +25,7 @@ pub mod wire;
 pub use board::{Board, Column, Command, Ctx, Event, Item, Recorded, Rejection};
 pub use codec::{DecodeError, Format};
 pub use ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+pub use org::{Member, OrgEvent};
 pub use role::{Permission, Role, Roster};
 pub use store::{BoardStore, LoadedBoard, MemStore, OrgRecord, StoreError, StoreFuture};
 pub use wire::{ClientMsg, Limits, ServerMsg};

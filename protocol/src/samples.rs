@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use crate::board::{Board, Column, Command, Event, Item, Rejection};
 use crate::ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+use crate::org::{Member, OrgEvent};
+use crate::role::Role;
 use crate::wire::{ClientMsg, Limits, ServerMsg};
 
 pub const BOARD: BoardId = BoardId(Uuid::from_u128(0x0b0a_0000_0000_4000_8000_0000_0000_0001));
@@ -17,6 +19,10 @@ pub const DONE: ColumnId = ColumnId(Uuid::from_u128(0x0c00_0000_0000_4000_8000_0
 pub const ITEM: ItemId = ItemId(Uuid::from_u128(0x01e0_0000_0000_4000_8000_0000_0000_0001));
 pub const USER: UserId = UserId(Uuid::from_u128(0x0200_0000_0000_4000_8000_0000_0000_0001));
 pub const AT: Millis = Millis(1_767_225_600_000);
+/// A second board of [`ORG`].
+pub const BOARD_2: BoardId = BoardId(Uuid::from_u128(0x0b0a_0000_0000_4000_8000_0000_0000_0002));
+/// A second user.
+pub const USER_2: UserId = UserId(Uuid::from_u128(0x0200_0000_0000_4000_8000_0000_0000_0002));
 
 /// One instance of every [`Event`] variant, in declaration order.
 pub fn events() -> Vec<Event> {
@@ -83,6 +89,8 @@ pub fn events() -> Vec<Event> {
         },
         Event::ItemArchived { item: ITEM },
         Event::ItemRestored { item: ITEM },
+        Event::BoardArchived,
+        Event::BoardRestored,
     ]
 }
 
@@ -144,6 +152,8 @@ pub fn commands() -> Vec<Command> {
         },
         Command::ArchiveItem { item: ITEM },
         Command::RestoreItem { item: ITEM },
+        Command::ArchiveBoard,
+        Command::RestoreBoard,
     ]
 }
 
@@ -179,7 +189,29 @@ pub fn board() -> Board {
             wip_limit: None,
         }],
         items,
+        archived: false,
     }
+}
+
+/// One instance of every [`OrgEvent`] variant, in declaration order.
+pub fn org_events() -> Vec<OrgEvent> {
+    vec![
+        OrgEvent::MemberAdded {
+            user: USER_2,
+            role: Role::Member,
+        },
+        OrgEvent::MemberRoleChanged {
+            user: USER_2,
+            role: Role::Admin,
+        },
+        OrgEvent::MemberRemoved { user: USER_2 },
+        OrgEvent::BoardCreated {
+            board: BOARD_2,
+            name: "Hiring".into(),
+        },
+        OrgEvent::BoardArchived { board: BOARD_2 },
+        OrgEvent::BoardRestored { board: BOARD_2 },
+    ]
 }
 
 /// One instance of every [`ClientMsg`] variant, in declaration order.
@@ -202,9 +234,15 @@ pub fn client_msgs() -> Vec<ClientMsg> {
                 index: Some(0),
             },
         },
+        ClientMsg::SubscribeOrg { org: ORG },
+        ClientMsg::UnsubscribeOrg { org: ORG },
         ClientMsg::Ping { nonce: Some(7) },
     ]
 }
+
+/// What the server says about `{"type":"subscrbe"}`: checked against the
+/// real decoder by `codec::tests`.
+pub const UNKNOWN_TYPE_MESSAGE: &str = "unknown type: unknown variant `subscrbe`, expected one of `auth`, `subscribe`, `unsubscribe`, `command`, `subscribe_org`, `unsubscribe_org`, `ping`";
 
 /// One instance of every [`ServerMsg`] variant, in declaration order.
 pub fn server_msgs() -> Vec<ServerMsg> {
@@ -222,6 +260,7 @@ pub fn server_msgs() -> Vec<ServerMsg> {
             board: BOARD,
             seq: 4,
             state: board(),
+            reset: false,
         },
         ServerMsg::Event {
             board: BOARD,
@@ -253,8 +292,36 @@ pub fn server_msgs() -> Vec<ServerMsg> {
         },
         ServerMsg::Error {
             code: "unknown_type".into(),
-            message: "unknown type: unknown variant `subscrbe`, expected one of `auth`, `subscribe`, `unsubscribe`, `command`, `ping`".into(),
+            message: UNKNOWN_TYPE_MESSAGE.into(),
             board: None,
+        },
+        ServerMsg::OrgSnapshot {
+            org: ORG,
+            name: "Design Studio".into(),
+            key: "DS".into(),
+            members: vec![
+                Member {
+                    user: USER,
+                    role: Role::Owner,
+                },
+                Member {
+                    user: USER_2,
+                    role: Role::Member,
+                },
+            ],
+            boards: vec![BOARD, BOARD_2],
+        },
+        ServerMsg::OrgEvent {
+            org: ORG,
+            at: AT,
+            event: OrgEvent::MemberAdded {
+                user: USER_2,
+                role: Role::Member,
+            },
+        },
+        ServerMsg::OrgUnsubscribed {
+            org: ORG,
+            reason: "requested".into(),
         },
         ServerMsg::Pong { nonce: Some(7) },
     ]
@@ -281,6 +348,8 @@ pub fn event_index(event: &Event) -> usize {
         Event::LabelRemoved { .. } => 13,
         Event::ItemArchived { .. } => 14,
         Event::ItemRestored { .. } => 15,
+        Event::BoardArchived => 16,
+        Event::BoardRestored => 17,
     }
 }
 
@@ -294,7 +363,10 @@ pub fn server_msg_index(msg: &ServerMsg) -> usize {
         ServerMsg::Rejected { .. } => 4,
         ServerMsg::Unsubscribed { .. } => 5,
         ServerMsg::Error { .. } => 6,
-        ServerMsg::Pong { .. } => 7,
+        ServerMsg::OrgSnapshot { .. } => 7,
+        ServerMsg::OrgEvent { .. } => 8,
+        ServerMsg::OrgUnsubscribed { .. } => 9,
+        ServerMsg::Pong { .. } => 10,
     }
 }
 
@@ -305,19 +377,60 @@ pub fn client_msg_index(msg: &ClientMsg) -> usize {
         ClientMsg::Subscribe { .. } => 1,
         ClientMsg::Unsubscribe { .. } => 2,
         ClientMsg::Command { .. } => 3,
-        ClientMsg::Ping { .. } => 4,
+        ClientMsg::SubscribeOrg { .. } => 4,
+        ClientMsg::UnsubscribeOrg { .. } => 5,
+        ClientMsg::Ping { .. } => 6,
+    }
+}
+
+/// The declaration index of an organization event variant (see
+/// [`event_index`]).
+pub fn org_event_index(event: &OrgEvent) -> usize {
+    match event {
+        OrgEvent::MemberAdded { .. } => 0,
+        OrgEvent::MemberRoleChanged { .. } => 1,
+        OrgEvent::MemberRemoved { .. } => 2,
+        OrgEvent::BoardCreated { .. } => 3,
+        OrgEvent::BoardArchived { .. } => 4,
+        OrgEvent::BoardRestored { .. } => 5,
+    }
+}
+
+/// The declaration index of a command variant (see [`event_index`]).
+pub fn command_index(command: &Command) -> usize {
+    match command {
+        Command::RenameBoard { .. } => 0,
+        Command::AddColumn { .. } => 1,
+        Command::RenameColumn { .. } => 2,
+        Command::MoveColumn { .. } => 3,
+        Command::RemoveColumn { .. } => 4,
+        Command::SetWipLimit { .. } => 5,
+        Command::CreateItem { .. } => 6,
+        Command::EditItem { .. } => 7,
+        Command::MoveItem { .. } => 8,
+        Command::AssignItem { .. } => 9,
+        Command::UnassignItem { .. } => 10,
+        Command::AddLabel { .. } => 11,
+        Command::RemoveLabel { .. } => 12,
+        Command::ArchiveItem { .. } => 13,
+        Command::RestoreItem { .. } => 14,
+        Command::ArchiveBoard => 15,
+        Command::RestoreBoard => 16,
     }
 }
 
 #[test]
 fn samples_cover_every_variant_once() {
     let indexes: Vec<usize> = events().iter().map(event_index).collect();
-    assert_eq!(indexes, (0..16).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..18).collect::<Vec<_>>());
     let indexes: Vec<usize> = server_msgs().iter().map(server_msg_index).collect();
-    assert_eq!(indexes, (0..8).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..11).collect::<Vec<_>>());
     let indexes: Vec<usize> = client_msgs().iter().map(client_msg_index).collect();
-    assert_eq!(indexes, (0..5).collect::<Vec<_>>());
-    // Commands are covered by the exhaustive `Command::name`.
+    assert_eq!(indexes, (0..7).collect::<Vec<_>>());
+    let indexes: Vec<usize> = commands().iter().map(command_index).collect();
+    assert_eq!(indexes, (0..17).collect::<Vec<_>>());
     let names: BTreeSet<&str> = commands().iter().map(Command::name).collect();
-    assert_eq!(names.len(), 15);
+    assert_eq!(names.len(), 17);
+    let indexes: Vec<usize> = org_events().iter().map(org_event_index).collect();
+    assert_eq!(indexes, (0..6).collect::<Vec<_>>());
 }

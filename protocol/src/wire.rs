@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::board::{Board, Command, Event, Rejection};
-use crate::ids::{BoardId, Millis, UserId};
+use crate::ids::{BoardId, Millis, OrgId, UserId};
+use crate::org::{Member, OrgEvent};
 
 /// Largest client command id, in bytes.
 pub const COMMAND_ID_MAX: usize = 64;
@@ -43,6 +44,17 @@ pub enum ClientMsg {
         board: BoardId,
         /// What to do.
         command: Command,
+    },
+    /// Follow an organization's channel: answered by `org_snapshot`, then
+    /// live `org_event`s (members, boards).
+    SubscribeOrg {
+        /// The organization.
+        org: OrgId,
+    },
+    /// Stop following an organization's channel.
+    UnsubscribeOrg {
+        /// The organization.
+        org: OrgId,
     },
     /// Liveness check; answered by `pong` with the same nonce.
     Ping {
@@ -84,6 +96,11 @@ pub enum ServerMsg {
         seq: u64,
         /// The board itself.
         state: Board,
+        /// `true` when this snapshot answers a `subscribe{since}` that could
+        /// not be served as events (too old, or in the future): the client
+        /// must replace its copy of the board, not merge.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reset: bool,
     },
     /// One event of a subscribed board.
     Event {
@@ -144,6 +161,36 @@ pub enum ServerMsg {
         /// The board concerned, when there is one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         board: Option<BoardId>,
+    },
+    /// The organization as of now: members and boards; live `org_event`s
+    /// follow.
+    OrgSnapshot {
+        /// The organization.
+        org: OrgId,
+        /// Its name.
+        name: String,
+        /// Its item key (`DS` in `DS-123`).
+        key: String,
+        /// Members and roles.
+        members: Vec<Member>,
+        /// Its boards, oldest first.
+        boards: Vec<BoardId>,
+    },
+    /// Something happened in a followed organization.
+    OrgEvent {
+        /// The organization.
+        org: OrgId,
+        /// When, in milliseconds since the Unix epoch.
+        at: Millis,
+        /// What happened.
+        event: OrgEvent,
+    },
+    /// The organization channel ended (unsubscribed, access lost).
+    OrgUnsubscribed {
+        /// The organization.
+        org: OrgId,
+        /// Why, as a stable code (`requested`, `access_lost`).
+        reason: String,
     },
     /// Answer to `ping`.
     Pong {

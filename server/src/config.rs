@@ -50,6 +50,36 @@ impl std::fmt::Debug for JwtSettings {
     }
 }
 
+/// API key hashing.
+#[derive(Clone, Default)]
+pub struct ApiKeySettings {
+    /// HMAC-SHA256 key ("pepper") of stored API key hashes, at least 32
+    /// bytes. `None`: derived from the JWT signing key.
+    pub pepper: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for ApiKeySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeySettings")
+            .field("pepper", &self.pepper.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Login sessions, refresh tokens and login lockout (see `docs/auth.md`).
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Lifetime of a login session without a refresh (sliding).
+    pub refresh_ttl: Duration,
+    /// How long a used refresh token may be presented again and still
+    /// rotate; later it counts as reuse and revokes the session.
+    pub refresh_reuse_grace: Duration,
+    /// Failed logins for one email within the window that lock it.
+    pub max_failures_per_email: u32,
+    /// Failed logins from one IP within the window that lock it.
+    pub max_failures_per_ip: u32,
+}
+
 /// WebSocket session limits.
 #[derive(Clone, Debug)]
 pub struct WsSettings {
@@ -75,6 +105,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub db_pool_size: usize,
     pub jwt: JwtSettings,
+    pub auth: AuthSettings,
+    pub api_keys: ApiKeySettings,
     pub allowed_origins: Vec<String>,
     pub max_body_bytes: usize,
     pub ws: WsSettings,
@@ -112,7 +144,39 @@ impl Settings {
             Some(s) => Some(s.into_bytes()),
             None => None,
         };
+        let pepper = match env.string("CORKBOARD_API_KEY_PEPPER") {
+            Some(s) if s.len() < 32 => {
+                return Err(ConfigError {
+                    var: "CORKBOARD_API_KEY_PEPPER",
+                    problem: format!("must be at least 32 bytes, got {}", s.len()),
+                })
+            }
+            Some(s) => Some(s.into_bytes()),
+            None => None,
+        };
         let access_ttl = env.secs("CORKBOARD_ACCESS_TOKEN_TTL_SECS", 900, 60..=900)?;
+        let auth = AuthSettings {
+            refresh_ttl: env.secs(
+                "CORKBOARD_REFRESH_TOKEN_TTL_SECS",
+                crate::auth::REFRESH_TOKEN_TTL.as_secs(),
+                3600..=365 * 86_400,
+            )?,
+            refresh_reuse_grace: env.secs(
+                "CORKBOARD_REFRESH_REUSE_GRACE_SECS",
+                crate::auth::REFRESH_REUSE_GRACE.as_secs(),
+                0..=60,
+            )?,
+            max_failures_per_email: env.count(
+                "CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL",
+                crate::auth::MAX_FAILURES_PER_EMAIL,
+                1..=1000,
+            )?,
+            max_failures_per_ip: env.count(
+                "CORKBOARD_LOGIN_MAX_FAILURES_PER_IP",
+                crate::auth::MAX_FAILURES_PER_IP,
+                1..=100_000,
+            )?,
+        };
         let ws_defaults = WsSettings {
             max_message_bytes: env.parse(
                 "CORKBOARD_WS_MAX_MESSAGE_BYTES",
@@ -175,6 +239,8 @@ impl Settings {
                     .unwrap_or_else(|| "corkboard".into()),
                 access_ttl,
             },
+            auth,
+            api_keys: ApiKeySettings { pepper },
             allowed_origins,
             max_body_bytes: env.parse(
                 "CORKBOARD_HTTP_MAX_BODY_BYTES",
@@ -238,6 +304,19 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
         Ok(value)
     }
 
+    fn count(
+        &self,
+        var: &'static str,
+        default: u32,
+        range: std::ops::RangeInclusive<usize>,
+    ) -> Result<u32, ConfigError> {
+        let value = self.parse(var, default as usize, range)?;
+        u32::try_from(value).map_err(|_| ConfigError {
+            var,
+            problem: format!("{value} is too large"),
+        })
+    }
+
     fn secs(
         &self,
         var: &'static str,
@@ -268,6 +347,12 @@ mod tests {
         assert_eq!(s.bind.port(), 8080);
         assert!(matches!(s.database, DatabaseSettings::Managed));
         assert_eq!(s.jwt.access_ttl, Duration::from_secs(900));
+        assert_eq!(s.auth.refresh_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(s.auth.refresh_reuse_grace, Duration::from_secs(10));
+        assert_eq!(
+            (s.auth.max_failures_per_email, s.auth.max_failures_per_ip),
+            (5, 20)
+        );
     }
 
     #[test]
@@ -280,5 +365,29 @@ mod tests {
         assert_eq!(err.var, "CORKBOARD_ACCESS_TOKEN_TTL_SECS");
         let err = settings(&[("CORKBOARD_ALLOWED_ORIGINS", "example.com")]).expect_err("rejected");
         assert_eq!(err.var, "CORKBOARD_ALLOWED_ORIGINS");
+        for var in [
+            "CORKBOARD_REFRESH_TOKEN_TTL_SECS",
+            "CORKBOARD_REFRESH_REUSE_GRACE_SECS",
+            "CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL",
+            "CORKBOARD_LOGIN_MAX_FAILURES_PER_IP",
+        ] {
+            let err = settings(&[(var, "9999999")]).expect_err("out of range");
+            assert_eq!(err.var, var);
+        }
+        let err = settings(&[("CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL", "0")]).expect_err("zero");
+        assert_eq!(err.var, "CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL");
+    }
+
+    #[test]
+    fn the_api_key_pepper_is_validated_and_redacted() {
+        let err = settings(&[("CORKBOARD_API_KEY_PEPPER", "short")]).expect_err("rejected");
+        assert_eq!(err.var, "CORKBOARD_API_KEY_PEPPER");
+        let pepper = "p".repeat(32);
+        let ok = settings(&[("CORKBOARD_API_KEY_PEPPER", &pepper)]).expect("32 bytes suffice");
+        assert_eq!(ok.api_keys.pepper.as_deref(), Some(pepper.as_bytes()));
+        assert!(
+            !format!("{ok:?}").contains(&pepper),
+            "the pepper is redacted"
+        );
     }
 }

@@ -30,8 +30,19 @@ pub enum ApiError {
     NotFound { what: &'static str },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The thing existed but can no longer be used (an expired invite).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// Refused for now (a locked login): 429 with `Retry-After` and
+    /// `details.retry_after_secs`.
+    #[error("{message}")]
+    TooManyRequests {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("{message}")]
     UnsupportedMediaType { message: String },
     /// An actor refused or failed.
@@ -74,7 +85,9 @@ impl ApiError {
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
             ApiError::Conflict { code, .. } => code,
+            ApiError::Gone { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::TooManyRequests { code, .. } => code,
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Actor(e) => e.code(),
             ApiError::Unavailable(_) => "unavailable",
@@ -88,6 +101,9 @@ impl ApiError {
             ApiError::Actor(ActorError::Rejected(r)) => serde_json::to_value(r).ok(),
             ApiError::Actor(e) if e.retryable() => Some(serde_json::json!({ "retryable": true })),
             ApiError::Unavailable(_) => Some(serde_json::json!({ "retryable": true })),
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(serde_json::json!({ "retry_after_secs": retry_after_secs })),
             _ => None,
         }
     }
@@ -109,7 +125,9 @@ impl ResponseError for ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Actor(e) => match e {
                 ActorError::NotFound => StatusCode::NOT_FOUND,
@@ -142,6 +160,12 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(status);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+        }
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -70,6 +70,13 @@ impl Revocations {
         self.prune();
     }
 
+    /// Record a session revoked before this node started (loaded from the
+    /// database at start): refused from now on, with no broadcast since no
+    /// live session can hold it yet.
+    pub fn remember_session(&self, sid: Uuid) {
+        self.sessions.insert(sid, Instant::now() + self.keep_for);
+    }
+
     /// Whether an access token of login session `sid`, issued to `user` at
     /// `iat` (unix seconds), has been revoked.
     pub fn token_revoked(&self, sid: Uuid, user: UserId, iat: u64) -> bool {

@@ -21,7 +21,7 @@ use storage::{
 };
 use tokio::sync::watch;
 
-use crate::auth::{hash_password, JwtKeys};
+use crate::auth::{hash_password, ApiKeys, JwtKeys};
 use crate::config::{DatabaseSettings, Settings};
 use crate::metrics::Metrics;
 use crate::revocation::Revocations;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub storage: StorageHandle,
     pub storage_capacity: usize,
     pub jwt: Arc<JwtKeys>,
+    /// The pepper of stored API key hashes, and key bookkeeping.
+    pub api_keys: Arc<ApiKeys>,
     pub revocations: Arc<Revocations>,
     pub metrics: Metrics,
     /// A real Argon2id hash checked when a login names no account, so both
@@ -131,6 +133,10 @@ impl Application {
 
         let secret = jwt_secret(&settings)?;
         let jwt = Arc::new(JwtKeys::new(&settings.jwt, &secret));
+        let api_keys = Arc::new(
+            ApiKeys::new(settings.api_keys.pepper.as_deref(), &secret)
+                .map_err(|_| anyhow::anyhow!("the system random generator failed"))?,
+        );
         let dummy_hash: Arc<str> =
             tokio::task::spawn_blocking(|| hash_password("corkboard timing equalizer"))
                 .await?
@@ -147,11 +153,23 @@ impl Application {
                 settings.jwt.access_ttl + crate::auth::LEEWAY,
             )),
             jwt,
+            api_keys,
             metrics: Metrics::default(),
             dummy_hash,
             shutdown: shutdown_rx,
             session_ids: Arc::new(AtomicU64::new(1)),
         };
+
+        // Access tokens are stateless: without this, a restart would let
+        // the unexpired tokens of sessions revoked before it work again.
+        let revoked = state
+            .db
+            .login_sessions_revoked_within(settings.jwt.access_ttl + crate::auth::LEEWAY)
+            .await
+            .context("loading revoked login sessions")?;
+        for sid in revoked {
+            state.revocations.remember_session(sid);
+        }
 
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;

@@ -21,9 +21,13 @@
 //! - Timestamps of board data are unix milliseconds as recorded by the
 //!   board actor ([`protocol::Millis`]); this crate reads no clock for them.
 
+mod api_keys;
 mod db;
 mod event_log;
+mod invites;
 mod local_pg;
+mod lockout;
+mod login_sessions;
 mod migrate;
 mod orgs;
 mod pg_binaries;
@@ -37,9 +41,13 @@ mod test_cluster;
 mod test_db;
 mod users;
 
+pub use api_keys::{ApiKeyRow, NewApiKey, StoredApiKey};
 pub use db::{Db, DbError, CONNECT_TIMEOUT, PING_TIMEOUT, POOL_TIMEOUT};
+pub use invites::{InviteRow, InviteStatus, NewInvite, RedeemError, Redeemed, RevokeOutcome};
 pub use local_pg::{LocalPgError, LocalPostgres};
-pub use orgs::{MemberRow, OrgRow};
+pub use lockout::LockoutPolicy;
+pub use login_sessions::{LoginSessionRow, NewLoginSession, RevokeReason, Rotation};
+pub use orgs::{MemberRow, MembershipError, OrgRow};
 pub use pg_store::PgStore;
 pub use queries::{BoardRow, ColumnRow, ItemRow};
 pub use storage_actor::{

@@ -13,8 +13,25 @@ const MIGRATION_LOCK: i64 = 0x436f_726b_626f_6172; // "Corkboar"
 
 /// `(version, name, sql)`, in order. Never edit an applied migration: add a
 /// new file instead.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "login_sessions",
+        include_str!("../migrations/0002_login_sessions.sql"),
+    ),
+    (
+        3,
+        "api_keys",
+        include_str!("../migrations/0003_api_keys.sql"),
+    ),
+    (4, "invites", include_str!("../migrations/0004_invites.sql")),
+    (
+        5,
+        "board_archive",
+        include_str!("../migrations/0005_board_archive.sql"),
+    ),
+];
 
 impl Db {
     /// Applies every migration not yet recorded in `schema_migrations`.

@@ -29,6 +29,7 @@ pub(crate) type Params<'a> = Vec<Box<dyn ToSql + Sync + Send + 'a>>;
 const BOARD_CREATED: &str = "INSERT INTO boards (id, org_id, name, seq, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $5)";
 const BOARD_RENAMED: &str = "UPDATE boards SET name = $2 WHERE id = $1";
+const BOARD_ARCHIVED: &str = "UPDATE boards SET archived = $2 WHERE id = $1";
 const COLUMN_ADDED: &str =
     "INSERT INTO board_columns (board_id, id, name, position, wip_limit) VALUES ($1, $2, $3, $4, $5)";
 const COLUMN_RENAMED: &str = "UPDATE board_columns SET name = $3 WHERE board_id = $1 AND id = $2";
@@ -77,6 +78,8 @@ fn statement(rec: &Recorded) -> (&'static str, Params<'_>) {
             ],
         ),
         Event::BoardRenamed { name } => (BOARD_RENAMED, vec![Box::new(board), Box::new(name)]),
+        Event::BoardArchived => (BOARD_ARCHIVED, vec![Box::new(board), Box::new(true)]),
+        Event::BoardRestored => (BOARD_ARCHIVED, vec![Box::new(board), Box::new(false)]),
         Event::ColumnAdded {
             column,
             name,

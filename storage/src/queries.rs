@@ -16,6 +16,8 @@ pub struct BoardRow {
     pub name: String,
     /// Seq of the last event projected into this row.
     pub seq: u64,
+    /// Whether the board is archived (read-only).
+    pub archived: bool,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -27,6 +29,7 @@ impl BoardRow {
             org_id: OrgId(row.get("org_id")),
             name: row.get("name"),
             seq: from_sql_i64(row.get("seq")),
+            archived: row.get("archived"),
             created_at: Millis(row.get("created_at")),
             updated_at: Millis(row.get("updated_at")),
         }
@@ -85,7 +88,7 @@ impl ItemRow {
     }
 }
 
-const BOARD_COLUMNS: &str = "id, org_id, name, seq, created_at, updated_at";
+const BOARD_COLUMNS: &str = "id, org_id, name, seq, archived, created_at, updated_at";
 const ITEM_COLUMNS: &str = "id, board_id, org_id, number, title, description, column_id, \
      position, assignees, labels, archived, created_by, created_at, updated_at";
 

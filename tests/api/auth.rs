@@ -53,18 +53,32 @@ async fn wrong_password_and_unknown_account_look_the_same() {
 }
 
 #[actix_web::test]
-async fn registration_validates_and_refuses_duplicates() {
+async fn registration_validates_and_keeps_the_first_account_of_an_email() {
     let app = spawn_app().await;
     let email = email();
-    app.register(&email).await;
+    let (_, user) = app.register(&email).await;
     let res = app
         .http
         .post(app.url("/api/v1/auth/register"))
-        .json(&json!({ "email": email, "password": "correct horse battery", "name": "Again" }))
+        .json(&json!({ "email": email, "password": "another password", "name": "Again" }))
         .send()
         .await
         .expect("request");
-    assert_eq!(res.status(), StatusCode::CONFLICT);
+    // Accepted like any registration (see tokens.rs), but nothing changed:
+    // the first password still logs in as the first user, the second not.
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let login = |password: &'static str| {
+        app.http
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+    };
+    let res = login("another password").await.expect("request");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = login("correct horse battery").await.expect("request");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["user"]["id"], user.as_str());
 
     for (body, field) in [
         (

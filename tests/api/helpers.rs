@@ -134,7 +134,8 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    /// Register a user; returns (access token, user id).
+    /// Register a user (password `correct horse battery`) and log in;
+    /// returns (access token, user id).
     pub async fn register(&self, email: &str) -> (String, String) {
         let res = self
             .http
@@ -143,7 +144,15 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let res = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": "correct horse battery" }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
         let body: Value = res.json().await.expect("json");
         (
             body["access_token"].as_str().expect("token").to_owned(),
@@ -363,4 +372,36 @@ pub fn email() -> String {
 pub fn org_key() -> String {
     let n = uuid::Uuid::new_v4().as_u128() % 1_000_000;
     format!("K{n}")
+}
+
+impl TestApp {
+    /// Create an API key of `org` with `role`; returns (key id, key).
+    pub async fn create_api_key(&self, token: &str, org: &str, role: &str) -> (String, String) {
+        let (status, body) = self
+            .post(
+                token,
+                &format!("/api/v1/orgs/{org}/api-keys"),
+                json!({ "name": format!("{role} key"), "role": role }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["key"].as_str().expect("key").to_owned(),
+        )
+    }
+
+    /// `DELETE /api/v1/orgs/{org}/api-keys/{id}`; returns the status and
+    /// the body (`Null` when empty).
+    pub async fn revoke_api_key(&self, token: &str, org: &str, id: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .delete(self.url(&format!("/api/v1/orgs/{org}/api-keys/{id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
 }

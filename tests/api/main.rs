@@ -4,9 +4,13 @@
 
 mod helpers;
 
+mod api_keys;
 mod auth;
 mod boards;
 mod frames;
+mod live_access;
+mod members;
 mod restart;
 mod rules;
+mod tokens;
 mod ws;

@@ -4,10 +4,13 @@
 
 use actix::fut::LocalBoxActorFuture;
 use actix::prelude::*;
-use protocol::{Ctx, Recorded, Role, StoreError};
+use protocol::{Ctx, Recorded, Role, ServerMsg, StoreError};
 use uuid::Uuid;
 
-use super::{now_millis, BoardActor, Create, Read, Reply, Submit, Subscribe, Unsubscribe};
+use super::resume::CatchUp;
+use super::{
+    now_millis, AccessLost, BoardActor, Create, Read, Reply, Submit, Subscribe, Unsubscribe,
+};
 use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::handles::Committed;
@@ -190,17 +193,45 @@ impl Handler<Subscribe> for BoardActor {
         let org = self.registry.org(org_id);
         let user = msg.user;
         let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
-        let fut = actix::fut::wrap_future(check).map(move |role, act: &mut Self, _| {
+        let fut = actix::fut::wrap_future(check).then(move |role, act: &mut Self, _| {
             let Subscribe {
                 user,
                 outbox,
                 since,
                 reply,
             } = msg;
-            let result = role.and_then(|_| act.attach(user, outbox, since));
-            let _ = reply.send(result);
+            if let Err(e) = role {
+                let _ = reply.send(Err(e));
+                return actix::fut::ready(()).boxed_local();
+            }
+            match act.plan_catch_up(since) {
+                CatchUp::Store { since } => act.catch_up_from_store(since, user, outbox, reply),
+                plan => {
+                    let _ = reply.send(act.attach_now(user, outbox, plan));
+                    actix::fut::ready(()).boxed_local()
+                }
+            }
         });
         AtomicResponse::new(Box::pin(fut))
+    }
+}
+
+impl Handler<AccessLost> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: AccessLost, _: &mut Self::Context) {
+        let lost = Caller::User(msg.user);
+        let board = self.id;
+        self.subscribers.retain(|_, sub| {
+            if sub.user != lost {
+                return true;
+            }
+            let _ = sub.outbox.send(&ServerMsg::Unsubscribed {
+                board,
+                reason: "access_lost".into(),
+            });
+            false
+        });
     }
 }
 

@@ -123,11 +123,15 @@ async fn membership_changes_reach_the_live_org() {
     let org = world.registry.org(ORG);
 
     // A newcomer may read once the org actor is told.
-    org.member_changed(STRANGER, Some(Role::Viewer));
+    within(org.member_changed(STRANGER, Some(Role::Viewer)))
+        .await
+        .unwrap();
     let seen = within(world.board(board.id).read(STRANGER)).await.unwrap();
     assert_eq!(seen.items.len(), 1);
     // ...and be assigned once promoted.
-    org.member_changed(STRANGER, Some(Role::Member));
+    within(org.member_changed(STRANGER, Some(Role::Member)))
+        .await
+        .unwrap();
     let assign = Command::AssignItem {
         item,
         user: STRANGER,
@@ -135,7 +139,7 @@ async fn membership_changes_reach_the_live_org() {
     world.submit(board.id, MEMBER, assign).await;
 
     // A removed member loses access at once.
-    org.member_changed(MEMBER, None);
+    within(org.member_changed(MEMBER, None)).await.unwrap();
     let submitted = within(
         world
             .board(board.id)

@@ -13,6 +13,8 @@ impl Board {
     pub fn apply(&mut self, rec: &Recorded) {
         self.seq = rec.seq;
         match &rec.event {
+            Event::BoardArchived => self.archived = true,
+            Event::BoardRestored => self.archived = false,
             Event::BoardCreated { org, name } => {
                 self.org = Some(*org);
                 self.name.clone_from(name);

@@ -1,7 +1,7 @@
 //! Commands a client may send for a board. Imperative names; every field is
 //! checked by [`crate::Board::decide`].
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ids::{ColumnId, ItemId, UserId};
 
@@ -131,6 +131,22 @@ pub enum Command {
         /// The item.
         item: ItemId,
     },
+    /// Archive the board: it becomes read-only until restored.
+    #[serde(deserialize_with = "no_fields")]
+    ArchiveBoard,
+    /// Restore an archived board.
+    #[serde(deserialize_with = "no_fields")]
+    RestoreBoard,
+}
+
+/// Refuses any field besides `type` for a variant without fields. Serde
+/// would otherwise ignore them (`deny_unknown_fields` does not reach unit
+/// variants of an internally tagged enum), and a typo would pass silently.
+fn no_fields<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoFields {}
+    NoFields::deserialize(deserializer).map(|NoFields {}| ())
 }
 
 impl Command {
@@ -152,6 +168,8 @@ impl Command {
             Command::RemoveLabel { .. } => "remove_label",
             Command::ArchiveItem { .. } => "archive_item",
             Command::RestoreItem { .. } => "restore_item",
+            Command::ArchiveBoard => "archive_board",
+            Command::RestoreBoard => "restore_board",
         }
     }
 
@@ -166,6 +184,8 @@ impl Command {
                 | Command::MoveColumn { .. }
                 | Command::RemoveColumn { .. }
                 | Command::SetWipLimit { .. }
+                | Command::ArchiveBoard
+                | Command::RestoreBoard
         )
     }
 

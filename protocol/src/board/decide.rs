@@ -4,8 +4,9 @@
 //!
 //! Checks run in a fixed order, so a command breaking several rules always
 //! gets the same answer: the board exists, the role allows the command, the
-//! fields are well-formed, the things it names exist and are in a usable
-//! state, and finally capacity (WIP limits, maxima). Item commands are in
+//! board is not archived (unless the command restores it), the fields are
+//! well-formed, the things it names exist and are in a usable state, and
+//! finally capacity (WIP limits, maxima). Item commands are in
 //! `decide_items.rs`.
 
 use std::collections::BTreeSet;
@@ -84,8 +85,9 @@ impl Board {
     /// # Errors
     /// [`Rejection::BoardNotFound`] before the board is created,
     /// [`Rejection::Forbidden`] (action = [`Command::name`]) when the role
-    /// does not allow the command, and the rule-specific rejections listed
-    /// for each command in `PROTOCOL.md`.
+    /// does not allow the command, [`Rejection::BoardArchived`] for any
+    /// command but [`Command::RestoreBoard`] on an archived board, and the
+    /// rule-specific rejections listed for each command in `PROTOCOL.md`.
     pub fn decide(&self, ctx: &Ctx, cmd: &Command) -> Result<Vec<Event>, Rejection> {
         if !self.exists() {
             return Err(Rejection::BoardNotFound);
@@ -100,7 +102,13 @@ impl Board {
                 action: cmd.name().to_owned(),
             });
         }
+        if self.archived && *cmd != Command::RestoreBoard {
+            return Err(Rejection::BoardArchived);
+        }
         let event = match cmd {
+            Command::ArchiveBoard => Event::BoardArchived,
+            Command::RestoreBoard if !self.archived => return Err(Rejection::BoardNotArchived),
+            Command::RestoreBoard => Event::BoardRestored,
             Command::RenameBoard { name } => self.rename_board(name)?,
             Command::AddColumn {
                 name,

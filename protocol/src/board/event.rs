@@ -133,6 +133,10 @@ pub enum Event {
         /// The item.
         item: ItemId,
     },
+    /// The board was archived: read-only until restored.
+    BoardArchived,
+    /// The board was restored.
+    BoardRestored,
 }
 
 /// An event as recorded in a board's log: its place in the total order, who

@@ -127,6 +127,12 @@ pub enum Rejection {
     /// The command would change nothing (same value, same place).
     #[error("the command changes nothing")]
     NoChange,
+    /// The board is archived: restore it before changing it.
+    #[error("the board is archived; restore it first")]
+    BoardArchived,
+    /// The board is not archived.
+    #[error("the board is not archived")]
+    BoardNotArchived,
 }
 
 impl Rejection {
@@ -153,6 +159,8 @@ impl Rejection {
             Rejection::LabelExists { .. } => "label_exists",
             Rejection::LabelNotFound { .. } => "label_not_found",
             Rejection::NoChange => "no_change",
+            Rejection::BoardArchived => "board_archived",
+            Rejection::BoardNotArchived => "board_not_archived",
         }
     }
 }

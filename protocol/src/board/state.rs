@@ -65,4 +65,7 @@ pub struct Board {
     pub columns: Vec<Column>,
     /// Every item, archived ones included, by id.
     pub items: BTreeMap<ItemId, Item>,
+    /// Whether the board is archived (read-only).
+    #[serde(default)]
+    pub archived: bool,
 }

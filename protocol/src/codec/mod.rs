@@ -27,7 +27,15 @@ pub const JSON_SUBPROTOCOL: &str = "corkboard.v1.json";
 pub const MSGPACK_SUBPROTOCOL: &str = "corkboard.v1.msgpack";
 
 /// The `type` tags of [`ClientMsg`].
-pub const CLIENT_TYPES: &[&str] = &["auth", "subscribe", "unsubscribe", "command", "ping"];
+pub const CLIENT_TYPES: &[&str] = &[
+    "auth",
+    "subscribe",
+    "unsubscribe",
+    "command",
+    "subscribe_org",
+    "unsubscribe_org",
+    "ping",
+];
 /// The `type` tags of [`ServerMsg`].
 pub const SERVER_TYPES: &[&str] = &[
     "welcome",
@@ -37,6 +45,9 @@ pub const SERVER_TYPES: &[&str] = &[
     "rejected",
     "unsubscribed",
     "error",
+    "org_snapshot",
+    "org_event",
+    "org_unsubscribed",
     "pong",
 ];
 /// The `type` tags of [`crate::Command`] (see [`crate::Command::name`]).
@@ -56,6 +67,8 @@ pub const COMMAND_TYPES: &[&str] = &[
     "remove_label",
     "archive_item",
     "restore_item",
+    "archive_board",
+    "restore_board",
 ];
 /// The `type` tags of [`Event`].
 pub const EVENT_TYPES: &[&str] = &[
@@ -75,6 +88,17 @@ pub const EVENT_TYPES: &[&str] = &[
     "label_removed",
     "item_archived",
     "item_restored",
+    "board_archived",
+    "board_restored",
+];
+/// The `type` tags of [`crate::OrgEvent`].
+pub const ORG_EVENT_TYPES: &[&str] = &[
+    "member_added",
+    "member_role_changed",
+    "member_removed",
+    "board_created",
+    "board_archived",
+    "board_restored",
 ];
 
 /// A wire encoding, chosen once per connection by subprotocol.
@@ -232,7 +256,7 @@ pub fn decode_client(bytes: &[u8], format: Format) -> Result<ClientMsg, DecodeEr
         bytes,
         format,
         Some(CLIENT_TYPES),
-        Some(("command", COMMAND_TYPES)),
+        &[("command", "command", COMMAND_TYPES)],
     )
 }
 
@@ -245,7 +269,10 @@ pub fn decode_server(bytes: &[u8], format: Format) -> Result<ServerMsg, DecodeEr
         bytes,
         format,
         Some(SERVER_TYPES),
-        Some(("event", EVENT_TYPES)),
+        &[
+            ("event", "event", EVENT_TYPES),
+            ("org_event", "event", ORG_EVENT_TYPES),
+        ],
     )
 }
 
@@ -266,7 +293,7 @@ pub fn encode_event(event: &Event) -> Vec<u8> {
 /// [`DecodeError`]: `unknown_type` for an event type this version does not
 /// know, `invalid_message` for a missing or ill-typed field.
 pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
-    decode(bytes, Format::MsgPack, Some(EVENT_TYPES), None)
+    decode(bytes, Format::MsgPack, Some(EVENT_TYPES), &[])
 }
 
 /// The snapshot encoding of a board (MessagePack, named fields,
@@ -284,7 +311,7 @@ pub fn encode_board(board: &Board) -> Vec<u8> {
 /// # Errors
 /// [`DecodeError`] with code `malformed_frame` or `invalid_message`.
 pub fn decode_board(bytes: &[u8]) -> Result<Board, DecodeError> {
-    decode(bytes, Format::MsgPack, None, None)
+    decode(bytes, Format::MsgPack, None, &[])
 }
 
 /// Parses `bytes` entirely as a `T`; the error is serde's message.
@@ -333,14 +360,15 @@ impl NestedProbe {
 /// Decodes a `T`. The happy path parses once; only a failure pays for the
 /// extra passes that classify it.
 ///
-/// `types` lists the known top-level tags; `nested` names a field (and its
-/// known tags) holding a tagged value when the top-level tag equals the
-/// field name (`command` in client messages, `event` in server messages).
+/// `types` lists the known top-level tags; each `nested` entry
+/// `(tag, field, known)` says that a message tagged `tag` holds a tagged
+/// value in `field` whose known tags are `known` (`command` in client
+/// messages; `event` in server `event` and `org_event` messages).
 fn decode<T: DeserializeOwned>(
     bytes: &[u8],
     format: Format,
     types: Option<&[&str]>,
-    nested: Option<(&str, &[&str])>,
+    nested: &[(&str, &str, &[&str])],
 ) -> Result<T, DecodeError> {
     let error = match parse::<T>(bytes, format) {
         Ok(value) => return Ok(value),
@@ -355,8 +383,8 @@ fn decode<T: DeserializeOwned>(
     let tag = parse::<TagProbe>(bytes, format).unwrap_or_default().tag;
     match tag {
         Some(tag) if !types.contains(&tag.as_str()) => Err(DecodeError::UnknownType(error)),
-        Some(tag) => match nested {
-            Some((field, known)) if tag == field => {
+        Some(tag) => match nested.iter().find(|(outer, _, _)| *outer == tag) {
+            Some((_, field, known)) => {
                 let inner = parse::<NestedProbe>(bytes, format)
                     .unwrap_or_default()
                     .tag(field);

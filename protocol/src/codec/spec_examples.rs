@@ -53,6 +53,14 @@ fn expected_blocks() -> Vec<(String, String)> {
         let block = format!("```json\n{}\n```", encode_json(&command));
         expected.push((format!("command {}", command.name()), block));
     }
+    for event in samples::org_events() {
+        // Organization events are shown as JSON only, like commands.
+        let label = format!(
+            "org event {}",
+            serde_json::to_value(&event).unwrap()["type"]
+        );
+        expected.push((label, format!("```json\n{}\n```", encode_json(&event))));
+    }
     expected
 }
 

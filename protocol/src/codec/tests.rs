@@ -60,6 +60,32 @@ fn server_messages_roundtrip_in_both_encodings() {
             event,
         });
     }
+    for event in samples::org_events() {
+        msgs.push(ServerMsg::OrgEvent {
+            org: samples::ORG,
+            at: samples::AT,
+            event,
+        });
+    }
+    msgs.push(ServerMsg::OrgUnsubscribed {
+        org: samples::ORG,
+        reason: "access_lost".into(),
+    });
+    msgs.push(ServerMsg::OrgSnapshot {
+        org: samples::ORG,
+        name: "Empty".into(),
+        key: "EM".into(),
+        members: Vec::new(),
+        boards: Vec::new(),
+    });
+    let mut archived = samples::board();
+    archived.archived = true;
+    msgs.push(ServerMsg::Snapshot {
+        board: samples::BOARD,
+        seq: 9,
+        state: archived,
+        reset: true,
+    });
     for msg in msgs {
         let json = encode_json(&msg);
         assert_eq!(decode_server(json.as_bytes(), Format::Json).unwrap(), msg);
@@ -188,6 +214,110 @@ fn unknown_types() {
     assert_eq!(error.code(), "unknown_type");
 }
 
+/// The code of a server frame's decode error, checked to be the same in
+/// both encodings.
+fn server_error_code(value: &serde_json::Value) -> &'static str {
+    let json = serde_json::to_vec(value).unwrap();
+    let from_json = decode_server(&json, Format::Json).unwrap_err();
+    let packed = rmp_serde::to_vec_named(value).unwrap();
+    let from_msgpack = decode_server(&packed, Format::MsgPack).unwrap_err();
+    assert_eq!(from_msgpack.code(), from_json.code(), "{from_msgpack}");
+    from_json.code()
+}
+
+#[test]
+fn org_channel_and_board_archive_types_are_known() {
+    // Known new names with a bad field are invalid messages, not unknown.
+    for json in [
+        r#"{"type":"subscribe_org"}"#.to_owned(),
+        r#"{"type":"unsubscribe_org","org":"nope"}"#.to_owned(),
+        format!(
+            r#"{{"type":"command","id":"1","board":"{}","command":{{"type":"archive_board","why":"x"}}}}"#,
+            samples::BOARD
+        ),
+        format!(
+            r#"{{"type":"command","id":"1","board":"{}","command":{{"type":"restore_board","board":"x"}}}}"#,
+            samples::BOARD
+        ),
+    ] {
+        let error = client_error(&json);
+        assert_eq!(error.code(), "invalid_message", "{json}: {error}");
+    }
+    let error = client_error(r#"{"type":"subscribe_orgs","org":"x"}"#);
+    assert_eq!(error.code(), "unknown_type", "{error}");
+    let org = samples::ORG.to_string();
+    let board = samples::BOARD.to_string();
+    let user = samples::USER.to_string();
+    // Server messages: new names are known.
+    for value in [
+        serde_json::json!({"type": "org_snapshot", "org": org}),
+        serde_json::json!({"type": "org_unsubscribed", "org": org}),
+        serde_json::json!({"type": "org_event", "org": org, "at": 1,
+            "event": {"type": "member_removed"}}),
+        // Server messages may gain fields, so only a missing one is invalid.
+        serde_json::json!({"type": "event", "board": board, "at": 1, "by": user,
+            "event": {"type": "board_archived"}}),
+    ] {
+        assert_eq!(server_error_code(&value), "invalid_message", "{value}");
+    }
+    // An unknown event inside `org_event` is an unknown type, like one inside
+    // `event`; board events are not org events and vice versa.
+    for value in [
+        serde_json::json!({"type": "org_event", "org": org, "at": 1,
+            "event": {"type": "org_exploded"}}),
+        serde_json::json!({"type": "org_event", "org": org, "at": 1,
+            "event": {"type": "item_moved"}}),
+        serde_json::json!({"type": "event", "board": board, "seq": 1, "at": 1, "by": user,
+            "event": {"type": "member_added"}}),
+        serde_json::json!({"type": "org_snapshots", "org": org}),
+    ] {
+        assert_eq!(server_error_code(&value), "unknown_type", "{value}");
+    }
+    // Unit variants travel as a map holding only the tag.
+    assert_eq!(
+        encode_json(&Command::ArchiveBoard),
+        r#"{"type":"archive_board"}"#
+    );
+    assert_eq!(
+        decode_event(&encode_msgpack(
+            &serde_json::json!({"type": "board_restored"})
+        ))
+        .unwrap(),
+        Event::BoardRestored
+    );
+}
+
+#[test]
+fn the_sample_unknown_type_error_is_what_the_decoder_says() {
+    let packed = encode_msgpack(&serde_json::json!({"type": "subscrbe", "board": "x"}));
+    let error = decode_client(&packed, Format::MsgPack).unwrap_err();
+    assert_eq!(error.to_string(), samples::UNKNOWN_TYPE_MESSAGE);
+}
+
+#[test]
+fn a_snapshot_without_the_archived_field_is_not_archived() {
+    // What a server older than board archiving stored and sent.
+    let mut value = serde_json::to_value(samples::board()).unwrap();
+    assert_eq!(value["archived"], false);
+    value.as_object_mut().unwrap().remove("archived");
+    let old = rmp_serde::to_vec_named(&value).unwrap();
+    let board = decode_board(&old).unwrap();
+    assert!(!board.archived);
+    assert_eq!(board, samples::board());
+    let json = serde_json::json!({"type": "snapshot", "board": samples::BOARD, "seq": 4,
+        "state": value});
+    let msg = decode_server(json.to_string().as_bytes(), Format::Json).unwrap();
+    assert_eq!(
+        msg,
+        ServerMsg::Snapshot {
+            board: samples::BOARD,
+            seq: 4,
+            state: samples::board(),
+            reset: false,
+        }
+    );
+}
+
 #[test]
 fn invalid_messages() {
     let cases = [
@@ -240,6 +370,8 @@ fn the_type_lists_match_the_serde_tags() {
     assert_eq!(names, COMMAND_TYPES);
     let tags: Vec<String> = samples::events().iter().map(tag).collect();
     assert_eq!(tags, EVENT_TYPES);
+    let tags: Vec<String> = samples::org_events().iter().map(tag).collect();
+    assert_eq!(tags, ORG_EVENT_TYPES);
 }
 
 use crate::board::Command;

@@ -1,17 +1,31 @@
 //! Registration, login and "who am I".
+//!
+//! Neither route tells whether an email is registered: registration answers
+//! the same `202` for a new and a taken address (hashing the password in
+//! both cases), and login answers the same `401` for an unknown address
+//! and a wrong password (checking a dummy hash), and the same `429` when
+//! locked. See `docs/auth.md`.
 
-use actix_web::{web, HttpResponse};
+use std::time::Duration;
+
+use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::UserId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::{hash_password, verify_password, Auth};
+use super::sessions::{start_session, ClientInfo, SessionTokens};
+use crate::auth::{hash_password, verify_password, Auth, LoginScopes};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
 /// Password length bounds, in characters.
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
+/// Longest email address accepted, in bytes.
+pub const EMAIL_MAX: usize = 254;
+/// What registration answers, whether or not the email was taken.
+pub const REGISTER_ACCEPTED: &str =
+    "if this email was not registered, the account now exists; log in to continue";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,16 +50,15 @@ struct UserOut {
 }
 
 #[derive(Serialize)]
-struct TokenOut {
+struct LoginOut {
     user: UserOut,
-    access_token: String,
-    token_type: &'static str,
-    expires_in: u64,
+    #[serde(flatten)]
+    tokens: SessionTokens,
 }
 
 fn valid_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim().to_lowercase();
-    let ok = email.len() <= 254
+    let ok = email.len() <= EMAIL_MAX
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
@@ -61,23 +74,6 @@ fn valid_email(email: &str) -> Result<String, ApiError> {
             "must be a valid email address",
         ))
     }
-}
-
-fn token_response(
-    state: &AppState,
-    user: UserOut,
-    status: actix_web::http::StatusCode,
-) -> Result<HttpResponse, ApiError> {
-    let access_token = state
-        .jwt
-        .issue(user.id, Uuid::new_v4())
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::build(status).json(TokenOut {
-        user,
-        access_token,
-        token_type: "Bearer",
-        expires_in: state.jwt.ttl().as_secs(),
-    }))
 }
 
 pub async fn register(
@@ -101,36 +97,57 @@ pub async fn register(
             format!("must be {PASSWORD_MIN}–{PASSWORD_MAX} characters"),
         ));
     }
+    // Hash first, whatever happens next, so a taken email costs the same
+    // time as a new one.
     let hash = web::block(move || hash_password(&password))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
     let id = UserId(Uuid::new_v4());
-    let row = state
-        .db
-        .create_user(id, &email, &name, &hash)
-        .await
-        .map_err(|e| match e {
-            storage::DbError::Conflict(_) => ApiError::Conflict {
-                code: "email_taken",
-                message: "an account with this email already exists".into(),
-            },
-            other => other.into(),
-        })?;
-    let user = UserOut {
-        id: row.id,
-        email: row.email,
-        name: row.name,
-    };
-    token_response(&state, user, actix_web::http::StatusCode::CREATED)
+    match state.db.create_user(id, &email, &name, &hash).await {
+        Ok(_) => tracing::info!(user_id = %id, "account registered"),
+        // The owner of the address could be told by email here; the caller
+        // is told nothing.
+        Err(storage::DbError::Conflict(_)) => {
+            tracing::info!("registration for an email that is already taken")
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(HttpResponse::Accepted().json(serde_json::json!({
+        "status": "accepted",
+        "message": REGISTER_ACCEPTED,
+    })))
+}
+
+/// 429 `login_locked` for `remaining`, rounded up to whole seconds.
+fn locked(remaining: Duration) -> ApiError {
+    let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    ApiError::TooManyRequests {
+        code: "login_locked",
+        message: "too many failed logins; try again later".into(),
+        retry_after_secs: secs.max(1),
+    }
 }
 
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let Login { email, password } = body.into_inner();
     let email = email.trim().to_lowercase();
+    if email.len() > EMAIL_MAX {
+        return Err(ApiError::validation(
+            "email",
+            format!("must be at most {EMAIL_MAX} bytes"),
+        ));
+    }
+    let client = ClientInfo::of(&req);
+    let scopes = LoginScopes::new(&email, client.ip);
+    // Before the password is looked at, and the same for every address.
+    if let Some(remaining) = scopes.locked(&state.db).await? {
+        return Err(locked(remaining));
+    }
     let row = state.db.user_by_email(&email).await?;
     // Verify against a fixed hash when the account does not exist, so both
     // cases take the same time and say the same thing.
@@ -143,17 +160,22 @@ pub async fn login(
         .map_err(ApiError::internal)?;
     match row {
         Some(row) if ok => {
+            scopes.succeeded(&state.db).await?;
+            let tokens = start_session(&state, row.id, &client).await?;
             let user = UserOut {
                 id: row.id,
                 email: row.email,
                 name: row.name,
             };
-            token_response(&state, user, actix_web::http::StatusCode::OK)
+            Ok(HttpResponse::Ok().json(LoginOut { user, tokens }))
         }
-        _ => Err(ApiError::Unauthorized {
-            code: "invalid_credentials",
-            message: "email or password is wrong".into(),
-        }),
+        _ => {
+            scopes.failed(&state.db, &state.settings.auth).await?;
+            Err(ApiError::Unauthorized {
+                code: "invalid_credentials",
+                message: "email or password is wrong".into(),
+            })
+        }
     }
 }
 

@@ -1,10 +1,13 @@
 //! HTTP routes under `/api/v1`, health checks and the WebSocket upgrade.
 
+mod api_keys;
 mod auth;
 mod boards;
 mod extract;
 mod health;
+mod invites;
 mod orgs;
+mod sessions;
 mod ws;
 
 use actix_web::web;
@@ -17,12 +20,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .route("/auth/register", web::post().to(auth::register))
             .route("/auth/login", web::post().to(auth::login))
+            .route("/auth/refresh", web::post().to(sessions::refresh))
+            .route("/auth/logout", web::post().to(sessions::logout))
+            .route("/auth/sessions", web::get().to(sessions::list))
+            .route("/auth/sessions/{id}", web::delete().to(sessions::revoke))
             .route("/me", web::get().to(auth::me))
             .route("/orgs", web::post().to(orgs::create))
             .route("/orgs", web::get().to(orgs::list_mine))
             .route("/orgs/{org}", web::get().to(orgs::get))
             .route("/orgs/{org}/members", web::get().to(orgs::members))
             .route("/orgs/{org}/members", web::post().to(orgs::add_member))
+            .route(
+                "/orgs/{org}/members/{user}",
+                web::patch().to(orgs::update_member),
+            )
+            .route(
+                "/orgs/{org}/members/{user}",
+                web::delete().to(orgs::remove_member),
+            )
+            .route("/orgs/{org}/invites", web::post().to(invites::create))
+            .route("/orgs/{org}/invites", web::get().to(invites::list))
+            .route(
+                "/orgs/{org}/invites/{id}",
+                web::delete().to(invites::revoke),
+            )
+            .route("/invites/accept", web::post().to(invites::accept))
+            .route("/orgs/{org}/api-keys", web::post().to(api_keys::create))
+            .route("/orgs/{org}/api-keys", web::get().to(api_keys::list))
+            .route(
+                "/orgs/{org}/api-keys/{id}",
+                web::delete().to(api_keys::revoke),
+            )
             .route("/orgs/{org}/boards", web::get().to(boards::list))
             .route("/orgs/{org}/boards", web::post().to(boards::create))
             .route(

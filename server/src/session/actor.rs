@@ -6,7 +6,7 @@ use std::time::Instant;
 use ::actors::{OutFrame, Outbox, SessionId};
 use actix::prelude::*;
 use actix_ws::{AggregatedMessage, ProtocolError};
-use protocol::{BoardId, Format, ServerMsg, UserId};
+use protocol::{BoardId, Format, OrgId, ServerMsg, UserId};
 use tokio::sync::broadcast;
 
 use super::close;
@@ -22,6 +22,7 @@ pub struct WsSession {
     /// Who the session acts as, once authenticated.
     pub(super) principal: Option<Principal>,
     pub(super) subscriptions: HashSet<BoardId>,
+    pub(super) org_subscriptions: HashSet<OrgId>,
     pub(super) opened: Instant,
     pub(super) last_heard: Instant,
     pub(super) strikes: u32,
@@ -46,6 +47,7 @@ impl WsSession {
             outbox,
             principal,
             subscriptions: HashSet::new(),
+            org_subscriptions: HashSet::new(),
             opened: Instant::now(),
             last_heard: Instant::now(),
             strikes: 0,
@@ -260,6 +262,9 @@ impl Actor for WsSession {
     fn stopped(&mut self, _: &mut Self::Context) {
         for board in self.subscriptions.drain() {
             self.state.registry.board(board).unsubscribe(self.id);
+        }
+        for org in self.org_subscriptions.drain() {
+            self.state.registry.org(org).unsubscribe(self.id);
         }
         self.state.metrics.sessions_closed();
         let _enter = self.span.clone().entered();

@@ -4,9 +4,9 @@ use ::actors::ActorError;
 use actix::prelude::*;
 use protocol::codec::decode_client;
 use protocol::wire::COMMAND_ID_MAX;
-use protocol::{BoardId, ClientMsg, Command, Format, ServerMsg};
+use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
 
-use super::{close, WsSession, UNAUTHENTICATED_STRIKES};
+use super::{close, WsSession, UNAUTHENTICATED_MAX_MESSAGE_BYTES, UNAUTHENTICATED_STRIKES};
 use crate::auth::authenticate;
 
 impl WsSession {
@@ -14,7 +14,11 @@ impl WsSession {
         if self.closing {
             return;
         }
-        let limit = self.state.settings.ws.max_message_bytes;
+        let limit = if self.principal.is_some() {
+            self.state.settings.ws.max_message_bytes
+        } else {
+            UNAUTHENTICATED_MAX_MESSAGE_BYTES
+        };
         if bytes.len() > limit {
             self.error(
                 "message_too_large",
@@ -71,6 +75,16 @@ impl WsSession {
                 });
             }
             ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
+            ClientMsg::SubscribeOrg { org } => self.on_subscribe_org(org, ctx),
+            ClientMsg::UnsubscribeOrg { org } => {
+                if self.org_subscriptions.remove(&org) {
+                    self.state.registry.org(org).unsubscribe(self.id);
+                }
+                self.send(&ServerMsg::OrgUnsubscribed {
+                    org,
+                    reason: "requested".into(),
+                });
+            }
         }
     }
 
@@ -124,7 +138,24 @@ impl WsSession {
                 Ok(_) => {
                     act.subscriptions.insert(board);
                 }
-                Err(e) => act.error(e.code(), subscribe_message(&e), Some(board)),
+                Err(e) => act.error(e.code(), subscribe_message(&e, "board"), Some(board)),
+            }),
+        );
+    }
+
+    fn on_subscribe_org(&mut self, org: OrgId, ctx: &mut Context<Self>) {
+        let Some(caller) = self.principal.map(|p| p.caller) else {
+            return;
+        };
+        let handle = self.state.registry.org(org);
+        let outbox = self.outbox.clone();
+        let fut = async move { handle.subscribe(caller, outbox).await };
+        ctx.spawn(
+            actix::fut::wrap_future(fut).map(move |res, act: &mut Self, _| match res {
+                Ok(()) => {
+                    act.org_subscriptions.insert(org);
+                }
+                Err(e) => act.error(e.code(), subscribe_message(&e, "organization"), None),
             }),
         );
     }
@@ -182,9 +213,9 @@ impl WsSession {
     }
 }
 
-fn subscribe_message(e: &ActorError) -> String {
+fn subscribe_message(e: &ActorError, what: &str) -> String {
     match e {
-        ActorError::NotFound => "board not found".into(),
+        ActorError::NotFound => format!("{what} not found"),
         other => other.client_message(),
     }
 }

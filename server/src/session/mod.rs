@@ -26,6 +26,10 @@ pub mod close {
     pub const SLOW_CONSUMER: u16 = actors::CLOSE_SLOW_CONSUMER;
 }
 
+/// Largest message an unauthenticated socket may send (an `auth` message
+/// with a token fits easily).
+pub const UNAUTHENTICATED_MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
 /// Messages an unauthenticated socket may send (other than `auth` and
 /// `ping`) before it is closed.
 pub const UNAUTHENTICATED_STRIKES: u32 = 3;

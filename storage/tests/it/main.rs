@@ -3,8 +3,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod api_keys;
 mod group_commit;
+mod invites;
 mod local_pg;
+mod login_sessions;
+mod memberships;
 mod migrations;
 mod outage;
 mod projection;

@@ -3,6 +3,7 @@
 //! the test compares the outcome with the expected events or rejection.
 
 mod apply;
+mod archive;
 mod create;
 mod golden;
 mod items;

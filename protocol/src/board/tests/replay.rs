@@ -28,6 +28,8 @@ enum Op {
     RemoveLabel(Index, u8),
     Archive(Index),
     Restore(Index),
+    ArchiveBoard,
+    RestoreBoard,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -52,6 +54,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (i(), small()).prop_map(|(it, l)| Op::RemoveLabel(it, l)),
         2 => i().prop_map(Op::Archive),
         2 => i().prop_map(Op::Restore),
+        1 => Just(Op::ArchiveBoard),
+        2 => Just(Op::RestoreBoard),
     ]
 }
 
@@ -140,6 +144,8 @@ fn command(board: &Board, op: &Op) -> Command {
         Op::Restore(it) => Command::RestoreItem {
             item: pick_item(it),
         },
+        Op::ArchiveBoard => Command::ArchiveBoard,
+        Op::RestoreBoard => Command::RestoreBoard,
     }
 }
 
@@ -148,6 +154,12 @@ fn check_invariants(board: &Board, log: &[Recorded]) {
     assert_eq!(board.seq, log.len() as u64);
     let seqs_ok = log.iter().zip(1..).all(|(rec, seq)| rec.seq == seq);
     assert!(seqs_ok, "seqs must be 1, 2, 3, …");
+    let last_archiving = log.iter().rev().find_map(|rec| match rec.event {
+        Event::BoardArchived => Some(true),
+        Event::BoardRestored => Some(false),
+        _ => None,
+    });
+    assert_eq!(board.archived, last_archiving.unwrap_or(false));
     let in_order: Vec<&Column> = board.columns_in_order();
     let stored: Vec<&Column> = board.columns.iter().collect();
     assert_eq!(in_order, stored, "columns must stay sorted");
@@ -243,8 +255,13 @@ proptest! {
                 item_number: Some(step),
                 members: &members,
             };
+            let was_archived = live.archived;
             let Ok(events) = live.decide(&ctx, &cmd) else { continue };
             prop_assert!(!events.is_empty());
+            if was_archived {
+                // An archived board only accepts being restored.
+                prop_assert_eq!(&events, &vec![Event::BoardRestored]);
+            }
             for rec in live.record(&ctx, Some(&format!("c{step}")), events) {
                 let gaining = column_gaining_an_item(&live, &rec.event);
                 live.apply(&rec);

@@ -1,0 +1,188 @@
+//! Catching a subscriber up: a snapshot, or exactly the events it missed —
+//! from memory when recent, from the store otherwise — never a silent hole.
+//!
+//! Policy (also in `PROTOCOL.md`): `subscribe` without `since` gets a
+//! snapshot. With `since = N`: the events after N from the in-memory ring
+//! (the last `ActorConfig::recent_events`), else from PostgreSQL when at
+//! most [`MAX_RESUME_EVENTS`] are missing; a snapshot marked `reset` when N
+//! is in the future, more events are missing, or the store cannot answer.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use protocol::{Recorded, ServerMsg, StoreError};
+
+use super::{BoardActor, Subscriber};
+use crate::caller::Caller;
+use crate::error::ActorError;
+use crate::outbox::{OutFrame, Outbox, PushError, SharedFrame};
+
+/// Most events a resume replays from the store; more missed events get a
+/// snapshot marked `reset`.
+pub const MAX_RESUME_EVENTS: u64 = 50_000;
+
+/// How a new subscriber catches up.
+pub(super) enum CatchUp {
+    /// Recent events, all still in memory (possibly none).
+    Recent(Vec<Arc<SharedFrame>>),
+    /// Events after `since` must be read from the store.
+    Store { since: u64 },
+    /// A snapshot; `reset` when it replaces a requested resume.
+    Snapshot { reset: bool },
+}
+
+impl BoardActor {
+    pub(super) fn plan_catch_up(&self, since: Option<u64>) -> CatchUp {
+        let Some(since) = since else {
+            return CatchUp::Snapshot { reset: false };
+        };
+        let seq = self.board.seq;
+        if since > seq {
+            return CatchUp::Snapshot { reset: true };
+        }
+        if since == seq {
+            return CatchUp::Recent(Vec::new());
+        }
+        if self
+            .recent
+            .front()
+            .is_some_and(|(first, _)| *first <= since + 1)
+        {
+            let frames = self
+                .recent
+                .iter()
+                .filter(|(s, _)| *s > since)
+                .map(|(_, f)| f.clone())
+                .collect();
+            return CatchUp::Recent(frames);
+        }
+        if seq - since <= MAX_RESUME_EVENTS {
+            CatchUp::Store { since }
+        } else {
+            CatchUp::Snapshot { reset: true }
+        }
+    }
+
+    /// Read the missed events from the store, then attach. Runs inside the
+    /// subscribe handler's atomic section, so the board's seq cannot move
+    /// meanwhile and the events join the live stream without a gap.
+    pub(super) fn catch_up_from_store(
+        &mut self,
+        since: u64,
+        user: Caller,
+        outbox: Outbox,
+        reply: super::Reply<u64>,
+    ) -> actix::fut::LocalBoxActorFuture<Self, ()> {
+        let store = self.registry.store();
+        let timeout = self.registry.config().store_timeout;
+        let (board, seq) = (self.id, self.board.seq);
+        let read = async move {
+            let limit = u32::try_from(seq - since).unwrap_or(u32::MAX);
+            match tokio::time::timeout(timeout, store.events_after(board, since, limit)).await {
+                Ok(res) => res,
+                Err(_) => Err(StoreError::Timeout),
+            }
+        };
+        actix::fut::wrap_future(read)
+            .map(move |res, act: &mut Self, _| {
+                let frames = match res {
+                    Ok(events) if gap_free(&events, since, act.board.seq) => Some(events),
+                    Ok(_) => {
+                        tracing::warn!(board_id = %act.id, since, "store returned a gap; sending a reset snapshot");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(board_id = %act.id, error = %e, "resume from store failed; sending a reset snapshot");
+                        None
+                    }
+                };
+                let frames = frames.map(|events| {
+                    events
+                        .into_iter()
+                        .map(|rec| OutFrame::encode(&event_msg(rec), outbox.format()))
+                        .collect()
+                });
+                let _ = reply.send(act.attach(user, outbox, frames));
+            })
+            .boxed_local()
+    }
+
+    /// Send `frames` (or, when `None`, a reset snapshot) and register the
+    /// subscriber.
+    pub(super) fn attach(
+        &mut self,
+        user: Caller,
+        outbox: Outbox,
+        frames: Option<Vec<OutFrame>>,
+    ) -> Result<u64, ActorError> {
+        let sent = match frames {
+            Some(frames) => frames.into_iter().try_for_each(|f| outbox.push(f)),
+            None => outbox.send(&self.snapshot(true)),
+        };
+        self.register(user, outbox, sent)
+    }
+
+    /// Attach with an in-memory plan.
+    pub(super) fn attach_now(
+        &mut self,
+        user: Caller,
+        outbox: Outbox,
+        plan: CatchUp,
+    ) -> Result<u64, ActorError> {
+        let sent = match plan {
+            CatchUp::Recent(frames) => frames
+                .iter()
+                .try_for_each(|f| outbox.push(f.frame(outbox.format()))),
+            CatchUp::Snapshot { reset } => outbox.send(&self.snapshot(reset)),
+            CatchUp::Store { .. } => outbox.send(&self.snapshot(true)),
+        };
+        self.register(user, outbox, sent)
+    }
+
+    fn snapshot(&self, reset: bool) -> ServerMsg {
+        ServerMsg::Snapshot {
+            board: self.id,
+            seq: self.board.seq,
+            state: self.board.clone(),
+            reset,
+        }
+    }
+
+    fn register(
+        &mut self,
+        user: Caller,
+        outbox: Outbox,
+        sent: Result<(), PushError>,
+    ) -> Result<u64, ActorError> {
+        match sent {
+            Ok(()) => {
+                self.subscribers
+                    .insert(outbox.session(), Subscriber { user, outbox });
+                Ok(self.board.seq)
+            }
+            Err(PushError::Overflow) => Err(ActorError::Overloaded),
+            Err(PushError::Closed) => Err(ActorError::Unavailable("session closed".into())),
+        }
+    }
+}
+
+/// Whether `events` are exactly seqs `since + 1 ..= seq`.
+fn gap_free(events: &[Recorded], since: u64, seq: u64) -> bool {
+    events.len() as u64 == seq - since
+        && events
+            .iter()
+            .zip(since + 1..)
+            .all(|(rec, want)| rec.seq == want)
+}
+
+/// The wire form of a recorded event.
+pub(super) fn event_msg(rec: Recorded) -> ServerMsg {
+    ServerMsg::Event {
+        board: rec.board,
+        seq: rec.seq,
+        at: rec.at,
+        by: rec.by,
+        command_id: rec.command_id,
+        event: rec.event,
+    }
+}

@@ -1,0 +1,196 @@
+//! API keys of an organization: create (the key is shown once), list
+//! (never a secret), revoke (reaching live sessions at once).
+//!
+//! Only users manage keys — an API key gets 403 here, whatever its role —
+//! and only admins and owners (`Permission::ManageApiKeys`). A key's role
+//! may not exceed its creator's, so an admin cannot mint an owner key.
+//! Any admin may revoke any key of the organization: taking access away
+//! never needs more rights than the key has.
+
+use actix_web::{web, HttpResponse};
+use protocol::{Millis, OrgId, Permission, Role, UserId};
+use serde::{Deserialize, Serialize};
+use storage::{ApiKeyRow, DbError, NewApiKey};
+use uuid::Uuid;
+
+use super::orgs::role_in;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::revocation::Revoked;
+use crate::startup::AppState;
+
+/// Longest key name, in characters.
+const NAME_MAX: usize = 100;
+/// Longest lifetime a key may be given.
+const MAX_EXPIRES_IN_DAYS: i64 = 3650;
+/// Fresh prefixes drawn when one is taken (36^12 of them: a second
+/// collision in a row means something else is wrong).
+const PREFIX_ATTEMPTS: usize = 3;
+const MS_PER_DAY: i64 = 86_400_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    name: String,
+    role: String,
+    #[serde(default)]
+    expires_in_days: Option<i64>,
+}
+
+/// A key as listed: no secret, no hash.
+#[derive(Serialize)]
+struct ListedKey {
+    id: Uuid,
+    name: String,
+    role: Role,
+    prefix: String,
+    created_by: UserId,
+    created_at: Millis,
+    expires_at: Option<Millis>,
+    last_used_at: Option<Millis>,
+    revoked: bool,
+}
+
+impl From<ApiKeyRow> for ListedKey {
+    fn from(key: ApiKeyRow) -> ListedKey {
+        ListedKey {
+            id: key.id,
+            name: key.name,
+            role: key.role,
+            prefix: key.prefix,
+            created_by: key.created_by,
+            created_at: key.created_at,
+            expires_at: key.expires_at,
+            last_used_at: key.last_used_at,
+            revoked: key.revoked_at.is_some(),
+        }
+    }
+}
+
+/// The calling user and their role in `org`, which must allow managing
+/// API keys.
+async fn manager(state: &AppState, org: OrgId, auth: Auth) -> Result<(UserId, Role), ApiError> {
+    let user = auth.user()?;
+    let role = role_in(state, org, auth).await?;
+    if !role.allows(Permission::ManageApiKeys) {
+        return Err(ApiError::Forbidden {
+            message: format!("a {role} cannot manage API keys; an admin or owner can"),
+        });
+    }
+    Ok((user, role))
+}
+
+/// Unix milliseconds now.
+fn now_ms() -> i64 {
+    i64::try_from(crate::auth::unix_now())
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+    body: web::Json<CreateApiKey>,
+) -> Result<HttpResponse, ApiError> {
+    let org = OrgId(path.into_inner());
+    let (creator, creator_role) = manager(&state, org, auth).await?;
+    let CreateApiKey {
+        name,
+        role,
+        expires_in_days,
+    } = body.into_inner();
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > NAME_MAX {
+        return Err(ApiError::validation(
+            "name",
+            format!("must be 1–{NAME_MAX} characters"),
+        ));
+    }
+    let role = role
+        .parse::<Role>()
+        .map_err(|e| ApiError::validation("role", e.to_string()))?;
+    let expires_at = match expires_in_days {
+        Some(days) if !(1..=MAX_EXPIRES_IN_DAYS).contains(&days) => {
+            return Err(ApiError::validation(
+                "expires_in_days",
+                format!("must be 1–{MAX_EXPIRES_IN_DAYS}"),
+            ))
+        }
+        Some(days) => Some(Millis(now_ms() + days * MS_PER_DAY)),
+        None => None,
+    };
+    if role > creator_role {
+        return Err(ApiError::Forbidden {
+            message: format!("a {creator_role} cannot create an API key with role {role}"),
+        });
+    }
+
+    for _ in 0..PREFIX_ATTEMPTS {
+        let generated = state
+            .api_keys
+            .generate()
+            .map_err(|_| ApiError::internal("the system random generator failed"))?;
+        let new = NewApiKey {
+            id: Uuid::new_v4(),
+            org,
+            name: &name,
+            role,
+            prefix: &generated.prefix,
+            secret_hash: &generated.secret_hash,
+            created_by: creator,
+            expires_at,
+        };
+        match state.db.create_api_key(&new).await {
+            Ok(key) => {
+                tracing::info!(api_key = %key.id, org_id = %org, %role, "API key created");
+                return Ok(HttpResponse::Created().json(serde_json::json!({
+                    "id": key.id,
+                    "name": key.name,
+                    "role": key.role,
+                    "prefix": key.prefix,
+                    "key": generated.token,
+                    "created_at": key.created_at,
+                    "expires_at": key.expires_at,
+                })));
+            }
+            Err(DbError::Conflict("api key prefix")) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::internal("no free API key prefix after retries"))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let org = OrgId(path.into_inner());
+    manager(&state, org, auth).await?;
+    let keys: Vec<ListedKey> = state
+        .db
+        .api_keys_of_org(org)
+        .await?
+        .into_iter()
+        .map(ListedKey::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "api_keys": keys })))
+}
+
+pub async fn revoke(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, id) = path.into_inner();
+    let org = OrgId(org);
+    manager(&state, org, auth).await?;
+    if !state.db.revoke_api_key(org, id).await? {
+        return Err(ApiError::NotFound { what: "API key" });
+    }
+    // After the database: a node restarting now still refuses the key.
+    state.revocations.revoke(Revoked::ApiKey(id));
+    tracing::info!(api_key = %id, org_id = %org, "API key revoked");
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,229 @@
+//! Invitations: an admin creates a single-use token for a role, anyone
+//! holding it (a logged-in user) joins the organization with that role.
+//!
+//! The token is shown once, in the create response; only its SHA-256 is
+//! stored. Who may invite for which role follows the same rules as adding a
+//! member ([`super::orgs::may_change`]). See docs/organizations.md.
+
+use actix_web::{web, HttpResponse};
+use aws_lc_rs::digest;
+use protocol::{OrgId, Permission};
+use rand::RngCore;
+use serde::Deserialize;
+use storage::{NewInvite, RedeemError, RevokeOutcome};
+use uuid::Uuid;
+
+use super::orgs::{actor_of, may_change, parse_role, role_in, Refusal};
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Invite tokens start with this, so a leaked one is recognizable.
+pub const INVITE_TOKEN_PREFIX: &str = "cbi_";
+/// Random bytes in a token (hex-encoded after the prefix).
+const TOKEN_BYTES: usize = 32;
+/// Lifetime of an invite when the request names none: one week.
+pub const DEFAULT_EXPIRES_IN_HOURS: i64 = 168;
+/// Longest lifetime of an invite: thirty days.
+pub const MAX_EXPIRES_IN_HOURS: i64 = 720;
+/// Longest token accepted by `accept` (a real one is 68 characters).
+const TOKEN_MAX_LEN: usize = 256;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvite {
+    role: String,
+    #[serde(default)]
+    expires_in_hours: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvite {
+    token: String,
+}
+
+/// A fresh random token.
+fn new_token() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let mut token = String::with_capacity(INVITE_TOKEN_PREFIX.len() + 2 * TOKEN_BYTES);
+    token.push_str(INVITE_TOKEN_PREFIX);
+    for b in bytes {
+        token.push(char::from(HEX[usize::from(b >> 4)]));
+        token.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    token
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// SHA-256 of a token, as stored.
+fn token_hash(token: &str) -> [u8; 32] {
+    let digest = digest::digest(&digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// `POST /orgs/{org}/invites` `{role, expires_in_hours?}` → 201
+/// `{id, token, role, expires_at}`; the token is never shown again.
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+    body: web::Json<CreateInvite>,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = OrgId(path.into_inner());
+    let role = role_in(&state, org_id, auth).await?;
+    let CreateInvite {
+        role: invite_role,
+        expires_in_hours,
+    } = body.into_inner();
+    let invite_role = parse_role("role", &invite_role)?;
+    let hours = expires_in_hours.unwrap_or(DEFAULT_EXPIRES_IN_HOURS);
+    if !(1..=MAX_EXPIRES_IN_HOURS).contains(&hours) {
+        return Err(ApiError::validation(
+            "expires_in_hours",
+            format!("must be 1–{MAX_EXPIRES_IN_HOURS}"),
+        ));
+    }
+    may_change(
+        actor_of(auth.0.caller, role),
+        None,
+        Some(invite_role),
+        false,
+    )?;
+    let token = new_token();
+    let invite = state
+        .db
+        .create_invite(&NewInvite {
+            id: Uuid::new_v4(),
+            org: org_id,
+            role: invite_role,
+            token_hash: token_hash(&token),
+            created_by: auth.0.caller.actor_id().0,
+            ttl_secs: hours * 3600,
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "id": invite.id,
+        "token": token,
+        "role": invite.role,
+        "expires_at": invite.expires_at,
+    })))
+}
+
+/// `GET /orgs/{org}/invites`: every invite of the org, newest first, with
+/// its status; never a token or its hash.
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = OrgId(path.into_inner());
+    let role = role_in(&state, org_id, auth).await?;
+    if !role.allows(Permission::ManageMembers) {
+        return Err(Refusal::CannotManageMembers.into());
+    }
+    let invites = state.db.invites_of_org(org_id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "invites": invites })))
+}
+
+/// `DELETE /orgs/{org}/invites/{id}`: revoke (204, idempotent); 409
+/// `invite_used` when it was already accepted.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org_id, id) = path.into_inner();
+    let org_id = OrgId(org_id);
+    let role = role_in(&state, org_id, auth).await?;
+    let invite = state
+        .db
+        .invite(org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound { what: "invite" })?;
+    // Taking back an invite is held to the rules of making it: only an
+    // owner revokes an invite for the owner role.
+    may_change(
+        actor_of(auth.0.caller, role),
+        None,
+        Some(invite.role),
+        false,
+    )?;
+    match state.db.revoke_invite(org_id, id).await? {
+        RevokeOutcome::Revoked => Ok(HttpResponse::NoContent().finish()),
+        RevokeOutcome::Accepted => Err(ApiError::Conflict {
+            code: "invite_used",
+            message: "the invite has already been accepted; remove the member instead".into(),
+        }),
+        RevokeOutcome::NotFound => Err(ApiError::NotFound { what: "invite" }),
+    }
+}
+
+/// `POST /invites/accept` `{token}` → 200 `{org_id, role, joined}`, for a
+/// logged-in user (not an API key).
+pub async fn accept(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<AcceptInvite>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth.user()?;
+    let token = body.into_inner().token;
+    let token = token.trim();
+    if token.is_empty() || token.len() > TOKEN_MAX_LEN {
+        return Err(ApiError::validation(
+            "token",
+            format!("must be 1–{TOKEN_MAX_LEN} characters"),
+        ));
+    }
+    let redeemed = state
+        .db
+        .redeem_invite(&token_hash(token), user)
+        .await
+        .map_err(|e| match e {
+            RedeemError::NotFound => ApiError::NotFound { what: "invite" },
+            RedeemError::Expired => gone("invite_expired", "the invite has expired"),
+            RedeemError::Used => gone("invite_used", "the invite has already been accepted"),
+            RedeemError::Revoked => gone("invite_revoked", "the invite has been revoked"),
+            RedeemError::Db(e) => e.into(),
+        })?;
+    if redeemed.joined {
+        state
+            .registry
+            .org(redeemed.org)
+            .member_changed(user, Some(redeemed.role))
+            .await?;
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "org_id": redeemed.org, "role": redeemed.role, "joined": redeemed.joined,
+    })))
+}
+
+fn gone(code: &'static str, message: &str) -> ApiError {
+    ApiError::Gone {
+        code,
+        message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{new_token, token_hash, INVITE_TOKEN_PREFIX};
+
+    #[test]
+    fn tokens_are_prefixed_random_hex_and_hash_to_sha256() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert!(a.starts_with(INVITE_TOKEN_PREFIX));
+        assert_eq!(a.len(), INVITE_TOKEN_PREFIX.len() + 64);
+        assert!(a[INVITE_TOKEN_PREFIX.len()..]
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        // SHA-256("abc"), FIPS 180-2 appendix B.1.
+        assert_eq!(token_hash("abc")[..4], [0xba, 0x78, 0x16, 0xbf],);
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}

@@ -1,0 +1,261 @@
+//! Login sessions: refresh-token rotation, logout, listing and revoking
+//! one's sessions. Policy and lifetimes are described in `docs/auth.md`.
+//!
+//! Every revocation is written to the database first (so refresh stops
+//! working and a restarted node reloads it), then recorded on the node's
+//! [`Revocations`](crate::revocation::Revocations), which refuses the
+//! session's access tokens on REST and closes its live WebSockets (1008).
+
+use std::net::IpAddr;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use protocol::{Millis, UserId};
+use serde::{Deserialize, Serialize};
+use storage::{NewLoginSession, RevokeReason, Rotation};
+use uuid::Uuid;
+
+use crate::auth::{hash_refresh_token, Auth, Credential, RefreshToken, MAX_REFRESH_TOKEN_LEN};
+use crate::error::ApiError;
+use crate::revocation::Revoked;
+use crate::startup::AppState;
+
+/// Longest User-Agent kept with a session, in characters.
+pub const USER_AGENT_MAX: usize = 256;
+
+/// The tokens of a login session, as answered by login and refresh.
+#[derive(Serialize)]
+pub struct SessionTokens {
+    access_token: String,
+    token_type: &'static str,
+    /// Seconds until the access token expires.
+    expires_in: u64,
+    refresh_token: String,
+    /// Seconds until the session expires unless refreshed.
+    refresh_expires_in: u64,
+    session_id: Uuid,
+}
+
+impl SessionTokens {
+    fn new(
+        state: &AppState,
+        user: UserId,
+        session: Uuid,
+        refresh: RefreshToken,
+    ) -> Result<SessionTokens, ApiError> {
+        let access_token = state.jwt.issue(user, session).map_err(ApiError::internal)?;
+        Ok(SessionTokens {
+            access_token,
+            token_type: "Bearer",
+            expires_in: state.jwt.ttl().as_secs(),
+            refresh_token: refresh.token,
+            refresh_expires_in: state.settings.auth.refresh_ttl.as_secs(),
+            session_id: session,
+        })
+    }
+}
+
+/// Who is signing in from where: recorded with the session.
+#[derive(Clone, Debug)]
+pub struct ClientInfo {
+    /// The TCP peer. Behind a reverse proxy this is the proxy; see
+    /// `auth::lockout` before deploying that way.
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    pub fn of(req: &HttpRequest) -> ClientInfo {
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+        ClientInfo {
+            ip: req.peer_addr().map(|a| a.ip()),
+            user_agent,
+        }
+    }
+}
+
+fn random_failed(_: aws_lc_rs::error::Unspecified) -> ApiError {
+    ApiError::internal("the system random generator failed")
+}
+
+/// Start a login session for `user` and issue its first tokens.
+///
+/// # Errors
+/// 503 when the database cannot be reached.
+pub async fn start_session(
+    state: &AppState,
+    user: UserId,
+    client: &ClientInfo,
+) -> Result<SessionTokens, ApiError> {
+    let refresh = RefreshToken::generate().map_err(random_failed)?;
+    let id = Uuid::new_v4();
+    let ip = client.ip.map(|ip| ip.to_string());
+    state
+        .db
+        .create_login_session(NewLoginSession {
+            id,
+            user,
+            user_agent: client.user_agent.as_deref(),
+            ip: ip.as_deref(),
+            lifetime: state.settings.auth.refresh_ttl,
+            refresh_hash: &refresh.hash,
+        })
+        .await?;
+    tracing::info!(user_id = %user, session_id = %id, "login session started");
+    SessionTokens::new(state, user, id, refresh)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refresh {
+    refresh_token: String,
+}
+
+fn refused(code: &'static str, message: &str) -> ApiError {
+    ApiError::Unauthorized {
+        code,
+        message: message.into(),
+    }
+}
+
+/// `POST /auth/refresh {refresh_token}`: a new access token and a new
+/// refresh token; the presented one is used up.
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<Refresh>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    if presented.len() > MAX_REFRESH_TOKEN_LEN {
+        return Err(refused(
+            "invalid_refresh_token",
+            "the refresh token is invalid",
+        ));
+    }
+    let successor = RefreshToken::generate().map_err(random_failed)?;
+    let auth = &state.settings.auth;
+    let rotation = state
+        .db
+        .rotate_refresh_token(
+            &hash_refresh_token(&presented),
+            &successor.hash,
+            auth.refresh_ttl,
+            auth.refresh_reuse_grace,
+        )
+        .await?;
+    match rotation {
+        Rotation::Rotated {
+            session,
+            user,
+            retry,
+        } => {
+            if retry {
+                tracing::info!(session_id = %session, "refresh token presented again within the grace window");
+            }
+            Ok(HttpResponse::Ok().json(SessionTokens::new(&state, user, session, successor)?))
+        }
+        Rotation::Reused { session, user } => {
+            tracing::warn!(
+                session_id = %session,
+                user_id = %user,
+                "refresh token reused after the grace window; login session revoked"
+            );
+            state.revocations.revoke(Revoked::Session(session));
+            Err(refused(
+                "refresh_token_reused",
+                "this refresh token was already used; the session has been revoked, log in again",
+            ))
+        }
+        Rotation::Revoked { .. } => Err(refused(
+            "session_revoked",
+            "the login session has been revoked; log in again",
+        )),
+        Rotation::Expired { .. } => Err(refused(
+            "refresh_token_expired",
+            "the login session has expired; log in again",
+        )),
+        Rotation::Unknown => Err(refused(
+            "invalid_refresh_token",
+            "the refresh token is invalid",
+        )),
+    }
+}
+
+/// The login session of an access token; API keys have none.
+fn session_of(auth: &Auth) -> Result<(UserId, Uuid), ApiError> {
+    let user = auth.user()?;
+    match auth.0.credential {
+        Credential::Access { session, .. } => Ok((user, session)),
+        Credential::ApiKey { .. } => Err(ApiError::Forbidden {
+            message: "this route needs a user's access token, not an API key".into(),
+        }),
+    }
+}
+
+/// `POST /auth/logout`: revoke the session of the access token used.
+pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let (user, session) = session_of(&auth)?;
+    state
+        .db
+        .revoke_login_session(user, session, RevokeReason::Logout)
+        .await?;
+    state.revocations.revoke(Revoked::Session(session));
+    tracing::info!(user_id = %user, session_id = %session, "logged out");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize)]
+struct SessionOut {
+    id: Uuid,
+    created_at: Millis,
+    last_used_at: Millis,
+    expires_at: Millis,
+    user_agent: Option<String>,
+    ip: Option<String>,
+    /// Whether this is the session of the access token asking.
+    current: bool,
+}
+
+/// `GET /auth/sessions`: my live sessions, most recently used first.
+pub async fn list(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let (user, current) = session_of(&auth)?;
+    let sessions: Vec<SessionOut> = state
+        .db
+        .live_login_sessions(user)
+        .await?
+        .into_iter()
+        .map(|s| SessionOut {
+            current: s.id == current,
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": sessions })))
+}
+
+/// `DELETE /auth/sessions/{id}`: revoke one of my sessions (404 for any
+/// other id, so session ids of other users cannot be probed).
+pub async fn revoke(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, _) = session_of(&auth)?;
+    let id = path.into_inner();
+    if !state
+        .db
+        .revoke_login_session(user, id, RevokeReason::RevokedByUser)
+        .await?
+    {
+        return Err(ApiError::NotFound { what: "session" });
+    }
+    state.revocations.revoke(Revoked::Session(id));
+    tracing::info!(user_id = %user, session_id = %id, "login session revoked by its user");
+    Ok(HttpResponse::NoContent().finish())
+}
