@@ -19,6 +19,7 @@ use crate::outbox::{Outbox, PushError, SessionId, SharedFrame};
 use crate::registry::Registry;
 
 mod handlers;
+mod idempotency;
 mod resume;
 
 type Reply<T> = oneshot::Sender<Result<T, ActorError>>;

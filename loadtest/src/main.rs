@@ -72,14 +72,24 @@ async fn post(
 async fn setup(args: &Args) -> anyhow::Result<(String, BoardId)> {
     let http = reqwest::Client::new();
     let tag = uuid::Uuid::new_v4().simple().to_string();
-    let reg = post(
+    let email = format!("load-{tag}@example.com");
+    // Registration answers 202 without a token (it must not tell whether
+    // the email was taken); log in for one.
+    post(
         &http,
         format!("{}/api/v1/auth/register", args.url),
         None,
-        json!({ "email": format!("load-{tag}@example.com"), "password": "load test password", "name": "Load" }),
+        json!({ "email": email, "password": "load test password", "name": "Load" }),
     )
     .await?;
-    let token = reg["access_token"].as_str().context("token")?.to_owned();
+    let login = post(
+        &http,
+        format!("{}/api/v1/auth/login", args.url),
+        None,
+        json!({ "email": email, "password": "load test password" }),
+    )
+    .await?;
+    let token = login["access_token"].as_str().context("token")?.to_owned();
     let key = format!(
         "L{}",
         &tag[..8]

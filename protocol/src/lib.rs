@@ -27,5 +27,5 @@ pub use codec::{DecodeError, Format};
 pub use ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
 pub use org::{Member, OrgEvent};
 pub use role::{Permission, Role, Roster};
-pub use store::{BoardStore, LoadedBoard, MemStore, OrgRecord, StoreError, StoreFuture};
+pub use store::{BoardStore, LoadedBoard, MemStore, OrgRecord, Outcome, StoreError, StoreFuture};
 pub use wire::{ClientMsg, Limits, ServerMsg};

@@ -371,7 +371,7 @@ mod tests {
             "CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL",
             "CORKBOARD_LOGIN_MAX_FAILURES_PER_IP",
         ] {
-            let err = settings(&[(var, "9999999")]).expect_err("out of range");
+            let err = settings(&[(var, "999999999")]).expect_err("out of range");
             assert_eq!(err.var, var);
         }
         let err = settings(&[("CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL", "0")]).expect_err("zero");

@@ -175,6 +175,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone(), &settings)?;
+        spawn_outcome_pruning(state.db.clone());
         tracing::info!(port, "listening");
         Ok(Application {
             port,
@@ -249,6 +250,24 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// How often expired command outcomes (idempotency records) are deleted.
+pub const OUTCOME_PRUNE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Delete idempotency records past their retention, now and then hourly.
+fn spawn_outcome_pruning(db: Db) {
+    actix_rt::spawn(async move {
+        let mut tick = tokio::time::interval(OUTCOME_PRUNE_INTERVAL);
+        loop {
+            tick.tick().await;
+            match db.prune_command_outcomes().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "pruned expired command outcomes"),
+                Err(e) => tracing::warn!(error = %e, "pruning command outcomes failed"),
+            }
+        }
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -7,6 +7,7 @@ use protocol::{Board, BoardId, Millis, Recorded, UserId};
 use tokio_postgres::Row;
 
 use crate::db::{from_sql_i64, to_sql_i64, DbError};
+use crate::outcomes;
 use crate::projection::{self, Params};
 
 /// One statement for the whole batch: parallel arrays, unnested into rows.
@@ -51,6 +52,10 @@ pub(crate) async fn write(
         Box::new(payloads),
     ];
     let mut pending = vec![projection::execute(tx, insert, params)];
+    if let Some((sql, params)) = outcomes::accepted(events) {
+        let stmt = tx.prepare_cached(sql).await?;
+        pending.push(projection::execute(tx, stmt, params));
+    }
     pending.extend(projection::plan(tx, events).await?);
     projection::run_in_order(pending).await
 }

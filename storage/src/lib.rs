@@ -30,6 +30,7 @@ mod lockout;
 mod login_sessions;
 mod migrate;
 mod orgs;
+mod outcomes;
 mod pg_binaries;
 mod pg_store;
 pub mod projection;
@@ -48,6 +49,7 @@ pub use local_pg::{LocalPgError, LocalPostgres};
 pub use lockout::LockoutPolicy;
 pub use login_sessions::{LoginSessionRow, NewLoginSession, RevokeReason, Rotation};
 pub use orgs::{MemberRow, MembershipError, OrgRow};
+pub use outcomes::COMMAND_OUTCOME_RETENTION;
 pub use pg_store::PgStore;
 pub use queries::{BoardRow, ColumnRow, ItemRow};
 pub use storage_actor::{

@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "board_archive",
         include_str!("../migrations/0005_board_archive.sql"),
     ),
+    (
+        6,
+        "command_outcomes",
+        include_str!("../migrations/0006_command_outcomes.sql"),
+    ),
 ];
 
 impl Db {

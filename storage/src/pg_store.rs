@@ -147,4 +147,33 @@ impl BoardStore for PgStore {
     fn reserve_item_numbers(&self, org: OrgId, count: u32) -> StoreFuture<'_, u64> {
         Box::pin(async move { self.reserve_numbers(org, count).await.map_err(unavailable) })
     }
+
+    fn find_outcome(
+        &self,
+        board: BoardId,
+        actor: protocol::UserId,
+        command_id: String,
+    ) -> StoreFuture<'_, Option<protocol::Outcome>> {
+        Box::pin(async move {
+            self.db
+                .find_outcome(board, actor, &command_id)
+                .await
+                .map_err(unavailable)
+        })
+    }
+
+    fn record_rejection(
+        &self,
+        board: BoardId,
+        actor: protocol::UserId,
+        command_id: String,
+        rejection: protocol::Rejection,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.db
+                .record_rejection(board, actor, &command_id, &rejection)
+                .await
+                .map_err(unavailable)
+        })
+    }
 }

@@ -8,6 +8,7 @@ mod api_keys;
 mod auth;
 mod boards;
 mod frames;
+mod idempotency;
 mod live_access;
 mod members;
 mod restart;

@@ -51,24 +51,35 @@ impl BoardActor {
             }
         };
         actix::fut::wrap_future(append)
-            .map(move |res, act: &mut Self, ctx| match res {
-                Ok(()) => {
-                    act.commit(&records, ctx);
-                    let seq = act.board.seq;
-                    let _ = reply.send(Ok(Committed {
-                        seq,
-                        events: records,
-                    }));
+            .then(move |res, act: &mut Self, ctx| {
+                match res {
+                    Ok(()) => {
+                        act.commit(&records, ctx);
+                        let seq = act.board.seq;
+                        let _ = reply.send(Ok(Committed {
+                            seq,
+                            events: records,
+                        }));
+                    }
+                    Err(StoreError::Duplicate { command_id, .. }) => {
+                        let actor = records
+                            .first()
+                            .map(|r| r.by)
+                            .unwrap_or(protocol::UserId(uuid::Uuid::nil()));
+                        return act.answer_duplicate(actor, command_id, reply);
+                    }
+                    Err(StoreError::Conflict { seq, .. }) => {
+                        tracing::warn!(board_id = %act.id, seq, "seq conflict; reloading board");
+                        let _ =
+                            reply.send(Err(ActorError::Unavailable("board was reloaded".into())));
+                        ctx.stop();
+                    }
+                    Err(e) => {
+                        tracing::warn!(board_id = %act.id, error = %e, "append failed");
+                        let _ = reply.send(Err(ActorError::from(e)));
+                    }
                 }
-                Err(StoreError::Conflict { seq, .. }) => {
-                    tracing::warn!(board_id = %act.id, seq, "seq conflict; reloading board");
-                    let _ = reply.send(Err(ActorError::Unavailable("board was reloaded".into())));
-                    ctx.stop();
-                }
-                Err(e) => {
-                    tracing::warn!(board_id = %act.id, error = %e, "append failed");
-                    let _ = reply.send(Err(ActorError::from(e)));
-                }
+                actix::fut::ready(()).boxed_local()
             })
             .boxed_local()
     }
@@ -118,9 +129,12 @@ impl Handler<Submit> for BoardActor {
                 let events = act.board.decide(&ctx, &command)?;
                 Ok(act.board.record(&ctx, command_id.as_deref(), events))
             });
-            match decided {
-                Ok(records) => act.append_then_commit(records, reply),
-                Err(e) => {
+            match (decided, command_id) {
+                (Ok(records), _) => act.append_then_commit(records, reply),
+                (Err(ActorError::Rejected(rejection)), Some(id)) => {
+                    act.settle_rejection(by.actor_id(), id, rejection, reply)
+                }
+                (Err(e), _) => {
                     let _ = reply.send(Err(e));
                     actix::fut::ready(()).boxed_local()
                 }

@@ -13,6 +13,7 @@ mod activation;
 mod board;
 mod concurrency;
 mod fanout;
+mod idempotency;
 mod org;
 mod outage;
 

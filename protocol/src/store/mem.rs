@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{BoardStore, LoadedBoard, OrgRecord, StoreError, StoreFuture};
-use crate::board::{Board, Event, Recorded};
-use crate::ids::{BoardId, OrgId};
+use super::{BoardStore, LoadedBoard, OrgRecord, Outcome, StoreError, StoreFuture};
+use crate::board::{Board, Event, Recorded, Rejection};
+use crate::ids::{BoardId, OrgId, UserId};
 
 /// What the store holds. A board's log is kept whole (snapshots do not
 /// truncate it) so tests can inspect every event.
@@ -23,6 +23,8 @@ struct State {
     orgs: HashMap<OrgId, OrgRecord>,
     /// The next unreserved item number per organization.
     next_number: HashMap<OrgId, u64>,
+    /// Command outcomes by (board, author, command id).
+    outcomes: HashMap<(BoardId, UserId, String), Outcome>,
 }
 
 /// A [`BoardStore`] in memory, with switches to simulate an outage.
@@ -104,6 +106,29 @@ impl MemStore {
                 seq: rec.seq,
             });
         }
+        // Idempotency: a command id (per author) is used once per board.
+        let mut commands: Vec<((BoardId, UserId, String), Outcome)> = Vec::new();
+        for rec in &events {
+            let Some(id) = &rec.command_id else { continue };
+            let key = (board, rec.by, id.clone());
+            if state.outcomes.contains_key(&key) {
+                return Err(StoreError::Duplicate {
+                    board,
+                    command_id: id.clone(),
+                });
+            }
+            match commands.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, Outcome::Accepted { last_seq, .. })) => *last_seq = rec.seq,
+                _ => commands.push((
+                    key,
+                    Outcome::Accepted {
+                        first_seq: rec.seq,
+                        last_seq: rec.seq,
+                    },
+                )),
+            }
+        }
+        state.outcomes.extend(commands);
         // Read model: the organization's board directory.
         for rec in &events {
             if let Event::BoardCreated { org, .. } = &rec.event {
@@ -211,6 +236,39 @@ impl BoardStore for MemStore {
 
     fn reserve_item_numbers(&self, org: OrgId, count: u32) -> StoreFuture<'_, u64> {
         Box::pin(async move { self.reserve_now(org, count) })
+    }
+
+    fn find_outcome(
+        &self,
+        board: BoardId,
+        actor: UserId,
+        command_id: String,
+    ) -> StoreFuture<'_, Option<Outcome>> {
+        Box::pin(async move {
+            self.check_available()?;
+            Ok(self
+                .lock()
+                .outcomes
+                .get(&(board, actor, command_id))
+                .cloned())
+        })
+    }
+
+    fn record_rejection(
+        &self,
+        board: BoardId,
+        actor: UserId,
+        command_id: String,
+        rejection: Rejection,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.check_available()?;
+            self.lock()
+                .outcomes
+                .entry((board, actor, command_id))
+                .or_insert(Outcome::Rejected(rejection));
+            Ok(())
+        })
     }
 }
 

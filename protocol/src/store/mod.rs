@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::board::{Board, Recorded};
-use crate::ids::{BoardId, OrgId};
+use crate::ids::{BoardId, OrgId, UserId};
 use crate::role::Roster;
 
 mod mem;
@@ -38,6 +38,31 @@ pub enum StoreError {
     /// The operation did not finish in time.
     #[error("storage timed out")]
     Timeout,
+    /// The command id was already used on this board by this author:
+    /// nothing was written; the caller answers with the original outcome
+    /// ([`BoardStore::find_outcome`]).
+    #[error("command {command_id:?} was already applied on board {board}")]
+    Duplicate {
+        /// The board.
+        board: BoardId,
+        /// The client's command id.
+        command_id: String,
+    },
+}
+
+/// What became of a command, kept under its client command id so that a
+/// retry gets the original answer instead of applying it twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Committed as the events `first_seq ..= last_seq`.
+    Accepted {
+        /// Seq of the command's first event.
+        first_seq: u64,
+        /// Seq of the command's last event (the ack's seq).
+        last_seq: u64,
+    },
+    /// Refused by a rule.
+    Rejected(crate::Rejection),
 }
 
 /// A board as loaded for activation: the latest snapshot (if any) and every
@@ -78,8 +103,10 @@ pub trait BoardStore: Send + Sync + 'static {
     /// update the read models, atomically. Resolves only after COMMIT.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] when a seq is already taken; any other
-    /// variant when nothing was written.
+    /// [`StoreError::Conflict`] when a seq is already taken,
+    /// [`StoreError::Duplicate`] when an event's command id (with its
+    /// author) was already used on the board; any other variant when
+    /// nothing was written.
     fn append(&self, events: Vec<Recorded>) -> StoreFuture<'_, ()>;
 
     /// Events of a board with `seq > after`, at most `limit`, in order.
@@ -113,4 +140,25 @@ pub trait BoardStore: Send + Sync + 'static {
     /// # Errors
     /// Any [`StoreError`] when nothing was reserved.
     fn reserve_item_numbers(&self, org: OrgId, count: u32) -> StoreFuture<'_, u64>;
+
+    /// The recorded outcome of command `command_id` sent by `actor` on
+    /// `board`, if any. Appending events that carry a command id records
+    /// their outcome in the same transaction, so an accepted command is
+    /// found as soon as it is acked.
+    fn find_outcome(
+        &self,
+        board: BoardId,
+        actor: UserId,
+        command_id: String,
+    ) -> StoreFuture<'_, Option<Outcome>>;
+
+    /// Record that command `command_id` of `actor` on `board` was refused,
+    /// so a retry gets the same refusal. Keeps an existing record.
+    fn record_rejection(
+        &self,
+        board: BoardId,
+        actor: UserId,
+        command_id: String,
+        rejection: crate::Rejection,
+    ) -> StoreFuture<'_, ()>;
 }

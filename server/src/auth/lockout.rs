@@ -9,8 +9,8 @@
 //!
 //! The client IP is the TCP peer address. Behind a reverse proxy every
 //! login would share the proxy's address: such a deployment must take the
-//! address from the proxy's header at this one place (and only from a
-//! trusted proxy) — `X-Forwarded-For` is not trusted as is.
+//! address from the proxy's header in `routes::sessions::ClientInfo::of`
+//! (and only from a trusted proxy) — `X-Forwarded-For` is not trusted as is.
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -8,7 +8,7 @@ use protocol::{BoardId, Recorded, StoreError};
 
 use super::{AppendRequest, Counters};
 use crate::db::{is_seq_conflict, is_unavailable, Db};
-use crate::event_log;
+use crate::{event_log, outcomes};
 
 /// Why a batch transaction failed.
 enum BatchError {
@@ -99,6 +99,15 @@ fn classify(e: tokio_postgres::Error) -> BatchError {
 /// What to tell the callers of a failed transaction over `events`.
 async fn store_error(db: &Db, events: &[Recorded], error: BatchError) -> StoreError {
     match error {
+        BatchError::Statement(e) if outcomes::is_duplicate(&e) => StoreError::Duplicate {
+            board: events
+                .first()
+                .map_or(BoardId(uuid::Uuid::nil()), |r| r.board),
+            command_id: events
+                .iter()
+                .find_map(|r| r.command_id.clone())
+                .unwrap_or_default(),
+        },
         BatchError::Statement(e) if is_seq_conflict(&e) => {
             let board = events
                 .first()
@@ -135,5 +144,9 @@ fn clone_error(e: &StoreError) -> StoreError {
             seq: *seq,
         },
         StoreError::Timeout => StoreError::Timeout,
+        StoreError::Duplicate { board, command_id } => StoreError::Duplicate {
+            board: *board,
+            command_id: command_id.clone(),
+        },
     }
 }
