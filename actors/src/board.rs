@@ -20,6 +20,9 @@ use crate::registry::Registry;
 
 mod handlers;
 mod idempotency;
+mod presence;
+
+pub(crate) use presence::SetPresence;
 mod resume;
 
 type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
@@ -81,6 +84,22 @@ pub(crate) struct Read {
 struct Subscriber {
     user: Caller,
     outbox: Outbox,
+    /// What the session shows of itself (presence), and the throttle state.
+    presence: protocol::PresenceState,
+    presence_sent: Option<Instant>,
+    presence_pending: bool,
+}
+
+impl Subscriber {
+    fn new(user: Caller, outbox: Outbox) -> Self {
+        Subscriber {
+            user,
+            outbox,
+            presence: protocol::PresenceState::default(),
+            presence_sent: None,
+            presence_pending: false,
+        }
+    }
 }
 
 pub struct BoardActor {
@@ -189,17 +208,29 @@ impl BoardActor {
         }
     }
 
-    fn broadcast(&mut self, frame: &SharedFrame) {
+    /// Send `frame` to every subscriber except `except`; the ones that are
+    /// gone or too slow are dropped (and the others told they left).
+    fn broadcast_except(&mut self, frame: &SharedFrame, except: Option<SessionId>) {
         let id = self.id;
-        self.subscribers
-            .retain(|session, sub| match sub.outbox.push(frame.frame(sub.outbox.format())) {
-                Ok(()) => true,
+        let mut gone = Vec::new();
+        for (session, sub) in &self.subscribers {
+            if Some(*session) == except {
+                continue;
+            }
+            match sub.outbox.push(frame.frame(sub.outbox.format())) {
+                Ok(()) => {}
                 Err(PushError::Overflow) => {
                     tracing::info!(board_id = %id, %session, user_id = %sub.user.actor_id(), "slow consumer cut off");
-                    false
+                    gone.push(*session);
                 }
-                Err(PushError::Closed) => false,
-            });
+                Err(PushError::Closed) => gone.push(*session),
+            }
+        }
+        self.drop_subscribers(gone);
+    }
+
+    fn broadcast(&mut self, frame: &SharedFrame) {
+        self.broadcast_except(frame, None);
     }
 }
 
@@ -237,7 +268,13 @@ impl Actor for BoardActor {
         );
         let idle = self.registry.config().idle_passivate_after;
         ctx.run_interval(idle / 4, move |act, ctx| {
-            act.subscribers.retain(|_, s| !s.outbox.is_closed());
+            let closed = act
+                .subscribers
+                .iter()
+                .filter(|(_, s)| s.outbox.is_closed())
+                .map(|(session, _)| *session)
+                .collect();
+            act.drop_subscribers(closed);
             if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
                 tracing::debug!(board_id = %act.id, "board passivated");
                 ctx.stop();

@@ -173,6 +173,15 @@ impl BoardHandle {
         }
     }
 
+    /// Set `session`'s presence on the board (it must be subscribed; an
+    /// unsubscribed session is ignored). Fire and forget: presence is
+    /// ephemeral, a dropped update is superseded by the next.
+    pub fn set_presence(&self, session: SessionId, state: protocol::PresenceState) {
+        if let Some(addr) = self.registry.live_board(self.id) {
+            let _ = addr.try_send(crate::board::SetPresence { session, state });
+        }
+    }
+
     /// The live board as `user` may see it.
     ///
     /// # Errors

@@ -16,6 +16,7 @@ pub mod codec;
 pub mod ids;
 pub mod org;
 pub mod position;
+pub mod presence;
 pub mod role;
 #[cfg(test)]
 mod samples;
@@ -26,6 +27,7 @@ pub use board::{Board, Column, Command, Ctx, Event, Item, Recorded, Rejection};
 pub use codec::{DecodeError, Format};
 pub use ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
 pub use org::{Member, OrgEvent};
+pub use presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 pub use role::{Permission, Role, Roster};
 pub use store::{BoardStore, LoadedBoard, MemStore, OrgRecord, Outcome, StoreError, StoreFuture};
 pub use wire::{ClientMsg, Limits, ServerMsg};

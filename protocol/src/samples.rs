@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::board::{Board, Column, Command, Event, Item, Rejection};
 use crate::ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
 use crate::org::{Member, OrgEvent};
+use crate::presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 use crate::role::Role;
 use crate::wire::{ClientMsg, Limits, ServerMsg};
 
@@ -236,13 +237,20 @@ pub fn client_msgs() -> Vec<ClientMsg> {
         },
         ClientMsg::SubscribeOrg { org: ORG },
         ClientMsg::UnsubscribeOrg { org: ORG },
+        ClientMsg::Presence {
+            board: BOARD,
+            state: PresenceState {
+                item: Some(ITEM),
+                cursor: Some(Cursor { x: 120, y: -4 }),
+            },
+        },
         ClientMsg::Ping { nonce: Some(7) },
     ]
 }
 
 /// What the server says about `{"type":"subscrbe"}`: checked against the
 /// real decoder by `codec::tests`.
-pub const UNKNOWN_TYPE_MESSAGE: &str = "unknown type: unknown variant `subscrbe`, expected one of `auth`, `subscribe`, `unsubscribe`, `command`, `subscribe_org`, `unsubscribe_org`, `ping`";
+pub const UNKNOWN_TYPE_MESSAGE: &str = "unknown type: unknown variant `subscrbe`, expected one of `auth`, `subscribe`, `unsubscribe`, `command`, `subscribe_org`, `unsubscribe_org`, `presence`, `ping`";
 
 /// One instance of every [`ServerMsg`] variant, in declaration order.
 pub fn server_msgs() -> Vec<ServerMsg> {
@@ -323,6 +331,26 @@ pub fn server_msgs() -> Vec<ServerMsg> {
             org: ORG,
             reason: "requested".into(),
         },
+        ServerMsg::Presence {
+            board: BOARD,
+            sessions: vec![PresenceEntry {
+                session: "s7".into(),
+                user: USER,
+                state: PresenceState {
+                    item: Some(ITEM),
+                    cursor: None,
+                },
+            }],
+        },
+        ServerMsg::PresenceChanged {
+            board: BOARD,
+            change: PresenceChange::Joined,
+            entry: PresenceEntry {
+                session: "s8".into(),
+                user: USER_2,
+                state: PresenceState::default(),
+            },
+        },
         ServerMsg::Pong { nonce: Some(7) },
     ]
 }
@@ -366,7 +394,9 @@ pub fn server_msg_index(msg: &ServerMsg) -> usize {
         ServerMsg::OrgSnapshot { .. } => 7,
         ServerMsg::OrgEvent { .. } => 8,
         ServerMsg::OrgUnsubscribed { .. } => 9,
-        ServerMsg::Pong { .. } => 10,
+        ServerMsg::Presence { .. } => 10,
+        ServerMsg::PresenceChanged { .. } => 11,
+        ServerMsg::Pong { .. } => 12,
     }
 }
 
@@ -379,7 +409,8 @@ pub fn client_msg_index(msg: &ClientMsg) -> usize {
         ClientMsg::Command { .. } => 3,
         ClientMsg::SubscribeOrg { .. } => 4,
         ClientMsg::UnsubscribeOrg { .. } => 5,
-        ClientMsg::Ping { .. } => 6,
+        ClientMsg::Presence { .. } => 6,
+        ClientMsg::Ping { .. } => 7,
     }
 }
 
@@ -424,9 +455,9 @@ fn samples_cover_every_variant_once() {
     let indexes: Vec<usize> = events().iter().map(event_index).collect();
     assert_eq!(indexes, (0..18).collect::<Vec<_>>());
     let indexes: Vec<usize> = server_msgs().iter().map(server_msg_index).collect();
-    assert_eq!(indexes, (0..11).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..13).collect::<Vec<_>>());
     let indexes: Vec<usize> = client_msgs().iter().map(client_msg_index).collect();
-    assert_eq!(indexes, (0..7).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..8).collect::<Vec<_>>());
     let indexes: Vec<usize> = commands().iter().map(command_index).collect();
     assert_eq!(indexes, (0..17).collect::<Vec<_>>());
     let names: BTreeSet<&str> = commands().iter().map(Command::name).collect();

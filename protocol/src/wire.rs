@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 use crate::board::{Board, Command, Event, Rejection};
 use crate::ids::{BoardId, Millis, OrgId, UserId};
 use crate::org::{Member, OrgEvent};
+use crate::presence::{PresenceChange, PresenceEntry, PresenceState};
+
+/// Least time between two presence updates of one session that other
+/// sessions see (later ones are coalesced: the latest state wins).
+pub const PRESENCE_MIN_INTERVAL_MS: u64 = 50;
 
 /// Largest client command id, in bytes.
 pub const COMMAND_ID_MAX: usize = 64;
@@ -55,6 +60,15 @@ pub enum ClientMsg {
     UnsubscribeOrg {
         /// The organization.
         org: OrgId,
+    },
+    /// Show where this session is on a subscribed board. Throttled: other
+    /// sessions see at most one update per session every
+    /// [`PRESENCE_MIN_INTERVAL_MS`], always the latest.
+    Presence {
+        /// The board (must be subscribed).
+        board: BoardId,
+        /// The new state.
+        state: PresenceState,
     },
     /// Liveness check; answered by `pong` with the same nonce.
     Ping {
@@ -191,6 +205,23 @@ pub enum ServerMsg {
         org: OrgId,
         /// Why, as a stable code (`requested`, `access_lost`).
         reason: String,
+    },
+    /// Everyone on a board, sent right after the subscription's snapshot
+    /// (or catch-up events).
+    Presence {
+        /// The board.
+        board: BoardId,
+        /// Every subscribed session, this one included.
+        sessions: Vec<PresenceEntry>,
+    },
+    /// A session joined, updated its state, or left a subscribed board.
+    PresenceChanged {
+        /// The board.
+        board: BoardId,
+        /// What happened.
+        change: PresenceChange,
+        /// The session (with its last state when it left).
+        entry: PresenceEntry,
     },
     /// Answer to `ping`.
     Pong {

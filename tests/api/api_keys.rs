@@ -36,6 +36,7 @@ async fn ws_with_bearer(app: &TestApp, token: &str) -> (WsClient, Value) {
     let mut ws = WsClient {
         stream,
         format: Wire::Json,
+        with_presence: false,
     };
     let welcome = ws.recv_type("welcome").await;
     (ws, welcome)

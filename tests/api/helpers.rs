@@ -231,7 +231,11 @@ impl TestApp {
                 .and_then(|v| v.to_str().ok()),
             Some(format.subprotocol())
         );
-        WsClient { stream, format }
+        WsClient {
+            stream,
+            format,
+            with_presence: false,
+        }
     }
 }
 
@@ -256,6 +260,8 @@ impl Wire {
 pub struct WsClient {
     pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub format: Wire,
+    /// Hand presence messages to the test too (most tests skip them).
+    pub with_presence: bool,
 }
 
 impl WsClient {
@@ -282,10 +288,16 @@ impl WsClient {
                 None => return None,
                 Some(Err(_)) => return None,
                 Some(Ok(Message::Text(t))) => {
-                    return Some(Ok(serde_json::from_str(&t).expect("json")))
+                    let msg: Value = serde_json::from_str(&t).expect("json");
+                    if self.with_presence || !is_presence(&msg) {
+                        return Some(Ok(msg));
+                    }
                 }
                 Some(Ok(Message::Binary(b))) => {
-                    return Some(Ok(rmp_serde::from_slice(&b).expect("msgpack")))
+                    let msg: Value = rmp_serde::from_slice(&b).expect("msgpack");
+                    if self.with_presence || !is_presence(&msg) {
+                        return Some(Ok(msg));
+                    }
                 }
                 Some(Ok(Message::Close(c))) => {
                     let (code, reason) = c
@@ -348,6 +360,10 @@ impl WsClient {
             }
         }
     }
+}
+
+fn is_presence(msg: &Value) -> bool {
+    msg["type"] == "presence" || msg["type"] == "presence_changed"
 }
 
 /// Column ids of a board JSON, in board order.

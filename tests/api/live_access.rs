@@ -6,7 +6,7 @@ use std::time::Instant;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{email, org_key, spawn_app, Wire};
+use crate::helpers::{email, org_key, spawn_app, spawn_app_with, Wire};
 
 #[actix_web::test]
 async fn the_org_channel_announces_members_and_boards() {
@@ -195,4 +195,57 @@ async fn a_demoted_member_keeps_reading_but_can_no_longer_edit() {
     .await;
     let event = ws.recv_type("event").await;
     assert_eq!(event["event"]["type"], "board_renamed");
+}
+
+#[actix_web::test]
+async fn presence_shows_who_is_on_a_board_and_a_dead_session_leaves() {
+    let app = spawn_app_with(|s| {
+        s.ws.heartbeat_interval = std::time::Duration::from_secs(1);
+        s.ws.client_timeout = std::time::Duration::from_secs(2);
+    })
+    .await;
+    let (token, user) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board_id = board["id"].as_str().expect("id");
+
+    let mut alice = app.ws(&token, Wire::Json).await;
+    alice.with_presence = true;
+    alice.subscribe(board_id).await;
+    let list = alice.recv_type("presence").await;
+    assert_eq!(list["sessions"].as_array().map(Vec::len), Some(1));
+
+    let mut bob = app.ws(&token, Wire::MsgPack).await;
+    bob.subscribe(board_id).await;
+    let joined = alice.recv_type("presence_changed").await;
+    assert_eq!(joined["change"], "joined");
+    assert_eq!(joined["entry"]["user"], user.as_str());
+    let bob_session = joined["entry"]["session"].clone();
+
+    bob.send(
+        json!({ "type": "presence", "board": board_id, "state": { "cursor": { "x": 3, "y": 4 } } }),
+    )
+    .await;
+    let updated = alice.recv_type("presence_changed").await;
+    assert_eq!(updated["change"], "updated");
+    assert_eq!(updated["entry"]["state"]["cursor"]["x"], 3);
+
+    // Presence for a board one is not subscribed to is refused.
+    bob.send(json!({ "type": "presence", "board": uuid::Uuid::new_v4(), "state": {} }))
+        .await;
+    assert_eq!(bob.recv_type("error").await["code"], "not_subscribed");
+
+    // Bob's connection goes silent (no pongs, no close): he leaves within
+    // the client timeout, not never.
+    let started = Instant::now();
+    let silent = bob;
+    let left = alice.recv_type("presence_changed").await;
+    assert_eq!(left["change"], "left");
+    assert_eq!(left["entry"]["session"], bob_session);
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "left after {:?}",
+        started.elapsed()
+    );
+    drop(silent);
 }

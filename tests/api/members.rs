@@ -581,3 +581,68 @@ async fn expire_invite(app: &TestApp, id: &str) {
         .expect("update");
     assert_eq!(n, 1);
 }
+
+#[actix_web::test]
+async fn api_keys_manage_members_by_their_role_but_never_owners() {
+    let w = world("member").await;
+    let key = |role: &'static str| {
+        let w = &w;
+        async move {
+            let (status, body) = w
+                .app
+                .post(
+                    &w.owner,
+                    &format!("/api/v1/orgs/{}/api-keys", w.org),
+                    json!({ "name": format!("{role} key"), "role": role }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["key"].as_str().expect("key").to_owned()
+        }
+    };
+    let owner_key = key("owner").await;
+    let member_key = key("member").await;
+
+    // A key whose role allows it manages members below owner...
+    let (status, body) = set_role(&w.app, &owner_key, &w.org, &w.user_id, "admin").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = invite(&w.app, &owner_key, &w.org, json!({ "role": "viewer" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let invite_token = body["token"].as_str().expect("token").to_owned();
+    // ...but never grants the owner role or touches an owner, even as owner.
+    let forbidden = [
+        set_role(&w.app, &owner_key, &w.org, &w.user_id, "owner").await,
+        set_role(&w.app, &owner_key, &w.org, &w.owner_id, "admin").await,
+        remove(&w.app, &owner_key, &w.org, &w.owner_id).await,
+        invite(&w.app, &owner_key, &w.org, json!({ "role": "owner" })).await,
+        // A member key cannot manage members at all.
+        set_role(&w.app, &member_key, &w.org, &w.user_id, "viewer").await,
+        // Accepting an invite needs a user.
+        accept(&w.app, &owner_key, &invite_token).await,
+    ];
+    for (status, body) in forbidden {
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    assert_eq!(
+        role_of(&w.app, &w.owner, &w.org, &w.owner_id)
+            .await
+            .as_deref(),
+        Some("owner")
+    );
+
+    // A key of another org sees nothing of this one.
+    let (outsider, _) = w.app.register(&email()).await;
+    let outsider_org = w.app.create_org(&outsider, &org_key()).await;
+    let (status, body) = w
+        .app
+        .post(
+            &outsider,
+            &format!("/api/v1/orgs/{outsider_org}/api-keys"),
+            json!({ "name": "theirs", "role": "owner" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let foreign_key = body["key"].as_str().expect("key").to_owned();
+    let (status, body) = set_role(&w.app, &foreign_key, &w.org, &w.user_id, "viewer").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}

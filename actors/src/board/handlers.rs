@@ -236,16 +236,19 @@ impl Handler<AccessLost> for BoardActor {
     fn handle(&mut self, msg: AccessLost, _: &mut Self::Context) {
         let lost = Caller::User(msg.user);
         let board = self.id;
-        self.subscribers.retain(|_, sub| {
-            if sub.user != lost {
-                return true;
-            }
-            let _ = sub.outbox.send(&ServerMsg::Unsubscribed {
-                board,
-                reason: "access_lost".into(),
-            });
-            false
-        });
+        let gone: Vec<_> = self
+            .subscribers
+            .iter()
+            .filter(|(_, sub)| sub.user == lost)
+            .map(|(session, sub)| {
+                let _ = sub.outbox.send(&ServerMsg::Unsubscribed {
+                    board,
+                    reason: "access_lost".into(),
+                });
+                *session
+            })
+            .collect();
+        self.drop_subscribers(gone);
     }
 }
 
@@ -253,7 +256,7 @@ impl Handler<Unsubscribe> for BoardActor {
     type Result = ();
 
     fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
-        self.subscribers.remove(&msg.session);
+        self.drop_subscribers(vec![msg.session]);
     }
 }
 

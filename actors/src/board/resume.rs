@@ -156,8 +156,15 @@ impl BoardActor {
     ) -> Result<u64, ActorError> {
         match sent {
             Ok(()) => {
-                self.subscribers
-                    .insert(outbox.session(), Subscriber { user, outbox });
+                let session = outbox.session();
+                let mut subscriber = Subscriber::new(user, outbox);
+                let previous = self.subscribers.remove(&session);
+                if let Some(previous) = &previous {
+                    // Subscribing again keeps what the session shows.
+                    subscriber.presence = previous.presence.clone();
+                }
+                self.subscribers.insert(session, subscriber);
+                self.joined(session, previous.is_some());
                 Ok(self.board.seq)
             }
             Err(PushError::Overflow) => Err(ActorError::Overloaded),

@@ -238,7 +238,9 @@ async fn a_slow_consumer_is_cut_off_and_the_fast_one_gets_everything() {
     let world = World::new();
     let board = world.new_board().await;
     let handle = world.board(board.id);
-    let (slow, mut slow_rx, slow_overflow) = outbox(1, 2);
+    // Room for the snapshot, the presence list, the fast session joining
+    // and one event.
+    let (slow, mut slow_rx, slow_overflow) = outbox(1, 4);
     let (fast, mut fast_rx, fast_overflow) = outbox(2, 64);
     within(handle.subscribe(VIEWER, slow, None)).await.unwrap();
     within(handle.subscribe(VIEWER, fast, None)).await.unwrap();

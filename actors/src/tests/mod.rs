@@ -16,6 +16,7 @@ mod fanout;
 mod idempotency;
 mod org;
 mod outage;
+mod presence;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -214,19 +215,40 @@ pub(super) fn decode(frame: &OutFrame) -> ServerMsg {
     }
 }
 
-/// The next frame of an outbox, waiting for it.
-pub(super) async fn next_frame(rx: &mut mpsc::Receiver<OutFrame>) -> OutFrame {
-    within(rx.recv()).await.expect("the outbox was closed")
+/// Whether a frame carries presence (which most tests skip).
+pub(super) fn is_presence(frame: &OutFrame) -> bool {
+    matches!(frame, OutFrame::Text(_) | OutFrame::Binary(_))
+        && matches!(
+            decode(frame),
+            ServerMsg::Presence { .. } | ServerMsg::PresenceChanged { .. }
+        )
 }
 
-/// The next message of an outbox, waiting for it.
+/// The next frame of an outbox, waiting for it (presence frames skipped).
+pub(super) async fn next_frame(rx: &mut mpsc::Receiver<OutFrame>) -> OutFrame {
+    loop {
+        let frame = within(rx.recv()).await.expect("the outbox was closed");
+        if !is_presence(&frame) {
+            return frame;
+        }
+    }
+}
+
+/// The next frame of an outbox, presence included.
+pub(super) async fn next_any(rx: &mut mpsc::Receiver<OutFrame>) -> ServerMsg {
+    decode(&within(rx.recv()).await.expect("the outbox was closed"))
+}
+
+/// The next message of an outbox, waiting for it (presence skipped).
 pub(super) async fn next_msg(rx: &mut mpsc::Receiver<OutFrame>) -> ServerMsg {
     decode(&next_frame(rx).await)
 }
 
-/// Every frame already queued in an outbox, without waiting.
+/// Every frame already queued in an outbox, without waiting (presence
+/// skipped).
 pub(super) fn queued(rx: &mut mpsc::Receiver<OutFrame>) -> Vec<ServerMsg> {
     std::iter::from_fn(|| rx.try_recv().ok())
+        .filter(|frame| !is_presence(frame))
         .map(|frame| decode(&frame))
         .collect()
 }

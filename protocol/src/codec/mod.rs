@@ -34,6 +34,7 @@ pub const CLIENT_TYPES: &[&str] = &[
     "command",
     "subscribe_org",
     "unsubscribe_org",
+    "presence",
     "ping",
 ];
 /// The `type` tags of [`ServerMsg`].
@@ -48,6 +49,8 @@ pub const SERVER_TYPES: &[&str] = &[
     "org_snapshot",
     "org_event",
     "org_unsubscribed",
+    "presence",
+    "presence_changed",
     "pong",
 ];
 /// The `type` tags of [`crate::Command`] (see [`crate::Command::name`]).

@@ -76,6 +76,22 @@ impl WsSession {
             }
             ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
             ClientMsg::SubscribeOrg { org } => self.on_subscribe_org(org, ctx),
+            ClientMsg::Presence { board, state } => {
+                if let Err(problem) = state.validate() {
+                    self.error("invalid_message", problem, Some(board));
+                } else if !self.subscriptions.contains(&board) {
+                    self.error(
+                        "not_subscribed",
+                        "subscribe to the board before sending presence",
+                        Some(board),
+                    );
+                } else {
+                    self.state
+                        .registry
+                        .board(board)
+                        .set_presence(self.id, state);
+                }
+            }
             ClientMsg::UnsubscribeOrg { org } => {
                 if self.org_subscriptions.remove(&org) {
                     self.state.registry.org(org).unsubscribe(self.id);

@@ -1,0 +1,124 @@
+//! Presence on a board: who is subscribed and what they show (an item, a
+//! cursor). Ephemeral: it lives in the subscriber entries of the board's
+//! actor and is never persisted. Updates are throttled per session
+//! ([`PRESENCE_MIN_INTERVAL_MS`]): within the interval the latest state is
+//! kept and sent when it ends, so others always end on the latest state.
+
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use protocol::wire::PRESENCE_MIN_INTERVAL_MS;
+use protocol::{PresenceChange, PresenceEntry, PresenceState, ServerMsg};
+
+use super::{BoardActor, Subscriber};
+use crate::outbox::{SessionId, SharedFrame};
+
+/// A session's new presence state on this board.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct SetPresence {
+    pub session: SessionId,
+    pub state: PresenceState,
+}
+
+const MIN_INTERVAL: Duration = Duration::from_millis(PRESENCE_MIN_INTERVAL_MS);
+
+fn entry(session: SessionId, sub: &Subscriber) -> PresenceEntry {
+    PresenceEntry {
+        session: session.to_string(),
+        user: sub.user.actor_id(),
+        state: sub.presence.clone(),
+    }
+}
+
+impl BoardActor {
+    /// A subscriber was registered: give it everyone present, and tell the
+    /// others it joined (unless it was already subscribed).
+    pub(super) fn joined(&mut self, session: SessionId, rejoined: bool) {
+        let Some(sub) = self.subscribers.get(&session) else {
+            return;
+        };
+        let sessions = self
+            .subscribers
+            .iter()
+            .map(|(s, sub)| entry(*s, sub))
+            .collect();
+        let _ = sub.outbox.send(&ServerMsg::Presence {
+            board: self.id,
+            sessions,
+        });
+        if !rejoined {
+            self.announce(session, PresenceChange::Joined);
+        }
+    }
+
+    fn announce(&mut self, session: SessionId, change: PresenceChange) {
+        let Some(sub) = self.subscribers.get(&session) else {
+            return;
+        };
+        let frame = SharedFrame::new(ServerMsg::PresenceChanged {
+            board: self.id,
+            change,
+            entry: entry(session, sub),
+        });
+        self.broadcast_except(&frame, Some(session));
+    }
+
+    /// Remove subscribers and tell the others they left. Sessions that fail
+    /// to take that notice are removed in turn.
+    pub(super) fn drop_subscribers(&mut self, mut gone: Vec<SessionId>) {
+        while let Some(session) = gone.pop() {
+            let Some(sub) = self.subscribers.remove(&session) else {
+                continue;
+            };
+            let frame = SharedFrame::new(ServerMsg::PresenceChanged {
+                board: self.id,
+                change: PresenceChange::Left,
+                entry: entry(session, &sub),
+            });
+            for (other, s) in &self.subscribers {
+                if s.outbox.push(frame.frame(s.outbox.format())).is_err() {
+                    gone.push(*other);
+                }
+            }
+        }
+    }
+
+    /// Send a pending (throttled) update of `session`, if still wanted.
+    fn flush_presence(&mut self, session: SessionId) {
+        let Some(sub) = self.subscribers.get_mut(&session) else {
+            return;
+        };
+        if !sub.presence_pending {
+            return;
+        }
+        sub.presence_pending = false;
+        sub.presence_sent = Some(Instant::now());
+        self.announce(session, PresenceChange::Updated);
+    }
+}
+
+impl Handler<SetPresence> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetPresence, ctx: &mut Self::Context) {
+        let Some(sub) = self.subscribers.get_mut(&msg.session) else {
+            return;
+        };
+        sub.presence = msg.state;
+        if sub.presence_pending {
+            return; // a flush is already scheduled; it sends the latest state
+        }
+        let wait = sub
+            .presence_sent
+            .map(|sent| MIN_INTERVAL.saturating_sub(sent.elapsed()))
+            .unwrap_or_default();
+        sub.presence_pending = true;
+        if wait.is_zero() {
+            self.flush_presence(msg.session);
+        } else {
+            let session = msg.session;
+            ctx.run_later(wait, move |act, _| act.flush_presence(session));
+        }
+    }
+}
