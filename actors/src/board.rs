@@ -22,6 +22,8 @@ mod handlers;
 mod idempotency;
 mod presence;
 
+#[cfg(test)]
+pub(crate) use handlers::Crash;
 pub(crate) use presence::SetPresence;
 mod resume;
 
@@ -284,8 +286,17 @@ impl Actor for BoardActor {
 
     fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
         self.registry.board_stopped(self.id, &ctx.address());
-        // Subscribers must not silently stop receiving: tell them to
-        // subscribe again (with `since`), which starts a fresh actor.
+        Running::Stop
+    }
+}
+
+impl Drop for BoardActor {
+    /// Subscribers must not silently stop receiving, whether the actor
+    /// stopped (seq conflict, failed activation) or panicked: tell them to
+    /// subscribe again (with `since`), which starts a fresh actor. A
+    /// panicking actor's registry entry is replaced on next use, because
+    /// its address is no longer connected.
+    fn drop(&mut self) {
         let msg = ServerMsg::Unsubscribed {
             board: self.id,
             reason: "board_restarted".into(),
@@ -293,6 +304,5 @@ impl Actor for BoardActor {
         for sub in self.subscribers.values() {
             let _ = sub.outbox.send(&msg);
         }
-        Running::Stop
     }
 }

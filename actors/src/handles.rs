@@ -322,3 +322,13 @@ impl OrgHandle {
         Ok(committed)
     }
 }
+
+#[cfg(test)]
+impl BoardHandle {
+    /// Make the board's live actor panic (crash-isolation tests).
+    pub(crate) fn crash(&self) {
+        if let Some(addr) = self.registry.live_board(self.id) {
+            let _ = addr.try_send(crate::board::Crash);
+        }
+    }
+}

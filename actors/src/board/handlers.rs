@@ -281,3 +281,18 @@ impl Handler<Read> for BoardActor {
         AtomicResponse::new(Box::pin(fut))
     }
 }
+
+/// Makes the board's actor panic, to test crash isolation.
+#[cfg(test)]
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Crash;
+
+#[cfg(test)]
+impl Handler<Crash> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Crash, _: &mut Self::Context) {
+        panic!("injected crash of board {}", self.id);
+    }
+}

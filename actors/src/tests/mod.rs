@@ -12,6 +12,7 @@
 mod activation;
 mod board;
 mod concurrency;
+mod crash;
 mod fanout;
 mod idempotency;
 mod org;

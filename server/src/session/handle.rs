@@ -6,6 +6,10 @@ use protocol::codec::decode_client;
 use protocol::wire::COMMAND_ID_MAX;
 use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
 
+/// How long a client should wait before retrying a command refused as
+/// `overloaded`, `unavailable` or `timeout` (sent as `details.retry_after_ms`).
+pub const RETRY_AFTER_MS: u64 = 250;
+
 use super::{close, WsSession, UNAUTHENTICATED_MAX_MESSAGE_BYTES, UNAUTHENTICATED_STRIKES};
 use crate::auth::authenticate;
 
@@ -219,6 +223,9 @@ impl WsSession {
                         retryable: e.retryable(),
                         details: match &e {
                             ActorError::Rejected(r) => serde_json::to_value(r).ok(),
+                            e if e.retryable() => {
+                                Some(serde_json::json!({ "retry_after_ms": RETRY_AFTER_MS }))
+                            }
                             _ => None,
                         },
                     },
