@@ -17,6 +17,7 @@ use crate::error::ActorError;
 use crate::handles::Committed;
 use crate::outbox::{Outbox, PushError, SessionId, SharedFrame};
 use crate::registry::Registry;
+use crate::stats::ActorStats;
 
 mod handlers;
 mod idempotency;
@@ -175,6 +176,7 @@ impl BoardActor {
             self.tell_org(&rec.event);
             let frame = Arc::new(SharedFrame::new(resume::event_msg(rec.clone())));
             self.broadcast(&frame);
+            ActorStats::add(&self.registry.stats().events_broadcast, 1);
             self.recent.push_back((rec.seq, frame));
             if self.recent.len() > self.registry.config().recent_events {
                 self.recent.pop_front();
@@ -214,20 +216,24 @@ impl BoardActor {
     /// gone or too slow are dropped (and the others told they left).
     fn broadcast_except(&mut self, frame: &SharedFrame, except: Option<SessionId>) {
         let id = self.id;
+        let stats = self.registry.stats();
         let mut gone = Vec::new();
+        let mut delivered = 0;
         for (session, sub) in &self.subscribers {
             if Some(*session) == except {
                 continue;
             }
             match sub.outbox.push(frame.frame(sub.outbox.format())) {
-                Ok(()) => {}
+                Ok(()) => delivered += 1,
                 Err(PushError::Overflow) => {
                     tracing::info!(board_id = %id, %session, user_id = %sub.user.actor_id(), "slow consumer cut off");
+                    ActorStats::add(&stats.slow_consumers_cut, 1);
                     gone.push(*session);
                 }
                 Err(PushError::Closed) => gone.push(*session),
             }
         }
+        ActorStats::add(&stats.deliveries, delivered);
         self.drop_subscribers(gone);
     }
 
@@ -256,6 +262,7 @@ impl Actor for BoardActor {
                     }
                     act.since_snapshot = loaded.events.len() as u64;
                     tracing::debug!(board_id = %act.id, seq = act.board.seq, "board activated");
+                    ActorStats::add(&act.registry.stats().boards_activated, 1);
                 }
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => {
@@ -279,6 +286,7 @@ impl Actor for BoardActor {
             act.drop_subscribers(closed);
             if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
                 tracing::debug!(board_id = %act.id, "board passivated");
+                ActorStats::add(&act.registry.stats().boards_passivated, 1);
                 ctx.stop();
             }
         });
@@ -297,6 +305,10 @@ impl Drop for BoardActor {
     /// panicking actor's registry entry is replaced on next use, because
     /// its address is no longer connected.
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            tracing::error!(board_id = %self.id, "board actor panicked; it restarts from storage on next use");
+            ActorStats::add(&self.registry.stats().boards_crashed, 1);
+        }
         let msg = ServerMsg::Unsubscribed {
             board: self.id,
             reason: "board_restarted".into(),

@@ -16,6 +16,7 @@ mod handles;
 mod org;
 mod outbox;
 mod registry;
+mod stats;
 #[cfg(test)]
 mod tests;
 
@@ -28,3 +29,4 @@ pub use outbox::{
     OutFrame, Outbox, Overflow, PushError, SessionId, SharedFrame, CLOSE_SLOW_CONSUMER,
 };
 pub use registry::{ActorConfig, Registry};
+pub use stats::{ActorStats, StatsSnapshot};

@@ -13,6 +13,7 @@ use protocol::{BoardId, BoardStore, OrgId};
 use crate::board::BoardActor;
 use crate::handles::{BoardHandle, OrgHandle};
 use crate::org::OrgActor;
+use crate::stats::ActorStats;
 
 /// How long a board with no subscribers and no traffic stays in memory.
 pub const IDLE_PASSIVATE_AFTER: Duration = Duration::from_secs(300);
@@ -67,6 +68,7 @@ struct Inner {
     orgs: DashMap<OrgId, Addr<OrgActor>>,
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
+    stats: ActorStats,
 }
 
 impl Registry {
@@ -84,6 +86,7 @@ impl Registry {
                 orgs: DashMap::new(),
                 arbiters,
                 next_arbiter: AtomicUsize::new(0),
+                stats: ActorStats::default(),
             }),
         }
     }
@@ -106,6 +109,11 @@ impl Registry {
     /// Number of organizations held in memory.
     pub fn active_orgs(&self) -> usize {
         self.inner.orgs.len()
+    }
+
+    /// The actor layer's counters.
+    pub fn stats(&self) -> &ActorStats {
+        &self.inner.stats
     }
 
     pub(crate) fn config(&self) -> &ActorConfig {

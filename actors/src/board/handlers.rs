@@ -15,6 +15,7 @@ use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::handles::Committed;
 use crate::org::OrgView;
+use crate::stats::ActorStats;
 
 type Atomic = AtomicResponse<BoardActor, ()>;
 
@@ -54,6 +55,7 @@ impl BoardActor {
             .then(move |res, act: &mut Self, ctx| {
                 match res {
                     Ok(()) => {
+                        ActorStats::add(&act.registry.stats().commands_committed, 1);
                         act.commit(&records, ctx);
                         let seq = act.board.seq;
                         let _ = reply.send(Ok(Committed {
@@ -132,6 +134,7 @@ impl Handler<Submit> for BoardActor {
             match (decided, command_id) {
                 (Ok(records), _) => act.append_then_commit(records, reply),
                 (Err(ActorError::Rejected(rejection)), Some(id)) => {
+                    ActorStats::add(&act.registry.stats().commands_rejected, 1);
                     act.settle_rejection(by.actor_id(), id, rejection, reply)
                 }
                 (Err(e), _) => {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::{BoardActor, Reply};
 use crate::error::ActorError;
 use crate::handles::Committed;
+use crate::stats::ActorStats;
 
 async fn with_timeout<T>(
     timeout: Duration,
@@ -56,6 +57,7 @@ impl BoardActor {
         command_id: String,
         reply: Reply<Committed>,
     ) -> actix::fut::LocalBoxActorFuture<Self, ()> {
+        ActorStats::add(&self.registry.stats().commands_replayed, 1);
         let (store, timeout, board) = (
             self.registry.store(),
             self.registry.config().store_timeout,

@@ -16,6 +16,7 @@ use super::{BoardActor, Subscriber};
 use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::outbox::{OutFrame, Outbox, PushError, SharedFrame};
+use crate::stats::ActorStats;
 
 /// Most events a resume replays from the store; more missed events get a
 /// snapshot marked `reset`.
@@ -54,9 +55,11 @@ impl BoardActor {
                 .filter(|(s, _)| *s > since)
                 .map(|(_, f)| f.clone())
                 .collect();
+            ActorStats::add(&self.registry.stats().resumes_from_memory, 1);
             return CatchUp::Recent(frames);
         }
         if seq - since <= MAX_RESUME_EVENTS {
+            ActorStats::add(&self.registry.stats().resumes_from_store, 1);
             CatchUp::Store { since }
         } else {
             CatchUp::Snapshot { reset: true }
@@ -140,6 +143,9 @@ impl BoardActor {
     }
 
     fn snapshot(&self, reset: bool) -> ServerMsg {
+        if reset {
+            ActorStats::add(&self.registry.stats().resets, 1);
+        }
         ServerMsg::Snapshot {
             board: self.id,
             seq: self.board.seq,

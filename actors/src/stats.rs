@@ -1,0 +1,76 @@
+//! Counters of the actor layer, for `/metrics` and benchmarks: what the
+//! guarantees cost and how often their limits are hit. Lock-free atomics,
+//! shared by every actor of a registry.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters; read a consistent-enough copy with [`ActorStats::snapshot`].
+#[derive(Debug, Default)]
+pub struct ActorStats {
+    pub(crate) commands_committed: AtomicU64,
+    pub(crate) commands_rejected: AtomicU64,
+    pub(crate) commands_replayed: AtomicU64,
+    pub(crate) events_broadcast: AtomicU64,
+    pub(crate) deliveries: AtomicU64,
+    pub(crate) slow_consumers_cut: AtomicU64,
+    pub(crate) resumes_from_memory: AtomicU64,
+    pub(crate) resumes_from_store: AtomicU64,
+    pub(crate) resets: AtomicU64,
+    pub(crate) boards_activated: AtomicU64,
+    pub(crate) boards_passivated: AtomicU64,
+    pub(crate) boards_crashed: AtomicU64,
+}
+
+/// A copy of the counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Commands whose events were committed.
+    pub commands_committed: u64,
+    /// Commands refused by a rule.
+    pub commands_rejected: u64,
+    /// Retries answered with a recorded outcome (idempotency).
+    pub commands_replayed: u64,
+    /// Events broadcast (each encoded at most once per wire format).
+    pub events_broadcast: u64,
+    /// Frames queued to subscribers (events times subscribers).
+    pub deliveries: u64,
+    /// Subscribers cut off because their outbound queue overflowed.
+    pub slow_consumers_cut: u64,
+    /// `subscribe{since}` served from memory.
+    pub resumes_from_memory: u64,
+    /// `subscribe{since}` served from the store.
+    pub resumes_from_store: u64,
+    /// Snapshots marked `reset`.
+    pub resets: u64,
+    /// Board actors activated (loaded).
+    pub boards_activated: u64,
+    /// Board actors passivated after being idle.
+    pub boards_passivated: u64,
+    /// Board actors that panicked.
+    pub boards_crashed: u64,
+}
+
+impl ActorStats {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The current values.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            commands_committed: get(&self.commands_committed),
+            commands_rejected: get(&self.commands_rejected),
+            commands_replayed: get(&self.commands_replayed),
+            events_broadcast: get(&self.events_broadcast),
+            deliveries: get(&self.deliveries),
+            slow_consumers_cut: get(&self.slow_consumers_cut),
+            resumes_from_memory: get(&self.resumes_from_memory),
+            resumes_from_store: get(&self.resumes_from_store),
+            resets: get(&self.resets),
+            boards_activated: get(&self.boards_activated),
+            boards_passivated: get(&self.boards_passivated),
+            boards_crashed: get(&self.boards_crashed),
+        }
+    }
+}
