@@ -3,7 +3,7 @@
 //!
 //! The token is shown once, in the create response; only its SHA-256 is
 //! stored. Who may invite for which role follows the same rules as adding a
-//! member ([`super::orgs::may_change`]). See docs/organizations.md.
+//! member ([`super::members::may_change`]). See docs/organizations.md.
 
 use actix_web::{web, HttpResponse};
 use aws_lc_rs::digest;
@@ -13,7 +13,8 @@ use serde::Deserialize;
 use storage::{NewInvite, RedeemError, RevokeOutcome};
 use uuid::Uuid;
 
-use super::orgs::{actor_of, may_change, parse_role, role_in, Refusal};
+use super::members::{actor_of, may_change, parse_role, Refusal};
+use super::orgs::role_in;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::startup::AppState;

@@ -6,6 +6,7 @@ mod boards;
 mod extract;
 mod health;
 mod invites;
+mod members;
 mod orgs;
 mod sessions;
 mod ws;
@@ -28,15 +29,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/orgs", web::post().to(orgs::create))
             .route("/orgs", web::get().to(orgs::list_mine))
             .route("/orgs/{org}", web::get().to(orgs::get))
-            .route("/orgs/{org}/members", web::get().to(orgs::members))
-            .route("/orgs/{org}/members", web::post().to(orgs::add_member))
+            .route("/orgs/{org}/members", web::get().to(members::list))
+            .route("/orgs/{org}/members", web::post().to(members::add))
             .route(
                 "/orgs/{org}/members/{user}",
-                web::patch().to(orgs::update_member),
+                web::patch().to(members::update),
             )
             .route(
                 "/orgs/{org}/members/{user}",
-                web::delete().to(orgs::remove_member),
+                web::delete().to(members::remove),
             )
             .route("/orgs/{org}/invites", web::post().to(invites::create))
             .route("/orgs/{org}/invites", web::get().to(invites::list))
