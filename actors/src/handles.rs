@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use actix::dev::ToEnvelope;
-use actix::prelude::*;
 use protocol::{Board, BoardId, ColumnId, Command, OrgId, Recorded, UserId};
 use tokio::sync::oneshot;
 
@@ -16,7 +14,7 @@ use crate::org::{
     AllocateNumber, BoardAdded, GetOrg, OrgView, SetMember, SubscribeOrg, UnsubscribeOrg,
 };
 use crate::outbox::{Outbox, SessionId};
-use crate::registry::Registry;
+use crate::registry::{Registry, SendFailure};
 
 /// What a committed command produced.
 #[derive(Clone, Debug)]
@@ -29,24 +27,20 @@ pub struct Committed {
 /// Attempts to reach a live actor when the one found has just stopped.
 const ATTEMPTS: usize = 3;
 
-/// Send a request built by `make` to the actor `resolve` finds, and await
-/// its answer. A stopped actor is replaced and the request sent again;
-/// when `retry_unanswered` is false, a request the actor accepted but never
-/// answered is not sent again (it may have taken effect).
-async fn request<A, M, T>(
-    resolve: impl Fn() -> Addr<A>,
+/// Send a request built by `make` through `send` (a bounded `try_send` to
+/// the registered actor), and await its answer. A stopped actor is replaced
+/// and the request sent again; when `retry_unanswered` is false, a request
+/// the actor accepted but never answered is not sent again (it may have
+/// taken effect).
+async fn request<M, T>(
+    send: impl Fn(M) -> Result<(), SendFailure>,
     make: impl Fn(oneshot::Sender<Result<T, ActorError>>) -> M,
     retry_unanswered: bool,
     deadline: Duration,
-) -> Result<T, ActorError>
-where
-    A: Actor + Handler<M>,
-    A::Context: ToEnvelope<A, M>,
-    M: Message<Result = ()> + Send + 'static,
-{
+) -> Result<T, ActorError> {
     for _ in 0..ATTEMPTS {
         let (tx, rx) = oneshot::channel();
-        match resolve().try_send(make(tx)) {
+        match send(make(tx)) {
             Ok(()) => match tokio::time::timeout(deadline, rx).await {
                 Ok(Ok(answer)) => return answer,
                 Ok(Err(_)) if retry_unanswered => continue,
@@ -57,8 +51,8 @@ where
                 }
                 Err(_) => return Err(ActorError::Timeout),
             },
-            Err(SendError::Full(_)) => return Err(ActorError::Overloaded),
-            Err(SendError::Closed(_)) => continue,
+            Err(SendFailure::Full) => return Err(ActorError::Overloaded),
+            Err(SendFailure::Closed) => continue,
         }
     }
     Err(ActorError::Unavailable("actor is restarting".into()))
@@ -101,7 +95,7 @@ impl BoardHandle {
     ) -> Result<Committed, ActorError> {
         let by = by.into();
         request(
-            || self.registry.board_addr(self.id),
+            |msg| self.registry.send_to_board(self.id, msg),
             |reply| Submit {
                 by,
                 command: command.clone(),
@@ -124,7 +118,7 @@ impl BoardHandle {
     ) -> Result<Committed, ActorError> {
         let by = by.into();
         request(
-            || self.registry.board_addr(self.id),
+            |msg| self.registry.send_to_board(self.id, msg),
             |reply| Create {
                 org,
                 by,
@@ -152,7 +146,7 @@ impl BoardHandle {
     ) -> Result<u64, ActorError> {
         let user = user.into();
         request(
-            || self.registry.board_addr(self.id),
+            |msg| self.registry.send_to_board(self.id, msg),
             |reply| Subscribe {
                 user,
                 outbox: outbox.clone(),
@@ -189,7 +183,7 @@ impl BoardHandle {
     pub async fn read(&self, user: impl Into<Caller>) -> Result<Board, ActorError> {
         let user = user.into();
         request(
-            || self.registry.board_addr(self.id),
+            |msg| self.registry.send_to_board(self.id, msg),
             |reply| Read { user, reply },
             true,
             self.deadline(),
@@ -216,14 +210,20 @@ impl OrgHandle {
     /// `NotFound` for an unknown organization, or a retryable error.
     pub async fn view(&self) -> Result<OrgView, ActorError> {
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
-        request(|| self.registry.org_addr(self.id), GetOrg, true, deadline).await
+        request(
+            |msg| self.registry.send_to_org(self.id, msg),
+            GetOrg,
+            true,
+            deadline,
+        )
+        .await
     }
 
     /// The next item number of the organization.
     pub(crate) async fn allocate_number(&self) -> Result<u64, ActorError> {
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
         request(
-            || self.registry.org_addr(self.id),
+            |msg| self.registry.send_to_org(self.id, msg),
             AllocateNumber,
             false,
             deadline,
@@ -250,7 +250,7 @@ impl OrgHandle {
     ) -> Result<(), ActorError> {
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
         request(
-            || self.registry.org_addr(self.id),
+            |msg| self.registry.send_to_org(self.id, msg),
             |reply| SetMember { user, role, reply },
             true,
             deadline,
@@ -272,7 +272,7 @@ impl OrgHandle {
         let caller = caller.into();
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
         request(
-            || self.registry.org_addr(self.id),
+            |msg| self.registry.send_to_org(self.id, msg),
             |reply| SubscribeOrg {
                 caller,
                 outbox: outbox.clone(),

@@ -95,7 +95,6 @@ impl Actor for OrgActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(self.registry.config().board_mailbox);
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
         let id = self.id;

@@ -33,6 +33,9 @@ impl std::fmt::Display for SessionId {
 pub enum OutFrame {
     Text(ByteString),
     Binary(Bytes),
+    /// Frames written one after another, queued as one entry (a long
+    /// catch-up after `subscribe{since}`).
+    Batch(Vec<OutFrame>),
     /// A WebSocket ping (keep-alive).
     Ping,
     /// Close the socket with this code and reason, after the frames queued
@@ -57,6 +60,7 @@ impl OutFrame {
         match self {
             OutFrame::Text(s) => s.len(),
             OutFrame::Binary(b) => b.len(),
+            OutFrame::Batch(frames) => frames.iter().map(OutFrame::len).sum(),
             OutFrame::Ping => 0,
             OutFrame::Close { reason, .. } => reason.len(),
         }

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, Addr, Arbiter, ArbiterHandle};
+use actix::dev::SendError;
+use actix::{Actor, Addr, Arbiter, ArbiterHandle, Handler, Message};
+use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use protocol::{BoardId, BoardStore, OrgId};
 
@@ -52,6 +54,75 @@ impl Default for ActorConfig {
             recent_events: RECENT_EVENTS,
             arbiters: 1,
         }
+    }
+}
+
+/// Why a message could not be queued for an actor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SendFailure {
+    /// The mailbox is full.
+    Full,
+    /// The actor has stopped.
+    Closed,
+}
+
+impl<M> From<SendError<M>> for SendFailure {
+    fn from(e: SendError<M>) -> Self {
+        match e {
+            SendError::Full(_) => SendFailure::Full,
+            SendError::Closed(_) => SendFailure::Closed,
+        }
+    }
+}
+
+/// Start an actor on `arbiter` whose mailbox holds `capacity` messages
+/// from the very first send (`start_in_arbiter` creates it with actix's
+/// default of 16 and a capacity set in `started` comes too late for
+/// messages sent meanwhile).
+fn start_with_capacity<A>(
+    arbiter: &ArbiterHandle,
+    capacity: usize,
+    make: impl FnOnce() -> A + Send + 'static,
+) -> Addr<A>
+where
+    A: Actor<Context = actix::Context<A>>,
+{
+    let (tx, rx) = actix::dev::channel::channel(capacity);
+    arbiter.spawn_fn(move || {
+        actix::Context::with_receiver(rx).run(make());
+    });
+    Addr::new(tx)
+}
+
+/// `try_send` through the one address registered for `id` (starting an
+/// actor with `start` when there is none or it has stopped). Never through
+/// a fresh clone: actix lets every clone of an address overshoot a full
+/// mailbox once, so sending through clones would make the bound meaningless.
+fn send_via<K, A, M>(
+    actors: &DashMap<K, Addr<A>>,
+    id: K,
+    start: impl FnOnce() -> Addr<A>,
+    msg: M,
+) -> Result<(), SendFailure>
+where
+    K: std::hash::Hash + Eq,
+    A: Actor<Context = actix::Context<A>> + Handler<M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    if let Some(addr) = actors.get(&id) {
+        if addr.connected() {
+            return addr.try_send(msg).map_err(SendFailure::from);
+        }
+    }
+    match actors.entry(id) {
+        Entry::Occupied(mut e) => {
+            if !e.get().connected() {
+                e.insert(start());
+            }
+            e.get().try_send(msg).map_err(SendFailure::from)
+        }
+        Entry::Vacant(e) => e.insert(start()).try_send(msg).map_err(SendFailure::from),
     }
 }
 
@@ -129,25 +200,31 @@ impl Registry {
         &self.inner.arbiters[n % self.inner.arbiters.len()]
     }
 
-    /// The live actor of `id`, starting one if there is none (or the one
-    /// registered has stopped).
-    pub(crate) fn board_addr(&self, id: BoardId) -> Addr<BoardActor> {
-        use dashmap::mapref::entry::Entry;
-        match self.inner.boards.entry(id) {
-            Entry::Occupied(mut e) => {
-                if !e.get().connected() {
-                    let addr = self.start_board(id);
-                    e.insert(addr);
-                }
-                e.get().clone()
-            }
-            Entry::Vacant(e) => e.insert(self.start_board(id)).clone(),
-        }
-    }
-
     fn start_board(&self, id: BoardId) -> Addr<BoardActor> {
         let registry = self.clone();
-        BoardActor::start_in_arbiter(self.arbiter(), move |_| BoardActor::new(id, registry))
+        start_with_capacity(self.arbiter(), self.config().board_mailbox, move || {
+            BoardActor::new(id, registry)
+        })
+    }
+
+    /// `try_send` `msg` to the board's actor, starting one if needed.
+    pub(crate) fn send_to_board<M>(&self, id: BoardId, msg: M) -> Result<(), SendFailure>
+    where
+        BoardActor: Handler<M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        send_via(&self.inner.boards, id, || self.start_board(id), msg)
+    }
+
+    /// `try_send` `msg` to the organization's actor, starting one if needed.
+    pub(crate) fn send_to_org<M>(&self, id: OrgId, msg: M) -> Result<(), SendFailure>
+    where
+        OrgActor: Handler<M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        send_via(&self.inner.orgs, id, || self.start_org(id), msg)
     }
 
     /// Remove `id` only if it still maps to `addr` (a newer actor may have
@@ -166,23 +243,11 @@ impl Registry {
         self.inner.orgs.get(&id).map(|a| a.clone())
     }
 
-    pub(crate) fn org_addr(&self, id: OrgId) -> Addr<OrgActor> {
-        use dashmap::mapref::entry::Entry;
-        match self.inner.orgs.entry(id) {
-            Entry::Occupied(mut e) => {
-                if !e.get().connected() {
-                    let addr = self.start_org(id);
-                    e.insert(addr);
-                }
-                e.get().clone()
-            }
-            Entry::Vacant(e) => e.insert(self.start_org(id)).clone(),
-        }
-    }
-
     fn start_org(&self, id: OrgId) -> Addr<OrgActor> {
         let registry = self.clone();
-        OrgActor::start_in_arbiter(self.arbiter(), move |_| OrgActor::new(id, registry))
+        start_with_capacity(self.arbiter(), self.config().board_mailbox, move || {
+            OrgActor::new(id, registry)
+        })
     }
 
     pub(crate) fn org_stopped(&self, id: OrgId, addr: &Addr<OrgActor>) {

@@ -5,6 +5,10 @@
 //! WebSocket and sends `count` commands one after another, measuring the
 //! time from sending each command to receiving its ack (every ack means
 //! the command is committed in PostgreSQL). Prints p50/p95/p99/max.
+//!
+//! `loadtest resume [--count 10000]` fills a board with `count` events, then
+//! measures 20 times how long `subscribe{since}` takes to deliver all of
+//! them to a client that missed them (served from PostgreSQL).
 
 use std::time::{Duration, Instant};
 
@@ -128,8 +132,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-async fn rtt(args: Args) -> anyhow::Result<()> {
-    let (token, board) = setup(&args).await?;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket authenticated with `token` by header.
+async fn connect(args: &Args, token: &str) -> anyhow::Result<Ws> {
     let ws_url = args.url.replacen("http", "ws", 1) + "/ws";
     let mut req = ws_url.into_client_request()?;
     req.headers_mut().insert(
@@ -140,37 +147,66 @@ async fn rtt(args: Args) -> anyhow::Result<()> {
         "authorization",
         HeaderValue::from_str(&format!("Bearer {token}"))?,
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+    let (ws, _) = tokio_tungstenite::connect_async(req)
         .await
         .context("websocket")?;
+    Ok(ws)
+}
+
+/// The next server message (skipping control frames).
+async fn recv(ws: &mut Ws) -> anyhow::Result<ServerMsg> {
+    loop {
+        let msg = ws.next().await.context("socket closed")??;
+        let (bytes, format) = match &msg {
+            Message::Text(t) => (t.as_bytes(), Format::Json),
+            Message::Binary(b) => (&b[..], Format::MsgPack),
+            _ => continue,
+        };
+        return Ok(decode_server(bytes, format)?);
+    }
+}
+
+fn create_item(i: usize) -> Command {
+    Command::CreateItem {
+        title: format!("item {i}"),
+        description: String::new(),
+        column: None,
+        index: None,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn report(label: &str, latencies: &mut [Duration]) {
+    latencies.sort();
+    println!(
+        "{label}: p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (n = {})",
+        ms(percentile(latencies, 0.50)),
+        ms(percentile(latencies, 0.95)),
+        ms(percentile(latencies, 0.99)),
+        ms(latencies[latencies.len() - 1]),
+        latencies.len()
+    );
+}
+
+async fn rtt(args: Args) -> anyhow::Result<()> {
+    let (token, board) = setup(&args).await?;
+    let mut ws = connect(&args, &token).await?;
     let mut latencies = Vec::with_capacity(args.count);
     let started = Instant::now();
     for i in 0..args.count {
         let id = format!("c{i}");
-        let command = Command::CreateItem {
-            title: format!("item {i}"),
-            description: String::new(),
-            column: None,
-            index: None,
-        };
         let sent = Instant::now();
-        ws.send(frame(
-            &ClientMsg::Command {
-                id: id.clone(),
-                board,
-                command,
-            },
-            args.format,
-        ))
-        .await?;
+        let command = ClientMsg::Command {
+            id: id.clone(),
+            board,
+            command: create_item(i),
+        };
+        ws.send(frame(&command, args.format)).await?;
         loop {
-            let msg = ws.next().await.context("socket closed")??;
-            let (bytes, format) = match &msg {
-                Message::Text(t) => (t.as_bytes(), Format::Json),
-                Message::Binary(b) => (&b[..], Format::MsgPack),
-                _ => continue,
-            };
-            match decode_server(bytes, format)? {
+            match recv(&mut ws).await? {
                 ServerMsg::Ack { id: acked, .. } if acked == id => break,
                 ServerMsg::Rejected { code, message, .. } => {
                     bail!("command {id} rejected: {code}: {message}")
@@ -180,20 +216,99 @@ async fn rtt(args: Args) -> anyhow::Result<()> {
         }
         latencies.push(sent.elapsed());
     }
-    let total = started.elapsed();
-    latencies.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let rate = args.count as f64 / started.elapsed().as_secs_f64();
     println!(
-        "rtt: {} commands over one {:?} WebSocket, each sent after the previous ack",
+        "rtt: {} commands over one {:?} WebSocket, each sent after the previous ack ({rate:.0} commands/s)",
         args.count, args.format
     );
+    report("command -> ack (committed)", &mut latencies);
+    Ok(())
+}
+
+/// Commands kept in flight while filling a board.
+const FILL_WINDOW: usize = 64;
+/// Resubscriptions measured by `resume`.
+const RESUME_ROUNDS: usize = 20;
+
+/// Write `count` events to a board, then measure how long a client that
+/// missed all of them (they are beyond the 1,000 kept in memory, so they
+/// come from PostgreSQL) takes to get them with `subscribe{since}`.
+async fn resume(args: Args) -> anyhow::Result<()> {
+    let (token, board) = setup(&args).await?;
+    let mut ws = connect(&args, &token).await?;
+    ws.send(frame(
+        &ClientMsg::Subscribe { board, since: None },
+        args.format,
+    ))
+    .await?;
+    let since = loop {
+        if let ServerMsg::Snapshot { seq, .. } = recv(&mut ws).await? {
+            break seq;
+        }
+    };
+    drop(ws);
+
+    // Fill, with a window of commands in flight.
+    let mut writer = connect(&args, &token).await?;
+    let started = Instant::now();
+    let (mut sent, mut acked) = (0, 0);
+    while acked < args.count {
+        while sent < args.count && sent - acked < FILL_WINDOW {
+            let command = ClientMsg::Command {
+                id: format!("f{sent}"),
+                board,
+                command: create_item(sent),
+            };
+            writer.send(frame(&command, args.format)).await?;
+            sent += 1;
+        }
+        match recv(&mut writer).await? {
+            ServerMsg::Ack { .. } => acked += 1,
+            ServerMsg::Rejected { code, message, .. } => bail!("fill rejected: {code}: {message}"),
+            _ => {}
+        }
+    }
     println!(
-        "command -> ack (committed): p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  max {:.2} ms  ({:.0} commands/s)",
-        ms(percentile(&latencies, 0.50)),
-        ms(percentile(&latencies, 0.95)),
-        ms(percentile(&latencies, 0.99)),
-        ms(latencies[latencies.len() - 1]),
-        args.count as f64 / total.as_secs_f64()
+        "filled {} events in {:.2} s ({:.0} commands/s with {FILL_WINDOW} in flight)",
+        args.count,
+        started.elapsed().as_secs_f64(),
+        args.count as f64 / started.elapsed().as_secs_f64()
+    );
+    let last = since + args.count as u64;
+
+    let mut latencies = Vec::with_capacity(RESUME_ROUNDS);
+    for _ in 0..RESUME_ROUNDS {
+        let mut ws = connect(&args, &token).await?;
+        let asked = Instant::now();
+        ws.send(frame(
+            &ClientMsg::Subscribe {
+                board,
+                since: Some(since),
+            },
+            args.format,
+        ))
+        .await?;
+        let mut expected = since + 1;
+        while expected <= last {
+            match recv(&mut ws).await? {
+                ServerMsg::Event { seq, .. } => {
+                    if seq != expected {
+                        bail!("resume gap: expected seq {expected}, got {seq}");
+                    }
+                    expected += 1;
+                }
+                ServerMsg::Snapshot { .. } => bail!("resume answered with a snapshot"),
+                _ => {}
+            }
+        }
+        latencies.push(asked.elapsed());
+    }
+    report(
+        &format!(
+            "resume of {} missed events from PostgreSQL (subscribe -> last event)",
+            args.count
+        ),
+        &mut latencies,
     );
     Ok(())
 }
@@ -206,6 +321,7 @@ async fn main() -> anyhow::Result<()> {
     }
     match scenario.as_str() {
         "rtt" => rtt(args).await,
-        other => bail!("unknown scenario {other:?}; available: rtt"),
+        "resume" => resume(args).await,
+        other => bail!("unknown scenario {other:?}; available: rtt, resume"),
     }
 }

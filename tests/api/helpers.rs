@@ -421,3 +421,108 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 }
+
+/// Start the server on a given database (e.g. one on a private cluster
+/// that the test stops and starts).
+pub async fn spawn_app_on(db: TestDb) -> TestApp {
+    let settings = test_settings(&db);
+    start(db, settings).await
+}
+
+// Helpers of the guarantee tests (ordering, backpressure, shutdown).
+
+impl TestApp {
+    /// `GET /api/v1/boards/{board}`: the live board (`seq`, `items`, …).
+    pub async fn board(&self, token: &str, board: &str) -> Value {
+        let (status, body) = self.get(token, &format!("/api/v1/boards/{board}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+}
+
+impl WsClient {
+    /// Send a `command` message without waiting for its answer.
+    pub async fn send_command(&mut self, id: &str, board: &str, command: Value) {
+        self.send(json!({ "type": "command", "id": id, "board": board, "command": command }))
+            .await;
+    }
+
+    /// Send a `ping` and return every message received before its `pong`.
+    pub async fn until_pong(&mut self) -> Vec<Value> {
+        static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let nonce = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.send(json!({ "type": "ping", "nonce": nonce })).await;
+        let mut before = Vec::new();
+        loop {
+            let msg = self.recv().await;
+            if msg["type"] == "pong" && msg["nonce"] == nonce {
+                return before;
+            }
+            before.push(msg);
+        }
+    }
+}
+
+/// One client's view of a board's log. `record` checks each event as it
+/// arrives: right board, seq exactly one above the previous one (the
+/// snapshot's, or the `since` of a resume) — no gap, duplicate or reorder.
+#[derive(Clone, Debug)]
+pub struct EventLog {
+    pub who: String,
+    pub board: String,
+    pub start: u64,
+    /// `(seq, command_id)` of every event, in arrival order.
+    pub events: Vec<(u64, Option<String>)>,
+}
+
+impl EventLog {
+    pub fn new(who: impl Into<String>, board: &str, start: u64) -> EventLog {
+        EventLog {
+            who: who.into(),
+            board: board.to_owned(),
+            start,
+            events: Vec::new(),
+        }
+    }
+
+    /// The last seq seen (the start when none).
+    pub fn last(&self) -> u64 {
+        self.events.last().map_or(self.start, |e| e.0)
+    }
+
+    /// Record an `event` message; panics when it breaks the order.
+    pub fn record(&mut self, msg: &Value) {
+        assert_eq!(msg["type"], "event", "{}: not an event: {msg}", self.who);
+        assert_eq!(
+            msg["board"],
+            self.board.as_str(),
+            "{}: an event of another board: {msg}",
+            self.who
+        );
+        let seq = msg["seq"].as_u64().expect("seq");
+        assert_eq!(
+            seq,
+            self.last() + 1,
+            "{}: seq {seq} after {} (gap, duplicate or reorder): {msg}",
+            self.who,
+            self.last()
+        );
+        self.events
+            .push((seq, msg["command_id"].as_str().map(str::to_owned)));
+    }
+
+    /// Read `client` until the event with seq `until` has been recorded;
+    /// returns the other messages, in order.
+    pub async fn read_until(&mut self, client: &mut WsClient, until: u64) -> Vec<Value> {
+        let mut others = Vec::new();
+        while self.last() < until {
+            let msg = client.recv().await;
+            if msg["type"] == "event" {
+                self.record(&msg);
+            } else {
+                others.push(msg);
+            }
+        }
+        others
+    }
+}

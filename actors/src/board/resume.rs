@@ -119,7 +119,7 @@ impl BoardActor {
         frames: Option<Vec<OutFrame>>,
     ) -> Result<u64, ActorError> {
         let sent = match frames {
-            Some(frames) => frames.into_iter().try_for_each(|f| outbox.push(f)),
+            Some(frames) => push_catch_up(&outbox, frames),
             None => outbox.send(&self.snapshot(true)),
         };
         self.register(user, outbox, sent)
@@ -133,9 +133,10 @@ impl BoardActor {
         plan: CatchUp,
     ) -> Result<u64, ActorError> {
         let sent = match plan {
-            CatchUp::Recent(frames) => frames
-                .iter()
-                .try_for_each(|f| outbox.push(f.frame(outbox.format()))),
+            CatchUp::Recent(frames) => push_catch_up(
+                &outbox,
+                frames.iter().map(|f| f.frame(outbox.format())).collect(),
+            ),
             CatchUp::Snapshot { reset } => outbox.send(&self.snapshot(reset)),
             CatchUp::Store { .. } => outbox.send(&self.snapshot(true)),
         };
@@ -176,6 +177,21 @@ impl BoardActor {
             Err(PushError::Overflow) => Err(ActorError::Overloaded),
             Err(PushError::Closed) => Err(ActorError::Unavailable("session closed".into())),
         }
+    }
+}
+
+/// Catch-ups longer than this travel as one queue entry.
+pub const CATCH_UP_BATCH_ABOVE: usize = 32;
+
+/// Queue a catch-up. A long one goes in as a single batch entry that the
+/// writer sends frame by frame: a resume of up to [`MAX_RESUME_EVENTS`]
+/// must not overflow the session's outbound queue (bounded in entries),
+/// and the batch itself is bounded by that maximum.
+fn push_catch_up(outbox: &Outbox, frames: Vec<OutFrame>) -> Result<(), PushError> {
+    if frames.len() > CATCH_UP_BATCH_ABOVE {
+        outbox.push(OutFrame::Batch(frames))
+    } else {
+        frames.into_iter().try_for_each(|f| outbox.push(f))
     }
 }
 

@@ -30,6 +30,7 @@ pub async fn run(mut session: Session, mut rx: mpsc::Receiver<OutFrame>, overflo
             frame = rx.recv() => frame,
         };
         let sent = match frame {
+            Some(OutFrame::Batch(frames)) => write_all(&mut session, frames).await,
             Some(OutFrame::Text(text)) => session.text(text).await,
             Some(OutFrame::Binary(bytes)) => session.binary(bytes).await,
             Some(OutFrame::Ping) => session.ping(b"").await,
@@ -46,4 +47,17 @@ pub async fn run(mut session: Session, mut rx: mpsc::Receiver<OutFrame>, overflo
             return;
         }
     }
+}
+
+/// Write the data frames of a batch in order.
+async fn write_all(session: &mut Session, frames: Vec<OutFrame>) -> Result<(), actix_ws::Closed> {
+    for frame in frames {
+        match frame {
+            OutFrame::Text(text) => session.text(text).await?,
+            OutFrame::Binary(bytes) => session.binary(bytes).await?,
+            // Batches hold catch-up data frames only.
+            OutFrame::Batch(_) | OutFrame::Ping | OutFrame::Close { .. } => {}
+        }
+    }
+    Ok(())
 }
