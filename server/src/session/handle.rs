@@ -6,12 +6,12 @@ use protocol::codec::decode_client;
 use protocol::wire::COMMAND_ID_MAX;
 use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
 
+use super::{close, WsSession, UNAUTHENTICATED_MAX_MESSAGE_BYTES, UNAUTHENTICATED_STRIKES};
+use crate::auth::authenticate;
+
 /// How long a client should wait before retrying a command refused as
 /// `overloaded`, `unavailable` or `timeout` (sent as `details.retry_after_ms`).
 pub const RETRY_AFTER_MS: u64 = 250;
-
-use super::{close, WsSession, UNAUTHENTICATED_MAX_MESSAGE_BYTES, UNAUTHENTICATED_STRIKES};
-use crate::auth::authenticate;
 
 impl WsSession {
     pub(super) fn on_frame(&mut self, bytes: &[u8], format: Format, ctx: &mut Context<Self>) {
