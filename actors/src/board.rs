@@ -223,7 +223,7 @@ impl BoardActor {
             if Some(*session) == except {
                 continue;
             }
-            match sub.outbox.push(frame.frame(sub.outbox.format())) {
+            match sub.outbox.push_shared(frame) {
                 Ok(()) => delivered += 1,
                 Err(PushError::Overflow) => {
                     tracing::info!(board_id = %id, %session, user_id = %sub.user.actor_id(), "slow consumer cut off");

@@ -26,7 +26,7 @@ pub use error::ActorError;
 pub use handles::{BoardHandle, Committed, OrgHandle};
 pub use org::{OrgActor, OrgView};
 pub use outbox::{
-    OutFrame, Outbox, Overflow, PushError, SessionId, SharedFrame, CLOSE_SLOW_CONSUMER,
+    OutFrame, Outbox, Overflow, PushError, SentCounter, SessionId, SharedFrame, CLOSE_SLOW_CONSUMER,
 };
 pub use registry::{ActorConfig, Registry};
 pub use stats::{ActorStats, StatsSnapshot};

@@ -72,6 +72,13 @@ impl OutFrame {
     }
 }
 
+/// Counts the messages queued to sessions, by type (`ServerMsg::kind`).
+/// One is shared by every outbox of a server, for its metrics.
+pub trait SentCounter: Send + Sync + std::fmt::Debug {
+    /// `n` messages of type `kind` were queued.
+    fn sent(&self, kind: &'static str, n: u64);
+}
+
 /// Why a frame could not be queued.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PushError {
@@ -89,6 +96,7 @@ pub struct Outbox {
     format: Format,
     tx: mpsc::Sender<OutFrame>,
     overflowed: Arc<Overflow>,
+    counter: Option<Arc<dyn SentCounter>>,
 }
 
 /// Shared between an [`Outbox`] and the session's writer.
@@ -132,8 +140,22 @@ impl Outbox {
             format,
             tx,
             overflowed: overflowed.clone(),
+            counter: None,
         };
         (outbox, rx, overflowed)
+    }
+
+    /// Count every message queued through this outbox (and its clones).
+    pub fn with_counter(mut self, counter: Arc<dyn SentCounter>) -> Outbox {
+        self.counter = Some(counter);
+        self
+    }
+
+    /// Record `n` queued messages of type `kind`.
+    pub(crate) fn count(&self, kind: &'static str, n: u64) {
+        if let Some(counter) = &self.counter {
+            counter.sent(kind, n);
+        }
     }
 
     /// The session this outbox belongs to.
@@ -167,7 +189,20 @@ impl Outbox {
     /// # Errors
     /// As [`Outbox::push`].
     pub fn send(&self, msg: &ServerMsg) -> Result<(), PushError> {
-        self.push(OutFrame::encode(msg, self.format))
+        self.push(OutFrame::encode(msg, self.format))?;
+        self.count(msg.kind(), 1);
+        Ok(())
+    }
+
+    /// Queue a message encoded once for many sessions, in this session's
+    /// format.
+    ///
+    /// # Errors
+    /// As [`Outbox::push`].
+    pub fn push_shared(&self, frame: &SharedFrame) -> Result<(), PushError> {
+        self.push(frame.frame(self.format))?;
+        self.count(frame.msg().kind(), 1);
+        Ok(())
     }
 
     /// Whether the session's writer is gone.
@@ -208,5 +243,38 @@ impl SharedFrame {
     /// The message itself.
     pub fn msg(&self) -> &ServerMsg {
         &self.msg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[derive(Debug, Default)]
+    struct Tally(Mutex<Vec<(&'static str, u64)>>);
+
+    impl SentCounter for Tally {
+        fn sent(&self, kind: &'static str, n: u64) {
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push((kind, n));
+            }
+        }
+    }
+
+    #[test]
+    fn queued_messages_are_counted_by_type_and_refused_ones_are_not() {
+        let tally = Arc::new(Tally::default());
+        let (outbox, _rx, _) = Outbox::channel(SessionId(1), Format::Json, 2);
+        let outbox = outbox.with_counter(tally.clone());
+        let pong = ServerMsg::Pong { nonce: Some(1) };
+        assert!(outbox.send(&pong).is_ok());
+        let shared = SharedFrame::new(pong.clone());
+        assert!(outbox.clone().push_shared(&shared).is_ok());
+        // The queue (2) is full: nothing more is counted.
+        assert_eq!(outbox.send(&pong), Err(PushError::Overflow));
+        let seen = tally.0.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(seen, vec![("pong", 1), ("pong", 1)]);
     }
 }

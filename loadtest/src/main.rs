@@ -9,6 +9,10 @@
 //! `loadtest resume [--count 10000]` fills a board with `count` events, then
 //! measures 20 times how long `subscribe{since}` takes to deliver all of
 //! them to a client that missed them (served from PostgreSQL).
+//!
+//! Both send far more than the default WebSocket rate limit (50 messages a
+//! second per session): run the server with `CORKBOARD_RATE_LIMIT_WS_PER_SEC`
+//! and `CORKBOARD_RATE_LIMIT_WS_BURST` raised (see `docs/operations.md`).
 
 use std::time::{Duration, Instant};
 

@@ -56,6 +56,10 @@ uuid_id!(
     /// A column of a board.
     ColumnId
 );
+uuid_id!(
+    /// A comment on an item.
+    CommentId
+);
 
 /// Milliseconds since the Unix epoch. The core never reads a clock: the
 /// caller passes `now` in [`crate::Ctx`].

@@ -23,9 +23,9 @@ mod samples;
 pub mod store;
 pub mod wire;
 
-pub use board::{Board, Column, Command, Ctx, Event, Item, Recorded, Rejection};
+pub use board::{Board, Column, Command, CommentMeta, Ctx, Event, Item, Recorded, Rejection};
 pub use codec::{DecodeError, Format};
-pub use ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+pub use ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 pub use org::{Member, OrgEvent};
 pub use presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 pub use role::{Permission, Role, Roster};

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use crate::board::{Board, Column, Command, Event, Item, Rejection};
-use crate::ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 use crate::org::{Member, OrgEvent};
 use crate::presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 use crate::role::Role;
@@ -24,6 +24,9 @@ pub const AT: Millis = Millis(1_767_225_600_000);
 pub const BOARD_2: BoardId = BoardId(Uuid::from_u128(0x0b0a_0000_0000_4000_8000_0000_0000_0002));
 /// A second user.
 pub const USER_2: UserId = UserId(Uuid::from_u128(0x0200_0000_0000_4000_8000_0000_0000_0002));
+/// A comment on [`ITEM`].
+pub const COMMENT: CommentId =
+    CommentId(Uuid::from_u128(0x0c0e_0000_0000_4000_8000_0000_0000_0001));
 
 /// One instance of every [`Event`] variant, in declaration order.
 pub fn events() -> Vec<Event> {
@@ -92,6 +95,16 @@ pub fn events() -> Vec<Event> {
         Event::ItemRestored { item: ITEM },
         Event::BoardArchived,
         Event::BoardRestored,
+        Event::CommentAdded {
+            comment: COMMENT,
+            item: ITEM,
+            body: "Draft is in the wiki.".into(),
+        },
+        Event::CommentEdited {
+            comment: COMMENT,
+            body: "Draft is in the wiki, section 2.".into(),
+        },
+        Event::CommentDeleted { comment: COMMENT },
     ]
 }
 
@@ -155,6 +168,15 @@ pub fn commands() -> Vec<Command> {
         Command::RestoreItem { item: ITEM },
         Command::ArchiveBoard,
         Command::RestoreBoard,
+        Command::AddComment {
+            item: ITEM,
+            body: "Draft is in the wiki.".into(),
+        },
+        Command::EditComment {
+            comment: COMMENT,
+            body: "Draft is in the wiki, section 2.".into(),
+        },
+        Command::DeleteComment { comment: COMMENT },
     ]
 }
 
@@ -191,6 +213,7 @@ pub fn board() -> Board {
         }],
         items,
         archived: false,
+        comments: std::collections::BTreeMap::new(),
     }
 }
 
@@ -378,6 +401,9 @@ pub fn event_index(event: &Event) -> usize {
         Event::ItemRestored { .. } => 15,
         Event::BoardArchived => 16,
         Event::BoardRestored => 17,
+        Event::CommentAdded { .. } => 18,
+        Event::CommentEdited { .. } => 19,
+        Event::CommentDeleted { .. } => 20,
     }
 }
 
@@ -447,21 +473,24 @@ pub fn command_index(command: &Command) -> usize {
         Command::RestoreItem { .. } => 14,
         Command::ArchiveBoard => 15,
         Command::RestoreBoard => 16,
+        Command::AddComment { .. } => 17,
+        Command::EditComment { .. } => 18,
+        Command::DeleteComment { .. } => 19,
     }
 }
 
 #[test]
 fn samples_cover_every_variant_once() {
     let indexes: Vec<usize> = events().iter().map(event_index).collect();
-    assert_eq!(indexes, (0..18).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..21).collect::<Vec<_>>());
     let indexes: Vec<usize> = server_msgs().iter().map(server_msg_index).collect();
     assert_eq!(indexes, (0..13).collect::<Vec<_>>());
     let indexes: Vec<usize> = client_msgs().iter().map(client_msg_index).collect();
     assert_eq!(indexes, (0..8).collect::<Vec<_>>());
     let indexes: Vec<usize> = commands().iter().map(command_index).collect();
-    assert_eq!(indexes, (0..17).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..20).collect::<Vec<_>>());
     let names: BTreeSet<&str> = commands().iter().map(Command::name).collect();
-    assert_eq!(names.len(), 17);
+    assert_eq!(names.len(), 20);
     let indexes: Vec<usize> = org_events().iter().map(org_event_index).collect();
     assert_eq!(indexes, (0..6).collect::<Vec<_>>());
 }

@@ -78,6 +78,23 @@ pub enum ClientMsg {
     },
 }
 
+impl ClientMsg {
+    /// The message's `type` tag (`"command"`, `"subscribe"`, …), for
+    /// metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMsg::Auth { .. } => "auth",
+            ClientMsg::Subscribe { .. } => "subscribe",
+            ClientMsg::Unsubscribe { .. } => "unsubscribe",
+            ClientMsg::Command { .. } => "command",
+            ClientMsg::SubscribeOrg { .. } => "subscribe_org",
+            ClientMsg::UnsubscribeOrg { .. } => "unsubscribe_org",
+            ClientMsg::Presence { .. } => "presence",
+            ClientMsg::Ping { .. } => "ping",
+        }
+    }
+}
+
 /// Limits the server enforces on this session, sent in `welcome`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
@@ -232,6 +249,26 @@ pub enum ServerMsg {
 }
 
 impl ServerMsg {
+    /// The message's `type` tag (`"event"`, `"ack"`, …), for metrics and
+    /// logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerMsg::Welcome { .. } => "welcome",
+            ServerMsg::Snapshot { .. } => "snapshot",
+            ServerMsg::Event { .. } => "event",
+            ServerMsg::Ack { .. } => "ack",
+            ServerMsg::Rejected { .. } => "rejected",
+            ServerMsg::Unsubscribed { .. } => "unsubscribed",
+            ServerMsg::Error { .. } => "error",
+            ServerMsg::OrgSnapshot { .. } => "org_snapshot",
+            ServerMsg::OrgEvent { .. } => "org_event",
+            ServerMsg::OrgUnsubscribed { .. } => "org_unsubscribed",
+            ServerMsg::Presence { .. } => "presence",
+            ServerMsg::PresenceChanged { .. } => "presence_changed",
+            ServerMsg::Pong { .. } => "pong",
+        }
+    }
+
     /// The `rejected` answer to command `id` for a rule violation: the
     /// rejection's code and text, `retryable: false`, and its fields as
     /// `details` (none for a variant without fields).
@@ -280,5 +317,55 @@ mod tests {
             panic!("not a rejection");
         };
         assert_eq!((code.as_str(), details), ("no_change", None));
+    }
+    #[test]
+    fn kind_is_the_type_tag() {
+        let board = BoardId(uuid::Uuid::from_u128(1));
+        let org = OrgId(uuid::Uuid::from_u128(2));
+        let client = [
+            ClientMsg::Auth { token: "t".into() },
+            ClientMsg::Subscribe { board, since: None },
+            ClientMsg::Unsubscribe { board },
+            ClientMsg::Command {
+                id: "c".into(),
+                board,
+                command: Command::ArchiveItem {
+                    item: crate::ids::ItemId(uuid::Uuid::from_u128(3)),
+                },
+            },
+            ClientMsg::SubscribeOrg { org },
+            ClientMsg::UnsubscribeOrg { org },
+            ClientMsg::Ping { nonce: None },
+        ];
+        for msg in client {
+            let json = serde_json::to_value(&msg).expect("encodes");
+            assert_eq!(json["type"], msg.kind());
+        }
+        let server = [
+            ServerMsg::Ack {
+                id: "c".into(),
+                board,
+                seq: 1,
+            },
+            ServerMsg::rejected("c", &Rejection::NoChange),
+            ServerMsg::Unsubscribed {
+                board,
+                reason: "requested".into(),
+            },
+            ServerMsg::Error {
+                code: "x".into(),
+                message: "y".into(),
+                board: None,
+            },
+            ServerMsg::OrgUnsubscribed {
+                org,
+                reason: "requested".into(),
+            },
+            ServerMsg::Pong { nonce: Some(1) },
+        ];
+        for msg in server {
+            let json = serde_json::to_value(&msg).expect("encodes");
+            assert_eq!(json["type"], msg.kind());
+        }
     }
 }

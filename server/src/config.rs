@@ -33,6 +33,9 @@ pub struct JwtSettings {
     /// in the data directory (development only).
     pub secret: Option<Vec<u8>>,
     pub key_id: String,
+    /// The key being rotated out (`kid`, secret): tokens it signed are
+    /// still accepted until they expire; new tokens use `secret`.
+    pub previous: Option<(String, Vec<u8>)>,
     pub issuer: String,
     pub audience: String,
     pub access_ttl: Duration,
@@ -43,6 +46,7 @@ impl std::fmt::Debug for JwtSettings {
         f.debug_struct("JwtSettings")
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("key_id", &self.key_id)
+            .field("previous", &self.previous.as_ref().map(|(kid, _)| kid))
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("access_ttl", &self.access_ttl)
@@ -97,6 +101,25 @@ pub struct WsSettings {
     pub client_timeout: Duration,
 }
 
+/// A token bucket: `per_sec` requests a second on average, bursts of up
+/// to `burst` after a quiet period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_sec: u32,
+    pub burst: u32,
+}
+
+/// Request rate limits (see `docs/operations.md`).
+#[derive(Clone, Debug)]
+pub struct RateLimitSettings {
+    /// REST requests per authenticated user or API key.
+    pub principal: RateLimit,
+    /// REST requests per client IP (IPv6: per /64).
+    pub ip: RateLimit,
+    /// Client messages per WebSocket session.
+    pub ws_session: RateLimit,
+}
+
 /// Everything the server needs to run.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -111,6 +134,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub ws: WsSettings,
     pub actors: ActorConfig,
+    pub rate_limits: RateLimitSettings,
+    /// Serve `GET /metrics` (Prometheus text format).
+    pub metrics: bool,
     pub workers: usize,
     pub shutdown_timeout: Duration,
 }
@@ -134,6 +160,9 @@ impl Settings {
             Some(url) if !url.trim().is_empty() => DatabaseSettings::Url(url),
             _ => DatabaseSettings::Managed,
         };
+        let key_id = env
+            .string("CORKBOARD_JWT_KEY_ID")
+            .unwrap_or_else(|| "k1".into());
         let secret = match env.string("CORKBOARD_JWT_SECRET") {
             Some(s) if s.len() < 32 => {
                 return Err(ConfigError {
@@ -218,6 +247,33 @@ impl Settings {
                 });
             }
         }
+        let rate_limits = RateLimitSettings {
+            principal: env.rate(
+                ("CORKBOARD_RATE_LIMIT_USER_PER_SEC", 20),
+                ("CORKBOARD_RATE_LIMIT_USER_BURST", 100),
+            )?,
+            ip: env.rate(
+                ("CORKBOARD_RATE_LIMIT_IP_PER_SEC", 50),
+                ("CORKBOARD_RATE_LIMIT_IP_BURST", 200),
+            )?,
+            ws_session: env.rate(
+                ("CORKBOARD_RATE_LIMIT_WS_PER_SEC", 50),
+                ("CORKBOARD_RATE_LIMIT_WS_BURST", 200),
+            )?,
+        };
+        let metrics = match env.string("CORKBOARD_METRICS") {
+            None => true,
+            Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+                "on" => true,
+                "off" => false,
+                _ => {
+                    return Err(ConfigError {
+                        var: "CORKBOARD_METRICS",
+                        problem: format!("{raw:?} is not valid: use on or off"),
+                    })
+                }
+            },
+        };
         Ok(Settings {
             bind,
             database,
@@ -228,9 +284,8 @@ impl Settings {
             db_pool_size: env.parse("CORKBOARD_DB_POOL_SIZE", 16, 2..=512)?,
             jwt: JwtSettings {
                 secret,
-                key_id: env
-                    .string("CORKBOARD_JWT_KEY_ID")
-                    .unwrap_or_else(|| "k1".into()),
+                key_id: key_id.clone(),
+                previous: previous_key(&env, &key_id)?,
                 issuer: env
                     .string("CORKBOARD_JWT_ISSUER")
                     .unwrap_or_else(|| "corkboard".into()),
@@ -249,9 +304,46 @@ impl Settings {
             )?,
             ws: ws_defaults,
             actors,
+            rate_limits,
+            metrics,
             workers: env.parse("CORKBOARD_WORKERS", default_workers(), 1..=256)?,
             shutdown_timeout: env.secs("CORKBOARD_SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
         })
+    }
+}
+
+/// The previous signing key for rotation: both variables or neither.
+fn previous_key<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    current_kid: &str,
+) -> Result<Option<(String, Vec<u8>)>, ConfigError> {
+    let kid = env.string("CORKBOARD_JWT_PREVIOUS_KEY_ID");
+    let secret = env.string("CORKBOARD_JWT_PREVIOUS_SECRET");
+    match (kid, secret) {
+        (None, None) => Ok(None),
+        (Some(kid), Some(secret)) => {
+            if secret.len() < 32 {
+                return Err(ConfigError {
+                    var: "CORKBOARD_JWT_PREVIOUS_SECRET",
+                    problem: format!("must be at least 32 bytes, got {}", secret.len()),
+                });
+            }
+            if kid == current_kid {
+                return Err(ConfigError {
+                    var: "CORKBOARD_JWT_PREVIOUS_KEY_ID",
+                    problem: "must differ from CORKBOARD_JWT_KEY_ID".into(),
+                });
+            }
+            Ok(Some((kid, secret.into_bytes())))
+        }
+        (Some(_), None) => Err(ConfigError {
+            var: "CORKBOARD_JWT_PREVIOUS_SECRET",
+            problem: "is required when CORKBOARD_JWT_PREVIOUS_KEY_ID is set".into(),
+        }),
+        (None, Some(_)) => Err(ConfigError {
+            var: "CORKBOARD_JWT_PREVIOUS_KEY_ID",
+            problem: "is required when CORKBOARD_JWT_PREVIOUS_SECRET is set".into(),
+        }),
     }
 }
 
@@ -317,6 +409,17 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
         })
     }
 
+    fn rate(
+        &self,
+        (per_sec_var, per_sec): (&'static str, u32),
+        (burst_var, burst): (&'static str, u32),
+    ) -> Result<RateLimit, ConfigError> {
+        Ok(RateLimit {
+            per_sec: self.count(per_sec_var, per_sec, 1..=1_000_000)?,
+            burst: self.count(burst_var, burst, 1..=10_000_000)?,
+        })
+    }
+
     fn secs(
         &self,
         var: &'static str,
@@ -376,6 +479,57 @@ mod tests {
         }
         let err = settings(&[("CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL", "0")]).expect_err("zero");
         assert_eq!(err.var, "CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL");
+    }
+
+    #[test]
+    fn rate_limits_and_metrics_are_configurable_and_validated() {
+        let s = settings(&[]).expect("defaults are valid");
+        assert!(s.metrics);
+        assert_eq!(
+            s.rate_limits.principal,
+            RateLimit {
+                per_sec: 20,
+                burst: 100
+            }
+        );
+        assert_eq!(
+            (s.rate_limits.ip.per_sec, s.rate_limits.ip.burst),
+            (50, 200)
+        );
+        assert_eq!(
+            (
+                s.rate_limits.ws_session.per_sec,
+                s.rate_limits.ws_session.burst
+            ),
+            (50, 200)
+        );
+        let s = settings(&[
+            ("CORKBOARD_METRICS", "off"),
+            ("CORKBOARD_RATE_LIMIT_WS_PER_SEC", "5"),
+            ("CORKBOARD_RATE_LIMIT_WS_BURST", "7"),
+        ])
+        .expect("valid");
+        assert!(!s.metrics);
+        assert_eq!(
+            s.rate_limits.ws_session,
+            RateLimit {
+                per_sec: 5,
+                burst: 7
+            }
+        );
+        for var in [
+            "CORKBOARD_RATE_LIMIT_USER_PER_SEC",
+            "CORKBOARD_RATE_LIMIT_USER_BURST",
+            "CORKBOARD_RATE_LIMIT_IP_PER_SEC",
+            "CORKBOARD_RATE_LIMIT_IP_BURST",
+            "CORKBOARD_RATE_LIMIT_WS_PER_SEC",
+            "CORKBOARD_RATE_LIMIT_WS_BURST",
+        ] {
+            assert_eq!(settings(&[(var, "0")]).expect_err("zero").var, var);
+            assert_eq!(settings(&[(var, "x")]).expect_err("not a number").var, var);
+        }
+        let err = settings(&[("CORKBOARD_METRICS", "maybe")]).expect_err("rejected");
+        assert_eq!(err.var, "CORKBOARD_METRICS");
     }
 
     #[test]

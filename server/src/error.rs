@@ -43,6 +43,10 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
+    /// Over a rate limit: 429 `rate_limited` with `Retry-After` (whole
+    /// seconds, rounded up) and `details.retry_after_ms`.
+    #[error("too many requests; retry after {} ms", retry_after_ms(*.retry_after))]
+    RateLimited { retry_after: std::time::Duration },
     #[error("{message}")]
     UnsupportedMediaType { message: String },
     /// An actor refused or failed.
@@ -88,6 +92,7 @@ impl ApiError {
             ApiError::Gone { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyRequests { code, .. } => code,
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Actor(e) => e.code(),
             ApiError::Unavailable(_) => "unavailable",
@@ -104,6 +109,9 @@ impl ApiError {
             ApiError::TooManyRequests {
                 retry_after_secs, ..
             } => Some(serde_json::json!({ "retry_after_secs": retry_after_secs })),
+            ApiError::RateLimited { retry_after } => {
+                Some(serde_json::json!({ "retry_after_ms": retry_after_ms(*retry_after) }))
+            }
             _ => None,
         }
     }
@@ -127,13 +135,16 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Actor(e) => match e {
                 ActorError::NotFound => StatusCode::NOT_FOUND,
-                ActorError::Rejected(protocol::Rejection::Forbidden { .. }) => {
-                    StatusCode::FORBIDDEN
-                }
+                ActorError::Rejected(
+                    protocol::Rejection::Forbidden { .. }
+                    | protocol::Rejection::NotCommentAuthor { .. },
+                ) => StatusCode::FORBIDDEN,
                 ActorError::Rejected(protocol::Rejection::BoardNotFound) => StatusCode::NOT_FOUND,
                 ActorError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ActorError::Overloaded | ActorError::Unavailable(_) => {
@@ -167,6 +178,10 @@ impl ResponseError for ApiError {
         {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if let ApiError::RateLimited { retry_after } = self {
+            let secs = retry_after_ms(*retry_after).div_ceil(1000);
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -177,6 +192,13 @@ impl ResponseError for ApiError {
             request_id: request_id::current(),
         })
     }
+}
+
+/// A wait in whole milliseconds, rounded up and at least 1 (a client told
+/// to wait 0 ms would retry at once).
+pub fn retry_after_ms(wait: std::time::Duration) -> u64 {
+    let ms = u64::try_from(wait.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+    ms.max(1)
 }
 
 impl From<DbError> for ApiError {

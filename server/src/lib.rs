@@ -10,8 +10,10 @@
 
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod metrics;
+pub mod rate_limit;
 pub mod request_id;
 pub mod revocation;
 pub mod routes;

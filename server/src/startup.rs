@@ -24,8 +24,9 @@ use tokio::sync::watch;
 use crate::auth::{hash_password, ApiKeys, JwtKeys};
 use crate::config::{DatabaseSettings, Settings};
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimits;
 use crate::revocation::Revocations;
-use crate::{request_id, routes};
+use crate::{cors, metrics, rate_limit, request_id, routes};
 
 /// What every handler and session shares.
 #[derive(Clone)]
@@ -40,6 +41,8 @@ pub struct AppState {
     pub api_keys: Arc<ApiKeys>,
     pub revocations: Arc<Revocations>,
     pub metrics: Metrics,
+    /// REST rate limits (per user or API key, per IP).
+    pub rate_limits: Arc<RateLimits>,
     /// A real Argon2id hash checked when a login names no account, so both
     /// answers take the same time.
     pub dummy_hash: Arc<str>,
@@ -155,6 +158,7 @@ impl Application {
             jwt,
             api_keys,
             metrics: Metrics::default(),
+            rate_limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             dummy_hash,
             shutdown: shutdown_rx,
             session_ids: Arc::new(AtomicU64::new(1)),
@@ -226,6 +230,7 @@ impl Application {
 fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let body_limit = settings.max_body_bytes;
+    let metrics_on = settings.metrics;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -233,7 +238,11 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
             .app_data(routes::path_config())
             .app_data(routes::query_config())
             .app_data(web::PayloadConfig::new(body_limit))
+            // Innermost first: the rate limit and CORS answers get the
+            // default headers, the request id and a metrics record too.
             .wrap(Compress::default())
+            .wrap(from_fn(rate_limit::per_ip))
+            .wrap(from_fn(cors::middleware))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
@@ -242,7 +251,13 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
                     .add(("Cache-Control", "no-store")),
             )
             .wrap(from_fn(request_id::middleware))
+            .wrap(from_fn(metrics::record))
             .configure(routes::configure)
+            .configure(|cfg| {
+                if metrics_on {
+                    metrics::route(cfg);
+                }
+            })
     })
     .workers(settings.workers)
     .disable_signals()

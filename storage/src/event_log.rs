@@ -142,3 +142,22 @@ pub(crate) async fn save_snapshot(
         .await?;
     Ok(())
 }
+
+impl crate::Db {
+    /// A page of `board`'s log for the audit history: the events with
+    /// `seq > after`, at most `limit`, in seq order (one statement, on the
+    /// primary key).
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached;
+    /// [`DbError::Other`] for an event that no longer decodes.
+    pub async fn board_events(
+        &self,
+        board: BoardId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Recorded>, DbError> {
+        let client = self.client().await?;
+        events_after(&client, board, after, i64::from(limit)).await
+    }
+}

@@ -5,8 +5,8 @@
 //!
 //! # Architecture invariants
 //! - `events` is the source of truth. An append inserts its events and
-//!   updates the read models (`boards`, `board_columns`, `items`) in ONE
-//!   transaction: they commit together or not at all.
+//!   updates the read models (`boards`, `board_columns`, `items`,
+//!   `comments`) in ONE transaction: they commit together or not at all.
 //! - Ack means durable: [`StorageHandle::append`] resolves `Ok` only after
 //!   COMMIT of the transaction holding those events.
 //! - The primary key `(board_id, seq)` guards the single writer per board:
@@ -22,9 +22,11 @@
 //!   board actor ([`protocol::Millis`]); this crate reads no clock for them.
 
 mod api_keys;
+mod comments;
 mod db;
 mod event_log;
 mod invites;
+mod item_queries;
 mod local_pg;
 mod lockout;
 mod login_sessions;
@@ -43,8 +45,10 @@ mod test_db;
 mod users;
 
 pub use api_keys::{ApiKeyRow, NewApiKey, StoredApiKey};
+pub use comments::CommentRow;
 pub use db::{Db, DbError, CONNECT_TIMEOUT, PING_TIMEOUT, POOL_TIMEOUT};
 pub use invites::{InviteRow, InviteStatus, NewInvite, RedeemError, Redeemed, RevokeOutcome};
+pub use item_queries::{ArchivedFilter, ItemFilter, ItemPage, KeyedItem, SearchHit};
 pub use local_pg::{LocalPgError, LocalPostgres};
 pub use lockout::LockoutPolicy;
 pub use login_sessions::{LoginSessionRow, NewLoginSession, RevokeReason, Rotation};
@@ -54,6 +58,7 @@ pub use pg_store::PgStore;
 pub use queries::{BoardRow, ColumnRow, ItemRow};
 pub use storage_actor::{
     spawn_storage_actor, StorageConfig, StorageHandle, StorageStats, StorageTask,
+    BATCH_EVENTS_BUCKETS, COMMIT_MICROS_BUCKETS,
 };
 #[cfg(any(test, feature = "test-util"))]
 pub use test_cluster::{test_cluster_start, test_cluster_stop, TestCluster};

@@ -36,6 +36,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "command_outcomes",
         include_str!("../migrations/0006_command_outcomes.sql"),
     ),
+    (
+        7,
+        "item_queries",
+        include_str!("../migrations/0007_item_queries.sql"),
+    ),
+    (
+        8,
+        "comments",
+        include_str!("../migrations/0008_comments.sql"),
+    ),
 ];
 
 impl Db {

@@ -1,5 +1,5 @@
 //! Projections: how each event changes the read models (`boards`,
-//! `board_columns`, `items`).
+//! `board_columns`, `items`, `comments`).
 //!
 //! Every event is self-contained (positions are fractional keys, ids are in
 //! the event), so one statement per event updates the read model without
@@ -58,6 +58,11 @@ const LABEL_ADDED: &str = "UPDATE items SET labels = CASE WHEN $2 = ANY(labels) 
 const LABEL_REMOVED: &str =
     "UPDATE items SET labels = array_remove(labels, $2), updated_at = $3 WHERE id = $1";
 const ITEM_ARCHIVED: &str = "UPDATE items SET archived = $2, updated_at = $3 WHERE id = $1";
+const COMMENT_ADDED: &str = "INSERT INTO comments \
+     (id, board_id, item_id, author, body, seq, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)";
+const COMMENT_EDITED: &str = "UPDATE comments SET body = $2, updated_at = $3 WHERE id = $1";
+const COMMENT_DELETED: &str = "DELETE FROM comments WHERE id = $1";
 // Every append ends with this, once per board.
 const BOARD_TOUCHED: &str = "UPDATE boards SET seq = GREATEST(seq, $2), \
      updated_at = GREATEST(updated_at, $3) WHERE id = $1";
@@ -185,6 +190,27 @@ fn statement(rec: &Recorded) -> (&'static str, Params<'_>) {
             ITEM_ARCHIVED,
             vec![Box::new(item.0), Box::new(false), Box::new(at)],
         ),
+        Event::CommentAdded {
+            comment,
+            item,
+            body,
+        } => (
+            COMMENT_ADDED,
+            vec![
+                Box::new(comment.0),
+                Box::new(board),
+                Box::new(item.0),
+                Box::new(rec.by.0),
+                Box::new(body),
+                Box::new(to_sql_i64(rec.seq)),
+                Box::new(at),
+            ],
+        ),
+        Event::CommentEdited { comment, body } => (
+            COMMENT_EDITED,
+            vec![Box::new(comment.0), Box::new(body), Box::new(at)],
+        ),
+        Event::CommentDeleted { comment } => (COMMENT_DELETED, vec![Box::new(comment.0)]),
     }
 }
 

@@ -67,7 +67,8 @@ pub struct ItemRow {
 }
 
 impl ItemRow {
-    fn from_row(row: &Row) -> ItemRow {
+    /// Reads the columns of [`ITEM_COLUMNS`] (or [`ITEM_COLUMNS_OF_I`]).
+    pub(crate) fn from_row(row: &Row) -> ItemRow {
         let assignees: Vec<uuid::Uuid> = row.get("assignees");
         ItemRow {
             id: ItemId(row.get("id")),
@@ -89,8 +90,13 @@ impl ItemRow {
 }
 
 const BOARD_COLUMNS: &str = "id, org_id, name, seq, archived, created_at, updated_at";
-const ITEM_COLUMNS: &str = "id, board_id, org_id, number, title, description, column_id, \
+pub(crate) const ITEM_COLUMNS: &str =
+    "id, board_id, org_id, number, title, description, column_id, \
      position, assignees, labels, archived, created_by, created_at, updated_at";
+/// [`ITEM_COLUMNS`] of a query that names the table `i`.
+pub(crate) const ITEM_COLUMNS_OF_I: &str = "i.id, i.board_id, i.org_id, i.number, i.title, \
+     i.description, i.column_id, i.position, i.assignees, i.labels, i.archived, i.created_by, \
+     i.created_at, i.updated_at";
 
 impl Db {
     /// The boards of `org`, oldest first.

@@ -38,6 +38,15 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.jwt.secret = Some(uuid::Uuid::new_v4().as_bytes().repeat(2));
     settings.workers = 2;
     settings.db_pool_size = 8;
+    // Generous limits, so no test is throttled by accident; the rate limit
+    // tests lower them.
+    let generous = server::config::RateLimit {
+        per_sec: 1_000_000,
+        burst: 10_000_000,
+    };
+    settings.rate_limits.principal = generous;
+    settings.rate_limits.ip = generous;
+    settings.rate_limits.ws_session = generous;
     settings
 }
 

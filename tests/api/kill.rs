@@ -87,6 +87,13 @@ impl ServerProcess {
             .env("CORKBOARD_JWT_SECRET", secret)
             .env("CORKBOARD_WORKERS", "2")
             .env("CORKBOARD_DB_POOL_SIZE", "4")
+            // The writers stream commands as fast as they are acked.
+            .env("CORKBOARD_RATE_LIMIT_WS_PER_SEC", "1000000")
+            .env("CORKBOARD_RATE_LIMIT_WS_BURST", "10000000")
+            .env("CORKBOARD_RATE_LIMIT_USER_PER_SEC", "1000000")
+            .env("CORKBOARD_RATE_LIMIT_USER_BURST", "10000000")
+            .env("CORKBOARD_RATE_LIMIT_IP_PER_SEC", "1000000")
+            .env("CORKBOARD_RATE_LIMIT_IP_BURST", "10000000")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -415,3 +415,58 @@ async fn registering_a_taken_email_answers_exactly_like_a_new_one() {
         "{body}"
     );
 }
+
+/// A live socket whose access token expires is closed with 1008 after an
+/// `error{code:"token_expired"}`, unless it presented a fresh token.
+#[actix_web::test]
+async fn a_live_socket_is_closed_when_its_token_expires() {
+    let app = crate::helpers::spawn_app().await;
+    let (_, user) = app.register(&crate::helpers::email()).await;
+    let secret = app.settings.jwt.secret.clone().expect("tests set a secret");
+    // Already past `exp`, but within the 30 s leeway: accepted now, and the
+    // session must notice the expiry a few seconds later.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    #[derive(serde::Serialize)]
+    struct Claims {
+        sub: String,
+        exp: u64,
+        nbf: u64,
+        iat: u64,
+        iss: String,
+        aud: String,
+        jti: String,
+        sid: String,
+    }
+    let claims = Claims {
+        sub: user,
+        exp: now - 27,
+        nbf: now - 100,
+        iat: now - 100,
+        iss: app.settings.jwt.issuer.clone(),
+        aud: app.settings.jwt.audience.clone(),
+        jti: uuid::Uuid::new_v4().to_string(),
+        sid: uuid::Uuid::new_v4().to_string(),
+    };
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(app.settings.jwt.key_id.clone());
+    let token = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(&secret),
+    )
+    .expect("signs");
+
+    let started = std::time::Instant::now();
+    let mut ws = app.ws(&token, crate::helpers::Wire::Json).await;
+    let err = ws.recv_type("error").await;
+    assert_eq!(err["code"], "token_expired");
+    assert_eq!(ws.closed().await, 1008);
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "closed after {:?}",
+        started.elapsed()
+    );
+}

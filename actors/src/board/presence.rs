@@ -77,7 +77,7 @@ impl BoardActor {
                 entry: entry(session, &sub),
             });
             for (other, s) in &self.subscribers {
-                if s.outbox.push(frame.frame(s.outbox.format())).is_err() {
+                if s.outbox.push_shared(&frame).is_err() {
                     gone.push(*other);
                 }
             }

@@ -188,11 +188,14 @@ pub const CATCH_UP_BATCH_ABOVE: usize = 32;
 /// must not overflow the session's outbound queue (bounded in entries),
 /// and the batch itself is bounded by that maximum.
 fn push_catch_up(outbox: &Outbox, frames: Vec<OutFrame>) -> Result<(), PushError> {
+    let events = frames.len() as u64;
     if frames.len() > CATCH_UP_BATCH_ABOVE {
-        outbox.push(OutFrame::Batch(frames))
+        outbox.push(OutFrame::Batch(frames))?;
     } else {
-        frames.into_iter().try_for_each(|f| outbox.push(f))
+        frames.into_iter().try_for_each(|f| outbox.push(f))?;
     }
+    outbox.count("event", events);
+    Ok(())
 }
 
 /// Whether `events` are exactly seqs `since + 1 ..= seq`.

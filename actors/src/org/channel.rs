@@ -64,12 +64,11 @@ impl OrgActor {
             at: now_millis(),
             event,
         });
-        self.subscribers.retain(
-            |_, sub| match sub.outbox.push(frame.frame(sub.outbox.format())) {
+        self.subscribers
+            .retain(|_, sub| match sub.outbox.push_shared(&frame) {
                 Ok(()) => true,
                 Err(PushError::Overflow | PushError::Closed) => false,
-            },
-        );
+            });
     }
 
     /// Cut `user` off the org channel and every live board of the org.

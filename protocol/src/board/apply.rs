@@ -3,7 +3,7 @@
 //! item is ignored, so a log written by an older or buggy version still
 //! loads. Replaying a log onto [`Board::new`] always gives the same board.
 
-use super::{Board, Column, Event, Item, Recorded};
+use super::{Board, Column, CommentMeta, Event, Item, Recorded};
 use crate::ids::{ItemId, Millis};
 
 impl Board {
@@ -115,6 +115,20 @@ impl Board {
             }
             Event::ItemRestored { item } => {
                 self.update_item(*item, rec.at, |it| it.archived = false)
+            }
+            // Comments do not touch their item (its `updated_at` stays).
+            Event::CommentAdded { comment, item, .. } => {
+                if self.items.contains_key(item) {
+                    let meta = CommentMeta {
+                        item: *item,
+                        author: rec.by,
+                    };
+                    self.comments.insert(*comment, meta);
+                }
+            }
+            Event::CommentEdited { .. } => {}
+            Event::CommentDeleted { comment } => {
+                self.comments.remove(comment);
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::ids::{ColumnId, ItemId, UserId};
+use crate::ids::{ColumnId, CommentId, ItemId, UserId};
 
 /// A command against one board. Creating a board is an organization-level
 /// operation ([`crate::Board::create`]), so it is not a variant here.
@@ -137,6 +137,26 @@ pub enum Command {
     /// Restore an archived board.
     #[serde(deserialize_with = "no_fields")]
     RestoreBoard,
+    /// Comment on an item.
+    AddComment {
+        /// The item; it must not be archived.
+        item: ItemId,
+        /// The text: 1–10,000 characters, not only whitespace, kept as
+        /// written.
+        body: String,
+    },
+    /// Replace the text of one of your own comments.
+    EditComment {
+        /// The comment.
+        comment: CommentId,
+        /// The new text, as for `add_comment`.
+        body: String,
+    },
+    /// Delete one of your own comments.
+    DeleteComment {
+        /// The comment.
+        comment: CommentId,
+    },
 }
 
 /// Refuses any field besides `type` for a variant without fields. Serde
@@ -170,6 +190,9 @@ impl Command {
             Command::RestoreItem { .. } => "restore_item",
             Command::ArchiveBoard => "archive_board",
             Command::RestoreBoard => "restore_board",
+            Command::AddComment { .. } => "add_comment",
+            Command::EditComment { .. } => "edit_comment",
+            Command::DeleteComment { .. } => "delete_comment",
         }
     }
 

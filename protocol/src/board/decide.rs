@@ -7,7 +7,7 @@
 //! board is not archived (unless the command restores it), the fields are
 //! well-formed, the things it names exist and are in a usable state, and
 //! finally capacity (WIP limits, maxima). Item commands are in
-//! `decide_items.rs`.
+//! `decide_items.rs`, comment commands in `decide_comments.rs`.
 
 use std::collections::BTreeSet;
 
@@ -141,6 +141,9 @@ impl Board {
             Command::RemoveLabel { item, label } => self.remove_label(*item, label)?,
             Command::ArchiveItem { item } => self.archive_item(*item)?,
             Command::RestoreItem { item } => self.restore_item(*item)?,
+            Command::AddComment { item, body } => self.add_comment(ctx, *item, body)?,
+            Command::EditComment { comment, body } => self.edit_comment(ctx, *comment, body)?,
+            Command::DeleteComment { comment } => self.delete_comment(ctx, *comment)?,
         };
         Ok(vec![event])
     }

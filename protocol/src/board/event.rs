@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 
 /// A fact about a board. Positions are fractional-index keys (see
 /// [`crate::position`]): sorting items of a column by `(position, id)` gives
@@ -137,6 +137,27 @@ pub enum Event {
     BoardArchived,
     /// The board was restored.
     BoardRestored,
+    /// A comment was added to an item; its author is the record's `by`.
+    CommentAdded {
+        /// The new comment's id.
+        comment: CommentId,
+        /// The item commented on.
+        item: ItemId,
+        /// The text, as written.
+        body: String,
+    },
+    /// A comment's text was replaced.
+    CommentEdited {
+        /// The comment.
+        comment: CommentId,
+        /// The new text.
+        body: String,
+    },
+    /// A comment was deleted.
+    CommentDeleted {
+        /// The comment.
+        comment: CommentId,
+    },
 }
 
 /// An event as recorded in a board's log: its place in the total order, who

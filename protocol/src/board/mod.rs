@@ -4,6 +4,7 @@
 mod apply;
 mod command;
 mod decide;
+mod decide_comments;
 mod decide_items;
 mod event;
 mod query;
@@ -16,7 +17,7 @@ mod validate;
 pub use command::Command;
 pub use event::{Event, Recorded};
 pub use rejection::Rejection;
-pub use state::{Board, Column, Item};
+pub use state::{Board, Column, CommentMeta, Item};
 
 use crate::ids::{Millis, UserId};
 use crate::role::{Role, Roster};
@@ -42,6 +43,10 @@ pub mod limits {
     pub const ASSIGNEES_PER_ITEM_MAX: usize = 20;
     /// Items per board (archived ones included).
     pub const ITEMS_MAX: usize = 50_000;
+    /// Comment length in characters (at least 1, not only whitespace).
+    pub const COMMENT_MAX: usize = 10_000;
+    /// Comments per board (deleted ones do not count).
+    pub const COMMENTS_MAX: usize = 200_000;
 }
 
 /// Everything `decide` needs from the outside world: who acts with which
@@ -54,7 +59,8 @@ pub struct Ctx<'a> {
     pub role: Role,
     /// The current time.
     pub now: Millis,
-    /// A fresh UUID for whatever the command creates (column or item id).
+    /// A fresh UUID for whatever the command creates (column, item or
+    /// comment id).
     pub new_id: Uuid,
     /// The item number allocated for a `CreateItem` command.
     pub item_number: Option<u64>,

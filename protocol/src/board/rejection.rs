@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::ids::{ColumnId, ItemId, UserId};
+use crate::ids::{ColumnId, CommentId, ItemId, UserId};
 
 /// A rule violation found by [`crate::Board::decide`]. Never an
 /// infrastructure failure: retrying the same command gives the same answer.
@@ -133,6 +133,19 @@ pub enum Rejection {
     /// The board is not archived.
     #[error("the board is not archived")]
     BoardNotArchived,
+    /// The command names a comment the board does not have (or no longer
+    /// has: it was deleted).
+    #[error("comment {comment} does not exist on this board")]
+    CommentNotFound {
+        /// The comment.
+        comment: CommentId,
+    },
+    /// Only a comment's author may edit or delete it.
+    #[error("only the author of comment {comment} may change it")]
+    NotCommentAuthor {
+        /// The comment.
+        comment: CommentId,
+    },
 }
 
 impl Rejection {
@@ -161,6 +174,8 @@ impl Rejection {
             Rejection::NoChange => "no_change",
             Rejection::BoardArchived => "board_archived",
             Rejection::BoardNotArchived => "board_not_archived",
+            Rejection::CommentNotFound { .. } => "comment_not_found",
+            Rejection::NotCommentAuthor { .. } => "not_comment_author",
         }
     }
 }

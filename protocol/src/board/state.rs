@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 
 /// A column. Columns are ordered by `(position, id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +49,17 @@ pub struct Item {
     pub updated_at: Millis,
 }
 
+/// What `decide` needs to know about a comment: its item and its author.
+/// The body is not kept in the board (it lives in the log and in the
+/// `comments` read model), so comments do not make live boards large.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentMeta {
+    /// The item commented on.
+    pub item: ItemId,
+    /// Who wrote it: the only one who may edit or delete it.
+    pub author: UserId,
+}
+
 /// A board: its columns and items, and the seq of the last applied event.
 /// `org` is `None` until `BoardCreated` is applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,4 +79,8 @@ pub struct Board {
     /// Whether the board is archived (read-only).
     #[serde(default)]
     pub archived: bool,
+    /// The comments on its items, by id (metadata only). Absent from the
+    /// encoding when empty, so snapshots without comments keep their bytes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub comments: BTreeMap<CommentId, CommentMeta>,
 }

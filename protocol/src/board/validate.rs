@@ -2,7 +2,9 @@
 //! normalized value (names, titles and labels are trimmed) or an
 //! [`Rejection::InvalidField`] naming the field and the rule it breaks.
 
-use super::limits::{BOARD_NAME_MAX, COLUMN_NAME_MAX, DESCRIPTION_MAX_BYTES, LABEL_MAX, TITLE_MAX};
+use super::limits::{
+    BOARD_NAME_MAX, COLUMN_NAME_MAX, COMMENT_MAX, DESCRIPTION_MAX_BYTES, LABEL_MAX, TITLE_MAX,
+};
 use super::Rejection;
 
 /// An [`Rejection::InvalidField`] for `field`.
@@ -59,6 +61,22 @@ pub(super) fn description(description: &str) -> Result<String, Rejection> {
         return Err(invalid("description", "must not contain NUL characters"));
     }
     Ok(description.to_owned())
+}
+
+/// A comment body: 1 to [`COMMENT_MAX`] characters, not only whitespace,
+/// without NUL characters (PostgreSQL text cannot hold them). Kept as
+/// written: line breaks and surrounding spaces are the author's.
+pub(super) fn comment_body(body: &str) -> Result<String, Rejection> {
+    if body.trim().is_empty() || body.chars().count() > COMMENT_MAX {
+        return Err(invalid(
+            "body",
+            format!("must be 1–{COMMENT_MAX} characters, not only whitespace"),
+        ));
+    }
+    if body.contains('\0') {
+        return Err(invalid("body", "must not contain NUL characters"));
+    }
+    Ok(body.to_owned())
 }
 
 /// A WIP limit: absent (no limit) or at least 1.

@@ -72,6 +72,9 @@ pub const COMMAND_TYPES: &[&str] = &[
     "restore_item",
     "archive_board",
     "restore_board",
+    "add_comment",
+    "edit_comment",
+    "delete_comment",
 ];
 /// The `type` tags of [`Event`].
 pub const EVENT_TYPES: &[&str] = &[
@@ -93,6 +96,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "item_restored",
     "board_archived",
     "board_restored",
+    "comment_added",
+    "comment_edited",
+    "comment_deleted",
 ];
 /// The `type` tags of [`crate::OrgEvent`].
 pub const ORG_EVENT_TYPES: &[&str] = &[

@@ -1,5 +1,6 @@
 //! `Auth`: the authenticated caller of a REST route, from
-//! `Authorization: Bearer <access token or API key>`.
+//! `Authorization: Bearer <access token or API key>`. Also where the
+//! per-user (or per-API-key) rate limit is checked, once the caller is known.
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -52,13 +53,15 @@ impl FromRequest for Auth {
                 message: "send an access token or API key in the Authorization: Bearer header"
                     .into(),
             })?;
-            authenticate(&state, &token)
-                .await
-                .map(Auth)
-                .map_err(|e| ApiError::Unauthorized {
-                    code: e.code(),
-                    message: e.to_string(),
-                })
+            let principal =
+                authenticate(&state, &token)
+                    .await
+                    .map_err(|e| ApiError::Unauthorized {
+                        code: e.code(),
+                        message: e.to_string(),
+                    })?;
+            crate::rate_limit::check_principal(&state, principal.caller.actor_id())?;
+            Ok(Auth(principal))
         })
     }
 }

@@ -62,7 +62,9 @@ impl TokenError {
 #[derive(Clone)]
 pub struct JwtKeys {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// Verification keys by key id: the current one and, during a
+    /// rotation, the previous one.
+    decoding: Vec<(String, DecodingKey)>,
     key_id: String,
     issuer: String,
     audience: String,
@@ -90,7 +92,14 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            decoding: std::iter::once((settings.key_id.clone(), DecodingKey::from_secret(secret)))
+                .chain(
+                    settings
+                        .previous
+                        .iter()
+                        .map(|(kid, old)| (kid.clone(), DecodingKey::from_secret(old))),
+                )
+                .collect(),
             key_id: settings.key_id.clone(),
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -137,10 +146,13 @@ impl JwtKeys {
     /// issuer, audience, key id, malformed).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
-        if header.kid.as_deref() != Some(self.key_id.as_str()) {
-            return Err(TokenError::Invalid);
-        }
-        decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        let key = self
+            .decoding
+            .iter()
+            .find(|(kid, _)| Some(kid.as_str()) == header.kid.as_deref())
+            .map(|(_, key)| key)
+            .ok_or(TokenError::Invalid)?;
+        decode::<AccessClaims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -157,6 +169,7 @@ mod tests {
         let settings = JwtSettings {
             secret: None,
             key_id: "k1".into(),
+            previous: None,
             issuer: "corkboard".into(),
             audience: "corkboard".into(),
             access_ttl: Duration::from_secs(900),
@@ -201,6 +214,36 @@ mod tests {
         header.kid = Some("k1".into());
         let token = encode(&header, &claims, &EncodingKey::from_secret(&[7; 32])).expect("signs");
         assert_eq!(keys.verify(&token).err(), Some(TokenError::Expired));
+    }
+
+    #[test]
+    fn tokens_of_the_previous_key_stay_valid_during_a_rotation() {
+        let old = keys(&[1; 32]);
+        let token = old
+            .issue(UserId(Uuid::new_v4()), Uuid::new_v4())
+            .expect("signs");
+        let settings = JwtSettings {
+            secret: None,
+            key_id: "k2".into(),
+            previous: Some(("k1".into(), vec![1; 32])),
+            issuer: "corkboard".into(),
+            audience: "corkboard".into(),
+            access_ttl: Duration::from_secs(900),
+        };
+        let rotated = JwtKeys::new(&settings, &[2; 32]);
+        assert!(
+            rotated.verify(&token).is_ok(),
+            "old tokens verify with the previous key"
+        );
+        let fresh = rotated
+            .issue(UserId(Uuid::new_v4()), Uuid::new_v4())
+            .expect("signs");
+        assert!(rotated.verify(&fresh).is_ok());
+        assert_eq!(
+            old.verify(&fresh).err(),
+            Some(TokenError::Invalid),
+            "unknown kid"
+        );
     }
 
     #[test]

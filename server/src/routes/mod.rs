@@ -3,9 +3,12 @@
 mod api_keys;
 mod auth;
 mod boards;
+mod comments;
 mod extract;
 mod health;
+mod history;
 mod invites;
+mod items;
 mod members;
 mod orgs;
 mod sessions;
@@ -54,12 +57,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/orgs/{org}/boards", web::get().to(boards::list))
             .route("/orgs/{org}/boards", web::post().to(boards::create))
+            .route("/orgs/{org}/items", web::get().to(items::list))
+            .route("/orgs/{org}/search", web::get().to(items::search))
             .route(
                 "/orgs/{org}/items/{number}",
                 web::get().to(boards::item_by_number),
             )
             .route("/boards/{board}", web::get().to(boards::get))
             .route("/boards/{board}/commands", web::post().to(boards::command))
+            .route("/boards/{board}/events", web::get().to(history::events))
+            .route(
+                "/boards/{board}/items/{item}/comments",
+                web::get().to(comments::list),
+            )
             .default_service(web::to(not_found)),
     )
     .route("/ws", web::get().to(ws::upgrade))

@@ -1,11 +1,13 @@
 //! Organizations: create, list mine, read one, and `role_in`, the one
 //! place that resolves a caller's role in an organization (404 for
-//! outsiders). Members are in `members.rs`.
+//! outsiders; `role_on_board` does the same through a board's
+//! organization). Members are in `members.rs`.
 
 use actix_web::{web, HttpResponse};
 use actors::Caller;
-use protocol::{OrgId, Role};
+use protocol::{BoardId, OrgId, Role};
 use serde::Deserialize;
+use storage::BoardRow;
 use uuid::Uuid;
 
 use crate::auth::Auth;
@@ -48,6 +50,26 @@ pub async fn role_in(state: &AppState, org: OrgId, auth: Auth) -> Result<Role, A
     role.ok_or(ApiError::NotFound {
         what: "organization",
     })
+}
+
+/// The caller's role on `board`, through membership of the board's
+/// organization (read from the `boards` read model, so the board actor is
+/// not woken). A missing board and another organization's board are the
+/// same 404, so outsiders cannot probe for board ids.
+pub async fn role_on_board(
+    state: &AppState,
+    board: BoardId,
+    auth: Auth,
+) -> Result<(BoardRow, Role), ApiError> {
+    let not_found = ApiError::NotFound { what: "board" };
+    let Some(row) = state.db.board_row(board).await? else {
+        return Err(not_found);
+    };
+    match role_in(state, row.org_id, auth).await {
+        Ok(role) => Ok((row, role)),
+        Err(ApiError::NotFound { .. }) => Err(not_found),
+        Err(other) => Err(other),
+    }
 }
 
 pub async fn create(

@@ -4,6 +4,8 @@
 //! `Authorization: Bearer` header (non-browser clients) or from the first
 //! `auth` message (browsers, which cannot set headers on an upgrade).
 
+use std::sync::Arc;
+
 use actix::{Actor, AsyncContext};
 use actix_web::http::header::{HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -55,10 +57,10 @@ fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     let Some(origin) = req.headers().get(ORIGIN).and_then(|o| o.to_str().ok()) else {
         return true;
     };
-    let origin = origin.trim_end_matches('/');
-    if allowed.iter().any(|a| a == "*" || a == origin) {
+    if crate::cors::origin_listed(origin, allowed) {
         return true;
     }
+    let origin = origin.trim_end_matches('/');
     let info = req.connection_info();
     let own = [
         format!("http://{}", info.host()),
@@ -110,6 +112,7 @@ pub async fn upgrade(
         .max_continuation_size(HARD_FRAME_LIMIT);
     let id = SessionId(state.next_session_id());
     let (outbox, rx, overflow) = Outbox::channel(id, format, state.settings.ws.outbound_queue);
+    let outbox = outbox.with_counter(Arc::new(state.metrics.clone()));
     actix_rt::spawn(writer::run(ws_session, rx, overflow));
     let app = state.get_ref().clone();
     WsSession::create(move |ctx| {

@@ -11,6 +11,7 @@ use tokio::sync::broadcast;
 
 use super::close;
 use crate::auth::{Credential, Principal};
+use crate::rate_limit::TokenBucket;
 use crate::revocation::Revoked;
 use crate::startup::AppState;
 
@@ -28,6 +29,8 @@ pub struct WsSession {
     pub(super) strikes: u32,
     pub(super) closing: bool,
     pub(super) span: tracing::Span,
+    /// The session's message rate limit.
+    pub(super) rate: TokenBucket,
 }
 
 impl WsSession {
@@ -38,6 +41,7 @@ impl WsSession {
         principal: Option<Principal>,
     ) -> Self {
         let span = tracing::info_span!("ws", session = %id, user_id = tracing::field::Empty);
+        let state_rate = state.settings.rate_limits.ws_session;
         if let Some(p) = &principal {
             span.record("user_id", tracing::field::display(p.caller.actor_id()));
         }
@@ -53,6 +57,7 @@ impl WsSession {
             strikes: 0,
             closing: false,
             span,
+            rate: TokenBucket::full(state_rate, Instant::now()),
         }
     }
 

@@ -1,5 +1,7 @@
 //! What a session does with each client message.
 
+use std::time::{Duration, Instant};
+
 use ::actors::ActorError;
 use actix::prelude::*;
 use protocol::codec::decode_client;
@@ -8,6 +10,8 @@ use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
 
 use super::{close, WsSession, UNAUTHENTICATED_MAX_MESSAGE_BYTES, UNAUTHENTICATED_STRIKES};
 use crate::auth::authenticate;
+use crate::error::retry_after_ms;
+use crate::metrics::{Limited, Outcome, Transport};
 
 /// How long a client should wait before retrying a command refused as
 /// `overloaded`, `unavailable` or `timeout` (sent as `details.retry_after_ms`).
@@ -24,6 +28,7 @@ impl WsSession {
             UNAUTHENTICATED_MAX_MESSAGE_BYTES
         };
         if bytes.len() > limit {
+            self.state.metrics.message_in("invalid");
             self.error(
                 "message_too_large",
                 format!(
@@ -35,6 +40,7 @@ impl WsSession {
             return;
         }
         if format != self.format() {
+            self.state.metrics.message_in("invalid");
             let expected = if self.format() == Format::Json {
                 "text"
             } else {
@@ -50,14 +56,32 @@ impl WsSession {
             );
             return;
         }
+        // Every frame that gets this far costs a decode, so every one takes
+        // a token; the answer to one over the limit says so instead.
+        let limited = self
+            .rate
+            .take(self.state.settings.rate_limits.ws_session, Instant::now())
+            .err();
         let msg = match decode_client(bytes, format) {
             Ok(msg) => msg,
             Err(e) => {
-                self.error(e.code(), e.to_string(), None);
+                self.state.metrics.message_in("invalid");
+                match limited {
+                    Some(wait) => self.rate_limited(None, wait),
+                    None => self.error(e.code(), e.to_string(), None),
+                }
                 return;
             }
         };
-        self.state.metrics.message_in();
+        self.state.metrics.message_in(msg.kind());
+        if let Some(wait) = limited {
+            let command_id = match &msg {
+                ClientMsg::Command { id, .. } => Some(id.clone()),
+                _ => None,
+            };
+            self.rate_limited(command_id, wait);
+            return;
+        }
         match msg {
             ClientMsg::Auth { token } => self.on_auth(&token, ctx),
             ClientMsg::Ping { nonce } => self.send(&ServerMsg::Pong { nonce }),
@@ -105,6 +129,25 @@ impl WsSession {
                     reason: "requested".into(),
                 });
             }
+        }
+    }
+
+    /// Answer a message over the session's rate limit: a command is
+    /// `rejected` (retryable, with `details.retry_after_ms`), anything else
+    /// gets an `error`. The session goes on.
+    fn rate_limited(&self, command_id: Option<String>, wait: Duration) {
+        self.state.metrics.rate_limited(Limited::WsSession);
+        let retry_after_ms = retry_after_ms(wait);
+        let message = format!("too many messages; retry after {retry_after_ms} ms");
+        match command_id {
+            Some(id) => self.send(&ServerMsg::Rejected {
+                id,
+                code: "rate_limited".into(),
+                message,
+                retryable: true,
+                details: Some(serde_json::json!({ "retry_after_ms": retry_after_ms })),
+            }),
+            None => self.error("rate_limited", message, None),
         }
     }
 
@@ -202,10 +245,15 @@ impl WsSession {
         }
         let handle = self.state.registry.board(board);
         let metrics = self.state.metrics.clone();
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let fut = async move {
             let res = handle.submit(user, command, Some(id.clone())).await;
-            metrics.command_done(started.elapsed());
+            let outcome = if res.is_ok() {
+                Outcome::Ack
+            } else {
+                Outcome::Rejected
+            };
+            metrics.command_done(Transport::Ws, outcome, started.elapsed());
             (id, res)
         };
         ctx.spawn(

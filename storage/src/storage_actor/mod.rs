@@ -54,6 +54,15 @@ impl Default for StorageConfig {
     }
 }
 
+/// Upper bounds of the batch-size histogram, in events per transaction.
+pub const BATCH_EVENTS_BUCKETS: [u64; 10] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+/// Upper bounds of the commit-latency histogram, in µs.
+pub const COMMIT_MICROS_BUCKETS: [u64; 12] = [
+    500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
+    5_000_000,
+];
+
 /// Counters since start, for metrics and tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StorageStats {
@@ -67,11 +76,51 @@ pub struct StorageStats {
     pub largest_batch: u64,
     /// Duration of the last committed transaction (write + COMMIT), in µs.
     pub last_commit_micros: u64,
-    /// Append requests answered with an error.
+    /// Append requests answered with an error, other than a duplicate
+    /// command id.
     pub failures: u64,
+    /// Append requests refused because their command id was already used:
+    /// idempotent retries, answered with the original outcome. Expected,
+    /// so not counted as failures.
+    pub duplicates: u64,
+    /// Committed transactions by size: `batch_events[i]` counts those of
+    /// at most `BATCH_EVENTS_BUCKETS[i]` events and more than the previous
+    /// bound (not cumulative; larger ones only count in
+    /// `batches_committed`). Their sum is `events_committed`.
+    pub batch_events: [u64; BATCH_EVENTS_BUCKETS.len()],
+    /// Committed transactions by duration, bucketed like `batch_events`
+    /// with [`COMMIT_MICROS_BUCKETS`].
+    pub commit_micros: [u64; COMMIT_MICROS_BUCKETS.len()],
+    /// Total duration of the committed transactions, in µs.
+    pub commit_micros_sum: u64,
 }
 
-#[derive(Default)]
+/// A histogram of atomics: one counter per upper bound; values above the
+/// last bound are counted by the caller's total only.
+struct Buckets<const N: usize> {
+    bounds: &'static [u64; N],
+    counts: [AtomicU64; N],
+}
+
+impl<const N: usize> Buckets<N> {
+    fn new(bounds: &'static [u64; N]) -> Self {
+        Buckets {
+            bounds,
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+
+    fn record(&self, value: u64) {
+        if let Some(i) = self.bounds.iter().position(|bound| value <= *bound) {
+            self.counts[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn snapshot(&self) -> [u64; N] {
+        std::array::from_fn(|i| self.counts[i].load(Ordering::Relaxed))
+    }
+}
+
 struct Counters {
     batches_committed: AtomicU64,
     requests_committed: AtomicU64,
@@ -79,11 +128,33 @@ struct Counters {
     largest_batch: AtomicU64,
     last_commit_micros: AtomicU64,
     failures: AtomicU64,
+    duplicates: AtomicU64,
+    batch_events: Buckets<{ BATCH_EVENTS_BUCKETS.len() }>,
+    commit_micros: Buckets<{ COMMIT_MICROS_BUCKETS.len() }>,
+    commit_micros_sum: AtomicU64,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            batches_committed: AtomicU64::new(0),
+            requests_committed: AtomicU64::new(0),
+            events_committed: AtomicU64::new(0),
+            largest_batch: AtomicU64::new(0),
+            last_commit_micros: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+            batch_events: Buckets::new(&BATCH_EVENTS_BUCKETS),
+            commit_micros: Buckets::new(&COMMIT_MICROS_BUCKETS),
+            commit_micros_sum: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Counters {
     fn committed(&self, requests: usize, events: usize, took: Duration) {
         let events = u64::try_from(events).unwrap_or(u64::MAX);
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         self.batches_committed.fetch_add(1, Ordering::Relaxed);
         self.requests_committed.fetch_add(
             u64::try_from(requests).unwrap_or(u64::MAX),
@@ -91,14 +162,18 @@ impl Counters {
         );
         self.events_committed.fetch_add(events, Ordering::Relaxed);
         self.largest_batch.fetch_max(events, Ordering::Relaxed);
-        self.last_commit_micros.store(
-            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.last_commit_micros.store(micros, Ordering::Relaxed);
+        self.batch_events.record(events);
+        self.commit_micros.record(micros);
+        self.commit_micros_sum.fetch_add(micros, Ordering::Relaxed);
     }
 
-    fn failed(&self, requests: usize) {
-        self.failures.fetch_add(
+    fn failed(&self, requests: usize, error: &StoreError) {
+        let counter = match error {
+            StoreError::Duplicate { .. } => &self.duplicates,
+            _ => &self.failures,
+        };
+        counter.fetch_add(
             u64::try_from(requests).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
@@ -112,6 +187,10 @@ impl Counters {
             largest_batch: self.largest_batch.load(Ordering::Relaxed),
             last_commit_micros: self.last_commit_micros.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+            batch_events: self.batch_events.snapshot(),
+            commit_micros: self.commit_micros.snapshot(),
+            commit_micros_sum: self.commit_micros_sum.load(Ordering::Relaxed),
         }
     }
 }

@@ -81,3 +81,36 @@ async fn an_empty_append_is_a_no_op() {
     assert!(handle.append(Vec::new()).await.is_ok());
     assert_eq!(handle.queue_depth(), 0);
 }
+
+#[test]
+fn committed_batches_land_in_their_buckets() {
+    let counters = Counters::default();
+    counters.committed(1, 1, Duration::from_micros(400));
+    counters.committed(3, 7, Duration::from_millis(3));
+    counters.committed(1, 5000, Duration::from_secs(9));
+    let stats = counters.snapshot();
+    assert_eq!(stats.batches_committed, 3);
+    assert_eq!(stats.events_committed, 5008);
+    // 1 event ≤ 1; 7 events ≤ 10; 5000 events above every bound.
+    assert_eq!(stats.batch_events[0], 1);
+    assert_eq!(stats.batch_events[3], 1);
+    assert_eq!(stats.batch_events.iter().sum::<u64>(), 2);
+    // 400 µs ≤ 500 µs; 3 ms ≤ 5 ms; 9 s above every bound.
+    assert_eq!(stats.commit_micros[0], 1);
+    assert_eq!(stats.commit_micros[3], 1);
+    assert_eq!(stats.commit_micros.iter().sum::<u64>(), 2);
+    assert_eq!(stats.commit_micros_sum, 400 + 3_000 + 9_000_000);
+}
+
+#[test]
+fn duplicate_command_ids_are_not_failures() {
+    let counters = Counters::default();
+    let duplicate = StoreError::Duplicate {
+        board: BoardId(uuid::Uuid::from_u128(1)),
+        command_id: "c-1".into(),
+    };
+    counters.failed(1, &duplicate);
+    counters.failed(2, &StoreError::Timeout);
+    let stats = counters.snapshot();
+    assert_eq!((stats.duplicates, stats.failures), (1, 2));
+}

@@ -48,7 +48,7 @@ pub(super) async fn write_batch(
         }
         Err(e) => {
             let error = store_error(db, &events, e).await;
-            counters.failed(batch.len());
+            counters.failed(batch.len(), &error);
             for request in batch {
                 request.answer(Err(clone_error(&error)));
             }
@@ -66,7 +66,7 @@ async fn write_alone(db: &Db, request: AppendRequest, counters: &Counters, timeo
         }
         Err(e) => {
             let error = store_error(db, &request.events, e).await;
-            counters.failed(1);
+            counters.failed(1, &error);
             request.answer(Err(error));
         }
     }

@@ -1,4 +1,4 @@
-use protocol::{BoardId, ColumnId, Event, ItemId, Millis, UserId};
+use protocol::{BoardId, ColumnId, CommentId, Event, ItemId, Millis, UserId};
 use storage::{spawn_storage_actor, StorageConfig};
 use uuid::Uuid;
 
@@ -138,5 +138,119 @@ async fn read_models_follow_the_events() {
 
     let json = serde_json::to_value(&restored).unwrap();
     assert_eq!(json["number"], 7);
+    task.shutdown().await;
+}
+
+#[tokio::test]
+async fn comments_follow_their_events_in_seq_order() {
+    let (_t, db) = fresh_db().await;
+    let (org, owner) = org_with_owner(&db, "CM").await;
+    let (storage, task) = spawn_storage_actor(db.clone(), StorageConfig::default());
+    let board = BoardId(Uuid::new_v4());
+    let todo = ColumnId(Uuid::new_v4());
+    let (item, quiet) = (ItemId(Uuid::new_v4()), ItemId(Uuid::new_v4()));
+    let (first, second) = (CommentId(Uuid::new_v4()), CommentId(Uuid::new_v4()));
+    let bob = UserId(Uuid::new_v4());
+    let events = [
+        (owner, board_created(org, "Talk")),
+        (owner, column_added(todo, "To do", "V")),
+        (owner, item_created(item, 1, todo, "V")),
+        (owner, item_created(quiet, 2, todo, "W")),
+        (
+            bob,
+            Event::CommentAdded {
+                comment: first,
+                item,
+                body: "First".into(),
+            },
+        ),
+        (
+            owner,
+            Event::CommentAdded {
+                comment: second,
+                item,
+                body: "Second".into(),
+            },
+        ),
+        (
+            bob,
+            Event::CommentEdited {
+                comment: first,
+                body: "First, edited".into(),
+            },
+        ),
+    ];
+    let recorded: Vec<_> = events
+        .iter()
+        .zip(1..)
+        .map(|((by, e), seq)| rec(board, seq, *by, e.clone()))
+        .collect();
+    storage.append(recorded).await.unwrap();
+
+    let comments = db
+        .comments_of_item(board, item, 0, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    let seen: Vec<_> = comments
+        .iter()
+        .map(|c| {
+            (
+                c.id,
+                c.author,
+                c.body.as_str(),
+                c.seq,
+                c.created_at,
+                c.updated_at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (first, bob, "First, edited", 5, Millis(5_000), Millis(7_000)),
+            (second, owner, "Second", 6, Millis(6_000), Millis(6_000)),
+        ]
+    );
+    let after_first = db
+        .comments_of_item(board, item, 5, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after_first.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![second]
+    );
+    let one = db
+        .comments_of_item(board, item, 0, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        db.comments_of_item(board, quiet, 0, 10).await.unwrap(),
+        Some(vec![])
+    );
+    let elsewhere = BoardId(Uuid::new_v4());
+    assert_eq!(
+        db.comments_of_item(elsewhere, item, 0, 10).await.unwrap(),
+        None
+    );
+
+    storage
+        .append(vec![rec(
+            board,
+            8,
+            bob,
+            Event::CommentDeleted { comment: first },
+        )])
+        .await
+        .unwrap();
+    let left = db
+        .comments_of_item(board, item, 0, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(left.iter().map(|c| c.id).collect::<Vec<_>>(), vec![second]);
     task.shutdown().await;
 }

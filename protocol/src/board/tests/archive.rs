@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use super::*;
 use crate::codec::COMMAND_TYPES;
 
-/// `with_items`, plus a member assigned to and a label on item 2, and item 3
-/// archived: every command of [`one_of_each`] is accepted on it.
+/// `with_items`, plus a member assigned to, a label on and the owner's
+/// comment 1 on item 2, and item 3 archived: every command of
+/// [`one_of_each`] is accepted on it.
 fn busy() -> Vec<Event> {
     plus(
         with_items(),
@@ -21,6 +22,11 @@ fn busy() -> Vec<Event> {
                 label: "docs".into(),
             },
             archived(3),
+            Event::CommentAdded {
+                comment: comment(1),
+                item: item(2),
+                body: "First!".into(),
+            },
         ],
     )
 }
@@ -84,6 +90,17 @@ fn one_of_each() -> Vec<Command> {
         Command::ArchiveItem { item: item(1) },
         Command::RestoreItem { item: item(3) },
         Command::ArchiveBoard,
+        Command::AddComment {
+            item: item(1),
+            body: "Looks good".into(),
+        },
+        Command::EditComment {
+            comment: comment(1),
+            body: "Second!".into(),
+        },
+        Command::DeleteComment {
+            comment: comment(1),
+        },
     ]
 }
 

@@ -4,6 +4,7 @@
 
 mod apply;
 mod archive;
+mod comments;
 mod create;
 mod golden;
 mod items;
@@ -14,7 +15,7 @@ mod structure;
 use uuid::Uuid;
 
 use super::{Board, Command, Ctx, Event, Recorded, Rejection};
-use crate::ids::{BoardId, ColumnId, ItemId, Millis, OrgId, UserId};
+use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 use crate::role::{Role, Roster};
 
 const BOARD: BoardId = BoardId(Uuid::from_u128(0xb0));
@@ -35,6 +36,10 @@ fn col(n: u128) -> ColumnId {
 
 fn item(n: u128) -> ItemId {
     ItemId(Uuid::from_u128(0x1700 + n))
+}
+
+fn comment(n: u128) -> CommentId {
+    CommentId(Uuid::from_u128(0xc0e00 + n))
 }
 
 fn new_column() -> ColumnId {

@@ -30,6 +30,9 @@ enum Op {
     Restore(Index),
     ArchiveBoard,
     RestoreBoard,
+    AddComment(Index, u8),
+    EditComment(Index, u8),
+    DeleteComment(Index),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -56,6 +59,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => i().prop_map(Op::Restore),
         1 => Just(Op::ArchiveBoard),
         2 => Just(Op::RestoreBoard),
+        3 => (i(), small()).prop_map(|(it, b)| Op::AddComment(it, b)),
+        2 => (i(), small()).prop_map(|(c, b)| Op::EditComment(c, b)),
+        1 => i().prop_map(Op::DeleteComment),
     ]
 }
 
@@ -78,6 +84,13 @@ fn command(board: &Board, op: &Op) -> Command {
         0 => item(999),
         len => items[at.index(len)],
     };
+    let comments: Vec<CommentId> = board.comments.keys().copied().collect();
+    let pick_comment = |at: &Index| match comments.len() {
+        0 => comment(999),
+        len => comments[at.index(len)],
+    };
+    // Some bodies are blank, which must be refused.
+    let body = |n: &u8| ["note", " ", "see #2", "\n"][usize::from(*n) % 4].to_owned();
     let name = |n: &u8| {
         [
             "Todo", "todo", "Doing", "Done", "QA", "Later", " ", "Review",
@@ -146,6 +159,17 @@ fn command(board: &Board, op: &Op) -> Command {
         },
         Op::ArchiveBoard => Command::ArchiveBoard,
         Op::RestoreBoard => Command::RestoreBoard,
+        Op::AddComment(it, b) => Command::AddComment {
+            item: pick_item(it),
+            body: body(b),
+        },
+        Op::EditComment(c, b) => Command::EditComment {
+            comment: pick_comment(c),
+            body: body(b),
+        },
+        Op::DeleteComment(c) => Command::DeleteComment {
+            comment: pick_comment(c),
+        },
     }
 }
 
@@ -192,6 +216,10 @@ fn check_invariants(board: &Board, log: &[Recorded]) {
     for it in board.items.values() {
         assert!(board.column(it.column).is_some(), "every item has a column");
         assert!(it.assignees.iter().all(|u| members().contains_key(u)));
+    }
+    for meta in board.comments.values() {
+        assert!(board.items.contains_key(&meta.item), "every comment has an item");
+        assert!(members().contains_key(&meta.author), "authors are members");
     }
 }
 
