@@ -203,12 +203,14 @@ impl BoardActor {
             protocol::Event::BoardRestored => false,
             _ => return,
         };
-        let org = self.board.org.and_then(|org| self.registry.live_org(org));
-        if let Some(addr) = org {
-            let _ = addr.try_send(crate::org::BoardStatus {
-                board: self.id,
-                archived,
-            });
+        if let Some(org) = self.board.org {
+            self.registry.send_live_org(
+                org,
+                crate::org::BoardStatus {
+                    board: self.id,
+                    archived,
+                },
+            );
         }
     }
 

@@ -162,18 +162,16 @@ impl BoardHandle {
     /// Stop sending this board's events to `session`. Fire and forget: a
     /// gone actor has no subscribers anyway.
     pub fn unsubscribe(&self, session: SessionId) {
-        if let Some(addr) = self.registry.live_board(self.id) {
-            let _ = addr.try_send(Unsubscribe { session });
-        }
+        self.registry
+            .send_live_board(self.id, Unsubscribe { session });
     }
 
     /// Set `session`'s presence on the board (it must be subscribed; an
     /// unsubscribed session is ignored). Fire and forget: presence is
     /// ephemeral, a dropped update is superseded by the next.
     pub fn set_presence(&self, session: SessionId, state: protocol::PresenceState) {
-        if let Some(addr) = self.registry.live_board(self.id) {
-            let _ = addr.try_send(crate::board::SetPresence { session, state });
-        }
+        self.registry
+            .send_live_board(self.id, crate::board::SetPresence { session, state });
     }
 
     /// The live board as `user` may see it.
@@ -249,13 +247,25 @@ impl OrgHandle {
         role: Option<protocol::Role>,
     ) -> Result<(), ActorError> {
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
-        request(
-            |msg| self.registry.send_to_org(self.id, msg),
-            |reply| SetMember { user, role, reply },
-            true,
-            deadline,
-        )
-        .await
+        let tell = || {
+            request(
+                |msg| self.registry.send_to_org(self.id, msg),
+                |reply| SetMember { user, role, reply },
+                true,
+                deadline,
+            )
+        };
+        match tell().await {
+            Err(ActorError::Overloaded | ActorError::Timeout) => {
+                // The live actor cannot take it: its roster would stay
+                // stale. Forget it; a fresh one reloads the roster from
+                // storage (which has the change) and cuts the user off.
+                tracing::warn!(org_id = %self.id, "org actor unreachable; reloading it for a membership change");
+                self.registry.forget_org(self.id);
+                tell().await
+            }
+            other => other,
+        }
     }
 
     /// Follow the org channel: an `org_snapshot` is pushed into `outbox`,
@@ -286,9 +296,8 @@ impl OrgHandle {
 
     /// Stop following the org channel.
     pub fn unsubscribe(&self, session: SessionId) {
-        if let Some(addr) = self.registry.live_org(self.id) {
-            let _ = addr.try_send(UnsubscribeOrg { session });
-        }
+        self.registry
+            .send_live_org(self.id, UnsubscribeOrg { session });
     }
 
     /// Create a board named `name` with the given columns, as `by`.
@@ -316,9 +325,8 @@ impl OrgHandle {
                 _ => None,
             })
             .unwrap_or_default();
-        if let Some(addr) = self.registry.live_org(self.id) {
-            let _ = addr.try_send(BoardAdded { board: id, name });
-        }
+        self.registry
+            .send_live_org(self.id, BoardAdded { board: id, name });
         Ok(committed)
     }
 }
@@ -327,8 +335,6 @@ impl OrgHandle {
 impl BoardHandle {
     /// Make the board's live actor panic (crash-isolation tests).
     pub(crate) fn crash(&self) {
-        if let Some(addr) = self.registry.live_board(self.id) {
-            let _ = addr.try_send(crate::board::Crash);
-        }
+        self.registry.send_live_board(self.id, crate::board::Crash);
     }
 }

@@ -233,14 +233,37 @@ impl Registry {
         self.inner.boards.remove_if(&id, |_, a| a == addr);
     }
 
-    /// The live actor of `id`, without starting one.
-    pub(crate) fn live_board(&self, id: BoardId) -> Option<Addr<BoardActor>> {
-        self.inner.boards.get(&id).map(|a| a.clone())
+    /// Send to the live actor of `id`, if any, without starting one; a
+    /// full mailbox drops the message (callers say why that is fine).
+    pub(crate) fn send_live_board<M>(&self, id: BoardId, msg: M)
+    where
+        BoardActor: Handler<M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        // Through the registered address (see `send_via`), never a clone.
+        if let Some(addr) = self.inner.boards.get(&id) {
+            let _ = addr.try_send(msg);
+        }
     }
 
-    /// The live actor of `id`, without starting one.
-    pub(crate) fn live_org(&self, id: OrgId) -> Option<Addr<OrgActor>> {
-        self.inner.orgs.get(&id).map(|a| a.clone())
+    /// Send to the live actor of `id`, if any (see `send_live_board`).
+    pub(crate) fn send_live_org<M>(&self, id: OrgId, msg: M)
+    where
+        OrgActor: Handler<M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        if let Some(addr) = self.inner.orgs.get(&id) {
+            let _ = addr.try_send(msg);
+        }
+    }
+
+    /// Forget the organization's actor, so the next request starts a fresh
+    /// one that reloads from storage (the old one idles out). For when the
+    /// live one cannot be told about a change (its mailbox is full).
+    pub(crate) fn forget_org(&self, id: OrgId) {
+        self.inner.orgs.remove(&id);
     }
 
     fn start_org(&self, id: OrgId) -> Addr<OrgActor> {

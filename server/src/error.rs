@@ -201,6 +201,18 @@ pub fn retry_after_ms(wait: std::time::Duration) -> u64 {
     ms.max(1)
 }
 
+impl From<crate::auth::TokenError> for ApiError {
+    fn from(e: crate::auth::TokenError) -> Self {
+        match e {
+            crate::auth::TokenError::Unavailable => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Unauthorized {
+                code: other.code(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {

@@ -106,7 +106,8 @@ impl Db {
     /// One statement: it fetches `limit + 1` rows to learn whether another
     /// page follows, and joins `orgs` for the key. A `board` or `column` of
     /// another organization simply matches nothing (every predicate is
-    /// ANDed with `org_id`).
+    /// ANDed with `org_id`). The SQL text depends on which filters are set
+    /// (a bounded number of shapes, each prepared once per connection).
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.

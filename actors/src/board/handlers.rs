@@ -76,6 +76,14 @@ impl BoardActor {
                             reply.send(Err(ActorError::Unavailable("board was reloaded".into())));
                         ctx.stop();
                     }
+                    Err(StoreError::Timeout) => {
+                        // The outcome is unknown: the events may yet commit.
+                        // Going on with this state could hide them (or
+                        // conflict with them), so reload from storage.
+                        tracing::warn!(board_id = %act.id, "append outcome unknown; reloading board");
+                        let _ = reply.send(Err(ActorError::Timeout));
+                        ctx.stop();
+                    }
                     Err(e) => {
                         tracing::warn!(board_id = %act.id, error = %e, "append failed");
                         let _ = reply.send(Err(ActorError::from(e)));
@@ -92,6 +100,11 @@ impl Handler<Submit> for BoardActor {
 
     fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Atomic {
         self.last_used = std::time::Instant::now();
+        if msg.reply.is_closed() {
+            // The caller gave up (timed out) while this waited in the
+            // mailbox: applying it now would surprise them.
+            return done();
+        }
         if let Some(err) = self.unavailable(ctx) {
             return answer(msg.reply, Err(err));
         }

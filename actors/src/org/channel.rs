@@ -90,12 +90,10 @@ impl OrgActor {
             .map(|o| o.boards.clone())
             .unwrap_or_default();
         for board in boards {
-            if let Some(addr) = self.registry.live_board(board) {
-                // Best effort is enough: a board that misses this (mailbox
-                // full) still refuses the user's next command and subscribe,
-                // because it checks the roster on every request.
-                let _ = addr.try_send(AccessLost { user });
-            }
+            // Best effort is enough: a board that misses this (mailbox
+            // full) still refuses the user's next command and subscribe,
+            // because it checks the roster on every request.
+            self.registry.send_live_board(board, AccessLost { user });
         }
     }
 }

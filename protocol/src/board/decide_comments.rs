@@ -75,11 +75,7 @@ impl Board {
         Ok(Event::CommentEdited { comment, body })
     }
 
-    pub(super) fn delete_comment(
-        &self,
-        ctx: &Ctx,
-        comment: CommentId,
-    ) -> Result<Event, Rejection> {
+    pub(super) fn delete_comment(&self, ctx: &Ctx, comment: CommentId) -> Result<Event, Rejection> {
         self.own_comment(ctx, comment)?;
         Ok(Event::CommentDeleted { comment })
     }

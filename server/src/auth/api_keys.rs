@@ -184,8 +184,9 @@ fn parse(token: &str) -> Option<(&str, &str)> {
 /// Verify an API key.
 ///
 /// # Errors
-/// [`TokenError::Invalid`] for a malformed or unknown key, a wrong secret,
-/// or a database that cannot be asked; [`TokenError::Revoked`] and
+/// [`TokenError::Invalid`] for a malformed or unknown key or a wrong secret,
+/// [`TokenError::Unavailable`] when the database cannot be asked;
+/// [`TokenError::Revoked`] and
 /// [`TokenError::Expired`] for a key whose secret matched but that is no
 /// longer valid.
 pub async fn verify(state: &AppState, token: &str) -> Result<Principal, TokenError> {
@@ -195,7 +196,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<Principal, TokenErr
     let (prefix, secret) = parsed.unwrap_or(("", token));
     let stored = state.db.api_key_by_prefix(prefix).await.map_err(|e| {
         tracing::warn!(error = %e, "cannot look up an API key");
-        TokenError::Invalid
+        TokenError::Unavailable
     })?;
     let keys = &state.api_keys;
     let hash = stored

@@ -53,13 +53,7 @@ impl FromRequest for Auth {
                 message: "send an access token or API key in the Authorization: Bearer header"
                     .into(),
             })?;
-            let principal =
-                authenticate(&state, &token)
-                    .await
-                    .map_err(|e| ApiError::Unauthorized {
-                        code: e.code(),
-                        message: e.to_string(),
-                    })?;
+            let principal = authenticate(&state, &token).await.map_err(ApiError::from)?;
             crate::rate_limit::check_principal(&state, principal.caller.actor_id())?;
             Ok(Auth(principal))
         })

@@ -46,6 +46,10 @@ pub enum TokenError {
     Invalid,
     #[error("the credential has been revoked")]
     Revoked,
+    /// The credential could not be checked (database unreachable): not the
+    /// client's fault, retry shortly.
+    #[error("credentials cannot be checked right now; retry shortly")]
+    Unavailable,
 }
 
 impl TokenError {
@@ -54,6 +58,7 @@ impl TokenError {
             TokenError::Expired => "token_expired",
             TokenError::Invalid => "invalid_token",
             TokenError::Revoked => "token_revoked",
+            TokenError::Unavailable => "unavailable",
         }
     }
 }

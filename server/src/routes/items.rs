@@ -87,14 +87,15 @@ pub(super) mod cursor {
     }
 
     pub fn decode(raw: &str) -> Option<u64> {
-        if raw.len() % 2 != 0 || raw.len() > 64 {
+        if raw.len() > 64 {
             return None;
         }
-        let bytes: Option<Vec<u8>> = (0..raw.len())
-            .step_by(2)
-            .map(|i| {
-                raw.get(i..i + 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+        let bytes: Option<Vec<u8>> = raw
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| {
+                let hex = std::str::from_utf8(pair).ok().filter(|h| h.len() == 2)?;
+                u8::from_str_radix(hex, 16).ok()
             })
             .collect();
         let text = String::from_utf8(bytes?).ok()?;

@@ -17,10 +17,11 @@ use crate::error::ApiError;
 use crate::session::{writer, WsSession};
 use crate::startup::AppState;
 
-/// Frames above this size are a protocol error (close 1009); frames
-/// between the configured message limit and this get an error reply and
-/// the session goes on.
-pub const HARD_FRAME_LIMIT: usize = 16 * 1024 * 1024;
+/// Frames above twice the configured message limit (at least this much)
+/// are a protocol error (close 1009); frames between the limit and that get
+/// an error reply and the session goes on. Kept close to the limit because
+/// a frame is buffered whole before anyone looks at it, authenticated or not.
+pub const MIN_HARD_FRAME_LIMIT: usize = 64 * 1024;
 
 /// The wire format the client asked for. No header means JSON; a header
 /// naming only unknown protocols is refused.
@@ -82,16 +83,7 @@ pub async fn upgrade(
     }
     let offered = negotiate(&req)?;
     let principal = match bearer_token(&req) {
-        Some(token) => {
-            Some(
-                authenticate(&state, token)
-                    .await
-                    .map_err(|e| ApiError::Unauthorized {
-                        code: e.code(),
-                        message: e.to_string(),
-                    })?,
-            )
-        }
+        Some(token) => Some(authenticate(&state, token).await.map_err(ApiError::from)?),
         None => None,
     };
     let (mut response, ws_session, stream) =
@@ -106,10 +98,11 @@ pub async fn upgrade(
             HeaderValue::from_static(format.subprotocol()),
         );
     }
+    let hard_limit = (state.settings.ws.max_message_bytes * 2).max(MIN_HARD_FRAME_LIMIT);
     let stream = stream
-        .max_frame_size(HARD_FRAME_LIMIT)
+        .max_frame_size(hard_limit)
         .aggregate_continuations()
-        .max_continuation_size(HARD_FRAME_LIMIT);
+        .max_continuation_size(hard_limit);
     let id = SessionId(state.next_session_id());
     let (outbox, rx, overflow) = Outbox::channel(id, format, state.settings.ws.outbound_queue);
     let outbox = outbox.with_counter(Arc::new(state.metrics.clone()));

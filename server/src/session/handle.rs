@@ -9,7 +9,7 @@ use protocol::wire::COMMAND_ID_MAX;
 use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
 
 use super::{close, WsSession, UNAUTHENTICATED_MAX_MESSAGE_BYTES, UNAUTHENTICATED_STRIKES};
-use crate::auth::authenticate;
+use crate::auth::{authenticate, TokenError};
 use crate::error::retry_after_ms;
 use crate::metrics::{Limited, Outcome, Transport};
 
@@ -171,6 +171,14 @@ impl WsSession {
                         }
                     }
                     act.authenticated(principal);
+                }
+                Err(TokenError::Unavailable) => {
+                    act.error("unavailable", TokenError::Unavailable.to_string(), None);
+                    act.close(
+                        close::TRY_AGAIN_LATER,
+                        "credentials cannot be checked; retry shortly",
+                        ctx,
+                    );
                 }
                 Err(e) => {
                     act.error(e.code(), e.to_string(), None);

@@ -18,6 +18,9 @@ pub mod close {
     pub const POLICY: u16 = 1008;
     /// A frame larger than the hard limit.
     pub const TOO_BIG: u16 = 1009;
+    /// The credential could not be checked (database unreachable):
+    /// reconnect with backoff, same token.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     /// No `auth` message within the deadline.
     pub const AUTH_TIMEOUT: u16 = 4000;
     /// The client sent nothing (not even a pong) for the client timeout.

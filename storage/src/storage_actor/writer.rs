@@ -81,7 +81,13 @@ async fn commit(db: &Db, events: &[Recorded], timeout: Duration) -> Result<(), B
             .map_err(|e| BatchError::Unavailable(e.to_string()))?;
         let tx = client.transaction().await.map_err(classify)?;
         event_log::write(&tx, events).await.map_err(classify)?;
-        tx.commit().await.map_err(classify)
+        // A failure during COMMIT leaves the outcome unknown (the server
+        // may have committed before the connection broke): say so, so the
+        // caller neither assumes nothing happened nor that it did.
+        tx.commit().await.map_err(|e| {
+            tracing::warn!(error = %e, "COMMIT failed; outcome unknown");
+            BatchError::Timeout
+        })
     };
     tokio::time::timeout(timeout, work)
         .await

@@ -218,7 +218,10 @@ fn check_invariants(board: &Board, log: &[Recorded]) {
         assert!(it.assignees.iter().all(|u| members().contains_key(u)));
     }
     for meta in board.comments.values() {
-        assert!(board.items.contains_key(&meta.item), "every comment has an item");
+        assert!(
+            board.items.contains_key(&meta.item),
+            "every comment has an item"
+        );
         assert!(members().contains_key(&meta.author), "authors are members");
     }
 }
