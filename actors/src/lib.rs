@@ -26,7 +26,8 @@ pub use error::ActorError;
 pub use handles::{BoardHandle, Committed, OrgHandle};
 pub use org::{OrgActor, OrgView};
 pub use outbox::{
-    OutFrame, Outbox, Overflow, PushError, SentCounter, SessionId, SharedFrame, CLOSE_SLOW_CONSUMER,
+    OutFrame, Outbox, Overflow, PushError, SentCounter, SessionId, SharedFrame,
+    CLOSE_SLOW_CONSUMER, DEFAULT_QUEUE_BYTES,
 };
 pub use registry::{ActorConfig, Registry};
 pub use stats::{ActorStats, StatsSnapshot};

@@ -5,7 +5,7 @@
 //! subscriber is too slow, so it is cut off (its writer closes the socket
 //! with [`CLOSE_SLOW_CONSUMER`]) instead of slowing the board down.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -99,11 +99,29 @@ pub struct Outbox {
     counter: Option<Arc<dyn SentCounter>>,
 }
 
-/// Shared between an [`Outbox`] and the session's writer.
-#[derive(Debug, Default)]
+/// Bytes a session's outbound queue may hold by default (see
+/// [`Outbox::with_byte_limit`]).
+pub const DEFAULT_QUEUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Shared between an [`Outbox`] and the session's writer: the overflow
+/// flag, and the bytes queued but not yet taken by the writer.
+#[derive(Debug)]
 pub struct Overflow {
     flag: AtomicBool,
     notify: Notify,
+    queued_bytes: AtomicUsize,
+    max_bytes: AtomicUsize,
+}
+
+impl Default for Overflow {
+    fn default() -> Self {
+        Overflow {
+            flag: AtomicBool::new(false),
+            notify: Notify::new(),
+            queued_bytes: AtomicUsize::new(0),
+            max_bytes: AtomicUsize::new(DEFAULT_QUEUE_BYTES),
+        }
+    }
 }
 
 impl Overflow {
@@ -122,6 +140,27 @@ impl Overflow {
     fn trigger(&self) {
         self.flag.store(true, Ordering::Release);
         self.notify.notify_one();
+    }
+
+    /// The writer took `frame` off the queue.
+    pub fn dequeued(&self, frame: &OutFrame) {
+        self.queued_bytes.fetch_sub(frame.len(), Ordering::AcqRel);
+    }
+
+    /// Reserve room for `bytes`; `false` when the byte bound would be
+    /// passed. A frame larger than the bound still fits an empty queue (a
+    /// long catch-up, itself bounded by the resume limit).
+    fn reserve(&self, bytes: usize) -> bool {
+        let queued = self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
+        if queued > 0 && queued + bytes > self.max_bytes.load(Ordering::Relaxed) {
+            self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, bytes: usize) {
+        self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
     }
 }
 
@@ -143,6 +182,15 @@ impl Outbox {
             counter: None,
         };
         (outbox, rx, overflowed)
+    }
+
+    /// Bound the queue to `max_bytes` of queued payload as well as its
+    /// frame count (the default is [`DEFAULT_QUEUE_BYTES`]).
+    pub fn with_byte_limit(self, max_bytes: usize) -> Outbox {
+        self.overflowed
+            .max_bytes
+            .store(max_bytes, Ordering::Relaxed);
+        self
     }
 
     /// Count every message queued through this outbox (and its clones).
@@ -174,13 +222,22 @@ impl Outbox {
     /// [`PushError::Overflow`] when the queue is full (the session is then
     /// flagged for closing), [`PushError::Closed`] when the session is gone.
     pub fn push(&self, frame: OutFrame) -> Result<(), PushError> {
+        let bytes = frame.len();
+        if !self.overflowed.reserve(bytes) {
+            self.overflowed.trigger();
+            return Err(PushError::Overflow);
+        }
         match self.tx.try_send(frame) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
+                self.overflowed.release(bytes);
                 self.overflowed.trigger();
                 Err(PushError::Overflow)
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(PushError::Closed),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.overflowed.release(bytes);
+                Err(PushError::Closed)
+            }
         }
     }
 
@@ -261,6 +318,38 @@ mod tests {
                 seen.push((kind, n));
             }
         }
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes_as_well_as_frames() {
+        let (outbox, mut rx, overflow) = Outbox::channel(SessionId(1), Format::Json, 100);
+        let outbox = outbox.with_byte_limit(1000);
+        let frame = || OutFrame::Binary(bytes::Bytes::from(vec![0u8; 400]));
+        assert!(outbox.push(frame()).is_ok());
+        assert!(outbox.push(frame()).is_ok());
+        assert_eq!(
+            outbox.push(frame()),
+            Err(PushError::Overflow),
+            "1,200 bytes > 1,000"
+        );
+        assert!(overflow.happened());
+        // What the writer takes frees its bytes.
+        let taken = rx.try_recv().expect("queued");
+        overflow.dequeued(&taken);
+        assert!(outbox.push(frame()).is_ok());
+    }
+
+    #[test]
+    fn one_frame_larger_than_the_bound_fits_an_empty_queue() {
+        let (outbox, _rx, _) = Outbox::channel(SessionId(1), Format::Json, 4);
+        let outbox = outbox.with_byte_limit(10);
+        assert!(outbox
+            .push(OutFrame::Binary(bytes::Bytes::from(vec![0u8; 50])))
+            .is_ok());
+        assert_eq!(
+            outbox.push(OutFrame::Binary(bytes::Bytes::from(vec![0u8; 1]))),
+            Err(PushError::Overflow)
+        );
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub struct WsSettings {
     pub max_message_bytes: usize,
     /// Frames queued for one session before it is cut off as a slow consumer.
     pub outbound_queue: usize,
+    /// Bytes queued for one session before it is cut off as a slow consumer.
+    pub outbound_queue_bytes: usize,
     /// Boards one session may subscribe to at once.
     pub max_subscriptions: usize,
     /// Time allowed for the `auth` message on a socket opened without a token.
@@ -213,6 +215,11 @@ impl Settings {
                 1024..=8 * 1024 * 1024,
             )?,
             outbound_queue: env.parse("CORKBOARD_WS_OUTBOUND_QUEUE", 1024, 16..=1_000_000)?,
+            outbound_queue_bytes: env.parse(
+                "CORKBOARD_WS_OUTBOUND_QUEUE_BYTES",
+                actors::DEFAULT_QUEUE_BYTES,
+                64 * 1024..=1024 * 1024 * 1024,
+            )?,
             max_subscriptions: env.parse("CORKBOARD_WS_MAX_SUBSCRIPTIONS", 100, 1..=10_000)?,
             auth_timeout: env.secs("CORKBOARD_WS_AUTH_TIMEOUT_SECS", 5, 1..=60)?,
             heartbeat_interval: env.secs("CORKBOARD_WS_HEARTBEAT_SECS", 15, 1..=300)?,

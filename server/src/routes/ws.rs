@@ -105,7 +105,9 @@ pub async fn upgrade(
         .max_continuation_size(hard_limit);
     let id = SessionId(state.next_session_id());
     let (outbox, rx, overflow) = Outbox::channel(id, format, state.settings.ws.outbound_queue);
-    let outbox = outbox.with_counter(Arc::new(state.metrics.clone()));
+    let outbox = outbox
+        .with_counter(Arc::new(state.metrics.clone()))
+        .with_byte_limit(state.settings.ws.outbound_queue_bytes);
     actix_rt::spawn(writer::run(ws_session, rx, overflow));
     let app = state.get_ref().clone();
     WsSession::create(move |ctx| {

@@ -29,6 +29,9 @@ pub async fn run(mut session: Session, mut rx: mpsc::Receiver<OutFrame>, overflo
             }
             frame = rx.recv() => frame,
         };
+        if let Some(frame) = &frame {
+            overflow.dequeued(frame);
+        }
         let sent = match frame {
             Some(OutFrame::Batch(frames)) => write_all(&mut session, frames).await,
             Some(OutFrame::Text(text)) => session.text(text).await,
