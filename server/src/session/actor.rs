@@ -22,7 +22,12 @@ pub struct WsSession {
     pub(super) outbox: Outbox,
     /// Who the session acts as, once authenticated.
     pub(super) principal: Option<Principal>,
+    /// Boards subscribed to, or being subscribed to.
     pub(super) subscriptions: HashSet<BoardId>,
+    /// Boards whose subscribe has not completed yet.
+    pub(super) pending: HashSet<BoardId>,
+    /// Pending subscribes the client has since unsubscribed from.
+    pub(super) cancelled: HashSet<BoardId>,
     pub(super) org_subscriptions: HashSet<OrgId>,
     pub(super) opened: Instant,
     pub(super) last_heard: Instant,
@@ -51,6 +56,8 @@ impl WsSession {
             outbox,
             principal,
             subscriptions: HashSet::new(),
+            pending: HashSet::new(),
+            cancelled: HashSet::new(),
             org_subscriptions: HashSet::new(),
             opened: Instant::now(),
             last_heard: Instant::now(),

@@ -95,6 +95,10 @@ impl WsSession {
             ClientMsg::Subscribe { board, since } => self.on_subscribe(board, since, ctx),
             ClientMsg::Unsubscribe { board } => {
                 if self.subscriptions.remove(&board) {
+                    if self.pending.contains(&board) {
+                        // Still being attached: detach when that completes.
+                        self.cancelled.insert(board);
+                    }
                     self.state.registry.board(board).unsubscribe(self.id);
                 }
                 self.send(&ServerMsg::Unsubscribed {
@@ -201,15 +205,30 @@ impl WsSession {
             );
             return;
         }
+        // Counted (and cancellable) from now on, not only once attached, so
+        // a burst of subscribes cannot pass the limit.
+        let resubscribe = !self.subscriptions.insert(board);
+        self.pending.insert(board);
+        self.cancelled.remove(&board);
         let handle = self.state.registry.board(board);
         let outbox = self.outbox.clone();
         let fut = async move { handle.subscribe(user, outbox, since).await };
         ctx.spawn(
-            actix::fut::wrap_future(fut).map(move |res, act: &mut Self, _| match res {
-                Ok(_) => {
-                    act.subscriptions.insert(board);
+            actix::fut::wrap_future(fut).map(move |res, act: &mut Self, _| {
+                act.pending.remove(&board);
+                let cancelled = act.cancelled.remove(&board);
+                match res {
+                    Ok(_) if cancelled => act.state.registry.board(board).unsubscribe(act.id),
+                    Ok(_) => {}
+                    Err(e) => {
+                        if !resubscribe {
+                            act.subscriptions.remove(&board);
+                        }
+                        if !cancelled {
+                            act.error(e.code(), subscribe_message(&e, "board"), Some(board));
+                        }
+                    }
                 }
-                Err(e) => act.error(e.code(), subscribe_message(&e, "board"), Some(board)),
             }),
         );
     }
