@@ -201,7 +201,7 @@ async fn a_demoted_member_keeps_reading_but_can_no_longer_edit() {
 async fn presence_shows_who_is_on_a_board_and_a_dead_session_leaves() {
     let app = spawn_app_with(|s| {
         s.ws.heartbeat_interval = std::time::Duration::from_secs(1);
-        s.ws.client_timeout = std::time::Duration::from_secs(2);
+        s.ws.client_timeout = std::time::Duration::from_secs(3);
     })
     .await;
     let (token, user) = app.register(&email()).await;
