@@ -122,6 +122,16 @@ impl Board {
         index: Option<u32>,
         moving: Option<ItemId>,
     ) -> String {
+        if index.is_none() {
+            // Appending (the common case) needs only the last key: one
+            // pass, no sort, whatever the board's size.
+            let last = self
+                .items
+                .values()
+                .filter(|item| item.column == column && Some(item.id) != moving)
+                .max_by(|a, b| item_order(a, b));
+            return position::between(last.map(|item| item.position.as_str()), None);
+        }
         let others: Vec<&str> = self
             .items_in_column(column)
             .into_iter()
