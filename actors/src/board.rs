@@ -13,7 +13,7 @@ use protocol::{Board, BoardId, ColumnId, Command, Millis, OrgId, Recorded, Serve
 use tokio::sync::oneshot;
 
 use crate::caller::Caller;
-use crate::error::ActorError;
+use crate::error::{bounded, ActorError};
 use crate::handles::Committed;
 use crate::outbox::{Outbox, PushError, SessionId, SharedFrame};
 use crate::registry::Registry;
@@ -251,10 +251,10 @@ impl Actor for BoardActor {
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
         let id = self.id;
-        let load = async move { tokio::time::timeout(timeout, store.load_board(id)).await };
+        let load = async move { bounded(timeout, store.load_board(id)).await };
         ctx.wait(
             actix::fut::wrap_future(load).map(|res, act: &mut Self, _| match res {
-                Ok(Ok(Some(loaded))) => {
+                Ok(Some(loaded)) => {
                     if let Some(snapshot) = loaded.snapshot {
                         act.board = snapshot;
                     }
@@ -265,14 +265,10 @@ impl Actor for BoardActor {
                     tracing::debug!(board_id = %act.id, seq = act.board.seq, "board activated");
                     ActorStats::add(&act.registry.stats().boards_activated, 1);
                 }
-                Ok(Ok(None)) => {}
-                Ok(Err(e)) => {
+                Ok(None) => {}
+                Err(e) => {
                     tracing::warn!(board_id = %act.id, error = %e, "loading board failed");
                     act.failed = Some(ActorError::from(e));
-                }
-                Err(_) => {
-                    tracing::warn!(board_id = %act.id, "loading board timed out");
-                    act.failed = Some(ActorError::Timeout);
                 }
             }),
         );

@@ -55,6 +55,18 @@ impl ActorError {
     }
 }
 
+/// Await a store call for at most `limit`; past it, the call counts as
+/// [`StoreError::Timeout`] (its outcome unknown). Every store call an actor
+/// makes goes through this, so none can hold a board forever.
+pub(crate) async fn bounded<T>(
+    limit: std::time::Duration,
+    call: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(limit, call)
+        .await
+        .unwrap_or(Err(StoreError::Timeout))
+}
+
 impl From<StoreError> for ActorError {
     fn from(e: StoreError) -> Self {
         match e {

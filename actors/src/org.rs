@@ -12,7 +12,7 @@ use protocol::{BoardId, OrgId, OrgRecord, Roster};
 use tokio::sync::oneshot;
 
 use crate::board::RETIRE_GRACE;
-use crate::error::ActorError;
+use crate::error::{bounded, ActorError};
 use crate::outbox::{Outbox, SessionId};
 use crate::registry::Registry;
 
@@ -98,18 +98,14 @@ impl Actor for OrgActor {
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
         let id = self.id;
-        let load = async move { tokio::time::timeout(timeout, store.load_org(id)).await };
+        let load = async move { bounded(timeout, store.load_org(id)).await };
         ctx.wait(actix::fut::wrap_future(load).map(
             |res, act: &mut Self, _: &mut Context<Self>| match res {
-                Ok(Ok(Some(record))) => act.org = Some(view_of(record)),
-                Ok(Ok(None)) => act.failed = Some(ActorError::NotFound),
-                Ok(Err(e)) => {
+                Ok(Some(record)) => act.org = Some(view_of(record)),
+                Ok(None) => act.failed = Some(ActorError::NotFound),
+                Err(e) => {
                     tracing::warn!(org_id = %act.id, error = %e, "loading organization failed");
                     act.failed = Some(ActorError::from(e));
-                }
-                Err(_) => {
-                    tracing::warn!(org_id = %act.id, "loading organization timed out");
-                    act.failed = Some(ActorError::Timeout);
                 }
             },
         ));
@@ -168,20 +164,17 @@ impl Handler<AllocateNumber> for OrgActor {
         let block = self.registry.config().number_block;
         let timeout = self.registry.config().store_timeout;
         let id = self.id;
-        let reserve = async move {
-            tokio::time::timeout(timeout, store.reserve_item_numbers(id, block)).await
-        };
+        let reserve = async move { bounded(timeout, store.reserve_item_numbers(id, block)).await };
         AtomicResponse::new(Box::pin(actix::fut::wrap_future(reserve).map(
             move |res, act: &mut Self, _| {
                 let reply = match res {
-                    Ok(Ok(first)) => {
+                    Ok(first) => {
                         act.numbers = first..first + u64::from(block);
                         act.numbers
                             .next()
                             .ok_or(ActorError::Unavailable("empty item number block".into()))
                     }
-                    Ok(Err(e)) => Err(ActorError::from(e)),
-                    Err(_) => Err(ActorError::Timeout),
+                    Err(e) => Err(ActorError::from(e)),
                 };
                 let _ = msg.0.send(reply);
             },

@@ -12,7 +12,7 @@ use super::{
     now_millis, AccessLost, BoardActor, Create, Read, Reply, Submit, Subscribe, Unsubscribe,
 };
 use crate::caller::Caller;
-use crate::error::ActorError;
+use crate::error::{bounded, ActorError};
 use crate::handles::Committed;
 use crate::org::OrgView;
 use crate::stats::ActorStats;
@@ -45,12 +45,7 @@ impl BoardActor {
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
         let batch = records.clone();
-        let append = async move {
-            match tokio::time::timeout(timeout, store.append(batch)).await {
-                Ok(res) => res,
-                Err(_) => Err(StoreError::Timeout),
-            }
-        };
+        let append = async move { bounded(timeout, store.append(batch)).await };
         actix::fut::wrap_future(append)
             .then(move |res, act: &mut Self, ctx| {
                 match res {

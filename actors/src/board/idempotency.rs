@@ -11,18 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{BoardActor, Reply};
-use crate::error::ActorError;
+use crate::error::{bounded, ActorError};
 use crate::handles::Committed;
 use crate::stats::ActorStats;
 
 async fn with_timeout<T>(
     timeout: Duration,
-    fut: impl std::future::Future<Output = Result<T, StoreError>>,
+    call: impl std::future::Future<Output = Result<T, StoreError>>,
 ) -> Result<T, ActorError> {
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(res) => res.map_err(ActorError::from),
-        Err(_) => Err(ActorError::Timeout),
-    }
+    bounded(timeout, call).await.map_err(ActorError::from)
 }
 
 /// The answer the first attempt of a command got.

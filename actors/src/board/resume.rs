@@ -10,11 +10,11 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
-use protocol::{Recorded, ServerMsg, StoreError};
+use protocol::{Recorded, ServerMsg};
 
 use super::{BoardActor, Subscriber};
 use crate::caller::Caller;
-use crate::error::ActorError;
+use crate::error::{bounded, ActorError};
 use crate::outbox::{OutFrame, Outbox, PushError, SharedFrame};
 use crate::stats::ActorStats;
 
@@ -81,10 +81,7 @@ impl BoardActor {
         let (board, seq) = (self.id, self.board.seq);
         let read = async move {
             let limit = u32::try_from(seq - since).unwrap_or(u32::MAX);
-            match tokio::time::timeout(timeout, store.events_after(board, since, limit)).await {
-                Ok(res) => res,
-                Err(_) => Err(StoreError::Timeout),
-            }
+            bounded(timeout, store.events_after(board, since, limit)).await
         };
         actix::fut::wrap_future(read)
             .map(move |res, act: &mut Self, _| {
