@@ -206,7 +206,7 @@ impl OrgHandle {
     ///
     /// # Errors
     /// `NotFound` for an unknown organization, or a retryable error.
-    pub async fn view(&self) -> Result<OrgView, ActorError> {
+    pub async fn view(&self) -> Result<std::sync::Arc<OrgView>, ActorError> {
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
         request(
             |msg| self.registry.send_to_org(self.id, msg),

@@ -41,7 +41,7 @@ pub(crate) struct OrgSubscriber {
 /// Read the roster and directory.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct GetOrg(pub Reply<OrgView>);
+pub(crate) struct GetOrg(pub Reply<Arc<OrgView>>);
 
 /// Hand out the next item number.
 #[derive(Message)]
@@ -51,7 +51,9 @@ pub(crate) struct AllocateNumber(pub Reply<u64>);
 pub struct OrgActor {
     id: OrgId,
     registry: Registry,
-    org: Option<OrgView>,
+    /// Shared with every request that reads it (one per board command):
+    /// cloning the `Arc` is cheap, changes copy on write.
+    org: Option<Arc<OrgView>>,
     /// Set when activation found no organization or storage failed; every
     /// request is answered with it and the actor then stops, so the next
     /// request starts afresh.
@@ -101,7 +103,7 @@ impl Actor for OrgActor {
         let load = async move { bounded(timeout, store.load_org(id)).await };
         ctx.wait(actix::fut::wrap_future(load).map(
             |res, act: &mut Self, _: &mut Context<Self>| match res {
-                Ok(Some(record)) => act.org = Some(view_of(record)),
+                Ok(Some(record)) => act.org = Some(Arc::new(view_of(record))),
                 Ok(None) => act.failed = Some(ActorError::NotFound),
                 Err(e) => {
                     tracing::warn!(org_id = %act.id, error = %e, "loading organization failed");

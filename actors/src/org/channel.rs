@@ -101,6 +101,7 @@ impl OrgActor {
 impl OrgActor {
     fn change_member(&mut self, user: UserId, role: Option<Role>) {
         let Some(org) = &mut self.org else { return };
+        let org = Arc::make_mut(org);
         let members = Arc::make_mut(&mut org.members);
         let before = match role {
             Some(role) => members.insert(user, role),
@@ -145,7 +146,7 @@ impl Handler<BoardAdded> for OrgActor {
         if org.boards.contains(&msg.board) {
             return;
         }
-        org.boards.push(msg.board);
+        Arc::make_mut(org).boards.push(msg.board);
         self.publish(OrgEvent::BoardCreated {
             board: msg.board,
             name: msg.name,
