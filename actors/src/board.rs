@@ -221,12 +221,18 @@ impl BoardActor {
         let stats = self.registry.stats();
         let mut gone = Vec::new();
         let mut delivered = 0;
+        let mut counted_by = None;
         for (session, sub) in &self.subscribers {
             if Some(*session) == except {
                 continue;
             }
-            match sub.outbox.push_shared(frame) {
-                Ok(()) => delivered += 1,
+            // Counted once per broadcast below, not once per subscriber:
+            // this loop is the hot path of the fan-out.
+            match sub.outbox.push(frame.frame(sub.outbox.format())) {
+                Ok(()) => {
+                    delivered += 1;
+                    counted_by.get_or_insert(*session);
+                }
                 Err(PushError::Overflow) => {
                     tracing::info!(board_id = %id, %session, user_id = %sub.user.actor_id(), "slow consumer cut off");
                     ActorStats::add(&stats.slow_consumers_cut, 1);
@@ -236,6 +242,9 @@ impl BoardActor {
             }
         }
         ActorStats::add(&stats.deliveries, delivered);
+        if let Some(sub) = counted_by.and_then(|s| self.subscribers.get(&s)) {
+            sub.outbox.count(frame.msg().kind(), delivered);
+        }
         self.drop_subscribers(gone);
     }
 
