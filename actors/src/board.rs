@@ -25,7 +25,7 @@ mod presence;
 
 #[cfg(test)]
 pub(crate) use handlers::Crash;
-pub(crate) use presence::SetPresence;
+pub(crate) use presence::{ReadPresence, SetPresence};
 mod resume;
 
 type Reply<T> = oneshot::Sender<Result<T, ActorError>>;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use protocol::{Board, BoardId, ColumnId, Command, OrgId, Recorded, UserId};
 use tokio::sync::oneshot;
 
-use crate::board::{Create, Read, Submit, Subscribe, Unsubscribe};
+use crate::board::{Create, Read, ReadPresence, Submit, Subscribe, Unsubscribe};
 use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::org::{
@@ -183,6 +183,25 @@ impl BoardHandle {
         request(
             |msg| self.registry.send_to_board(self.id, msg),
             |reply| Read { user, reply },
+            true,
+            self.deadline(),
+        )
+        .await
+    }
+
+    /// Who is subscribed to the board and what they show, as `user` may
+    /// see it.
+    ///
+    /// # Errors
+    /// `NotFound` when the board does not exist or `user` is not a member.
+    pub async fn presence(
+        &self,
+        user: impl Into<Caller>,
+    ) -> Result<Vec<protocol::PresenceEntry>, ActorError> {
+        let user = user.into();
+        request(
+            |msg| self.registry.send_to_board(self.id, msg),
+            |reply| ReadPresence { user, reply },
             true,
             self.deadline(),
         )

@@ -19,6 +19,7 @@ mod operations;
 mod ordering;
 mod outage;
 mod queries;
+mod resources;
 mod restart;
 mod rules;
 mod shutdown;

@@ -17,7 +17,7 @@ use crate::handles::Committed;
 use crate::org::OrgView;
 use crate::stats::ActorStats;
 
-type Atomic = AtomicResponse<BoardActor, ()>;
+pub(super) type Atomic = AtomicResponse<BoardActor, ()>;
 
 fn done() -> Atomic {
     AtomicResponse::new(Box::pin(actix::fut::ready(())))
@@ -271,25 +271,37 @@ impl Handler<Unsubscribe> for BoardActor {
     }
 }
 
+impl BoardActor {
+    /// Answer `reply` with `read(self)` once `user` is known to be allowed
+    /// to read the board; `NotFound` otherwise.
+    pub(super) fn read_with<T: 'static>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        user: Caller,
+        reply: Reply<T>,
+        read: impl FnOnce(&BoardActor) -> T + 'static,
+    ) -> Atomic {
+        self.last_used = std::time::Instant::now();
+        if let Some(err) = self.unavailable(ctx) {
+            return answer(reply, Err(err));
+        }
+        let Some(org_id) = self.board.org else {
+            return answer(reply, Err(ActorError::NotFound));
+        };
+        let org = self.registry.org(org_id);
+        let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
+        let fut = actix::fut::wrap_future(check).map(move |role, act: &mut Self, _| {
+            let _ = reply.send(role.map(|_| read(act)));
+        });
+        AtomicResponse::new(Box::pin(fut))
+    }
+}
+
 impl Handler<Read> for BoardActor {
     type Result = Atomic;
 
     fn handle(&mut self, msg: Read, ctx: &mut Self::Context) -> Atomic {
-        self.last_used = std::time::Instant::now();
-        if let Some(err) = self.unavailable(ctx) {
-            return answer(msg.reply, Err(err));
-        }
-        let Some(org_id) = self.board.org else {
-            return answer(msg.reply, Err(ActorError::NotFound));
-        };
-        let org = self.registry.org(org_id);
-        let user = msg.user;
-        let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
-        let fut = actix::fut::wrap_future(check).map(move |role, act: &mut Self, _| {
-            let result = role.map(|_| act.board.clone());
-            let _ = msg.reply.send(result);
-        });
-        AtomicResponse::new(Box::pin(fut))
+        self.read_with(ctx, msg.user, msg.reply, |act| act.board.clone())
     }
 }
 

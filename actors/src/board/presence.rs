@@ -10,7 +10,9 @@ use actix::prelude::*;
 use protocol::wire::PRESENCE_MIN_INTERVAL_MS;
 use protocol::{PresenceChange, PresenceEntry, PresenceState, ServerMsg};
 
-use super::{BoardActor, Subscriber};
+use super::handlers::Atomic;
+use super::{BoardActor, Reply, Subscriber};
+use crate::caller::Caller;
 use crate::outbox::{SessionId, SharedFrame};
 
 /// A session's new presence state on this board.
@@ -19,6 +21,27 @@ use crate::outbox::{SessionId, SharedFrame};
 pub(crate) struct SetPresence {
     pub session: SessionId,
     pub state: PresenceState,
+}
+
+/// Who is present on the board, for a caller allowed to read it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct ReadPresence {
+    pub user: Caller,
+    pub reply: Reply<Vec<PresenceEntry>>,
+}
+
+impl Handler<ReadPresence> for BoardActor {
+    type Result = Atomic;
+
+    fn handle(&mut self, msg: ReadPresence, ctx: &mut Self::Context) -> Atomic {
+        self.read_with(ctx, msg.user, msg.reply, |act| {
+            act.subscribers
+                .iter()
+                .map(|(s, sub)| entry(*s, sub))
+                .collect()
+        })
+    }
 }
 
 const MIN_INTERVAL: Duration = Duration::from_millis(PRESENCE_MIN_INTERVAL_MS);

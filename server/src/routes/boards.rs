@@ -78,7 +78,7 @@ pub async fn get(
 }
 
 /// The command id: the `Idempotency-Key` header when present.
-fn command_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(super) fn command_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };

@@ -11,6 +11,7 @@ mod invites;
 mod items;
 mod members;
 mod orgs;
+mod resources;
 mod sessions;
 mod ws;
 
@@ -70,11 +71,83 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/boards/{board}/items/{item}/comments",
                 web::get().to(comments::list),
             )
+            .configure(resource_routes)
             .default_service(web::to(not_found)),
     )
     .route("/ws", web::get().to(ws::upgrade))
     .route("/health/live", web::get().to(health::live))
     .route("/health/ready", web::get().to(health::ready));
+}
+
+/// Resource-style routes for every board command, and board presence.
+fn resource_routes(cfg: &mut web::ServiceConfig) {
+    use resources as r;
+    cfg.route("/boards/{board}", web::patch().to(r::rename_board))
+        .route("/boards/{board}/archive", web::post().to(r::archive_board))
+        .route("/boards/{board}/restore", web::post().to(r::restore_board))
+        .route("/boards/{board}/presence", web::get().to(r::presence))
+        .route("/boards/{board}/columns", web::post().to(r::add_column))
+        .route(
+            "/boards/{board}/columns/{column}",
+            web::patch().to(r::rename_column),
+        )
+        .route(
+            "/boards/{board}/columns/{column}",
+            web::delete().to(r::remove_column),
+        )
+        .route(
+            "/boards/{board}/columns/{column}/move",
+            web::post().to(r::move_column),
+        )
+        .route(
+            "/boards/{board}/columns/{column}/wip-limit",
+            web::put().to(r::set_wip_limit),
+        )
+        .route("/boards/{board}/items", web::post().to(r::create_item))
+        .route(
+            "/boards/{board}/items/{item}",
+            web::patch().to(r::edit_item),
+        )
+        .route(
+            "/boards/{board}/items/{item}/move",
+            web::post().to(r::move_item),
+        )
+        .route(
+            "/boards/{board}/items/{item}/assignees/{user}",
+            web::put().to(r::assign_item),
+        )
+        .route(
+            "/boards/{board}/items/{item}/assignees/{user}",
+            web::delete().to(r::unassign_item),
+        )
+        .route(
+            "/boards/{board}/items/{item}/labels/{label}",
+            web::put().to(r::add_label),
+        )
+        .route(
+            "/boards/{board}/items/{item}/labels/{label}",
+            web::delete().to(r::remove_label),
+        )
+        .route(
+            "/boards/{board}/items/{item}/archive",
+            web::post().to(r::archive_item),
+        )
+        .route(
+            "/boards/{board}/items/{item}/restore",
+            web::post().to(r::restore_item),
+        )
+        .route(
+            "/boards/{board}/items/{item}/comments",
+            web::post().to(r::add_comment),
+        )
+        .route(
+            "/boards/{board}/comments/{comment}",
+            web::patch().to(r::edit_comment),
+        )
+        .route(
+            "/boards/{board}/comments/{comment}",
+            web::delete().to(r::delete_comment),
+        );
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ApiError> {

@@ -1,0 +1,322 @@
+//! Resource-style routes for every board command: the same commands as
+//! `POST /boards/{board}/commands` and the WebSocket, addressed the way a
+//! REST client expects (`POST /boards/{b}/items`, `PATCH /boards/{b}/items/{i}`,
+//! `DELETE /boards/{b}/columns/{c}`, ...).
+//!
+//! Each route builds one [`Command`] and submits it through the board
+//! actor, so it is decided by the same rules, committed before the answer,
+//! broadcast to subscribers, and idempotent under `Idempotency-Key`. Every
+//! route answers with a [`CommandAck`]: 201 when it created something
+//! (column, item, comment — its id is in the first event), 200 otherwise.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use protocol::{BoardId, ColumnId, Command, CommentId, ItemId, PresenceEntry, Recorded};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::boards::command_id;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+mod items;
+
+pub use items::*;
+
+/// The answer to a committed command.
+#[derive(Serialize)]
+pub struct CommandAck {
+    /// The command id: the `Idempotency-Key` header, when one was sent.
+    pub command_id: Option<String>,
+    /// The board's seq after the command's last event.
+    pub seq: u64,
+    /// The events the command recorded, in seq order.
+    pub events: Vec<Recorded>,
+}
+
+/// Submit `command` to `board` as the caller; answer `status` with the
+/// committed events.
+pub(super) async fn submit(
+    req: &HttpRequest,
+    state: &AppState,
+    auth: Auth,
+    board: Uuid,
+    command: Command,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let id = command_id(req)?;
+    let committed = state
+        .registry
+        .board(BoardId(board))
+        .submit(auth.0.caller, command, id.clone())
+        .await?;
+    Ok(HttpResponse::build(status).json(CommandAck {
+        command_id: id,
+        seq: committed.seq,
+        events: committed.events,
+    }))
+}
+
+/// `PATCH /boards/{board}`: rename the board.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameBoard {
+    /// The new name: 1–100 characters after trimming.
+    pub name: String,
+}
+
+pub async fn rename_board(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+    body: web::Json<RenameBoard>,
+) -> Result<HttpResponse, ApiError> {
+    let name = body.into_inner().name;
+    let command = Command::RenameBoard { name };
+    submit(
+        &req,
+        &state,
+        auth,
+        path.into_inner(),
+        command,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /boards/{board}/archive`: the board becomes read-only.
+pub async fn archive_board(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let command = Command::ArchiveBoard;
+    submit(
+        &req,
+        &state,
+        auth,
+        path.into_inner(),
+        command,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /boards/{board}/restore`: an archived board becomes writable.
+pub async fn restore_board(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let command = Command::RestoreBoard;
+    submit(
+        &req,
+        &state,
+        auth,
+        path.into_inner(),
+        command,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /boards/{board}/columns`: add a column.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddColumn {
+    /// The column's name: 1–50 characters, unique ignoring case.
+    pub name: String,
+    /// Its WIP limit (at least 1), or none.
+    #[serde(default)]
+    pub wip_limit: Option<u32>,
+    /// Where to put it among the columns; the end when absent.
+    #[serde(default)]
+    pub index: Option<u32>,
+}
+
+pub async fn add_column(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+    body: web::Json<AddColumn>,
+) -> Result<HttpResponse, ApiError> {
+    let AddColumn {
+        name,
+        wip_limit,
+        index,
+    } = body.into_inner();
+    let command = Command::AddColumn {
+        name,
+        wip_limit,
+        index,
+    };
+    let board = path.into_inner();
+    submit(&req, &state, auth, board, command, StatusCode::CREATED).await
+}
+
+/// `PATCH /boards/{board}/columns/{column}`: rename a column.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameColumn {
+    /// The new name: 1–50 characters, unique ignoring case.
+    pub name: String,
+}
+
+pub async fn rename_column(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<RenameColumn>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, column) = path.into_inner();
+    let command = Command::RenameColumn {
+        column: ColumnId(column),
+        name: body.into_inner().name,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `POST /boards/{board}/columns/{column}/move`: move a column.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveColumn {
+    /// The target index among the other columns (out of range = end).
+    pub index: u32,
+}
+
+pub async fn move_column(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<MoveColumn>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, column) = path.into_inner();
+    let command = Command::MoveColumn {
+        column: ColumnId(column),
+        index: body.into_inner().index,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `PUT /boards/{board}/columns/{column}/wip-limit`: set or clear (with
+/// `null`) the column's work-in-progress limit.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetWipLimit {
+    /// The new limit (at least 1), or `null` to clear it.
+    pub limit: Option<u32>,
+}
+
+pub async fn set_wip_limit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<SetWipLimit>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, column) = path.into_inner();
+    let command = Command::SetWipLimit {
+        column: ColumnId(column),
+        limit: body.into_inner().limit,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `DELETE /boards/{board}/columns/{column}`: remove an empty column.
+pub async fn remove_column(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, column) = path.into_inner();
+    let command = Command::RemoveColumn {
+        column: ColumnId(column),
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `POST /boards/{board}/items/{item}/comments`: comment on an item.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentBody {
+    /// The text: 1–10,000 characters, not only whitespace.
+    pub body: String,
+}
+
+pub async fn add_comment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<CommentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item) = path.into_inner();
+    let command = Command::AddComment {
+        item: ItemId(item),
+        body: body.into_inner().body,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::CREATED).await
+}
+
+/// `PATCH /boards/{board}/comments/{comment}`: replace one of your own
+/// comments' text.
+pub async fn edit_comment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<CommentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, comment) = path.into_inner();
+    let command = Command::EditComment {
+        comment: CommentId(comment),
+        body: body.into_inner().body,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `DELETE /boards/{board}/comments/{comment}`: delete one of your own
+/// comments.
+pub async fn delete_comment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, comment) = path.into_inner();
+    let command = Command::DeleteComment {
+        comment: CommentId(comment),
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `GET /boards/{board}/presence`: who is subscribed to the board right
+/// now and what each session shows — the REST view of the WebSocket's
+/// `presence` message. Setting presence needs a live session, so it is
+/// WebSocket-only.
+pub async fn presence(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let board = BoardId(path.into_inner());
+    let sessions = state.registry.board(board).presence(auth.0.caller).await?;
+    Ok(HttpResponse::Ok().json(Presence { board, sessions }))
+}
+
+/// The answer of `GET /boards/{board}/presence`.
+#[derive(Serialize)]
+pub struct Presence {
+    /// The board.
+    pub board: BoardId,
+    /// One entry per subscribed session.
+    pub sessions: Vec<PresenceEntry>,
+}

@@ -1,0 +1,198 @@
+//! Resource-style routes for item commands: create, edit, move, assign,
+//! label, archive and restore.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use protocol::{ColumnId, Command, ItemId, UserId};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::submit;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// `POST /boards/{board}/items`: create an item.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateItem {
+    /// The title: 1–500 characters after trimming, on one line.
+    pub title: String,
+    /// The description: up to 64 KiB of text.
+    #[serde(default)]
+    pub description: String,
+    /// The column; the board's first column when absent.
+    #[serde(default)]
+    pub column: Option<Uuid>,
+    /// The index among the column's items; the end when absent.
+    #[serde(default)]
+    pub index: Option<u32>,
+}
+
+pub async fn create_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<Uuid>,
+    body: web::Json<CreateItem>,
+) -> Result<HttpResponse, ApiError> {
+    let CreateItem {
+        title,
+        description,
+        column,
+        index,
+    } = body.into_inner();
+    let command = Command::CreateItem {
+        title,
+        description,
+        column: column.map(ColumnId),
+        index,
+    };
+    let board = path.into_inner();
+    submit(&req, &state, auth, board, command, StatusCode::CREATED).await
+}
+
+/// `PATCH /boards/{board}/items/{item}`: change the title and/or the
+/// description; at least one of them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditItem {
+    /// The new title, if it changes.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The new description, if it changes.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+pub async fn edit_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<EditItem>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item) = path.into_inner();
+    let EditItem { title, description } = body.into_inner();
+    let command = Command::EditItem {
+        item: ItemId(item),
+        title,
+        description,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `POST /boards/{board}/items/{item}/move`: move an item to a column.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveItem {
+    /// The target column (may be the item's own column).
+    pub column: Uuid,
+    /// The index among the target column's other items; the end when
+    /// absent or out of range.
+    #[serde(default)]
+    pub index: Option<u32>,
+}
+
+pub async fn move_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<MoveItem>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item) = path.into_inner();
+    let MoveItem { column, index } = body.into_inner();
+    let command = Command::MoveItem {
+        item: ItemId(item),
+        column: ColumnId(column),
+        index,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `PUT /boards/{board}/items/{item}/assignees/{user}`: assign a member.
+pub async fn assign_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item, user) = path.into_inner();
+    let command = Command::AssignItem {
+        item: ItemId(item),
+        user: UserId(user),
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `DELETE /boards/{board}/items/{item}/assignees/{user}`: remove an
+/// assignee.
+pub async fn unassign_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item, user) = path.into_inner();
+    let command = Command::UnassignItem {
+        item: ItemId(item),
+        user: UserId(user),
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `PUT /boards/{board}/items/{item}/labels/{label}`: add a label (the
+/// path segment, percent-decoded).
+pub async fn add_label(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item, label) = path.into_inner();
+    let command = Command::AddLabel {
+        item: ItemId(item),
+        label,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `DELETE /boards/{board}/items/{item}/labels/{label}`: remove a label.
+pub async fn remove_label(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item, label) = path.into_inner();
+    let command = Command::RemoveLabel {
+        item: ItemId(item),
+        label,
+    };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `POST /boards/{board}/items/{item}/archive`: archive an item.
+pub async fn archive_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item) = path.into_inner();
+    let command = Command::ArchiveItem { item: ItemId(item) };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
+
+/// `POST /boards/{board}/items/{item}/restore`: restore an archived item.
+pub async fn restore_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (board, item) = path.into_inner();
+    let command = Command::RestoreItem { item: ItemId(item) };
+    submit(&req, &state, auth, board, command, StatusCode::OK).await
+}
