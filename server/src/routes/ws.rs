@@ -86,7 +86,10 @@ pub async fn upgrade(
         Some(token) => Some(authenticate(&state, token).await.map_err(ApiError::from)?),
         None => None,
     };
-    let (mut response, ws_session, stream) =
+    // actix-ws's own writing half (`_ws_session` and its response body) is
+    // not used: the response body becomes `writer::OutboundBody`, which
+    // drains the session's outbound queue directly.
+    let (mut response, _ws_session, stream) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest {
             code: "not_a_websocket",
             message: format!("WebSocket handshake failed: {e}"),
@@ -108,11 +111,12 @@ pub async fn upgrade(
     let outbox = outbox
         .with_counter(Arc::new(state.metrics.clone()))
         .with_byte_limit(state.settings.ws.outbound_queue_bytes);
-    actix_rt::spawn(writer::run(ws_session, rx, overflow));
-    let app = state.get_ref().clone();
+    let app = state.clone();
     WsSession::create(move |ctx| {
         ctx.add_stream(stream);
         WsSession::new(id, app, outbox, principal)
     });
-    Ok(response)
+    Ok(response
+        .map_body(|_, upgrade_body| writer::OutboundBody::new(rx, overflow, upgrade_body))
+        .map_into_boxed_body())
 }

@@ -15,10 +15,14 @@ use crate::rate_limit::TokenBucket;
 use crate::revocation::Revoked;
 use crate::startup::AppState;
 
+/// The server's shared state as sessions hold it: one pointer, not a copy
+/// of every handle in it (thousands of idle sessions each keep one).
+pub type SharedState = actix_web::web::Data<AppState>;
+
 /// One WebSocket connection.
 pub struct WsSession {
     pub(super) id: SessionId,
-    pub(super) state: AppState,
+    pub(super) state: SharedState,
     pub(super) outbox: Outbox,
     /// Who the session acts as, once authenticated.
     pub(super) principal: Option<Principal>,
@@ -41,7 +45,7 @@ pub struct WsSession {
 impl WsSession {
     pub fn new(
         id: SessionId,
-        state: AppState,
+        state: SharedState,
         outbox: Outbox,
         principal: Option<Principal>,
     ) -> Self {

@@ -1,66 +1,289 @@
-//! The writing half of a WebSocket: drains the session's bounded outbound
-//! queue into the socket. When the queue overflowed (a slow consumer), it
-//! closes the socket with `CLOSE_SLOW_CONSUMER` instead of writing more.
+//! The writing half of a WebSocket: the HTTP response body of the upgrade,
+//! which drains the session's bounded outbound queue straight into the
+//! connection. There is no writer task and no second channel: a board's
+//! `try_send` wakes the connection itself, and on each wake-up every frame
+//! already queued is encoded into one chunk, so the connection writes them
+//! with one system call. Each event stays its own WebSocket message.
+//!
+//! When the queue overflowed (a slow consumer), the body sends a close
+//! frame with `CLOSE_SLOW_CONSUMER` instead of more data, and ends.
 
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use actix_ws::{CloseCode, CloseReason, Session};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actors::{OutFrame, Overflow, CLOSE_SLOW_CONSUMER};
+use bytes::{BufMut, Bytes, BytesMut};
 use tokio::sync::mpsc;
 
-fn reason(code: u16, description: &str) -> CloseReason {
-    CloseReason {
-        code: CloseCode::from(code),
-        description: Some(description.to_owned()),
+/// Encoded bytes one poll gathers before handing them to the connection;
+/// more queued frames wait for the next poll (the connection polls again
+/// as long as its own write buffer has room).
+pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Longest close reason a close frame can carry (RFC 6455: control frame
+/// payloads are at most 125 bytes, two of them the code).
+const MAX_CLOSE_REASON_BYTES: usize = 123;
+
+const SLOW_CONSUMER_REASON: &str =
+    "slow consumer: outbound queue overflowed; reconnect and resubscribe with since";
+
+/// WebSocket opcodes the server sends.
+mod opcode {
+    pub const TEXT: u8 = 0x1;
+    pub const BINARY: u8 = 0x2;
+    pub const CLOSE: u8 = 0x8;
+    pub const PING: u8 = 0x9;
+}
+
+/// Append one unmasked, final frame (server to client) to `buf`.
+fn put_frame(buf: &mut BytesMut, opcode: u8, payload: &[u8]) {
+    let len = payload.len();
+    buf.reserve(len + 10);
+    buf.put_u8(0x80 | opcode);
+    if len < 126 {
+        buf.put_u8(len as u8);
+    } else if let Ok(short) = u16::try_from(len) {
+        buf.put_u8(126);
+        buf.put_u16(short);
+    } else {
+        buf.put_u8(127);
+        buf.put_u64(len as u64);
+    }
+    buf.put_slice(payload);
+}
+
+/// Append a close frame with `code` and `reason` (cut to what fits).
+fn put_close(buf: &mut BytesMut, code: u16, reason: &str) {
+    let mut end = reason.len().min(MAX_CLOSE_REASON_BYTES);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut payload = [0u8; 2 + MAX_CLOSE_REASON_BYTES];
+    payload[..2].copy_from_slice(&code.to_be_bytes());
+    payload[2..2 + end].copy_from_slice(&reason.as_bytes()[..end]);
+    put_frame(buf, opcode::CLOSE, &payload[..2 + end]);
+}
+
+/// Append `frame`; `true` when it was a close frame (nothing may follow).
+fn put_out_frame(buf: &mut BytesMut, frame: &OutFrame) -> bool {
+    match frame {
+        OutFrame::Text(text) => put_frame(buf, opcode::TEXT, text.as_bytes()),
+        OutFrame::Binary(bytes) => put_frame(buf, opcode::BINARY, bytes),
+        OutFrame::Batch(frames) => {
+            for inner in frames {
+                // Batches hold catch-up data frames only.
+                if matches!(inner, OutFrame::Text(_) | OutFrame::Binary(_)) {
+                    put_out_frame(buf, inner);
+                }
+            }
+        }
+        OutFrame::Ping => put_frame(buf, opcode::PING, &[]),
+        OutFrame::Close { code, reason } => {
+            put_close(buf, *code, reason);
+            return true;
+        }
+    }
+    false
+}
+
+/// The response body of a WebSocket upgrade.
+pub struct OutboundBody {
+    rx: mpsc::Receiver<OutFrame>,
+    overflow: Arc<Overflow>,
+    done: bool,
+    /// Kept until the connection ends: dropping it tells the incoming
+    /// message stream that the connection is gone.
+    _upgrade_body: BoxBody,
+}
+
+impl OutboundBody {
+    /// Drain `rx` into the socket, honouring `overflow`; `upgrade_body`
+    /// is the body the WebSocket handshake produced, kept alive alongside.
+    pub fn new(
+        rx: mpsc::Receiver<OutFrame>,
+        overflow: Arc<Overflow>,
+        upgrade_body: BoxBody,
+    ) -> Self {
+        OutboundBody {
+            rx,
+            overflow,
+            done: false,
+            _upgrade_body: upgrade_body,
+        }
+    }
+
+    /// Encode what is queued (up to [`MAX_CHUNK_BYTES`]) into one chunk.
+    fn gather(&mut self, cx: &mut Context<'_>) -> BytesMut {
+        let mut buf = BytesMut::new();
+        while buf.len() < MAX_CHUNK_BYTES {
+            if self.overflow.happened() {
+                put_close(&mut buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
+                self.finish();
+                break;
+            }
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(frame)) => {
+                    self.overflow.dequeued(&frame);
+                    if put_out_frame(&mut buf, &frame) {
+                        self.finish();
+                        break;
+                    }
+                }
+                Poll::Ready(None) => {
+                    // Every sender is gone: the session ended without a
+                    // close of its own.
+                    put_frame(&mut buf, opcode::CLOSE, &[]);
+                    self.finish();
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        buf
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        self.rx.close();
     }
 }
 
-/// Write frames until the queue closes, a close frame is sent, the socket
-/// fails, or the queue overflows.
-pub async fn run(mut session: Session, mut rx: mpsc::Receiver<OutFrame>, overflow: Arc<Overflow>) {
-    loop {
-        let frame = tokio::select! {
-            biased;
-            _ = overflow.wait() => {
-                let _ = session
-                    .close(Some(reason(CLOSE_SLOW_CONSUMER, "slow consumer: outbound queue overflowed; reconnect and resubscribe with since")))
-                    .await;
-                return;
-            }
-            frame = rx.recv() => frame,
-        };
-        if let Some(frame) = &frame {
-            overflow.dequeued(frame);
+impl MessageBody for OutboundBody {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
         }
-        let sent = match frame {
-            Some(OutFrame::Batch(frames)) => write_all(&mut session, frames).await,
-            Some(OutFrame::Text(text)) => session.text(text).await,
-            Some(OutFrame::Binary(bytes)) => session.binary(bytes).await,
-            Some(OutFrame::Ping) => session.ping(b"").await,
-            Some(OutFrame::Close { code, reason: why }) => {
-                let _ = session.close(Some(reason(code, &why))).await;
-                return;
-            }
-            None => {
-                let _ = session.close(None).await;
-                return;
-            }
-        };
-        if sent.is_err() {
-            return;
+        let buf = this.gather(cx);
+        if !buf.is_empty() {
+            Poll::Ready(Some(Ok(buf.freeze())))
+        } else if this.done {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
         }
     }
 }
 
-/// Write the data frames of a batch in order.
-async fn write_all(session: &mut Session, frames: Vec<OutFrame>) -> Result<(), actix_ws::Closed> {
-    for frame in frames {
-        match frame {
-            OutFrame::Text(text) => session.text(text).await?,
-            OutFrame::Binary(bytes) => session.binary(bytes).await?,
-            // Batches hold catch-up data frames only.
-            OutFrame::Batch(_) | OutFrame::Ping | OutFrame::Close { .. } => {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(frame: &OutFrame) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        put_out_frame(&mut buf, frame);
+        buf.to_vec()
+    }
+
+    #[test]
+    fn frame_headers_use_the_shortest_length_encoding() {
+        assert_eq!(
+            encoded(&OutFrame::Text("hi".into())),
+            vec![0x81, 2, b'h', b'i']
+        );
+        let medium = encoded(&OutFrame::Binary(Bytes::from(vec![7u8; 300])));
+        assert_eq!(&medium[..4], &[0x82, 126, 0x01, 0x2c]);
+        assert_eq!(medium.len(), 4 + 300);
+        let large = encoded(&OutFrame::Binary(Bytes::from(vec![7u8; 70_000])));
+        assert_eq!(&large[..2], &[0x82, 127]);
+        assert_eq!(&large[2..10], &70_000u64.to_be_bytes());
+        assert_eq!(encoded(&OutFrame::Ping), vec![0x89, 0]);
+    }
+
+    #[test]
+    fn close_reasons_are_cut_at_a_character_boundary() {
+        let reason = "é".repeat(100); // 200 bytes
+        let bytes = encoded(&OutFrame::Close {
+            code: 4008,
+            reason: reason.clone(),
+        });
+        assert_eq!(bytes[0], 0x88);
+        let len = bytes[1] as usize;
+        assert!(len <= 125, "control frames carry at most 125 bytes");
+        assert_eq!(&bytes[2..4], &4008u16.to_be_bytes());
+        let text = std::str::from_utf8(&bytes[4..]).expect("whole characters");
+        assert!(reason.starts_with(text) && text.len() == 122);
+    }
+
+    #[test]
+    fn a_batch_is_written_as_separate_messages() {
+        let batch = OutFrame::Batch(vec![OutFrame::Text("a".into()), OutFrame::Text("b".into())]);
+        assert_eq!(encoded(&batch), vec![0x81, 1, b'a', 0x81, 1, b'b']);
+    }
+
+    fn poll(body: &mut OutboundBody) -> Poll<Option<Vec<u8>>> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match Pin::new(body).poll_next(&mut cx) {
+            Poll::Ready(Some(Ok(bytes))) => Poll::Ready(Some(bytes.to_vec())),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Err(never))) => match never {},
         }
     }
-    Ok(())
+
+    fn body(capacity: usize) -> (actors::Outbox, OutboundBody) {
+        let (outbox, rx, overflow) =
+            actors::Outbox::channel(actors::SessionId(1), protocol::Format::Json, capacity);
+        (outbox, OutboundBody::new(rx, overflow, BoxBody::new(())))
+    }
+
+    #[test]
+    fn everything_queued_goes_out_in_one_chunk_then_the_body_waits() {
+        let (outbox, mut body) = body(8);
+        assert!(poll(&mut body).is_pending());
+        for text in ["one", "two", "three"] {
+            outbox.push(OutFrame::Text(text.into())).expect("queued");
+        }
+        let Poll::Ready(Some(chunk)) = poll(&mut body) else {
+            panic!("a chunk")
+        };
+        assert_eq!(chunk.len(), 5 + 5 + 7);
+        assert!(poll(&mut body).is_pending());
+        outbox
+            .push(OutFrame::Close {
+                code: 1000,
+                reason: String::new(),
+            })
+            .expect("queued");
+        assert_eq!(
+            poll(&mut body),
+            Poll::Ready(Some(vec![0x88, 2, 0x03, 0xe8]))
+        );
+        assert_eq!(poll(&mut body), Poll::Ready(None));
+        assert!(outbox.is_closed(), "nothing is accepted after the close");
+    }
+
+    #[test]
+    fn an_overflowed_queue_is_closed_as_a_slow_consumer() {
+        let (outbox, mut body) = body(2);
+        for _ in 0..3 {
+            let _ = outbox.push(OutFrame::Text("x".into()));
+        }
+        let Poll::Ready(Some(chunk)) = poll(&mut body) else {
+            panic!("a chunk")
+        };
+        assert_eq!(&chunk[..1], &[0x88], "only the close frame is sent");
+        assert_eq!(&chunk[2..4], &CLOSE_SLOW_CONSUMER.to_be_bytes());
+        assert_eq!(poll(&mut body), Poll::Ready(None));
+    }
+
+    #[test]
+    fn a_session_gone_without_a_close_gets_an_empty_close() {
+        let (outbox, mut body) = body(2);
+        drop(outbox);
+        assert_eq!(poll(&mut body), Poll::Ready(Some(vec![0x88, 0])));
+        assert_eq!(poll(&mut body), Poll::Ready(None));
+    }
 }
