@@ -12,6 +12,7 @@ macro_rules! uuid_id {
         ///
         /// The `Default` value is the nil UUID (all zero bits).
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -64,5 +65,6 @@ uuid_id!(
 /// Milliseconds since the Unix epoch. The core never reads a clock: the
 /// caller passes `now` in [`crate::Ctx`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Millis(pub i64);

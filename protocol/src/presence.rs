@@ -10,6 +10,7 @@ pub const CURSOR_MAX: i32 = 1_000_000;
 
 /// What a session shows of itself on a board.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PresenceState {
     /// The item the user is looking at, if any.
@@ -22,6 +23,7 @@ pub struct PresenceState {
 
 /// A pointer position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cursor {
     /// Horizontal position.
@@ -47,6 +49,7 @@ impl PresenceState {
 
 /// One session on a board.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresenceEntry {
     /// The session (one browser tab; a user may have several).
     pub session: String,
@@ -58,6 +61,7 @@ pub struct PresenceEntry {
 
 /// What happened to a session's presence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceChange {
     /// It subscribed to the board.

@@ -59,13 +59,25 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: String,
+/// The body of every error answer (every 4xx and 5xx of `/api/v1`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine code to match on, e.g. `not_found`,
+    /// `validation_failed`, `invalid_body`, `rate_limited`.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// What went wrong, for humans. Never internal error text.
+    pub message: String,
+    /// Present for some codes: per-field problems for `validation_failed`
+    /// (`{"title": "must be 1–500 characters"}`), the rejection for a
+    /// refused command (`{"code": "wip_limit_reached", ...}`),
+    /// `retryable`, `retry_after_ms` or `retry_after_secs`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<serde_json::Value>,
-    request_id: String,
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+    /// The request's id (the `X-Request-Id` header); quote it when
+    /// reporting a problem.
+    pub request_id: String,
 }
 
 impl ApiError {
@@ -185,8 +197,8 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        res.json(Body {
-            code: self.code(),
+        res.json(ErrorBody {
+            code: self.code().to_owned(),
             message: self.client_message(),
             details: self.details(),
             request_id: request_id::current(),

@@ -13,6 +13,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod rate_limit;
 pub mod request_id;
 pub mod revocation;

@@ -15,6 +15,7 @@ mod live_access;
 mod matrix_rest;
 mod matrix_ws;
 mod members;
+mod openapi;
 mod operations;
 mod ordering;
 mod outage;

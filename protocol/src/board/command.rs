@@ -8,6 +8,7 @@ use crate::ids::{ColumnId, CommentId, ItemId, UserId};
 /// A command against one board. Creating a board is an organization-level
 /// operation ([`crate::Board::create`]), so it is not a variant here.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Rename the board.

@@ -11,6 +11,7 @@ use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 /// every client the same order, and each event is self-contained, so a
 /// projection never needs the rest of the board to apply it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// The board was created in an organization.
@@ -163,6 +164,7 @@ pub enum Event {
 /// An event as recorded in a board's log: its place in the total order, who
 /// caused it, when, and under which client command id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recorded {
     /// The board whose log holds the event.
     pub board: BoardId,

@@ -9,6 +9,7 @@ use crate::ids::{ColumnId, CommentId, ItemId, UserId};
 /// A rule violation found by [`crate::Board::decide`]. Never an
 /// infrastructure failure: retrying the same command gives the same answer.
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Rejection {
     /// The board has not been created (or is not visible to you).

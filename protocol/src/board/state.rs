@@ -8,6 +8,7 @@ use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 
 /// A column. Columns are ordered by `(position, id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Column {
     /// The column's id.
     pub id: ColumnId,
@@ -22,6 +23,7 @@ pub struct Column {
 
 /// A work item. Within a column, items are ordered by `(position, id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     /// The item's id.
     pub id: ItemId,
@@ -53,6 +55,7 @@ pub struct Item {
 /// The body is not kept in the board (it lives in the log and in the
 /// `comments` read model), so comments do not make live boards large.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommentMeta {
     /// The item commented on.
     pub item: ItemId,
@@ -63,6 +66,7 @@ pub struct CommentMeta {
 /// A board: its columns and items, and the seq of the last applied event.
 /// `org` is `None` until `BoardCreated` is applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Board {
     /// The board's id.
     pub id: BoardId,

@@ -11,11 +11,12 @@ use actix_web::{web, HttpResponse};
 use protocol::{Millis, OrgId, Permission, Role, UserId};
 use serde::{Deserialize, Serialize};
 use storage::{ApiKeyRow, DbError, NewApiKey};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::orgs::role_in;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::revocation::Revoked;
 use crate::startup::AppState;
 
@@ -28,18 +29,45 @@ const MAX_EXPIRES_IN_DAYS: i64 = 3650;
 const PREFIX_ATTEMPTS: usize = 3;
 const MS_PER_DAY: i64 = 86_400_000;
 
-#[derive(Deserialize)]
+/// An API key to create.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
+    /// 1–100 characters after trimming.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// At most the creator's own role.
+    #[schema(value_type = Role)]
     role: String,
+    /// Lifetime in days, 1–3650; no expiry when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<i64>,
 }
 
+/// A created key, with its secret: shown this once only.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedKey {
+    id: Uuid,
+    name: String,
+    role: Role,
+    prefix: String,
+    /// `cbk_<prefix>_<secret>`: send as `Authorization: Bearer <key>`.
+    /// Never shown again.
+    key: String,
+    created_at: Millis,
+    expires_at: Option<Millis>,
+}
+
+/// The API keys of an organization.
+#[derive(Serialize, ToSchema)]
+pub struct KeysOut {
+    api_keys: Vec<ListedKey>,
+}
+
 /// A key as listed: no secret, no hash.
-#[derive(Serialize)]
-struct ListedKey {
+#[derive(Serialize, ToSchema)]
+pub struct ListedKey {
     id: Uuid,
     name: String,
     role: Role,
@@ -87,6 +115,19 @@ fn now_ms() -> i64 {
         .saturating_mul(1000)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{org}/api-keys",
+    tag = "api-keys",
+    params(("org" = Uuid, Path, description = "The organization")),
+    request_body = CreateApiKey,
+    security(("access_token" = [])),
+    responses(
+        (status = 201, description = "Created; the key is shown this once", body = CreatedKey),
+        (status = 403, description = "An API key, or a role that cannot manage keys or grant this role", body = ErrorBody),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
@@ -100,6 +141,7 @@ pub async fn create(
         role,
         expires_in_days,
     } = body.into_inner();
+    super::extract::one_line("name", &name)?;
     let name = name.trim().to_owned();
     if name.is_empty() || name.chars().count() > NAME_MAX {
         return Err(ApiError::validation(
@@ -144,15 +186,15 @@ pub async fn create(
         match state.db.create_api_key(&new).await {
             Ok(key) => {
                 tracing::info!(api_key = %key.id, org_id = %org, %role, "API key created");
-                return Ok(HttpResponse::Created().json(serde_json::json!({
-                    "id": key.id,
-                    "name": key.name,
-                    "role": key.role,
-                    "prefix": key.prefix,
-                    "key": generated.token,
-                    "created_at": key.created_at,
-                    "expires_at": key.expires_at,
-                })));
+                return Ok(HttpResponse::Created().json(CreatedKey {
+                    id: key.id,
+                    name: key.name,
+                    role: key.role,
+                    prefix: key.prefix,
+                    key: generated.token,
+                    created_at: key.created_at,
+                    expires_at: key.expires_at,
+                }));
             }
             Err(DbError::Conflict("api key prefix")) => continue,
             Err(e) => return Err(e.into()),
@@ -161,6 +203,18 @@ pub async fn create(
     Err(ApiError::internal("no free API key prefix after retries"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/api-keys",
+    tag = "api-keys",
+    params(("org" = Uuid, Path, description = "The organization")),
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "Every key of the organization, revoked ones included", body = KeysOut),
+        (status = 403, description = "An API key, or a role that cannot manage keys", body = ErrorBody),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
@@ -175,9 +229,24 @@ pub async fn list(
         .into_iter()
         .map(ListedKey::from)
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "api_keys": keys })))
+    Ok(HttpResponse::Ok().json(KeysOut { api_keys: keys }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orgs/{org}/api-keys/{id}",
+    tag = "api-keys",
+    params(
+        ("org" = Uuid, Path, description = "The organization"),
+        ("id" = Uuid, Path, description = "The key"),
+    ),
+    security(("access_token" = [])),
+    responses(
+        (status = 204, description = "Revoked; live sessions using it are closed"),
+        (status = 403, description = "An API key, or a role that cannot manage keys", body = ErrorBody),
+        (status = 404, description = "No such organization or key", body = ErrorBody),
+    ),
+)]
 pub async fn revoke(
     state: web::Data<AppState>,
     auth: Auth,

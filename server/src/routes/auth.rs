@@ -11,11 +11,14 @@ use std::time::Duration;
 use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::UserId;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::extract::one_line;
 use super::sessions::{start_session, ClientInfo, SessionTokens};
+use super::views::OrgView;
 use crate::auth::{hash_password, verify_password, Auth, LoginScopes};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
 /// Password length bounds, in characters.
@@ -27,36 +30,65 @@ pub const EMAIL_MAX: usize = 254;
 pub const REGISTER_ACCEPTED: &str =
     "if this email was not registered, the account now exists; log in to continue";
 
-#[derive(Deserialize)]
+/// A new account.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
+    /// A valid address, at most 254 bytes; compared case-insensitively.
+    #[schema(format = "email", max_length = 254)]
     email: String,
+    /// 8–128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+    /// The display name: 1–100 characters after trimming.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
 }
 
-#[derive(Deserialize)]
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     email: String,
     password: String,
 }
 
-#[derive(Serialize)]
-struct UserOut {
+/// What registration answers, whether or not the email was taken.
+#[derive(Serialize, ToSchema)]
+pub struct Registered {
+    /// Always `accepted`.
+    status: &'static str,
+    message: &'static str,
+}
+
+/// A user account.
+#[derive(Serialize, ToSchema)]
+pub struct UserOut {
     id: UserId,
     email: String,
     name: String,
 }
 
-#[derive(Serialize)]
-struct LoginOut {
+/// A successful login: the user and the new session's tokens.
+#[derive(Serialize, ToSchema)]
+pub struct LoginOut {
     user: UserOut,
     #[serde(flatten)]
     tokens: SessionTokens,
 }
 
+/// The calling user and their organizations.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    id: UserId,
+    email: String,
+    name: String,
+    /// Every organization the user belongs to, with their role.
+    orgs: Vec<OrgView>,
+}
+
 fn valid_email(email: &str) -> Result<String, ApiError> {
+    one_line("email", email)?;
     let email = email.trim().to_lowercase();
     let ok = email.len() <= EMAIL_MAX
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -76,6 +108,15 @@ fn valid_email(email: &str) -> Result<String, ApiError> {
     }
 }
 
+/// Create an account. Answers the same 202 whether or not the email was
+/// already registered, so addresses cannot be probed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "auth",
+    request_body = Register,
+    responses((status = 202, description = "Registered (or the email was taken)", body = Registered)),
+)]
 pub async fn register(
     state: web::Data<AppState>,
     body: web::Json<Register>,
@@ -86,6 +127,7 @@ pub async fn register(
         name,
     } = body.into_inner();
     let email = valid_email(&email)?;
+    one_line("name", &name)?;
     let name = name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::validation("name", "must be 1–100 characters"));
@@ -113,10 +155,10 @@ pub async fn register(
         }
         Err(other) => return Err(other.into()),
     }
-    Ok(HttpResponse::Accepted().json(serde_json::json!({
-        "status": "accepted",
-        "message": REGISTER_ACCEPTED,
-    })))
+    Ok(HttpResponse::Accepted().json(Registered {
+        status: "accepted",
+        message: REGISTER_ACCEPTED,
+    }))
 }
 
 /// 429 `login_locked` for `remaining`, rounded up to whole seconds.
@@ -129,12 +171,27 @@ fn locked(remaining: Duration) -> ApiError {
     }
 }
 
+/// Log in: starts a login session and returns its first tokens. An
+/// unknown email and a wrong password answer the same 401; repeated
+/// failures lock the account and the address for a while (429).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = Login,
+    responses(
+        (status = 200, description = "Logged in", body = LoginOut),
+        (status = 401, description = "`invalid_credentials`: email or password is wrong", body = ErrorBody),
+        (status = 429, description = "`login_locked` (`details.retry_after_secs`) or `rate_limited`", body = ErrorBody),
+    ),
+)]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let Login { email, password } = body.into_inner();
+    one_line("email", &email)?;
     let email = email.trim().to_lowercase();
     if email.len() > EMAIL_MAX {
         return Err(ApiError::validation(
@@ -179,6 +236,18 @@ pub async fn login(
     }
 }
 
+/// The calling user and their organizations. Needs a user's access
+/// token (an API key gets 403).
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 403, description = "Called with an API key", body = ErrorBody),
+    ),
+)]
 pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let user_id = auth.user()?;
     let user = state
@@ -190,14 +259,14 @@ pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, 
             message: "the account no longer exists".into(),
         })?;
     let orgs = state.db.orgs_of_user(user_id).await?;
-    let orgs: Vec<_> = orgs
+    let orgs = orgs
         .into_iter()
-        .map(|(org, role)| serde_json::json!({ "id": org.id, "name": org.name, "key": org.key, "role": role }))
+        .map(|(org, role)| OrgView::new(org, role))
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "orgs": orgs,
-    })))
+    Ok(HttpResponse::Ok().json(Me {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        orgs,
+    }))
 }

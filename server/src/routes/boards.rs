@@ -3,13 +3,16 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::wire::COMMAND_ID_MAX;
-use protocol::{BoardId, ColumnId, Command, OrgId};
-use serde::Deserialize;
+use protocol::{Board, BoardId, ColumnId, Command, OrgId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::orgs::role_in;
+use super::resources::CommandAck;
+use super::views::{BoardView, ItemView};
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
 /// Columns a new board gets when the request names none.
@@ -18,14 +21,43 @@ pub const DEFAULT_COLUMNS: [&str; 3] = ["To do", "In progress", "Done"];
 /// Header carrying the client's command id (the idempotency key).
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-#[derive(Deserialize)]
+/// A new board.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBoard {
+    /// 1–100 characters after trimming.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// Column names, in order; `To do`, `In progress`, `Done` when absent.
     #[serde(default)]
     columns: Option<Vec<String>>,
 }
 
+/// The boards of an organization.
+#[derive(Serialize, ToSchema)]
+pub struct BoardsOut {
+    boards: Vec<BoardView>,
+}
+
+/// A created board.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedBoard {
+    board: Board,
+    /// The seq of its last event.
+    seq: u64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/boards",
+    tag = "boards",
+    params(("org" = Uuid, Path, description = "The organization")),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Every board of the organization", body = BoardsOut),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
@@ -34,9 +66,25 @@ pub async fn list(
     let org_id = OrgId(path.into_inner());
     role_in(&state, org_id, auth).await?;
     let boards = state.db.boards_of_org(org_id).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "boards": boards })))
+    let boards = boards.into_iter().map(BoardView::from).collect();
+    Ok(HttpResponse::Ok().json(BoardsOut { boards }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{org}/boards",
+    tag = "boards",
+    params(("org" = Uuid, Path, description = "The organization")),
+    request_body = CreateBoard,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 201, description = "Created", body = CreatedBoard),
+        (status = 403, description = "The caller's role cannot create boards", body = ErrorBody),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+        (status = 422, description = "A rule refused it (`details.code`, e.g. `invalid_field`)", body = ErrorBody),
+        (status = 504, description = "`timeout`: the organization did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
@@ -58,12 +106,25 @@ pub async fn create(
         .create_board(board_id, auth.0.caller, name, columns)
         .await?;
     let board = state.registry.board(board_id).read(auth.0.caller).await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "board": board,
-        "seq": committed.seq,
-    })))
+    Ok(HttpResponse::Created().json(CreatedBoard {
+        board,
+        seq: committed.seq,
+    }))
 }
 
+/// The live board: its columns, items and seq.
+#[utoipa::path(
+    get,
+    path = "/api/v1/boards/{board}",
+    tag = "boards",
+    params(("board" = Uuid, Path, description = "The board")),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "The live board", body = Board),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     auth: Auth,
@@ -95,6 +156,27 @@ pub(super) fn command_id(req: &HttpRequest) -> Result<Option<String>, ApiError> 
     Ok(Some(id.to_owned()))
 }
 
+/// Run any board command (the same JSON as the WebSocket's `command`);
+/// answered once it is committed. With an `Idempotency-Key`, a retry
+/// answers the first outcome instead of running the command again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/commands",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = Command,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Committed", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it (e.g. `wip_limit_reached`)", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn command(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -108,11 +190,11 @@ pub async fn command(
         .board(BoardId(path.into_inner()))
         .submit(auth.0.caller, body.into_inner(), id.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "command_id": id,
-        "seq": committed.seq,
-        "events": committed.events,
-    })))
+    Ok(HttpResponse::Ok().json(CommandAck {
+        command_id: id,
+        seq: committed.seq,
+        events: committed.events,
+    }))
 }
 
 /// `123` or `KEY-123`.
@@ -134,6 +216,21 @@ fn parse_number(raw: &str, key: &str) -> Result<u64, ApiError> {
         })
 }
 
+/// An item by its number (`123`) or key (`DS-123`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/items/{number}",
+    tag = "items",
+    params(
+        ("org" = Uuid, Path, description = "The organization"),
+        ("number" = String, Path, description = "`123` or `KEY-123`"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "The item", body = ItemView),
+        (status = 404, description = "No such organization or item", body = ErrorBody),
+    ),
+)]
 pub async fn item_by_number(
     state: web::Data<AppState>,
     auth: Auth,
@@ -151,9 +248,6 @@ pub async fn item_by_number(
         .item_by_number(org_id, number)
         .await?
         .ok_or(ApiError::NotFound { what: "item" })?;
-    let mut json = serde_json::to_value(&item).map_err(ApiError::internal)?;
-    if let Some(obj) = json.as_object_mut() {
-        obj.insert("key".into(), format!("{}-{}", org.key, number).into());
-    }
-    Ok(HttpResponse::Ok().json(json))
+    let key = format!("{}-{}", org.key, number);
+    Ok(HttpResponse::Ok().json(ItemView::new(key, item)))
 }

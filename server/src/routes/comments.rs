@@ -5,13 +5,15 @@
 
 use actix_web::{web, HttpResponse};
 use protocol::{BoardId, ItemId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::items::{cursor, page_limit};
 use super::orgs::role_on_board;
+use super::views::CommentView;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
 /// Comments per page when the request names no `limit`.
@@ -19,13 +21,42 @@ pub const COMMENTS_PAGE_DEFAULT: u32 = 100;
 /// The largest `limit` of the comment list.
 pub const COMMENTS_PAGE_MAX: u32 = 500;
 
-#[derive(Deserialize)]
+/// A page of comments.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `next_cursor` of the previous page, unchanged.
     cursor: Option<String>,
 }
 
+/// A page of comments, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct CommentsPage {
+    comments: Vec<CommentView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+/// The comments on an item, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/boards/{board}/items/{item}/comments",
+    tag = "items",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ListQuery,
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "A page of comments", body = CommentsPage),
+        (status = 404, description = "No such board or item, or the caller cannot see it", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
@@ -49,8 +80,8 @@ pub async fn list(
         Some(last) if more => Some(cursor::encode(last.seq)),
         _ => None,
     };
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "comments": comments,
-        "next_cursor": next_cursor,
-    })))
+    Ok(HttpResponse::Ok().json(CommentsPage {
+        comments: comments.into_iter().map(CommentView::from).collect(),
+        next_cursor,
+    }))
 }

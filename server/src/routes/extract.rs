@@ -64,3 +64,19 @@ pub fn query_config() -> web::QueryConfig {
         .into()
     })
 }
+
+/// A one-line text field (a name, an email, a label): no control
+/// characters. PostgreSQL text cannot hold NUL at all, and the others have
+/// no place in a single line.
+///
+/// # Errors
+/// 400 `validation_failed` naming `field`.
+pub fn one_line(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}

@@ -4,12 +4,13 @@
 use actix_web::{web, HttpResponse};
 use protocol::{BoardId, Event, Millis, UserId};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::items::page_limit;
 use super::orgs::role_on_board;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
 /// Events per page when the request names no `limit`.
@@ -17,25 +18,54 @@ pub const EVENTS_PAGE_DEFAULT: u32 = 100;
 /// The largest `limit` of the history.
 pub const EVENTS_PAGE_MAX: u32 = 1000;
 
-#[derive(Deserialize)]
+/// Where the page of history starts.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Events after this seq (0, the default, is the start of the log).
     #[serde(default)]
     since: u64,
+    /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
 /// One entry of the history.
-#[derive(Serialize)]
-struct Entry {
+#[derive(Serialize, ToSchema)]
+pub struct Entry {
     seq: u64,
+    /// When the command was decided.
     at: Millis,
+    /// Who issued it.
     by: UserId,
+    /// The client's command id (`Idempotency-Key`), when it sent one.
     command_id: Option<String>,
     event: Event,
 }
 
+/// A page of a board's history, in seq order.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryPage {
+    events: Vec<Entry>,
+    /// Pass as `since` for the next page.
+    next_since: u64,
+    /// Whether more events follow.
+    has_more: bool,
+}
+
+/// A board's event history: the audit log of who did what when.
+#[utoipa::path(
+    get,
+    path = "/api/v1/boards/{board}/events",
+    tag = "items",
+    params(("board" = Uuid, Path, description = "The board"), EventsQuery),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "A page of events", body = HistoryPage),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+    ),
+)]
 pub async fn events(
     state: web::Data<AppState>,
     auth: Auth,
@@ -63,9 +93,9 @@ pub async fn events(
             event: rec.event,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "events": events,
-        "next_since": next_since,
-        "has_more": has_more,
-    })))
+    Ok(HttpResponse::Ok().json(HistoryPage {
+        events,
+        next_since,
+        has_more,
+    }))
 }

@@ -7,16 +7,18 @@
 
 use actix_web::{web, HttpResponse};
 use aws_lc_rs::digest;
-use protocol::{OrgId, Permission};
+use protocol::{Millis, OrgId, Permission, Role};
 use rand::RngCore;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use storage::{NewInvite, RedeemError, RevokeOutcome};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::members::{actor_of, may_change, parse_role, Refusal};
 use super::orgs::role_in;
+use super::views::InviteView;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
 /// Invite tokens start with this, so a leaked one is recognizable.
@@ -30,18 +32,53 @@ pub const MAX_EXPIRES_IN_HOURS: i64 = 720;
 /// Longest token accepted by `accept` (a real one is 68 characters).
 const TOKEN_MAX_LEN: usize = 256;
 
-#[derive(Deserialize)]
+/// An invite to create.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvite {
+    /// The role the invitee gets.
+    #[schema(value_type = Role)]
     role: String,
+    /// Lifetime in hours, 1–720; one week when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 720)]
     expires_in_hours: Option<i64>,
 }
 
-#[derive(Deserialize)]
+/// An invite token to redeem.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvite {
+    /// The `cbi_...` token from the invite.
+    #[schema(min_length = 1, max_length = 256)]
     token: String,
+}
+
+/// A created invite, with its token: shown this once only.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedInvite {
+    id: Uuid,
+    /// `cbi_` and 64 hex digits. Never shown again.
+    token: String,
+    role: Role,
+    expires_at: Millis,
+}
+
+/// The invites of an organization.
+#[derive(Serialize, ToSchema)]
+pub struct InvitesOut {
+    invites: Vec<InviteView>,
+}
+
+/// A redeemed invite.
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedInvite {
+    org_id: OrgId,
+    /// The caller's role in the organization now (an invite never changes
+    /// an existing membership).
+    role: Role,
+    /// Whether a membership was created (false: already a member).
+    joined: bool,
 }
 
 /// A fresh random token.
@@ -69,6 +106,19 @@ fn token_hash(token: &str) -> [u8; 32] {
 
 /// `POST /orgs/{org}/invites` `{role, expires_in_hours?}` → 201
 /// `{id, token, role, expires_at}`; the token is never shown again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{org}/invites",
+    tag = "invites",
+    params(("org" = Uuid, Path, description = "The organization")),
+    request_body = CreateInvite,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 201, description = "Created; the token is shown this once", body = CreatedInvite),
+        (status = 403, description = "The caller's role may not invite for this role", body = ErrorBody),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
@@ -107,16 +157,28 @@ pub async fn create(
             ttl_secs: hours * 3600,
         })
         .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "id": invite.id,
-        "token": token,
-        "role": invite.role,
-        "expires_at": invite.expires_at,
-    })))
+    Ok(HttpResponse::Created().json(CreatedInvite {
+        id: invite.id,
+        token,
+        role: invite.role,
+        expires_at: invite.expires_at,
+    }))
 }
 
 /// `GET /orgs/{org}/invites`: every invite of the org, newest first, with
 /// its status; never a token or its hash.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/invites",
+    tag = "invites",
+    params(("org" = Uuid, Path, description = "The organization")),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Every invite, newest first", body = InvitesOut),
+        (status = 403, description = "The caller's role cannot manage members", body = ErrorBody),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
@@ -128,11 +190,28 @@ pub async fn list(
         return Err(Refusal::CannotManageMembers.into());
     }
     let invites = state.db.invites_of_org(org_id).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "invites": invites })))
+    let invites = invites.into_iter().map(InviteView::from).collect();
+    Ok(HttpResponse::Ok().json(InvitesOut { invites }))
 }
 
 /// `DELETE /orgs/{org}/invites/{id}`: revoke (204, idempotent); 409
 /// `invite_used` when it was already accepted.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orgs/{org}/invites/{id}",
+    tag = "invites",
+    params(
+        ("org" = Uuid, Path, description = "The organization"),
+        ("id" = Uuid, Path, description = "The invite"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 204, description = "Revoked (or it already was)"),
+        (status = 403, description = "The caller's role may not revoke this invite", body = ErrorBody),
+        (status = 404, description = "No such organization or invite", body = ErrorBody),
+        (status = 409, description = "`invite_used`: already accepted", body = ErrorBody),
+    ),
+)]
 pub async fn revoke(
     state: web::Data<AppState>,
     auth: Auth,
@@ -166,6 +245,20 @@ pub async fn revoke(
 
 /// `POST /invites/accept` `{token}` → 200 `{org_id, role, joined}`, for a
 /// logged-in user (not an API key).
+#[utoipa::path(
+    post,
+    path = "/api/v1/invites/accept",
+    tag = "invites",
+    request_body = AcceptInvite,
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "Joined (or already a member)", body = AcceptedInvite),
+        (status = 403, description = "Called with an API key", body = ErrorBody),
+        (status = 404, description = "No invite has this token", body = ErrorBody),
+        (status = 410, description = "`invite_expired`, `invite_used` or `invite_revoked`", body = ErrorBody),
+        (status = 504, description = "`timeout`: the organization did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn accept(
     state: web::Data<AppState>,
     auth: Auth,
@@ -198,9 +291,11 @@ pub async fn accept(
             .member_changed(user, Some(redeemed.role))
             .await?;
     }
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "org_id": redeemed.org, "role": redeemed.role, "joined": redeemed.joined,
-    })))
+    Ok(HttpResponse::Ok().json(AcceptedInvite {
+        org_id: redeemed.org,
+        role: redeemed.role,
+        joined: redeemed.joined,
+    }))
 }
 
 fn gone(code: &'static str, message: &str) -> ApiError {

@@ -11,26 +11,48 @@
 use actix_web::{web, HttpResponse};
 use actors::Caller;
 use protocol::{OrgId, Permission, Role, Roster, UserId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use storage::MembershipError;
+use utoipa::ToSchema;
 use uuid::Uuid;
+
+use super::views::MemberView;
 
 use super::orgs::role_in;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
-#[derive(Deserialize)]
+/// A registered user to add, with their role.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
+    /// The email of an existing account.
     email: String,
+    #[schema(value_type = Role)]
     role: String,
 }
 
-#[derive(Deserialize)]
+/// A member's new role.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
+    #[schema(value_type = Role)]
     role: String,
+}
+
+/// The members of an organization.
+#[derive(Serialize, ToSchema)]
+pub struct MembersOut {
+    members: Vec<MemberView>,
+}
+
+/// A role change.
+#[derive(Serialize, ToSchema)]
+pub struct RoleChanged {
+    user_id: UserId,
+    role: Role,
+    previous_role: Role,
 }
 
 /// Who asks for a membership change, with their role in the org.
@@ -156,6 +178,17 @@ pub fn parse_role(field: &str, role: &str) -> Result<Role, ApiError> {
         .map_err(|_| ApiError::validation(field, "must be owner, admin, member or viewer"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}/members",
+    tag = "members",
+    params(("org" = Uuid, Path, description = "The organization")),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Every member with their role", body = MembersOut),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
@@ -164,9 +197,27 @@ pub async fn list(
     let org_id = OrgId(path.into_inner());
     role_in(&state, org_id, auth).await?;
     let members = state.db.members(org_id).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "members": members })))
+    let members = members.into_iter().map(MemberView::from).collect();
+    Ok(HttpResponse::Ok().json(MembersOut { members }))
 }
 
+/// Add a registered user by email (admins and owners; only an owner
+/// grants the owner role).
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{org}/members",
+    tag = "members",
+    params(("org" = Uuid, Path, description = "The organization")),
+    request_body = AddMember,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 201, description = "Added", body = MemberView),
+        (status = 403, description = "The caller's role may not grant this role", body = ErrorBody),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+        (status = 409, description = "`already_member`", body = ErrorBody),
+        (status = 504, description = "`timeout`: the organization did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn add(
     state: web::Data<AppState>,
     auth: Auth,
@@ -180,6 +231,7 @@ pub async fn add(
         role: new_role,
     } = body.into_inner();
     let new_role = parse_role("role", &new_role)?;
+    super::extract::one_line("email", &email)?;
     may_change(actor_of(auth.0.caller, role), None, Some(new_role), false)?;
     let user = state
         .db
@@ -202,12 +254,33 @@ pub async fn add(
         .org(org_id)
         .member_changed(user.id, Some(new_role))
         .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "user_id": user.id, "email": user.email, "name": user.name, "role": new_role,
-    })))
+    Ok(HttpResponse::Created().json(MemberView {
+        user_id: user.id,
+        email: user.email,
+        name: user.name,
+        role: new_role,
+    }))
 }
 
 /// `PATCH /orgs/{org}/members/{user}` `{role}`: change a member's role.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/orgs/{org}/members/{user}",
+    tag = "members",
+    params(
+        ("org" = Uuid, Path, description = "The organization"),
+        ("user" = Uuid, Path, description = "The member"),
+    ),
+    request_body = UpdateMember,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Changed", body = RoleChanged),
+        (status = 403, description = "The caller's role may not make this change", body = ErrorBody),
+        (status = 404, description = "No such organization or member", body = ErrorBody),
+        (status = 409, description = "`last_owner`: the organization must keep an owner", body = ErrorBody),
+        (status = 504, description = "`timeout`: the organization did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     auth: Auth,
@@ -218,12 +291,31 @@ pub async fn update(
     let (org_id, target) = (OrgId(org_id), UserId(target));
     let new_role = parse_role("role", &body.into_inner().role)?;
     let previous = change_member(&state, auth, org_id, target, Some(new_role)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "user_id": target, "role": new_role, "previous_role": previous,
-    })))
+    Ok(HttpResponse::Ok().json(RoleChanged {
+        user_id: target,
+        role: new_role,
+        previous_role: previous,
+    }))
 }
 
 /// `DELETE /orgs/{org}/members/{user}`: remove a member, or leave (204).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orgs/{org}/members/{user}",
+    tag = "members",
+    params(
+        ("org" = Uuid, Path, description = "The organization"),
+        ("user" = Uuid, Path, description = "The member (the caller's own id: leave)"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "The caller's role may not remove this member", body = ErrorBody),
+        (status = 404, description = "No such organization or member", body = ErrorBody),
+        (status = 409, description = "`last_owner`: the organization must keep an owner", body = ErrorBody),
+        (status = 504, description = "`timeout`: the organization did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn remove(
     state: web::Data<AppState>,
     auth: Auth,

@@ -4,6 +4,7 @@ mod api_keys;
 mod auth;
 mod boards;
 mod comments;
+mod docs;
 mod extract;
 mod health;
 mod history;
@@ -13,141 +14,110 @@ mod members;
 mod orgs;
 mod resources;
 mod sessions;
+mod views;
 mod ws;
 
 use actix_web::web;
 
 pub use extract::{json_config, path_config, query_config};
 
-/// Register every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .route("/auth/register", web::post().to(auth::register))
-            .route("/auth/login", web::post().to(auth::login))
-            .route("/auth/refresh", web::post().to(sessions::refresh))
-            .route("/auth/logout", web::post().to(sessions::logout))
-            .route("/auth/sessions", web::get().to(sessions::list))
-            .route("/auth/sessions/{id}", web::delete().to(sessions::revoke))
-            .route("/me", web::get().to(auth::me))
-            .route("/orgs", web::post().to(orgs::create))
-            .route("/orgs", web::get().to(orgs::list_mine))
-            .route("/orgs/{org}", web::get().to(orgs::get))
-            .route("/orgs/{org}/members", web::get().to(members::list))
-            .route("/orgs/{org}/members", web::post().to(members::add))
-            .route(
-                "/orgs/{org}/members/{user}",
-                web::patch().to(members::update),
-            )
-            .route(
-                "/orgs/{org}/members/{user}",
-                web::delete().to(members::remove),
-            )
-            .route("/orgs/{org}/invites", web::post().to(invites::create))
-            .route("/orgs/{org}/invites", web::get().to(invites::list))
-            .route(
-                "/orgs/{org}/invites/{id}",
-                web::delete().to(invites::revoke),
-            )
-            .route("/invites/accept", web::post().to(invites::accept))
-            .route("/orgs/{org}/api-keys", web::post().to(api_keys::create))
-            .route("/orgs/{org}/api-keys", web::get().to(api_keys::list))
-            .route(
-                "/orgs/{org}/api-keys/{id}",
-                web::delete().to(api_keys::revoke),
-            )
-            .route("/orgs/{org}/boards", web::get().to(boards::list))
-            .route("/orgs/{org}/boards", web::post().to(boards::create))
-            .route("/orgs/{org}/items", web::get().to(items::list))
-            .route("/orgs/{org}/search", web::get().to(items::search))
-            .route(
-                "/orgs/{org}/items/{number}",
-                web::get().to(boards::item_by_number),
-            )
-            .route("/boards/{board}", web::get().to(boards::get))
-            .route("/boards/{board}/commands", web::post().to(boards::command))
-            .route("/boards/{board}/events", web::get().to(history::events))
-            .route(
-                "/boards/{board}/items/{item}/comments",
-                web::get().to(comments::list),
-            )
-            .configure(resource_routes)
-            .default_service(web::to(not_found)),
-    )
-    .route("/ws", web::get().to(ws::upgrade))
-    .route("/health/live", web::get().to(health::live))
-    .route("/health/ready", web::get().to(health::ready));
+/// Where the REST API lives.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The route table of `/api/v1`: `method "path" => module::handler`, the
+/// path relative to [`API_PREFIX`].
+///
+/// One list does three things, so a route cannot be served without being
+/// documented: it registers each route, it lists each handler's
+/// `#[utoipa::path]` in [`RoutesDoc`] (a handler without one does not
+/// compile), and it exports [`API_ROUTES`], which the API tests compare
+/// with the served OpenAPI document in both directions (a path or method
+/// that differs between the table and the annotation fails them).
+macro_rules! api_routes {
+    ($($method:ident $path:literal => $module:ident :: $handler:ident,)*) => {
+        /// Every route under `/api/v1`: (lowercase method, path relative to
+        /// [`API_PREFIX`]), as registered.
+        pub const API_ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        /// The `operationId` of each route of [`API_ROUTES`], in the same
+        /// order: `module_handler`, unique where handler names are not.
+        pub const OPERATION_IDS: &[&str] =
+            &[$(concat!(stringify!($module), "_", stringify!($handler))),*];
+
+        fn api_scope() -> actix_web::Scope {
+            web::scope(API_PREFIX)$(.route($path, web::$method().to($module::$handler)))*
+        }
+
+        /// The operations of every route in [`API_ROUTES`].
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($module::$handler),*))]
+        pub struct RoutesDoc;
+    };
 }
 
-/// Resource-style routes for every board command, and board presence.
-fn resource_routes(cfg: &mut web::ServiceConfig) {
-    use resources as r;
-    cfg.route("/boards/{board}", web::patch().to(r::rename_board))
-        .route("/boards/{board}/archive", web::post().to(r::archive_board))
-        .route("/boards/{board}/restore", web::post().to(r::restore_board))
-        .route("/boards/{board}/presence", web::get().to(r::presence))
-        .route("/boards/{board}/columns", web::post().to(r::add_column))
-        .route(
-            "/boards/{board}/columns/{column}",
-            web::patch().to(r::rename_column),
-        )
-        .route(
-            "/boards/{board}/columns/{column}",
-            web::delete().to(r::remove_column),
-        )
-        .route(
-            "/boards/{board}/columns/{column}/move",
-            web::post().to(r::move_column),
-        )
-        .route(
-            "/boards/{board}/columns/{column}/wip-limit",
-            web::put().to(r::set_wip_limit),
-        )
-        .route("/boards/{board}/items", web::post().to(r::create_item))
-        .route(
-            "/boards/{board}/items/{item}",
-            web::patch().to(r::edit_item),
-        )
-        .route(
-            "/boards/{board}/items/{item}/move",
-            web::post().to(r::move_item),
-        )
-        .route(
-            "/boards/{board}/items/{item}/assignees/{user}",
-            web::put().to(r::assign_item),
-        )
-        .route(
-            "/boards/{board}/items/{item}/assignees/{user}",
-            web::delete().to(r::unassign_item),
-        )
-        .route(
-            "/boards/{board}/items/{item}/labels/{label}",
-            web::put().to(r::add_label),
-        )
-        .route(
-            "/boards/{board}/items/{item}/labels/{label}",
-            web::delete().to(r::remove_label),
-        )
-        .route(
-            "/boards/{board}/items/{item}/archive",
-            web::post().to(r::archive_item),
-        )
-        .route(
-            "/boards/{board}/items/{item}/restore",
-            web::post().to(r::restore_item),
-        )
-        .route(
-            "/boards/{board}/items/{item}/comments",
-            web::post().to(r::add_comment),
-        )
-        .route(
-            "/boards/{board}/comments/{comment}",
-            web::patch().to(r::edit_comment),
-        )
-        .route(
-            "/boards/{board}/comments/{comment}",
-            web::delete().to(r::delete_comment),
-        );
+api_routes! {
+    get "/openapi.json" => docs::openapi_json,
+    get "/docs" => docs::page,
+    post "/auth/register" => auth::register,
+    post "/auth/login" => auth::login,
+    post "/auth/refresh" => sessions::refresh,
+    post "/auth/logout" => sessions::logout,
+    get "/auth/sessions" => sessions::list,
+    delete "/auth/sessions/{id}" => sessions::revoke,
+    get "/me" => auth::me,
+    post "/orgs" => orgs::create,
+    get "/orgs" => orgs::list_mine,
+    get "/orgs/{org}" => orgs::get,
+    get "/orgs/{org}/members" => members::list,
+    post "/orgs/{org}/members" => members::add,
+    patch "/orgs/{org}/members/{user}" => members::update,
+    delete "/orgs/{org}/members/{user}" => members::remove,
+    post "/orgs/{org}/invites" => invites::create,
+    get "/orgs/{org}/invites" => invites::list,
+    delete "/orgs/{org}/invites/{id}" => invites::revoke,
+    post "/invites/accept" => invites::accept,
+    post "/orgs/{org}/api-keys" => api_keys::create,
+    get "/orgs/{org}/api-keys" => api_keys::list,
+    delete "/orgs/{org}/api-keys/{id}" => api_keys::revoke,
+    get "/orgs/{org}/boards" => boards::list,
+    post "/orgs/{org}/boards" => boards::create,
+    get "/orgs/{org}/items" => items::list,
+    get "/orgs/{org}/search" => items::search,
+    get "/orgs/{org}/items/{number}" => boards::item_by_number,
+    get "/boards/{board}" => boards::get,
+    post "/boards/{board}/commands" => boards::command,
+    get "/boards/{board}/events" => history::events,
+    get "/boards/{board}/items/{item}/comments" => comments::list,
+    // Resource-style routes for every board command, and board presence.
+    patch "/boards/{board}" => resources::rename_board,
+    post "/boards/{board}/archive" => resources::archive_board,
+    post "/boards/{board}/restore" => resources::restore_board,
+    get "/boards/{board}/presence" => resources::presence,
+    post "/boards/{board}/columns" => resources::add_column,
+    patch "/boards/{board}/columns/{column}" => resources::rename_column,
+    delete "/boards/{board}/columns/{column}" => resources::remove_column,
+    post "/boards/{board}/columns/{column}/move" => resources::move_column,
+    put "/boards/{board}/columns/{column}/wip-limit" => resources::set_wip_limit,
+    post "/boards/{board}/items" => resources::create_item,
+    patch "/boards/{board}/items/{item}" => resources::edit_item,
+    post "/boards/{board}/items/{item}/move" => resources::move_item,
+    put "/boards/{board}/items/{item}/assignees/{user}" => resources::assign_item,
+    delete "/boards/{board}/items/{item}/assignees/{user}" => resources::unassign_item,
+    put "/boards/{board}/items/{item}/labels/{label}" => resources::add_label,
+    delete "/boards/{board}/items/{item}/labels/{label}" => resources::remove_label,
+    post "/boards/{board}/items/{item}/archive" => resources::archive_item,
+    post "/boards/{board}/items/{item}/restore" => resources::restore_item,
+    post "/boards/{board}/items/{item}/comments" => resources::add_comment,
+    patch "/boards/{board}/comments/{comment}" => resources::edit_comment,
+    delete "/boards/{board}/comments/{comment}" => resources::delete_comment,
+}
+
+/// Register every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(api_scope().default_service(web::to(not_found)))
+        .route("/ws", web::get().to(ws::upgrade))
+        .route("/health/live", web::get().to(health::live))
+        .route("/health/ready", web::get().to(health::ready));
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ApiError> {

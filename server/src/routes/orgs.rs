@@ -6,19 +6,34 @@
 use actix_web::{web, HttpResponse};
 use actors::Caller;
 use protocol::{BoardId, OrgId, Role};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use storage::BoardRow;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::views::OrgView;
+
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
-#[derive(Deserialize)]
+/// A new organization; its creator becomes its owner.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrg {
+    /// 1–100 characters after trimming.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// The item-key prefix: 2–10 characters, an uppercase letter then
+    /// uppercase letters or digits. Unique.
+    #[schema(pattern = "^[A-Z][A-Z0-9]{1,9}$")]
     key: String,
+}
+
+/// My organizations.
+#[derive(Serialize, ToSchema)]
+pub struct OrgsOut {
+    orgs: Vec<OrgView>,
 }
 
 /// An org key: 2–10 characters, an uppercase letter then letters or digits.
@@ -72,12 +87,25 @@ pub async fn role_on_board(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs",
+    tag = "orgs",
+    request_body = CreateOrg,
+    security(("access_token" = [])),
+    responses(
+        (status = 201, description = "Created; the caller is its owner", body = OrgView),
+        (status = 403, description = "Called with an API key", body = ErrorBody),
+        (status = 409, description = "`org_key_taken`", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Auth,
     body: web::Json<CreateOrg>,
 ) -> Result<HttpResponse, ApiError> {
     let CreateOrg { name, key } = body.into_inner();
+    super::extract::one_line("name", &name)?;
     let name = name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::validation("name", "must be 1–100 characters"));
@@ -94,20 +122,39 @@ pub async fn create(
             },
             other => other.into(),
         })?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "id": org.id, "name": org.name, "key": org.key, "role": Role::Owner,
-    })))
+    Ok(HttpResponse::Created().json(OrgView::new(org, Role::Owner)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs",
+    tag = "orgs",
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "The caller's organizations", body = OrgsOut),
+        (status = 403, description = "Called with an API key", body = ErrorBody),
+    ),
+)]
 pub async fn list_mine(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let orgs = state.db.orgs_of_user(auth.user()?).await?;
-    let out: Vec<_> = orgs
+    let orgs = orgs
         .into_iter()
-        .map(|(org, role)| serde_json::json!({ "id": org.id, "name": org.name, "key": org.key, "role": role }))
+        .map(|(org, role)| OrgView::new(org, role))
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "orgs": out })))
+    Ok(HttpResponse::Ok().json(OrgsOut { orgs }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{org}",
+    tag = "orgs",
+    params(("org" = Uuid, Path, description = "The organization")),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "The organization and the caller's role", body = OrgView),
+        (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     auth: Auth,
@@ -118,7 +165,5 @@ pub async fn get(
     let org = state.db.org(org_id).await?.ok_or(ApiError::NotFound {
         what: "organization",
     })?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "id": org.id, "name": org.name, "key": org.key, "role": role,
-    })))
+    Ok(HttpResponse::Ok().json(OrgView::new(org, role)))
 }

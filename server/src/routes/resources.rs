@@ -13,11 +13,12 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::{BoardId, ColumnId, Command, CommentId, ItemId, PresenceEntry, Recorded};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::boards::command_id;
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
 mod items;
@@ -25,7 +26,7 @@ mod items;
 pub use items::*;
 
 /// The answer to a committed command.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CommandAck {
     /// The command id: the `Idempotency-Key` header, when one was sent.
     pub command_id: Option<String>,
@@ -59,13 +60,31 @@ pub(super) async fn submit(
 }
 
 /// `PATCH /boards/{board}`: rename the board.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameBoard {
     /// The new name: 1–100 characters after trimming.
     pub name: String,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/boards/{board}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = RenameBoard,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Renamed", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn rename_board(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -87,6 +106,23 @@ pub async fn rename_board(
 }
 
 /// `POST /boards/{board}/archive`: the board becomes read-only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/archive",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Archived", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn archive_board(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -106,6 +142,23 @@ pub async fn archive_board(
 }
 
 /// `POST /boards/{board}/restore`: an archived board becomes writable.
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/restore",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Restored", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn restore_board(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -125,7 +178,7 @@ pub async fn restore_board(
 }
 
 /// `POST /boards/{board}/columns`: add a column.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddColumn {
     /// The column's name: 1–50 characters, unique ignoring case.
@@ -138,6 +191,24 @@ pub struct AddColumn {
     pub index: Option<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/columns",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = AddColumn,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 201, description = "Added; the column id is in the `column_added` event", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn add_column(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -160,13 +231,32 @@ pub async fn add_column(
 }
 
 /// `PATCH /boards/{board}/columns/{column}`: rename a column.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameColumn {
     /// The new name: 1–50 characters, unique ignoring case.
     pub name: String,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/boards/{board}/columns/{column}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("column" = Uuid, Path, description = "The column"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = RenameColumn,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Renamed", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn rename_column(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -183,13 +273,32 @@ pub async fn rename_column(
 }
 
 /// `POST /boards/{board}/columns/{column}/move`: move a column.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveColumn {
     /// The target index among the other columns (out of range = end).
     pub index: u32,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/columns/{column}/move",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("column" = Uuid, Path, description = "The column"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = MoveColumn,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Moved", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn move_column(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -207,13 +316,32 @@ pub async fn move_column(
 
 /// `PUT /boards/{board}/columns/{column}/wip-limit`: set or clear (with
 /// `null`) the column's work-in-progress limit.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetWipLimit {
     /// The new limit (at least 1), or `null` to clear it.
     pub limit: Option<u32>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/boards/{board}/columns/{column}/wip-limit",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("column" = Uuid, Path, description = "The column"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = SetWipLimit,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Set or cleared", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn set_wip_limit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -230,6 +358,24 @@ pub async fn set_wip_limit(
 }
 
 /// `DELETE /boards/{board}/columns/{column}`: remove an empty column.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/boards/{board}/columns/{column}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("column" = Uuid, Path, description = "The column"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Removed", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn remove_column(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -244,13 +390,32 @@ pub async fn remove_column(
 }
 
 /// `POST /boards/{board}/items/{item}/comments`: comment on an item.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// The text: 1–10,000 characters, not only whitespace.
     pub body: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/items/{item}/comments",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = CommentBody,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 201, description = "Added; the comment id is in the `comment_added` event", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn add_comment(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -268,6 +433,25 @@ pub async fn add_comment(
 
 /// `PATCH /boards/{board}/comments/{comment}`: replace one of your own
 /// comments' text.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/boards/{board}/comments/{comment}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("comment" = Uuid, Path, description = "The comment"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = CommentBody,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Edited", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn edit_comment(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -285,6 +469,24 @@ pub async fn edit_comment(
 
 /// `DELETE /boards/{board}/comments/{comment}`: delete one of your own
 /// comments.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/boards/{board}/comments/{comment}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("comment" = Uuid, Path, description = "The comment"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn delete_comment(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -302,6 +504,18 @@ pub async fn delete_comment(
 /// now and what each session shows — the REST view of the WebSocket's
 /// `presence` message. Setting presence needs a live session, so it is
 /// WebSocket-only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/boards/{board}/presence",
+    tag = "boards",
+    params(("board" = Uuid, Path, description = "The board")),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "The board's live sessions", body = Presence),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn presence(
     state: web::Data<AppState>,
     auth: Auth,
@@ -313,7 +527,7 @@ pub async fn presence(
 }
 
 /// The answer of `GET /boards/{board}/presence`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Presence {
     /// The board.
     pub board: BoardId,

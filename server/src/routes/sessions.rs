@@ -12,10 +12,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::{Millis, UserId};
 use serde::{Deserialize, Serialize};
 use storage::{NewLoginSession, RevokeReason, Rotation};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{hash_refresh_token, Auth, Credential, RefreshToken, MAX_REFRESH_TOKEN_LEN};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::revocation::Revoked;
 use crate::startup::AppState;
 
@@ -23,9 +24,11 @@ use crate::startup::AppState;
 pub const USER_AGENT_MAX: usize = 256;
 
 /// The tokens of a login session, as answered by login and refresh.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionTokens {
+    /// Send as `Authorization: Bearer <access_token>`.
     access_token: String,
+    /// Always `Bearer`.
     token_type: &'static str,
     /// Seconds until the access token expires.
     expires_in: u64,
@@ -108,7 +111,8 @@ pub async fn start_session(
     SessionTokens::new(state, user, id, refresh)
 }
 
-#[derive(Deserialize)]
+/// A refresh token to exchange.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Refresh {
     refresh_token: String,
@@ -123,6 +127,16 @@ fn refused(code: &'static str, message: &str) -> ApiError {
 
 /// `POST /auth/refresh {refresh_token}`: a new access token and a new
 /// refresh token; the presented one is used up.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "sessions",
+    request_body = Refresh,
+    responses(
+        (status = 200, description = "New tokens; the presented refresh token is used up", body = SessionTokens),
+        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` (the session is revoked), `session_revoked` or `refresh_token_expired`", body = ErrorBody),
+    ),
+)]
 pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<Refresh>,
@@ -195,6 +209,16 @@ fn session_of(auth: &Auth) -> Result<(UserId, Uuid), ApiError> {
 }
 
 /// `POST /auth/logout`: revoke the session of the access token used.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "sessions",
+    security(("access_token" = [])),
+    responses(
+        (status = 204, description = "Logged out: the session and its tokens are revoked"),
+        (status = 403, description = "Called with an API key", body = ErrorBody),
+    ),
+)]
 pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let (user, session) = session_of(&auth)?;
     state
@@ -206,8 +230,9 @@ pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpRespon
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
-struct SessionOut {
+/// A live login session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionOut {
     id: Uuid,
     created_at: Millis,
     last_used_at: Millis,
@@ -218,7 +243,23 @@ struct SessionOut {
     current: bool,
 }
 
+/// My live sessions.
+#[derive(Serialize, ToSchema)]
+pub struct SessionsOut {
+    sessions: Vec<SessionOut>,
+}
+
 /// `GET /auth/sessions`: my live sessions, most recently used first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/sessions",
+    tag = "sessions",
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "My live sessions, most recently used first", body = SessionsOut),
+        (status = 403, description = "Called with an API key", body = ErrorBody),
+    ),
+)]
 pub async fn list(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let (user, current) = session_of(&auth)?;
     let sessions: Vec<SessionOut> = state
@@ -236,11 +277,23 @@ pub async fn list(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse
             ip: s.ip,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": sessions })))
+    Ok(HttpResponse::Ok().json(SessionsOut { sessions }))
 }
 
 /// `DELETE /auth/sessions/{id}`: revoke one of my sessions (404 for any
 /// other id, so session ids of other users cannot be probed).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/sessions/{id}",
+    tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session")),
+    security(("access_token" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "Called with an API key", body = ErrorBody),
+        (status = 404, description = "No live session of mine has this id", body = ErrorBody),
+    ),
+)]
 pub async fn revoke(
     state: web::Data<AppState>,
     auth: Auth,

@@ -5,15 +5,16 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::{ColumnId, Command, ItemId, UserId};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::submit;
+use super::{submit, CommandAck};
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 
 /// `POST /boards/{board}/items`: create an item.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateItem {
     /// The title: 1–500 characters after trimming, on one line.
@@ -29,6 +30,24 @@ pub struct CreateItem {
     pub index: Option<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/items",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = CreateItem,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 201, description = "Created; the item id and number are in the `item_created` event", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn create_item(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -54,7 +73,7 @@ pub async fn create_item(
 
 /// `PATCH /boards/{board}/items/{item}`: change the title and/or the
 /// description; at least one of them.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditItem {
     /// The new title, if it changes.
@@ -65,6 +84,25 @@ pub struct EditItem {
     pub description: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/boards/{board}/items/{item}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = EditItem,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Edited", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn edit_item(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -83,7 +121,7 @@ pub async fn edit_item(
 }
 
 /// `POST /boards/{board}/items/{item}/move`: move an item to a column.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveItem {
     /// The target column (may be the item's own column).
@@ -94,6 +132,25 @@ pub struct MoveItem {
     pub index: Option<u32>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/items/{item}/move",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    request_body = MoveItem,
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Moved", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn move_item(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -112,6 +169,25 @@ pub async fn move_item(
 }
 
 /// `PUT /boards/{board}/items/{item}/assignees/{user}`: assign a member.
+#[utoipa::path(
+    put,
+    path = "/api/v1/boards/{board}/items/{item}/assignees/{user}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("user" = Uuid, Path, description = "The member"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Assigned", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn assign_item(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -128,6 +204,25 @@ pub async fn assign_item(
 
 /// `DELETE /boards/{board}/items/{item}/assignees/{user}`: remove an
 /// assignee.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/boards/{board}/items/{item}/assignees/{user}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("user" = Uuid, Path, description = "The member"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Unassigned", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn unassign_item(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -144,6 +239,25 @@ pub async fn unassign_item(
 
 /// `PUT /boards/{board}/items/{item}/labels/{label}`: add a label (the
 /// path segment, percent-decoded).
+#[utoipa::path(
+    put,
+    path = "/api/v1/boards/{board}/items/{item}/labels/{label}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("label" = String, Path, description = "The label (percent-encoded)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Labelled", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn add_label(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -159,6 +273,25 @@ pub async fn add_label(
 }
 
 /// `DELETE /boards/{board}/items/{item}/labels/{label}`: remove a label.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/boards/{board}/items/{item}/labels/{label}",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("label" = String, Path, description = "The label (percent-encoded)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Label removed", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn remove_label(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -174,6 +307,24 @@ pub async fn remove_label(
 }
 
 /// `POST /boards/{board}/items/{item}/archive`: archive an item.
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/items/{item}/archive",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Archived", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn archive_item(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -186,6 +337,24 @@ pub async fn archive_item(
 }
 
 /// `POST /boards/{board}/items/{item}/restore`: restore an archived item.
+#[utoipa::path(
+    post,
+    path = "/api/v1/boards/{board}/items/{item}/restore",
+    tag = "boards",
+    params(
+        ("board" = Uuid, Path, description = "The board"),
+        ("item" = Uuid, Path, description = "The item"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+    ),
+    security(("access_token" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Restored", body = CommandAck),
+        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
+        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
+        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+    ),
+)]
 pub async fn restore_item(
     req: HttpRequest,
     state: web::Data<AppState>,

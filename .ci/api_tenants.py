@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Two tenants for the API contract run, and the cross-tenant check.
+
+    api_tenants.py setup BASE_URL OUT_JSON
+        Registers two users, each with their own organization, board, item,
+        comment, invite and API key, and writes their tokens and ids to
+        OUT_JSON.
+
+    api_tenants.py cross-tenant BASE_URL TENANTS_JSON
+        Replays user 2's ids in every GET route of the served OpenAPI
+        document with user 1's access token (each must answer 404) and with
+        user 1's API key (each must answer exactly as for ids that exist
+        nowhere, never 2xx); no answer may contain any of user 2's ids.
+        Routes without path parameters (my orgs, me, sessions) are read too,
+        and must not mention user 2's ids either.
+
+Standard library only. Exits 1 naming every finding.
+"""
+
+import json
+import re
+import sys
+import urllib.error
+import urllib.request
+import uuid
+
+PASSWORD = "correct horse battery staple"
+
+
+def call(base, method, path, token=None, body=None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as res:
+            status, raw = res.status, res.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = None
+    return status, parsed, raw.decode(errors="replace")
+
+
+def expect(status, want, what, body):
+    if status != want:
+        sys.exit(f"setup: {what} answered {status}, expected {want}: {body}")
+
+
+def tenant(base, n):
+    """One user with an org, a board, an item, a comment, an invite and a key."""
+    tag = uuid.uuid4().hex[:8]
+    email = f"tenant{n}-{tag}@example.com"
+    s, b, raw = call(base, "POST", "/api/v1/auth/register",
+                     body={"email": email, "password": PASSWORD, "name": f"Tenant {n}"})
+    expect(s, 202, "register", raw)
+    s, b, raw = call(base, "POST", "/api/v1/auth/login", body={"email": email, "password": PASSWORD})
+    expect(s, 200, "login", raw)
+    token, user, session = b["access_token"], b["user"]["id"], b["session_id"]
+    key = "T" + tag.upper()[:5].replace("0", "A")
+    key = re.sub(r"[^A-Z0-9]", "A", key)
+    s, org, raw = call(base, "POST", "/api/v1/orgs", token, {"name": f"Org {n}", "key": key})
+    expect(s, 201, "create org", raw)
+    s, created, raw = call(base, "POST", f"/api/v1/orgs/{org['id']}/boards", token, {"name": f"Board {n}"})
+    expect(s, 201, "create board", raw)
+    board = created["board"]
+    s, ack, raw = call(base, "POST", f"/api/v1/boards/{board['id']}/commands", token,
+                       {"type": "create_item", "title": f"Item of tenant {n}"})
+    expect(s, 200, "create item", raw)
+    item = ack["events"][0]["event"]
+    s, ack, raw = call(base, "POST", f"/api/v1/boards/{board['id']}/commands", token,
+                       {"type": "add_comment", "item": item["item"], "body": "a comment"})
+    expect(s, 200, "add comment", raw)
+    comment = ack["events"][0]["event"]["comment"]
+    s, invite, raw = call(base, "POST", f"/api/v1/orgs/{org['id']}/invites", token, {"role": "member"})
+    expect(s, 201, "create invite", raw)
+    s, api_key, raw = call(base, "POST", f"/api/v1/orgs/{org['id']}/api-keys", token,
+                           {"name": "contract", "role": "admin"})
+    expect(s, 201, "create API key", raw)
+    return {
+        "email": email, "token": token, "api_key": api_key["key"],
+        "ids": {
+            "user": user, "session": session, "org": org["id"], "org_key": org["key"],
+            "board": board["id"], "column": board["columns"][0]["id"], "item": item["item"],
+            "number": f"{org['key']}-{item['number']}", "comment": comment,
+            "invite": invite["id"], "api_key": api_key["id"],
+        },
+    }
+
+
+# Which of user 2's ids fills a path parameter, by the parameter's name
+# (and, for the generic `id`, the path's resource).
+def fill(path, ids):
+    def one(m):
+        name = m.group(1)
+        before = path[: m.start()]
+        if name == "id":
+            for resource, key in (("sessions", "session"), ("invites", "invite"), ("api-keys", "api_key")):
+                if before.endswith(f"/{resource}/"):
+                    return ids[key]
+            raise KeyError(f"no tenant id for {{id}} in {path}")
+        if name == "label":
+            return "bug"
+        return ids[name]
+    return re.sub(r"\{([^}]+)\}", one, path)
+
+
+def random_ids(ids):
+    """Ids of the same kinds that exist nowhere."""
+    out = {k: str(uuid.uuid4()) for k in ids}
+    out["number"] = "ZZZZ-1"
+    return out
+
+
+def cross_tenant(base, tenants_file):
+    with open(tenants_file) as f:
+        one, two = json.load(f)
+    # A fresh login: the fuzzing run may have revoked the token it used.
+    s, b, raw = call(base, "POST", "/api/v1/auth/login", body={"email": one["email"], "password": PASSWORD})
+    expect(s, 200, "login of user 1", raw)
+    _, spec, _ = call(base, "GET", "/api/v1/openapi.json")
+    theirs = {v for k, v in two["ids"].items() if k != "org_key"}
+    nowhere = random_ids(two["ids"])
+    findings, checked = [], 0
+    for path, item in sorted(spec["paths"].items()):
+        if "get" not in item:
+            continue
+        for who, token in (("user 1", b["access_token"]), ("user 1's API key", one["api_key"])):
+            url = fill(path, two["ids"])
+            status, body, raw = call(base, "GET", url, token)
+            checked += 1
+            leaked = sorted(i for i in theirs if i in raw)
+            if leaked:
+                findings.append(f"GET {url} as {who}: the answer contains user 2's {leaked}")
+            if "{" not in path:
+                continue
+            # User 2's ids must answer exactly like ids that exist nowhere
+            # (404, or the same refusal a route gives any id, such as an
+            # API key on a user-only route), and never succeed.
+            r_status, r_body, _ = call(base, "GET", fill(path, nowhere), token)
+            code = (body or {}).get("code")
+            same = (status, code) == (r_status, (r_body or {}).get("code"))
+            if status < 400 or not same or (who == "user 1" and status != 404):
+                findings.append(
+                    f"GET {url} as {who}: {status} {code}; unknown ids answer {r_status}: {raw[:200]}")
+    print(f"cross-tenant: {checked} requests with user 2's ids, {len(findings)} findings")
+    for f in findings:
+        print("  FINDING:", f)
+    return 1 if findings else 0
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[1] not in ("setup", "cross-tenant"):
+        sys.exit(__doc__)
+    cmd, base, path = sys.argv[1:]
+    base = base.rstrip("/")
+    if cmd == "setup":
+        tenants = [tenant(base, 1), tenant(base, 2)]
+        with open(path, "w") as f:
+            json.dump(tenants, f, indent=1)
+        # Schemathesis fills these path parameters with user 1's own ids,
+        # so the run reaches past the 404 of unknown ids.
+        ids = tenants[0]["ids"]
+        with open(path + ".toml", "w") as f:
+            f.write("[parameters]\n")
+            for name in ("org", "board", "column", "item", "number", "user", "comment"):
+                f.write(f'"path.{name}" = "{ids[name]}"\n')
+        print(f"setup: two tenants, orgs {tenants[0]['ids']['org']} and {tenants[1]['ids']['org']}")
+        return 0
+    return cross_tenant(base, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+//! WebSocket sessions: connecting from many source addresses, framing,
+//! and the send-time marker carried in command ids.
+
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
+
+use anyhow::{bail, Context};
+use futures_util::StreamExt;
+use protocol::codec::{decode_server, encode};
+use protocol::{ClientMsg, Format, ServerMsg};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+/// An open session.
+pub type Ws = WebSocketStream<TcpStream>;
+
+/// Connections per loopback source address: one address gets about 28k
+/// ephemeral ports towards one destination; stay well below.
+const CONNECTIONS_PER_SOURCE: usize = 20_000;
+/// Read buffer per connection: tungstenite's default is 128 KiB, which
+/// would cost the generator gigabytes at 15,000 sessions.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// Where and how sessions connect.
+#[derive(Clone)]
+pub struct Target {
+    ws_url: String,
+    addr: SocketAddr,
+    /// The wire encoding.
+    pub format: Format,
+    token: String,
+    sources: usize,
+}
+
+impl Target {
+    /// Sessions to `base_url`'s `/ws`, authenticated with `token`, spread
+    /// over enough loopback source addresses for `total` connections.
+    pub fn new(
+        base_url: &str,
+        format: Format,
+        token: &str,
+        total: usize,
+    ) -> anyhow::Result<Target> {
+        let host_port = base_url.trim_start_matches("http://");
+        let addr = host_port
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve {host_port}"))?
+            .find(SocketAddr::is_ipv4)
+            .with_context(|| format!("{host_port} has no IPv4 address"))?;
+        let sources = if addr.ip().is_loopback() {
+            total.div_ceil(CONNECTIONS_PER_SOURCE).max(1)
+        } else {
+            1
+        };
+        Ok(Target {
+            ws_url: format!("ws://{host_port}/ws"),
+            addr,
+            format,
+            token: token.to_owned(),
+            sources,
+        })
+    }
+
+    /// Open connection number `i`: an authenticated session (header auth).
+    pub async fn connect(&self, i: usize) -> anyhow::Result<Ws> {
+        let socket = TcpSocket::new_v4()?;
+        if self.sources > 1 {
+            let source = Ipv4Addr::new(127, 0, 0, 1 + (i % self.sources) as u8);
+            socket
+                .bind(SocketAddr::from((source, 0)))
+                .with_context(|| format!("bind {source}"))?;
+        }
+        let stream = socket
+            .connect(self.addr)
+            .await
+            .with_context(|| format!("connect to {}", self.addr))?;
+        stream.set_nodelay(true)?;
+        let mut req = self.ws_url.as_str().into_client_request()?;
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static(self.format.subprotocol()),
+        );
+        req.headers_mut().insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {}", self.token))?,
+        );
+        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+        let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(config))
+            .await
+            .context("websocket upgrade")?;
+        Ok(ws)
+    }
+}
+
+/// A client message as a frame of `format`.
+pub fn frame(msg: &ClientMsg, format: Format) -> Message {
+    let bytes = encode(msg, format);
+    match format {
+        Format::Json => Message::text(String::from_utf8_lossy(&bytes).into_owned()),
+        Format::MsgPack => Message::binary(bytes),
+    }
+}
+
+/// The payload of a data frame (`None` for control frames).
+pub fn payload(msg: &Message) -> Option<(&[u8], Format)> {
+    match msg {
+        Message::Text(t) => Some((t.as_bytes(), Format::Json)),
+        Message::Binary(b) => Some((&b[..], Format::MsgPack)),
+        _ => None,
+    }
+}
+
+/// The next server message, skipping control frames; an error when the
+/// socket closes.
+pub async fn recv(ws: &mut Ws) -> anyhow::Result<ServerMsg> {
+    loop {
+        let msg = ws.next().await.context("socket closed")??;
+        if let Message::Close(frame) = &msg {
+            bail!("socket closed by the server: {frame:?}");
+        }
+        if let Some((bytes, format)) = payload(&msg) {
+            return Ok(decode_server(bytes, format)?);
+        }
+    }
+}
+
+/// Receive until `pick` returns something; fail on `error` messages.
+pub async fn recv_until<T>(
+    ws: &mut Ws,
+    mut pick: impl FnMut(ServerMsg) -> Option<T>,
+) -> anyhow::Result<T> {
+    loop {
+        match recv(ws).await? {
+            ServerMsg::Error { code, message, .. } => bail!("server error {code}: {message}"),
+            msg => {
+                if let Some(found) = pick(msg) {
+                    return Ok(found);
+                }
+            }
+        }
+    }
+}
+
+/// Marker before the send time in a command id (and item title).
+const MARK: &[u8] = b"~T";
+
+/// A command id carrying its send time: `~T<µs>~<tag>`.
+pub fn timed_id(sent_us: u64, tag: &str) -> String {
+    format!("~T{sent_us}~{tag}")
+}
+
+/// The send time embedded in a frame (the first marker), without decoding
+/// the frame: cheap enough for every delivery at 100k+ per second.
+pub fn marker_time(bytes: &[u8]) -> Option<u64> {
+    let start = bytes.windows(MARK.len()).position(|w| w == MARK)? + MARK.len();
+    let digits = bytes[start..].iter().take_while(|b| b.is_ascii_digit());
+    let mut value: u64 = 0;
+    let mut any = false;
+    for d in digits {
+        value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        any = true;
+    }
+    any.then_some(value)
+}
+
+/// Whether a server frame is an `event` (its type comes first in both
+/// encodings), without decoding it.
+pub fn is_event(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(24)];
+    head.windows(7).any(|w| w == b"\"event\"") || head.windows(6).any(|w| w == b"\xa5event")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{BoardId, Event, ItemId, Millis, UserId};
+
+    #[test]
+    fn the_marker_survives_both_encodings_of_an_event() {
+        let id = timed_id(1_234_567, "w1-9");
+        let msg = ServerMsg::Event {
+            board: BoardId(uuid::Uuid::new_v4()),
+            seq: 7,
+            at: Millis(1),
+            by: UserId(uuid::Uuid::new_v4()),
+            command_id: Some(id.clone()),
+            event: Event::ItemEdited {
+                item: ItemId(uuid::Uuid::new_v4()),
+                title: Some(id),
+                description: None,
+            },
+        };
+        for format in [Format::Json, Format::MsgPack] {
+            let bytes = encode(&msg, format);
+            assert!(is_event(&bytes), "{format:?}");
+            assert_eq!(marker_time(&bytes), Some(1_234_567), "{format:?}");
+        }
+        let pong = encode(&ServerMsg::Pong { nonce: Some(1) }, Format::MsgPack);
+        assert!(!is_event(&pong));
+        assert_eq!(marker_time(b"no marker here"), None);
+        assert_eq!(marker_time(b"~Tx"), None);
+    }
+}
