@@ -13,6 +13,7 @@ mod board;
 mod caller;
 mod error;
 mod handles;
+mod mailbox;
 mod org;
 mod outbox;
 mod registry;

@@ -14,6 +14,7 @@ use protocol::{BoardId, BoardStore, OrgId};
 
 use crate::board::BoardActor;
 use crate::handles::{BoardHandle, OrgHandle};
+use crate::mailbox::Queued;
 use crate::org::OrgActor;
 use crate::stats::ActorStats;
 
@@ -102,11 +103,11 @@ fn send_via<K, A, M>(
     actors: &DashMap<K, Addr<A>>,
     id: K,
     start: impl FnOnce() -> Addr<A>,
-    msg: M,
+    msg: Queued<M>,
 ) -> Result<(), SendFailure>
 where
     K: std::hash::Hash + Eq,
-    A: Actor<Context = actix::Context<A>> + Handler<M>,
+    A: Actor<Context = actix::Context<A>> + Handler<Queued<M>>,
     M: Message + Send + 'static,
     M::Result: Send,
 {
@@ -210,20 +211,28 @@ impl Registry {
     /// `try_send` `msg` to the board's actor, starting one if needed.
     pub(crate) fn send_to_board<M>(&self, id: BoardId, msg: M) -> Result<(), SendFailure>
     where
-        BoardActor: Handler<M>,
+        BoardActor: Handler<Queued<M>>,
         M: Message + Send + 'static,
         M::Result: Send,
     {
+        let msg = Queued {
+            msg,
+            slot: self.inner.stats.board_mailbox.slot(),
+        };
         send_via(&self.inner.boards, id, || self.start_board(id), msg)
     }
 
     /// `try_send` `msg` to the organization's actor, starting one if needed.
     pub(crate) fn send_to_org<M>(&self, id: OrgId, msg: M) -> Result<(), SendFailure>
     where
-        OrgActor: Handler<M>,
+        OrgActor: Handler<Queued<M>>,
         M: Message + Send + 'static,
         M::Result: Send,
     {
+        let msg = Queued {
+            msg,
+            slot: self.inner.stats.org_mailbox.slot(),
+        };
         send_via(&self.inner.orgs, id, || self.start_org(id), msg)
     }
 
@@ -237,25 +246,27 @@ impl Registry {
     /// full mailbox drops the message (callers say why that is fine).
     pub(crate) fn send_live_board<M>(&self, id: BoardId, msg: M)
     where
-        BoardActor: Handler<M>,
+        BoardActor: Handler<Queued<M>>,
         M: Message + Send + 'static,
         M::Result: Send,
     {
         // Through the registered address (see `send_via`), never a clone.
         if let Some(addr) = self.inner.boards.get(&id) {
-            let _ = addr.try_send(msg);
+            let slot = self.inner.stats.board_mailbox.slot();
+            let _ = addr.try_send(Queued { msg, slot });
         }
     }
 
     /// Send to the live actor of `id`, if any (see `send_live_board`).
     pub(crate) fn send_live_org<M>(&self, id: OrgId, msg: M)
     where
-        OrgActor: Handler<M>,
+        OrgActor: Handler<Queued<M>>,
         M: Message + Send + 'static,
         M::Result: Send,
     {
         if let Some(addr) = self.inner.orgs.get(&id) {
-            let _ = addr.try_send(msg);
+            let slot = self.inner.stats.org_mailbox.slot();
+            let _ = addr.try_send(Queued { msg, slot });
         }
     }
 

@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::mailbox::Depth;
+
 /// Counters; read a consistent-enough copy with [`ActorStats::snapshot`].
 #[derive(Debug, Default)]
 pub struct ActorStats {
@@ -19,6 +21,10 @@ pub struct ActorStats {
     pub(crate) boards_activated: AtomicU64,
     pub(crate) boards_passivated: AtomicU64,
     pub(crate) boards_crashed: AtomicU64,
+    /// Messages waiting in board actors' mailboxes.
+    pub(crate) board_mailbox: Depth,
+    /// Messages waiting in organization actors' mailboxes.
+    pub(crate) org_mailbox: Depth,
 }
 
 /// A copy of the counters.
@@ -48,6 +54,10 @@ pub struct StatsSnapshot {
     pub boards_passivated: u64,
     /// Board actors that panicked.
     pub boards_crashed: u64,
+    /// Messages waiting in board actors' mailboxes (a gauge).
+    pub board_mailbox_depth: u64,
+    /// Messages waiting in organization actors' mailboxes (a gauge).
+    pub org_mailbox_depth: u64,
 }
 
 impl ActorStats {
@@ -71,6 +81,8 @@ impl ActorStats {
             boards_activated: get(&self.boards_activated),
             boards_passivated: get(&self.boards_passivated),
             boards_crashed: get(&self.boards_crashed),
+            board_mailbox_depth: self.board_mailbox.get(),
+            org_mailbox_depth: self.org_mailbox.get(),
         }
     }
 }

@@ -319,6 +319,7 @@ async fn metrics_show_every_series_after_a_session_of_rest_calls_and_ws_commands
         "corkboard_boards_crashed_total",
         "corkboard_storage_append_failures_total",
         "corkboard_storage_queue_depth",
+        "corkboard_actor_mailbox_depth",
         "corkboard_db_pool_waiting",
         "corkboard_rate_limited_total",
     ] {

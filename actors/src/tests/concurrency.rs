@@ -118,3 +118,52 @@ async fn concurrent_submits_to_an_unknown_board_are_all_not_found() {
     assert!(other.is_empty(), "not NotFound: {other:?}");
     assert!(world.store.events(unknown).is_empty());
 }
+
+/// Waits (briefly) until no message waits in a board or org mailbox: a
+/// stopped actor drops its mailbox a moment after its last answer.
+async fn mailboxes_drain(world: &World) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let s = world.registry.stats().snapshot();
+        if s.board_mailbox_depth == 0 && s.org_mailbox_depth == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mailbox depth stuck at {} (boards), {} (orgs)",
+            s.board_mailbox_depth,
+            s.org_mailbox_depth
+        );
+        actix_rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn the_mailbox_depth_gauge_counts_every_message_out_again() {
+    let world = World::new();
+    let board = world.new_board().await;
+    let world = world.restart();
+    // Handled messages (a board activating under a burst) ...
+    let results = from_many_threads(40, |n| {
+        let handle = world.board(board.id);
+        async move {
+            handle
+                .submit(MEMBER, create_item(&format!("Item {n}")), None)
+                .await
+        }
+    })
+    .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    // ... and messages to an actor that stops without handling them all.
+    let unknown = BoardId(uuid::Uuid::new_v4());
+    from_many_threads(40, |n| {
+        let handle = world.board(unknown);
+        async move {
+            handle
+                .submit(MEMBER, create_item(&format!("Item {n}")), None)
+                .await
+        }
+    })
+    .await;
+    mailboxes_drain(&world).await;
+}

@@ -114,6 +114,21 @@ fn encode_actors(page: &mut Exposition, state: &AppState) {
         "Organization actors in memory.",
         state.registry.active_orgs(),
     );
+    page.family(
+        "corkboard_actor_mailbox_depth",
+        Kind::Gauge,
+        "Messages waiting in actor mailboxes, by kind of actor.",
+    );
+    page.sample(
+        "corkboard_actor_mailbox_depth",
+        &[("actor", "board")],
+        s.board_mailbox_depth,
+    );
+    page.sample(
+        "corkboard_actor_mailbox_depth",
+        &[("actor", "org")],
+        s.org_mailbox_depth,
+    );
 }
 
 fn encode_storage(page: &mut Exposition, state: &AppState) {
