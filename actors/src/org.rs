@@ -3,7 +3,6 @@
 //! storage in blocks so creating an item rarely costs a round trip.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,8 +28,10 @@ pub struct OrgView {
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
 
 mod channel;
+mod numbers;
 
 pub(crate) use channel::{BoardAdded, BoardStatus, SetMember, SubscribeOrg, UnsubscribeOrg};
+pub(crate) use numbers::AllocateNumber;
 
 /// A session on the org channel.
 pub(crate) struct OrgSubscriber {
@@ -42,11 +43,6 @@ pub(crate) struct OrgSubscriber {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct GetOrg(pub Reply<Arc<OrgView>>);
-
-/// Hand out the next item number.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct AllocateNumber(pub Reply<u64>);
 
 pub struct OrgActor {
     id: OrgId,
@@ -61,7 +57,7 @@ pub struct OrgActor {
     retiring: bool,
     /// Sessions following the org channel.
     subscribers: HashMap<SessionId, OrgSubscriber>,
-    numbers: Range<u64>,
+    numbers: numbers::Numbers,
     last_used: Instant,
 }
 
@@ -74,7 +70,7 @@ impl OrgActor {
             failed: None,
             retiring: false,
             subscribers: HashMap::new(),
-            numbers: 0..0,
+            numbers: numbers::Numbers::default(),
             last_used: Instant::now(),
         }
     }
@@ -146,40 +142,5 @@ impl Handler<GetOrg> for OrgActor {
             None => self.org.clone().ok_or(ActorError::NotFound),
         };
         let _ = msg.0.send(reply);
-    }
-}
-
-impl Handler<AllocateNumber> for OrgActor {
-    type Result = AtomicResponse<Self, ()>;
-
-    fn handle(&mut self, msg: AllocateNumber, ctx: &mut Self::Context) -> Self::Result {
-        self.last_used = Instant::now();
-        if let Some(err) = self.failure(ctx) {
-            let _ = msg.0.send(Err(err));
-            return AtomicResponse::new(Box::pin(actix::fut::ready(())));
-        }
-        if let Some(n) = self.numbers.next() {
-            let _ = msg.0.send(Ok(n));
-            return AtomicResponse::new(Box::pin(actix::fut::ready(())));
-        }
-        let store = self.registry.store();
-        let block = self.registry.config().number_block;
-        let timeout = self.registry.config().store_timeout;
-        let id = self.id;
-        let reserve = async move { bounded(timeout, store.reserve_item_numbers(id, block)).await };
-        AtomicResponse::new(Box::pin(actix::fut::wrap_future(reserve).map(
-            move |res, act: &mut Self, _| {
-                let reply = match res {
-                    Ok(first) => {
-                        act.numbers = first..first + u64::from(block);
-                        act.numbers
-                            .next()
-                            .ok_or(ActorError::Unavailable("empty item number block".into()))
-                    }
-                    Err(e) => Err(ActorError::from(e)),
-                };
-                let _ = msg.0.send(reply);
-            },
-        )))
     }
 }

@@ -26,7 +26,8 @@ pub const STORE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const BOARD_MAILBOX: usize = 1024;
 /// A snapshot is written after this many events since the last one.
 pub const SNAPSHOT_EVERY: u64 = 500;
-/// Item numbers an organization reserves per database round trip.
+/// Item numbers an organization reserves at once at least; the block grows
+/// under load up to `org::MAX_NUMBER_BLOCK` (see `org/numbers.rs`).
 pub const NUMBER_BLOCK: u32 = 50;
 /// Recent events a board keeps in memory for `subscribe{since}`.
 pub const RECENT_EVENTS: usize = 1000;
