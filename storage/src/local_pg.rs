@@ -27,6 +27,9 @@ const DATABASE: &str = "corkboard";
 /// The config file this module owns inside the cluster, included from
 /// `postgresql.conf`, rewritten at every start.
 const CONF_FILE: &str = "corkboard.conf";
+/// How often the managed cluster's autovacuum looks for tables to analyze
+/// (PostgreSQL's default is one minute).
+const AUTOVACUUM_NAPTIME: &str = "5s";
 
 /// A running local PostgreSQL cluster.
 #[derive(Debug)]
@@ -147,7 +150,11 @@ impl LocalPostgres {
         let text = format!(
             "# Written by Corkboard at every start; edit postgresql.conf instead.\n\
              listen_addresses = ''\n\
-             unix_socket_directories = {}\n",
+             unix_socket_directories = {}\n\
+             # Statistics for freshly loaded tables within seconds, not a\n\
+             # minute: until ANALYZE has seen them, the planner takes a\n\
+             # 100,000-item table for a small one and sorts it whole.\n\
+             autovacuum_naptime = '{AUTOVACUUM_NAPTIME}'\n",
             conf_string(self.socket_dir.as_os_str())
         );
         fs::write(&conf, text).map_err(LocalPgError::io(format!("write {}", conf.display())))?;

@@ -388,6 +388,47 @@ async fn resource_routes_respect_roles_tenants_and_idempotency_keys() {
         .or_else(|| items.as_array().map(Vec::len));
     assert_eq!(count, Some(1), "{items}");
 
+    // PUT and DELETE of a label or an assignee are idempotent: repeating
+    // one answers 200 with no events, as HTTP lets clients expect.
+    let item = first["events"][0]["event"]["item"]
+        .as_str()
+        .expect("item id")
+        .to_owned();
+    let label = format!("{b}/items/{item}/labels/urgent");
+    for (method, events) in [
+        (Method::PUT, 1),
+        (Method::PUT, 0),
+        (Method::DELETE, 1),
+        (Method::DELETE, 0),
+    ] {
+        let (status, body) = call(&app, &token, method.clone(), &label, None).await;
+        assert_eq!(status, StatusCode::OK, "{method} {body}");
+        assert_eq!(
+            body["events"].as_array().map(Vec::len),
+            Some(events),
+            "{method} {body}"
+        );
+    }
+    let (_, me) = app.get(&token, "/api/v1/me").await;
+    let assignee = format!(
+        "{b}/items/{item}/assignees/{}",
+        me["id"].as_str().expect("my id")
+    );
+    for (method, events) in [
+        (Method::PUT, 1),
+        (Method::PUT, 0),
+        (Method::DELETE, 1),
+        (Method::DELETE, 0),
+    ] {
+        let (status, body) = call(&app, &token, method.clone(), &assignee, None).await;
+        assert_eq!(status, StatusCode::OK, "{method} {body}");
+        assert_eq!(
+            body["events"].as_array().map(Vec::len),
+            Some(events),
+            "{method} {body}"
+        );
+    }
+
     // Presence over REST: the subscribed session is listed.
     let (status, body) = call(&app, &viewer, Method::GET, &format!("{b}/presence"), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -21,7 +21,7 @@ use super::{OrgActor, Reply};
 use crate::error::{bounded, ActorError};
 
 /// Largest block of item numbers reserved at once.
-pub const MAX_NUMBER_BLOCK: u32 = 2000;
+pub const MAX_NUMBER_BLOCK: u32 = 500;
 /// A block half spent faster than this makes the next one twice as big;
 /// one that takes over ten times longer makes it half as big.
 pub const BLOCK_TARGET_LIFETIME: Duration = Duration::from_secs(1);

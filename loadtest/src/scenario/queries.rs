@@ -17,6 +17,9 @@ use crate::report::Report;
 use crate::stats::Histogram;
 use crate::ws::Target;
 
+/// Pause between seeding and measuring, for autovacuum's ANALYZE.
+const SETTLE_AFTER_SEED: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Items when `--items` is not given.
 const DEFAULT_ITEMS: usize = 100_000;
 /// Boards when `--boards` is not given.
@@ -149,6 +152,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     .await?;
     let seed_secs = started.elapsed().as_secs_f64();
     println!("seeded {items} items in {seed_secs:.1} s");
+    // Measure the steady state: give autovacuum time to ANALYZE the
+    // freshly loaded tables (the managed PostgreSQL looks every 5 s), or
+    // the planner still takes them for small ones.
+    println!("waiting {} s for statistics", SETTLE_AFTER_SEED.as_secs());
+    tokio::time::sleep(SETTLE_AFTER_SEED).await;
 
     let (pages, lists, searches) = (
         Histogram::default(),

@@ -8,10 +8,13 @@
 //! broadcast to subscribers, and idempotent under `Idempotency-Key`. Every
 //! route answers with a [`CommandAck`]: 201 when it created something
 //! (column, item, comment — its id is in the first event), 200 otherwise.
+//! `PUT`/`DELETE` of an assignee or a label are idempotent, as HTTP expects:
+//! when the state already holds, they answer 200 with no events.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use protocol::{BoardId, ColumnId, Command, CommentId, ItemId, PresenceEntry, Recorded};
+use actors::ActorError;
+use protocol::{BoardId, ColumnId, Command, CommentId, ItemId, PresenceEntry, Recorded, Rejection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -57,6 +60,36 @@ pub(super) async fn submit(
         seq: committed.seq,
         events: committed.events,
     }))
+}
+
+/// Submit `command` for a `PUT`/`DELETE` that sets a state (an assignee,
+/// a label): when `already` says the rejection only means the state already
+/// holds, answer 200 with the board's seq and no events, so a retried
+/// request (HTTP treats PUT and DELETE as idempotent) is not an error.
+pub(super) async fn submit_to_set(
+    req: &HttpRequest,
+    state: &AppState,
+    auth: Auth,
+    board: Uuid,
+    command: Command,
+    already: fn(&Rejection) -> bool,
+) -> Result<HttpResponse, ApiError> {
+    match submit(req, state, auth, board, command, StatusCode::OK).await {
+        Err(ApiError::Actor(ActorError::Rejected(r))) if already(&r) => {
+            let seq = state
+                .registry
+                .board(BoardId(board))
+                .read(auth.0.caller)
+                .await?
+                .seq;
+            Ok(HttpResponse::Ok().json(CommandAck {
+                command_id: command_id(req)?,
+                seq,
+                events: Vec::new(),
+            }))
+        }
+        other => other,
+    }
 }
 
 /// `PATCH /boards/{board}`: rename the board.

@@ -139,7 +139,15 @@ impl OutboundBody {
                     self.finish();
                     break;
                 }
-                Poll::Pending => break,
+                Poll::Pending => {
+                    // A sender may have flagged an overflow after the check
+                    // above and queued nothing since: nothing would wake this
+                    // body, so look once more now that the waker is set.
+                    if self.overflow.happened() {
+                        continue;
+                    }
+                    break;
+                }
             }
         }
         buf

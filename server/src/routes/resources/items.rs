@@ -3,12 +3,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use protocol::{ColumnId, Command, ItemId, UserId};
+use protocol::{ColumnId, Command, ItemId, Rejection, UserId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{submit, CommandAck};
+use super::{submit, submit_to_set, CommandAck};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
@@ -181,7 +181,7 @@ pub async fn move_item(
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Assigned", body = CommandAck),
+        (status = 200, description = "Assigned (no events when already assigned)", body = CommandAck),
         (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
         (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
         (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
@@ -199,7 +199,10 @@ pub async fn assign_item(
         item: ItemId(item),
         user: UserId(user),
     };
-    submit(&req, &state, auth, board, command, StatusCode::OK).await
+    submit_to_set(&req, &state, auth, board, command, |r| {
+        matches!(r, Rejection::AlreadyAssigned { .. })
+    })
+    .await
 }
 
 /// `DELETE /boards/{board}/items/{item}/assignees/{user}`: remove an
@@ -216,7 +219,7 @@ pub async fn assign_item(
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Unassigned", body = CommandAck),
+        (status = 200, description = "Unassigned (no events when not assigned)", body = CommandAck),
         (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
         (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
         (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
@@ -234,7 +237,10 @@ pub async fn unassign_item(
         item: ItemId(item),
         user: UserId(user),
     };
-    submit(&req, &state, auth, board, command, StatusCode::OK).await
+    submit_to_set(&req, &state, auth, board, command, |r| {
+        matches!(r, Rejection::NotAssigned { .. })
+    })
+    .await
 }
 
 /// `PUT /boards/{board}/items/{item}/labels/{label}`: add a label (the
@@ -251,7 +257,7 @@ pub async fn unassign_item(
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Labelled", body = CommandAck),
+        (status = 200, description = "Labelled (no events when it already has the label)", body = CommandAck),
         (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
         (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
         (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
@@ -269,7 +275,10 @@ pub async fn add_label(
         item: ItemId(item),
         label,
     };
-    submit(&req, &state, auth, board, command, StatusCode::OK).await
+    submit_to_set(&req, &state, auth, board, command, |r| {
+        matches!(r, Rejection::LabelExists { .. })
+    })
+    .await
 }
 
 /// `DELETE /boards/{board}/items/{item}/labels/{label}`: remove a label.
@@ -285,7 +294,7 @@ pub async fn add_label(
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Label removed", body = CommandAck),
+        (status = 200, description = "Label removed (no events when absent)", body = CommandAck),
         (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
         (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
         (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
@@ -303,7 +312,10 @@ pub async fn remove_label(
         item: ItemId(item),
         label,
     };
-    submit(&req, &state, auth, board, command, StatusCode::OK).await
+    submit_to_set(&req, &state, auth, board, command, |r| {
+        matches!(r, Rejection::LabelNotFound { .. })
+    })
+    .await
 }
 
 /// `POST /boards/{board}/items/{item}/archive`: archive an item.
