@@ -46,11 +46,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "comments",
         include_str!("../migrations/0008_comments.sql"),
     ),
-    (
-        9,
-        "append_indexes",
-        include_str!("../migrations/0009_append_indexes.sql"),
-    ),
 ];
 
 impl Db {

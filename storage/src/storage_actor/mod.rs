@@ -25,7 +25,6 @@ use tokio::task::JoinSet;
 
 use crate::db::Db;
 
-mod culprits;
 mod writer;
 use writer::write_batch;
 

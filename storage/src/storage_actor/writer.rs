@@ -1,14 +1,12 @@
-//! Writing one batch: a single transaction for all requests. When the
-//! database rejects it, the requests that caused it fail alone and the
-//! others are written together again (each on its own only as a last
-//! resort), so one retried command id does not cost a transaction per
-//! request.
+//! Writing one batch: a single transaction for all requests, and when the
+//! database rejects it, each request on its own so that only the culprit
+//! fails.
 
 use std::time::{Duration, Instant};
 
 use protocol::{BoardId, Recorded, StoreError};
 
-use super::{culprits, AppendRequest, Counters};
+use super::{AppendRequest, Counters};
 use crate::db::{is_seq_conflict, is_unavailable, Db};
 use crate::{event_log, outcomes};
 
@@ -23,48 +21,13 @@ enum BatchError {
     Timeout,
 }
 
-/// Writes `batch` in one transaction and answers every request. When the
-/// database rejects it, the requests that caused it (a reused command id, a
-/// taken seq) are answered and the rest is written together once more; only
-/// if that fails too, or the cause is something else, is each request
-/// written on its own.
+/// Writes `batch` in one transaction and answers every request.
 pub(super) async fn write_batch(
     db: &Db,
     batch: Vec<AppendRequest>,
     counters: &Counters,
     timeout: Duration,
 ) {
-    let Some(failed) = write_together(db, batch, counters, timeout).await else {
-        return;
-    };
-    let rest = match culprits::find(db, &failed).await {
-        Ok(found) if !found.is_empty() => answer_culprits(failed, found, counters),
-        Ok(_) => failed,
-        Err(e) => {
-            tracing::debug!(error = %e, "finding the failing requests failed");
-            failed
-        }
-    };
-    let Some(failed) = write_together(db, rest, counters, timeout).await else {
-        return;
-    };
-    for request in failed {
-        write_alone(db, request, counters, timeout).await;
-    }
-}
-
-/// Writes `batch` in one transaction and answers every request, except
-/// when a statement failed in a batch of several requests: then none is
-/// answered and the batch is returned for a closer look.
-async fn write_together(
-    db: &Db,
-    batch: Vec<AppendRequest>,
-    counters: &Counters,
-    timeout: Duration,
-) -> Option<Vec<AppendRequest>> {
-    if batch.is_empty() {
-        return None;
-    }
     let started = Instant::now();
     let events: Vec<Recorded> = batch
         .iter()
@@ -78,8 +41,10 @@ async fn write_together(
             }
         }
         Err(BatchError::Statement(e)) if batch.len() > 1 => {
-            tracing::debug!(error = %e, requests = batch.len(), "batch failed; looking for the culprits");
-            return Some(batch);
+            tracing::debug!(error = %e, requests = batch.len(), "batch failed; retrying one by one");
+            for request in batch {
+                write_alone(db, request, counters, timeout).await;
+            }
         }
         Err(e) => {
             let error = store_error(db, &events, e).await;
@@ -89,28 +54,6 @@ async fn write_together(
             }
         }
     }
-    None
-}
-
-/// Answers the `culprits` (sorted by index) with their errors; returns the
-/// other requests of `batch`, in order.
-fn answer_culprits(
-    batch: Vec<AppendRequest>,
-    culprits: Vec<(usize, StoreError)>,
-    counters: &Counters,
-) -> Vec<AppendRequest> {
-    let mut culprits = culprits.into_iter().peekable();
-    let mut rest = Vec::with_capacity(batch.len());
-    for (i, request) in batch.into_iter().enumerate() {
-        match culprits.next_if(|(c, _)| *c == i) {
-            Some((_, error)) => {
-                counters.failed(1, &error);
-                request.answer(Err(error));
-            }
-            None => rest.push(request),
-        }
-    }
-    rest
 }
 
 /// Writes one request in its own transaction and answers it.
