@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use server::config::RateLimit;
 
-use crate::helpers::{email, org_key, spawn_app_with, TestApp, Wire, WAIT};
+use crate::helpers::{email, org_key, spawn_app, spawn_app_with, TestApp, Wire, WAIT};
 
 /// One sample of the exposition: name, labels, value.
 #[derive(Debug)]
@@ -621,4 +621,33 @@ async fn cors_preflight_is_answered_for_allowed_origins_only() {
     assert!(res.headers().get("access-control-allow-origin").is_none());
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "forbidden", "{body}");
+}
+
+#[actix_rt::test]
+async fn large_json_responses_are_gzipped_when_the_client_accepts_it() {
+    let app = spawn_app().await;
+    let url = app.url("/api/v1/openapi.json");
+    let gzipped = app
+        .http
+        .get(&url)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(gzipped.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        gzipped
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let compressed = gzipped.bytes().await.expect("body").len();
+    let plain = app.http.get(&url).send().await.expect("request");
+    assert!(plain.headers().get("content-encoding").is_none());
+    let uncompressed = plain.bytes().await.expect("body").len();
+    assert!(
+        compressed * 3 < uncompressed,
+        "gzip {compressed} bytes against {uncompressed}"
+    );
 }
