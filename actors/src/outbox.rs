@@ -38,6 +38,9 @@ pub enum OutFrame {
     Batch(Vec<OutFrame>),
     /// A WebSocket ping (keep-alive).
     Ping,
+    /// The answer to a client's ping, echoing its payload (at most 125
+    /// bytes, as the client's ping was a control frame).
+    Pong(Bytes),
     /// Close the socket with this code and reason, after the frames queued
     /// before it.
     Close {
@@ -62,6 +65,7 @@ impl OutFrame {
             OutFrame::Binary(b) => b.len(),
             OutFrame::Batch(frames) => frames.iter().map(OutFrame::len).sum(),
             OutFrame::Ping => 0,
+            OutFrame::Pong(payload) => payload.len(),
             OutFrame::Close { reason, .. } => reason.len(),
         }
     }

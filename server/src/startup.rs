@@ -11,9 +11,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_http::HttpService;
+use actix_server::Server;
+use actix_service::map_config;
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppConfig, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use actors::Registry;
 use anyhow::Context as _;
 use storage::{
@@ -26,6 +30,7 @@ use crate::config::{DatabaseSettings, Settings};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::revocation::Revocations;
+use crate::session::upgrade::{self, OpenSockets};
 use crate::{cors, metrics, rate_limit, request_id, routes};
 
 /// What every handler and session shares.
@@ -49,6 +54,8 @@ pub struct AppState {
     /// Flips to `true` when the server shuts down; sessions then close
     /// with 1001 (reconnect).
     pub shutdown: watch::Receiver<bool>,
+    /// WebSockets taken over from the HTTP server and still open.
+    pub sockets: Arc<OpenSockets>,
     session_ids: Arc<AtomicU64>,
 }
 
@@ -161,6 +168,7 @@ impl Application {
             rate_limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             dummy_hash,
             shutdown: shutdown_rx,
+            sockets: Arc::default(),
             session_ids: Arc::new(AtomicU64::new(1)),
         };
 
@@ -214,6 +222,18 @@ impl Application {
         shutdown.await;
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
+        // Sessions were told to reconnect; their sockets are no longer the
+        // HTTP server's, so wait here for the close frames to go out.
+        let drain = state.settings.shutdown_timeout;
+        if tokio::time::timeout(drain, state.sockets.all_closed())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = state.sockets.count(),
+                "sockets still open after the drain timeout"
+            );
+        }
         handle.stop(true).await;
         let _ = served.await;
         storage_task.shutdown().await;
@@ -227,43 +247,72 @@ impl Application {
     }
 }
 
+/// The application, as each worker builds it (twice: once for HTTP
+/// requests, once for the upgrade service answering WebSocket handshakes).
+fn app(
+    data: web::Data<AppState>,
+    body_limit: usize,
+    metrics_on: bool,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(data)
+        .app_data(routes::json_config(body_limit))
+        .app_data(routes::path_config())
+        .app_data(routes::query_config())
+        .app_data(web::PayloadConfig::new(body_limit))
+        // Innermost first: the rate limit and CORS answers get the
+        // default headers, the request id and a metrics record too.
+        .wrap(Compress::default())
+        .wrap(from_fn(rate_limit::per_ip))
+        .wrap(from_fn(cors::middleware))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "no-referrer"))
+                .add(("Cache-Control", "no-store")),
+        )
+        .wrap(from_fn(request_id::middleware))
+        .wrap(from_fn(metrics::record))
+        .configure(routes::configure)
+        .configure(|cfg| {
+            if metrics_on {
+                metrics::route(cfg);
+            }
+        })
+}
+
+/// The HTTP server: actix-http's HTTP/1 service per worker, with an
+/// upgrade service that takes WebSockets over (`session::upgrade`).
 fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let body_limit = settings.max_body_bytes;
     let metrics_on = settings.metrics;
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .app_data(routes::json_config(body_limit))
-            .app_data(routes::path_config())
-            .app_data(routes::query_config())
-            .app_data(web::PayloadConfig::new(body_limit))
-            // Innermost first: the rate limit and CORS answers get the
-            // default headers, the request id and a metrics record too.
-            .wrap(Compress::default())
-            .wrap(from_fn(rate_limit::per_ip))
-            .wrap(from_fn(cors::middleware))
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "no-referrer"))
-                    .add(("Cache-Control", "no-store")),
-            )
-            .wrap(from_fn(request_id::middleware))
-            .wrap(from_fn(metrics::record))
-            .configure(routes::configure)
-            .configure(|cfg| {
-                if metrics_on {
-                    metrics::route(cfg);
-                }
-            })
-    })
-    .workers(settings.workers)
-    .disable_signals()
-    .shutdown_timeout(settings.shutdown_timeout.as_secs())
-    .listen(listener)?
-    .run();
+    let server = Server::build()
+        .workers(settings.workers)
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen("corkboard", listener, move || {
+            let for_upgrades = data.clone();
+            HttpService::build()
+                .upgrade(upgrade::factory(move || {
+                    app(for_upgrades.clone(), body_limit, metrics_on)
+                }))
+                .finish(map_config(
+                    app(data.clone(), body_limit, metrics_on),
+                    |_| AppConfig::default(),
+                ))
+                .tcp()
+        })?
+        .run();
     Ok(server)
 }
 

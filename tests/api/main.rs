@@ -25,4 +25,5 @@ mod restart;
 mod rules;
 mod shutdown;
 mod tokens;
+mod transport;
 mod ws;

@@ -4,17 +4,13 @@
 //! `Authorization: Bearer` header (non-browser clients) or from the first
 //! `auth` message (browsers, which cannot set headers on an upgrade).
 
-use std::sync::Arc;
-
-use actix::{Actor, AsyncContext};
 use actix_web::http::header::{HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
-use actix_web::{web, HttpRequest, HttpResponse};
-use actors::{Outbox, SessionId};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use protocol::Format;
 
 use crate::auth::{authenticate, bearer_token};
 use crate::error::ApiError;
-use crate::session::{writer, WsSession};
+use crate::session::upgrade::{Accepted, TakeOver};
 use crate::startup::AppState;
 
 /// Frames above twice the configured message limit (at least this much)
@@ -70,11 +66,23 @@ fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     own.iter().any(|o| o == origin)
 }
 
+/// Checks an upgrade request and answers `101 Switching Protocols` with
+/// what the session needs in the response's extensions; the upgrade
+/// service (`session::upgrade`) then takes the connection over.
 pub async fn upgrade(
     req: HttpRequest,
-    body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let not_a_websocket = |why: String| ApiError::BadRequest {
+        code: "not_a_websocket",
+        message: format!("WebSocket handshake failed: {why}"),
+    };
+    // Only a request the upgrade service passed on can be taken over.
+    if req.extensions().get::<TakeOver>().is_none() {
+        return Err(not_a_websocket(
+            "not an upgrade request (send `Connection: Upgrade` and `Upgrade: websocket`)".into(),
+        ));
+    }
     if !origin_allowed(&req, &state.settings.allowed_origins) {
         return Err(ApiError::Forbidden {
             message: "this Origin may not open a WebSocket; add it to CORKBOARD_ALLOWED_ORIGINS"
@@ -86,14 +94,9 @@ pub async fn upgrade(
         Some(token) => Some(authenticate(&state, token).await.map_err(ApiError::from)?),
         None => None,
     };
-    // actix-ws's own writing half (`_ws_session` and its response body) is
-    // not used: the response body becomes `writer::OutboundBody`, which
-    // drains the session's outbound queue directly.
-    let (mut response, _ws_session, stream) =
-        actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest {
-            code: "not_a_websocket",
-            message: format!("WebSocket handshake failed: {e}"),
-        })?;
+    let mut response = actix_http::ws::handshake(req.head())
+        .map(|mut builder| HttpResponse::from(builder.finish()).map_into_boxed_body())
+        .map_err(|e| not_a_websocket(e.to_string()))?;
     let format = offered.unwrap_or(Format::Json);
     if offered.is_some() {
         response.headers_mut().insert(
@@ -102,21 +105,11 @@ pub async fn upgrade(
         );
     }
     let hard_limit = (state.settings.ws.max_message_bytes * 2).max(MIN_HARD_FRAME_LIMIT);
-    let stream = stream
-        .max_frame_size(hard_limit)
-        .aggregate_continuations()
-        .max_continuation_size(hard_limit);
-    let id = SessionId(state.next_session_id());
-    let (outbox, rx, overflow) = Outbox::channel(id, format, state.settings.ws.outbound_queue);
-    let outbox = outbox
-        .with_counter(Arc::new(state.metrics.clone()))
-        .with_byte_limit(state.settings.ws.outbound_queue_bytes);
-    let app = state.clone();
-    WsSession::create(move |ctx| {
-        ctx.add_stream(stream);
-        WsSession::new(id, app, outbox, principal)
+    response.extensions_mut().insert(Accepted {
+        state: state.clone(),
+        format,
+        principal,
+        hard_limit,
     });
-    Ok(response
-        .map_body(|_, upgrade_body| writer::OutboundBody::new(rx, overflow, upgrade_body))
-        .map_into_boxed_body())
+    Ok(response)
 }

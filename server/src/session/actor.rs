@@ -296,7 +296,10 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
         match item {
             Ok(AggregatedMessage::Text(text)) => self.on_frame(text.as_bytes(), Format::Json, ctx),
             Ok(AggregatedMessage::Binary(bytes)) => self.on_frame(&bytes, Format::MsgPack, ctx),
-            Ok(AggregatedMessage::Ping(_)) | Ok(AggregatedMessage::Pong(_)) => {}
+            Ok(AggregatedMessage::Ping(payload)) => {
+                let _ = self.outbox.push(OutFrame::Pong(payload));
+            }
+            Ok(AggregatedMessage::Pong(_)) => {}
             Ok(AggregatedMessage::Close(_)) => {
                 self.closing = true;
                 let _ = self.outbox.push(OutFrame::Close {

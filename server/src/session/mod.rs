@@ -1,10 +1,13 @@
-//! WebSocket sessions: one actix actor per socket. Incoming frames are a
-//! stream added to the actor's context; outgoing frames go through a
-//! bounded queue drained by a writer task (`writer`), so a board never
-//! waits on a socket.
+//! WebSocket sessions: one actix actor per socket. The socket is taken
+//! over from the HTTP layer after the handshake (`upgrade`); incoming
+//! frames are a stream added to the actor's context (`reader`); outgoing
+//! frames go through a bounded queue drained by a writer task (`writer`),
+//! so a board never waits on a socket.
 
 mod actor;
 mod handle;
+pub mod reader;
+pub mod upgrade;
 pub mod writer;
 
 pub use actor::WsSession;

@@ -1,26 +1,27 @@
-//! The writing half of a WebSocket: the HTTP response body of the upgrade,
-//! which drains the session's bounded outbound queue straight into the
-//! connection. There is no writer task and no second channel: a board's
-//! `try_send` wakes the connection itself, and on each wake-up every frame
-//! already queued is encoded into one chunk, so the connection writes them
-//! with one system call. Each event stays its own WebSocket message.
+//! The writing half of a WebSocket the server has taken over from the HTTP
+//! dispatcher: one small task per socket drains the session's bounded
+//! outbound queue straight into the socket. A board's `try_send` wakes the
+//! task, and on each wake-up every frame already queued is encoded into one
+//! chunk and written with one system call. Each event stays its own
+//! WebSocket message. Between wake-ups the task holds no buffer.
 //!
-//! When the queue overflowed (a slow consumer), the body sends a close
+//! When the queue overflowed (a slow consumer), the writer sends a close
 //! frame with `CLOSE_SLOW_CONSUMER` instead of more data, and ends.
 
-use std::convert::Infallible;
-use std::pin::Pin;
+use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actors::{OutFrame, Overflow, CLOSE_SLOW_CONSUMER};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
 
-/// Encoded bytes one poll gathers before handing them to the connection;
-/// more queued frames wait for the next poll (the connection polls again
-/// as long as its own write buffer has room).
+use super::upgrade::SocketGuard;
+
+/// Encoded bytes one wake-up gathers into a single write; more queued
+/// frames go in the next write.
 pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
 
 /// Longest close reason a close frame can carry (RFC 6455: control frame
@@ -36,6 +37,7 @@ mod opcode {
     pub const BINARY: u8 = 0x2;
     pub const CLOSE: u8 = 0x8;
     pub const PING: u8 = 0x9;
+    pub const PONG: u8 = 0xA;
 }
 
 /// Append one unmasked, final frame (server to client) to `buf`.
@@ -81,6 +83,7 @@ fn put_out_frame(buf: &mut BytesMut, frame: &OutFrame) -> bool {
             }
         }
         OutFrame::Ping => put_frame(buf, opcode::PING, &[]),
+        OutFrame::Pong(payload) => put_frame(buf, opcode::PONG, payload),
         OutFrame::Close { code, reason } => {
             put_close(buf, *code, reason);
             return true;
@@ -89,29 +92,20 @@ fn put_out_frame(buf: &mut BytesMut, frame: &OutFrame) -> bool {
     false
 }
 
-/// The response body of a WebSocket upgrade.
-pub struct OutboundBody {
+/// The outbound queue of one session, drained a chunk at a time.
+pub struct Outbound {
     rx: mpsc::Receiver<OutFrame>,
     overflow: Arc<Overflow>,
     done: bool,
-    /// Kept until the connection ends: dropping it tells the incoming
-    /// message stream that the connection is gone.
-    _upgrade_body: BoxBody,
 }
 
-impl OutboundBody {
-    /// Drain `rx` into the socket, honouring `overflow`; `upgrade_body`
-    /// is the body the WebSocket handshake produced, kept alive alongside.
-    pub fn new(
-        rx: mpsc::Receiver<OutFrame>,
-        overflow: Arc<Overflow>,
-        upgrade_body: BoxBody,
-    ) -> Self {
-        OutboundBody {
+impl Outbound {
+    /// Drain `rx`, honouring `overflow`.
+    pub fn new(rx: mpsc::Receiver<OutFrame>, overflow: Arc<Overflow>) -> Self {
+        Outbound {
             rx,
             overflow,
             done: false,
-            _upgrade_body: upgrade_body,
         }
     }
 
@@ -141,8 +135,8 @@ impl OutboundBody {
                 }
                 Poll::Pending => {
                     // A sender may have flagged an overflow after the check
-                    // above and queued nothing since: nothing would wake this
-                    // body, so look once more now that the waker is set.
+                    // above and queued nothing since: nothing would wake
+                    // this queue, so look once more now that the waker is set.
                     if self.overflow.happened() {
                         continue;
                     }
@@ -157,27 +151,17 @@ impl OutboundBody {
         self.done = true;
         self.rx.close();
     }
-}
 
-impl MessageBody for OutboundBody {
-    type Error = Infallible;
-
-    fn size(&self) -> BodySize {
-        BodySize::Stream
-    }
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        let this = self.get_mut();
-        if this.done {
+    /// The next chunk to write, once there is one; `None` after the close
+    /// frame went out.
+    pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<BytesMut>> {
+        if self.done {
             return Poll::Ready(None);
         }
-        let buf = this.gather(cx);
+        let buf = self.gather(cx);
         if !buf.is_empty() {
-            Poll::Ready(Some(Ok(buf.freeze())))
-        } else if this.done {
+            Poll::Ready(Some(buf))
+        } else if self.done {
             Poll::Ready(None)
         } else {
             Poll::Pending
@@ -185,8 +169,25 @@ impl MessageBody for OutboundBody {
     }
 }
 
+/// Write `outbound` to `io` until the close frame is out or the peer is
+/// gone, then shut the socket's writing side. `_open` counts the socket as
+/// open until then (graceful shutdown waits for it).
+pub async fn write_loop(mut outbound: Outbound, mut io: OwnedWriteHalf, _open: SocketGuard) {
+    while let Some(chunk) = poll_fn(|cx| outbound.poll_chunk(cx)).await {
+        if let Err(e) = io.write_all(&chunk).await {
+            tracing::debug!(error = %e, "websocket write failed; peer gone");
+            // Closing the queue tells the session the socket is gone.
+            outbound.finish();
+            return;
+        }
+    }
+    let _ = io.shutdown().await;
+}
+
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
 
     fn encoded(frame: &OutFrame) -> Vec<u8> {
@@ -208,6 +209,10 @@ mod tests {
         assert_eq!(&large[..2], &[0x82, 127]);
         assert_eq!(&large[2..10], &70_000u64.to_be_bytes());
         assert_eq!(encoded(&OutFrame::Ping), vec![0x89, 0]);
+        assert_eq!(
+            encoded(&OutFrame::Pong(Bytes::from_static(b"hey"))),
+            vec![0x8A, 3, b'h', b'e', b'y']
+        );
     }
 
     #[test]
@@ -231,20 +236,16 @@ mod tests {
         assert_eq!(encoded(&batch), vec![0x81, 1, b'a', 0x81, 1, b'b']);
     }
 
-    fn poll(body: &mut OutboundBody) -> Poll<Option<Vec<u8>>> {
+    fn poll(body: &mut Outbound) -> Poll<Option<Vec<u8>>> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        match Pin::new(body).poll_next(&mut cx) {
-            Poll::Ready(Some(Ok(bytes))) => Poll::Ready(Some(bytes.to_vec())),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Err(never))) => match never {},
-        }
+        body.poll_chunk(&mut cx)
+            .map(|chunk| chunk.map(|b| b.to_vec()))
     }
 
-    fn body(capacity: usize) -> (actors::Outbox, OutboundBody) {
+    fn body(capacity: usize) -> (actors::Outbox, Outbound) {
         let (outbox, rx, overflow) =
             actors::Outbox::channel(actors::SessionId(1), protocol::Format::Json, capacity);
-        (outbox, OutboundBody::new(rx, overflow, BoxBody::new(())))
+        (outbox, Outbound::new(rx, overflow))
     }
 
     #[test]
