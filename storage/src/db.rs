@@ -36,14 +36,13 @@ pub enum DbError {
 impl From<tokio_postgres::Error> for DbError {
     fn from(e: tokio_postgres::Error) -> Self {
         if is_unavailable(&e) {
-            return DbError::Unavailable(e.to_string());
+            return DbError::Unavailable(describe(&e));
         }
         match e.as_db_error() {
             Some(db) if *db.code() == SqlState::UNIQUE_VIOLATION => {
                 DbError::Conflict(conflict_subject(db.constraint()))
             }
-            Some(db) => DbError::Other(db.to_string()),
-            None => DbError::Other(e.to_string()),
+            _ => DbError::Other(describe(&e)),
         }
     }
 }
@@ -90,6 +89,39 @@ fn conflict_subject(constraint: Option<&str>) -> &'static str {
         Some("items_org_number_key") => "item number",
         _ => "record",
     }
+}
+
+/// `e` with its cause spelled out. tokio_postgres's own `Display` of a
+/// server error is only "db error"; this names the SQLSTATE, message,
+/// detail, hint, constraint and table, and for other errors (I/O, encoding
+/// a parameter) follows the source chain. Use it wherever a
+/// `tokio_postgres::Error` is logged or turned into a message.
+pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
+    let Some(db) = e.as_db_error() else {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        return text;
+    };
+    let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    let parts = [
+        ("detail", db.detail()),
+        ("hint", db.hint()),
+        ("table", db.table()),
+        ("column", db.column()),
+        ("constraint", db.constraint()),
+        ("where", db.where_()),
+    ];
+    for (label, value) in parts {
+        if let Some(value) = value {
+            text.push_str(&format!(" ({label}: {value})"));
+        }
+    }
+    text
 }
 
 /// Whether `e` is a unique violation of the event log's `(board_id, seq)` key.

@@ -106,6 +106,24 @@ fn recorded(board: BoardId, row: &Row) -> Result<Recorded, DbError> {
     })
 }
 
+/// Snapshots at least this big are encoded and decoded on tokio's blocking
+/// pool, not on the calling (actor) thread: a 10,000-item board takes
+/// milliseconds either way, which other boards on that thread would wait.
+pub(crate) const OFF_THREAD_SNAPSHOT_BYTES: usize = 64 * 1024;
+
+/// Runs `work` on the blocking pool when `big`, inline otherwise.
+async fn off_thread_if<T: Send + 'static>(
+    big: bool,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, DbError> {
+    if !big {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| DbError::Other(format!("snapshot codec task failed: {e}")))
+}
+
 /// The latest snapshot of `board`, if any.
 pub(crate) async fn snapshot(
     client: &impl GenericClient,
@@ -118,15 +136,19 @@ pub(crate) async fn snapshot(
         return Ok(None);
     };
     let seq = from_sql_i64(row.get("seq"));
-    let board = decode_board(row.get("state"))
-        .map_err(|e| DbError::Other(format!("undecodable snapshot {board}@{seq}: {e}")))?;
+    let bytes: Vec<u8> = row.get("state");
+    let big = bytes.len() >= OFF_THREAD_SNAPSHOT_BYTES;
+    let decoded = off_thread_if(big, move || decode_board(&bytes)).await?;
+    let board =
+        decoded.map_err(|e| DbError::Other(format!("undecodable snapshot {board}@{seq}: {e}")))?;
     Ok(Some(board))
 }
 
 /// Stores `state` as the snapshot of its board unless a newer one exists.
+/// A board with many items is encoded off the calling thread.
 pub(crate) async fn save_snapshot(
     client: &impl GenericClient,
-    state: &Board,
+    state: Board,
 ) -> Result<(), DbError> {
     let stmt = client
         .prepare_cached(
@@ -136,12 +158,18 @@ pub(crate) async fn save_snapshot(
              WHERE snapshots.seq < excluded.seq",
         )
         .await?;
-    let bytes = protocol::codec::encode_board(state);
+    let (id, seq) = (state.id, state.seq);
+    let big = state.items.len() >= SNAPSHOT_ITEMS_OFF_THREAD;
+    let bytes = off_thread_if(big, move || protocol::codec::encode_board(&state)).await?;
     client
-        .execute(&stmt, &[&state.id.0, &to_sql_i64(state.seq), &bytes])
+        .execute(&stmt, &[&id.0, &to_sql_i64(seq), &bytes])
         .await?;
     Ok(())
 }
+
+/// Boards with at least this many items are encoded off the calling thread
+/// (about [`OFF_THREAD_SNAPSHOT_BYTES`] of snapshot).
+const SNAPSHOT_ITEMS_OFF_THREAD: usize = 200;
 
 impl crate::Db {
     /// A page of `board`'s log for the audit history: the events with

@@ -11,6 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::db::describe;
 pub use crate::pg_binaries::LocalPgError;
 use crate::pg_binaries::{
     conf_string, conn_value, initdb, run, server_command, short_hash, socket_dir_fits, PgBinaries,
@@ -235,8 +236,9 @@ pub(crate) async fn create_database_if_missing(
     server_url: &str,
     name: &str,
 ) -> Result<(), LocalPgError> {
-    let setup =
-        |e: tokio_postgres::Error| LocalPgError::Setup(format!("create database {name}: {e}"));
+    let setup = |e: tokio_postgres::Error| {
+        LocalPgError::Setup(format!("create database {name}: {}", describe(&e)))
+    };
     let (client, conn) = tokio_postgres::connect(server_url, tokio_postgres::NoTls)
         .await
         .map_err(setup)?;

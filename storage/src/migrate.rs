@@ -5,7 +5,7 @@
 //! against the same database apply each migration exactly once, and a
 //! failing migration leaves the schema as it was.
 
-use crate::db::{Db, DbError};
+use crate::db::{describe, Db, DbError};
 
 /// Arbitrary constant naming "Corkboard schema migrations" for
 /// `pg_advisory_xact_lock`.
@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "comments",
         include_str!("../migrations/0008_comments.sql"),
     ),
+    (
+        9,
+        "append_indexes",
+        include_str!("../migrations/0009_append_indexes.sql"),
+    ),
 ];
 
 impl Db {
@@ -77,9 +82,12 @@ impl Db {
             if applied.contains(&version) {
                 continue;
             }
-            tx.batch_execute(sql)
-                .await
-                .map_err(|e| DbError::Other(format!("migration {version} ({name}) failed: {e}")))?;
+            tx.batch_execute(sql).await.map_err(|e| {
+                DbError::Other(format!(
+                    "migration {version} ({name}) failed: {}",
+                    describe(&e)
+                ))
+            })?;
             tx.execute(
                 "INSERT INTO schema_migrations (version) VALUES ($1)",
                 &[&version],

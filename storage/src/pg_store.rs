@@ -58,7 +58,7 @@ impl PgStore {
 
     async fn write_snapshot(&self, board: Board) -> Result<(), DbError> {
         let client = self.db.client().await?;
-        event_log::save_snapshot(&client, &board).await
+        event_log::save_snapshot(&client, board).await
     }
 
     async fn read_org(&self, org: OrgId) -> Result<Option<OrgRecord>, DbError> {

@@ -25,6 +25,7 @@ use tokio::task::JoinSet;
 
 use crate::db::Db;
 
+mod culprits;
 mod writer;
 use writer::write_batch;
 

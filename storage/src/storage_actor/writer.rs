@@ -1,13 +1,15 @@
-//! Writing one batch: a single transaction for all requests, and when the
-//! database rejects it, each request on its own so that only the culprit
-//! fails.
+//! Writing one batch: a single transaction for all requests. When the
+//! database rejects it, the requests that caused it fail alone and the
+//! others are written together again (each on its own only as a last
+//! resort), so one retried command id does not cost a transaction per
+//! request.
 
 use std::time::{Duration, Instant};
 
 use protocol::{BoardId, Recorded, StoreError};
 
-use super::{AppendRequest, Counters};
-use crate::db::{is_seq_conflict, is_unavailable, Db};
+use super::{culprits, AppendRequest, Counters};
+use crate::db::{describe, is_seq_conflict, is_unavailable, Db};
 use crate::{event_log, outcomes};
 
 /// Why a batch transaction failed.
@@ -21,13 +23,48 @@ enum BatchError {
     Timeout,
 }
 
-/// Writes `batch` in one transaction and answers every request.
+/// Writes `batch` in one transaction and answers every request. When the
+/// database rejects it, the requests that caused it (a reused command id, a
+/// taken seq) are answered and the rest is written together once more; only
+/// if that fails too, or the cause is something else, is each request
+/// written on its own.
 pub(super) async fn write_batch(
     db: &Db,
     batch: Vec<AppendRequest>,
     counters: &Counters,
     timeout: Duration,
 ) {
+    let Some(failed) = write_together(db, batch, counters, timeout).await else {
+        return;
+    };
+    let rest = match culprits::find(db, &failed).await {
+        Ok(found) if !found.is_empty() => answer_culprits(failed, found, counters),
+        Ok(_) => failed,
+        Err(e) => {
+            tracing::debug!(error = %e, "finding the failing requests failed");
+            failed
+        }
+    };
+    let Some(failed) = write_together(db, rest, counters, timeout).await else {
+        return;
+    };
+    for request in failed {
+        write_alone(db, request, counters, timeout).await;
+    }
+}
+
+/// Writes `batch` in one transaction and answers every request, except
+/// when a statement failed in a batch of several requests: then none is
+/// answered and the batch is returned for a closer look.
+async fn write_together(
+    db: &Db,
+    batch: Vec<AppendRequest>,
+    counters: &Counters,
+    timeout: Duration,
+) -> Option<Vec<AppendRequest>> {
+    if batch.is_empty() {
+        return None;
+    }
     let started = Instant::now();
     let events: Vec<Recorded> = batch
         .iter()
@@ -41,10 +78,8 @@ pub(super) async fn write_batch(
             }
         }
         Err(BatchError::Statement(e)) if batch.len() > 1 => {
-            tracing::debug!(error = %e, requests = batch.len(), "batch failed; retrying one by one");
-            for request in batch {
-                write_alone(db, request, counters, timeout).await;
-            }
+            tracing::debug!(error = %describe(&e), requests = batch.len(), "batch failed; looking for the culprits");
+            return Some(batch);
         }
         Err(e) => {
             let error = store_error(db, &events, e).await;
@@ -54,6 +89,28 @@ pub(super) async fn write_batch(
             }
         }
     }
+    None
+}
+
+/// Answers the `culprits` (sorted by index) with their errors; returns the
+/// other requests of `batch`, in order.
+fn answer_culprits(
+    batch: Vec<AppendRequest>,
+    culprits: Vec<(usize, StoreError)>,
+    counters: &Counters,
+) -> Vec<AppendRequest> {
+    let mut culprits = culprits.into_iter().peekable();
+    let mut rest = Vec::with_capacity(batch.len());
+    for (i, request) in batch.into_iter().enumerate() {
+        match culprits.next_if(|(c, _)| *c == i) {
+            Some((_, error)) => {
+                counters.failed(1, &error);
+                request.answer(Err(error));
+            }
+            None => rest.push(request),
+        }
+    }
+    rest
 }
 
 /// Writes one request in its own transaction and answers it.
@@ -85,7 +142,7 @@ async fn commit(db: &Db, events: &[Recorded], timeout: Duration) -> Result<(), B
         // may have committed before the connection broke): say so, so the
         // caller neither assumes nothing happened nor that it did.
         tx.commit().await.map_err(|e| {
-            tracing::warn!(error = %e, "COMMIT failed; outcome unknown");
+            tracing::warn!(error = %describe(&e), "COMMIT failed; outcome unknown");
             BatchError::Timeout
         })
     };
@@ -96,7 +153,7 @@ async fn commit(db: &Db, events: &[Recorded], timeout: Duration) -> Result<(), B
 
 fn classify(e: tokio_postgres::Error) -> BatchError {
     if is_unavailable(&e) {
-        BatchError::Unavailable(e.to_string())
+        BatchError::Unavailable(describe(&e))
     } else {
         BatchError::Statement(e)
     }
@@ -130,8 +187,9 @@ async fn store_error(db: &Db, events: &[Recorded], error: BatchError) -> StoreEr
             StoreError::Conflict { board, seq }
         }
         BatchError::Statement(e) => {
-            tracing::error!(error = %e, events = events.len(), "append failed");
-            StoreError::Unavailable(format!("append failed: {e}"))
+            let cause = describe(&e);
+            tracing::error!(error = %cause, events = events.len(), "append failed");
+            StoreError::Unavailable(format!("append failed: {cause}"))
         }
         BatchError::Unavailable(msg) => {
             tracing::warn!(error = %msg, "append failed: database unavailable");

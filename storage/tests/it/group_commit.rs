@@ -97,6 +97,8 @@ async fn a_seq_conflict_fails_only_its_own_request() {
     let after = storage.stats();
     assert_eq!(after.failures - before.failures, 1);
     assert_eq!(after.events_committed - before.events_committed, 3);
+    // The two good requests were written together again, not one by one.
+    assert_eq!(after.batches_committed - before.batches_committed, 1);
 
     let store = PgStore::new(db.clone(), storage.clone());
     let b_events = store.events_after(b, 0, 10).await.unwrap();
@@ -108,6 +110,51 @@ async fn a_seq_conflict_fails_only_its_own_request() {
     assert_eq!(db.board_row(b).await.unwrap().unwrap().name, "original");
     assert_eq!(db.board_row(a).await.unwrap().unwrap().seq, 3);
     assert_eq!(db.board_row(c).await.unwrap().unwrap().name, "new");
+    task.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reused_command_id_fails_only_its_own_request() {
+    let (_t, db) = fresh_db().await;
+    let (org, user) = org_with_owner(&db, "DU").await;
+    let (storage, task) = spawn_storage_actor(db.clone(), StorageConfig::default());
+    let [a, b, c] = [(); 3].map(|_| BoardId(Uuid::new_v4()));
+    for board in [a, b, c] {
+        storage
+            .append(vec![rec(board, 1, user, board_created(org, "original"))])
+            .await
+            .unwrap();
+    }
+    let before = storage.stats();
+
+    // `rec` names the command after the seq: b's seq 2 reuses "cmd-1".
+    let renamed = |board, seq| rec(board, seq, user, Event::BoardRenamed { name: "new".into() });
+    let reused = protocol::Recorded {
+        command_id: Some("cmd-1".into()),
+        ..renamed(b, 2)
+    };
+    let mut ok_a = Box::pin(storage.append(vec![renamed(a, 2)]));
+    let mut dup_b = Box::pin(storage.append(vec![reused]));
+    let mut ok_c = Box::pin(storage.append(vec![renamed(c, 2), renamed(c, 3)]));
+    queue(&mut ok_a).await;
+    queue(&mut dup_b).await;
+    queue(&mut ok_c).await;
+
+    ok_a.await.unwrap();
+    let duplicate = dup_b.await;
+    assert!(
+        matches!(&duplicate, Err(StoreError::Duplicate { board, command_id }) if *board == b && command_id == "cmd-1"),
+        "{duplicate:?}"
+    );
+    ok_c.await.unwrap();
+
+    let after = storage.stats();
+    assert_eq!(after.duplicates - before.duplicates, 1);
+    assert_eq!(after.failures, before.failures);
+    assert_eq!(after.events_committed - before.events_committed, 3);
+    assert_eq!(after.batches_committed - before.batches_committed, 1);
+    assert_eq!(db.board_row(b).await.unwrap().unwrap().seq, 1);
+    assert_eq!(db.board_row(c).await.unwrap().unwrap().seq, 3);
     task.shutdown().await;
 }
 

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_keys;
+mod batched;
 mod group_commit;
 mod invites;
 mod local_pg;

@@ -1,0 +1,11 @@
+-- Cheaper appends: every command writes an `events` row and a
+-- `command_outcomes` row, so each index on them is paid per command.
+--
+-- Nothing looks events up by command id (idempotency lives in
+-- command_outcomes since 0006), so that index only cost writes.
+--
+-- `command_outcomes_at` (the 48 h retention prune) stays a B-tree: a BRIN
+-- index relies on rows arriving in `at` order, but the prune frees pages
+-- that later outcomes reuse, and BRIN summaries only ever widen, so the
+-- prune would soon read the whole table.
+DROP INDEX IF EXISTS events_command_idx;
