@@ -27,23 +27,35 @@ pub struct Committed {
 /// Attempts to reach a live actor when the one found has just stopped.
 const ATTEMPTS: usize = 3;
 
-/// Send a request built by `make` through `send` (a bounded `try_send` to
-/// the registered actor), and await its answer. A stopped actor is replaced
-/// and the request sent again; when `retry_unanswered` is false, a request
-/// the actor accepted but never answered is not sent again (it may have
-/// taken effect).
-async fn request<M, T>(
+/// The reply channel of one sent request.
+type Answer<T> = oneshot::Receiver<Result<T, ActorError>>;
+
+/// Send one request built by `make` through `send`.
+fn attempt<M, T>(
+    send: &impl Fn(M) -> Result<(), SendFailure>,
+    make: &impl Fn(oneshot::Sender<Result<T, ActorError>>) -> M,
+) -> Result<Answer<T>, SendFailure> {
+    let (tx, rx) = oneshot::channel();
+    send(make(tx)).map(|()| rx)
+}
+
+/// Await the answer to the request sent by `first`. A stopped actor is
+/// replaced and the request sent again; when `retry_unanswered` is false,
+/// a request the actor accepted but never answered is not sent again (it
+/// may have taken effect).
+async fn answered<M, T>(
+    first: Result<Answer<T>, SendFailure>,
     send: impl Fn(M) -> Result<(), SendFailure>,
     make: impl Fn(oneshot::Sender<Result<T, ActorError>>) -> M,
     retry_unanswered: bool,
     deadline: Duration,
 ) -> Result<T, ActorError> {
+    let mut sent = first;
     for _ in 0..ATTEMPTS {
-        let (tx, rx) = oneshot::channel();
-        match send(make(tx)) {
-            Ok(()) => match tokio::time::timeout(deadline, rx).await {
+        match sent {
+            Ok(rx) => match tokio::time::timeout(deadline, rx).await {
                 Ok(Ok(answer)) => return answer,
-                Ok(Err(_)) if retry_unanswered => continue,
+                Ok(Err(_)) if retry_unanswered => {}
                 Ok(Err(_)) => {
                     return Err(ActorError::Unavailable(
                         "the board restarted while handling the command".into(),
@@ -52,10 +64,41 @@ async fn request<M, T>(
                 Err(_) => return Err(ActorError::Timeout),
             },
             Err(SendFailure::Full) => return Err(ActorError::Overloaded),
-            Err(SendFailure::Closed) => continue,
+            Err(SendFailure::Closed) => {}
         }
+        sent = attempt(&send, &make);
     }
     Err(ActorError::Unavailable("actor is restarting".into()))
+}
+
+/// Send a request built by `make` through `send` (a bounded `try_send` to
+/// the registered actor) when first polled, and await its answer (see
+/// [`answered`]).
+async fn request<M, T>(
+    send: impl Fn(M) -> Result<(), SendFailure>,
+    make: impl Fn(oneshot::Sender<Result<T, ActorError>>) -> M,
+    retry_unanswered: bool,
+    deadline: Duration,
+) -> Result<T, ActorError> {
+    let first = attempt(&send, &make);
+    answered(first, send, make, retry_unanswered, deadline).await
+}
+
+/// Like [`request`], but the request is sent now, before the returned
+/// future is first polled: requests made one after another are queued in
+/// that order, whatever order their futures are later polled in.
+fn request_now<M, T>(
+    send: impl Fn(M) -> Result<(), SendFailure> + 'static,
+    make: impl Fn(oneshot::Sender<Result<T, ActorError>>) -> M + 'static,
+    retry_unanswered: bool,
+    deadline: Duration,
+) -> impl std::future::Future<Output = Result<T, ActorError>> + 'static
+where
+    M: 'static,
+    T: 'static,
+{
+    let first = attempt(&send, &make);
+    answered(first, send, make, retry_unanswered, deadline)
 }
 
 /// A handle to one board's actor.
@@ -81,22 +124,25 @@ impl BoardHandle {
         self.registry.config().store_timeout * 3 + Duration::from_secs(1)
     }
 
-    /// Decide, persist, apply and broadcast `command` as `by`. Resolves
-    /// after the events are committed.
+    /// Decide, persist, apply and broadcast `command` as `by`. The command
+    /// is queued at the board now, so commands submitted one after another
+    /// are decided in that order; the future resolves after the events are
+    /// committed.
     ///
     /// # Errors
     /// `NotFound` (no such board, or `by` is not a member), `Rejected`
     /// (a rule), or a retryable infrastructure error.
-    pub async fn submit(
+    pub fn submit(
         &self,
         by: impl Into<Caller>,
         command: Command,
         command_id: Option<String>,
-    ) -> Result<Committed, ActorError> {
+    ) -> impl std::future::Future<Output = Result<Committed, ActorError>> + 'static {
         let by = by.into();
-        request(
-            |msg| self.registry.send_to_board(self.id, msg),
-            |reply| Submit {
+        let (registry, id) = (self.registry.clone(), self.id);
+        request_now(
+            move |msg| registry.send_to_board(id, msg),
+            move |reply| Submit {
                 by,
                 command: command.clone(),
                 command_id: command_id.clone(),
@@ -105,7 +151,6 @@ impl BoardHandle {
             false,
             self.deadline(),
         )
-        .await
     }
 
     /// Create the board in `org` (the id must be fresh).
@@ -136,18 +181,22 @@ impl BoardHandle {
     /// after `since`, when it still holds them) into `outbox`, then every
     /// new event. Returns the board's seq at subscription.
     ///
+    /// Queued at the board now, like [`BoardHandle::submit`], so a
+    /// session's subscribe and the commands after it keep their order.
+    ///
     /// # Errors
     /// `NotFound` when the board does not exist or `user` is not a member.
-    pub async fn subscribe(
+    pub fn subscribe(
         &self,
         user: impl Into<Caller>,
         outbox: Outbox,
         since: Option<u64>,
-    ) -> Result<u64, ActorError> {
+    ) -> impl std::future::Future<Output = Result<u64, ActorError>> + 'static {
         let user = user.into();
-        request(
-            |msg| self.registry.send_to_board(self.id, msg),
-            |reply| Subscribe {
+        let (registry, id) = (self.registry.clone(), self.id);
+        request_now(
+            move |msg| registry.send_to_board(id, msg),
+            move |reply| Subscribe {
                 user,
                 outbox: outbox.clone(),
                 since,
@@ -156,7 +205,6 @@ impl BoardHandle {
             true,
             self.deadline(),
         )
-        .await
     }
 
     /// Stop sending this board's events to `session`. Fire and forget: a

@@ -68,6 +68,19 @@ async fn commands_commit_with_consecutive_seqs() {
 }
 
 #[actix_rt::test]
+async fn commands_are_decided_in_submission_order_whatever_order_they_are_awaited() {
+    let world = World::new();
+    let board = world.new_board().await;
+    let handle = world.board(board.id);
+    let first = handle.submit(MEMBER, create_item("First"), None);
+    let second = handle.submit(MEMBER, create_item("Second"), None);
+    // Awaiting the second first must not queue it first.
+    let second = within(second).await.expect("second commits");
+    let first = within(first).await.expect("first commits");
+    assert_eq!(second.seq, first.seq + 1, "first decided first");
+}
+
+#[actix_rt::test]
 async fn the_command_id_is_recorded_and_broadcast() {
     let world = World::new();
     let board = world.new_board().await;

@@ -210,9 +210,13 @@ impl WsSession {
         let resubscribe = !self.subscriptions.insert(board);
         self.pending.insert(board);
         self.cancelled.remove(&board);
-        let handle = self.state.registry.board(board);
-        let outbox = self.outbox.clone();
-        let fut = async move { handle.subscribe(user, outbox, since).await };
+        // Queued at the board now: spawned futures are not first polled in
+        // the order they were spawned.
+        let fut = self
+            .state
+            .registry
+            .board(board)
+            .subscribe(user, self.outbox.clone(), since);
         ctx.spawn(
             actix::fut::wrap_future(fut).map(move |res, act: &mut Self, _| {
                 act.pending.remove(&board);
@@ -270,11 +274,18 @@ impl WsSession {
             });
             return;
         }
-        let handle = self.state.registry.board(board);
         let metrics = self.state.metrics.clone();
         let started = Instant::now();
+        // Queued at the board now, so this session's commands are decided
+        // in the order it sent them (spawned futures are not first polled
+        // in the order they were spawned).
+        let submitted = self
+            .state
+            .registry
+            .board(board)
+            .submit(user, command, Some(id.clone()));
         let fut = async move {
-            let res = handle.submit(user, command, Some(id.clone())).await;
+            let res = submitted.await;
             let outcome = if res.is_ok() {
                 Outcome::Ack
             } else {
