@@ -97,7 +97,14 @@ where
     M: 'static,
     T: 'static,
 {
-    let first = attempt(&send, &make);
+    let mut first = attempt(&send, &make);
+    // A stopped actor is replaced now too, not when the future is polled.
+    for _ in 1..ATTEMPTS {
+        if !matches!(first, Err(SendFailure::Closed)) {
+            break;
+        }
+        first = attempt(&send, &make);
+    }
     answered(first, send, make, retry_unanswered, deadline)
 }
 

@@ -96,6 +96,10 @@ pub struct WsSettings {
     pub outbound_queue_bytes: usize,
     /// Boards one session may subscribe to at once.
     pub max_subscriptions: usize,
+    /// WebSockets the server holds open at once; further upgrades are
+    /// answered 503 `overloaded` (a soft limit: handshakes in flight at the
+    /// same moment may pass it by a few).
+    pub max_sockets: usize,
     /// Time allowed for the `auth` message on a socket opened without a token.
     pub auth_timeout: Duration,
     /// How often the server pings; a client silent for `client_timeout` is closed.
@@ -221,6 +225,7 @@ impl Settings {
                 64 * 1024..=1024 * 1024 * 1024,
             )?,
             max_subscriptions: env.parse("CORKBOARD_WS_MAX_SUBSCRIPTIONS", 100, 1..=10_000)?,
+            max_sockets: env.parse("CORKBOARD_WS_MAX_SOCKETS", 25_000, 1..=1_000_000)?,
             auth_timeout: env.secs("CORKBOARD_WS_AUTH_TIMEOUT_SECS", 5, 1..=60)?,
             heartbeat_interval: env.secs("CORKBOARD_WS_HEARTBEAT_SECS", 15, 1..=300)?,
             client_timeout: env.secs("CORKBOARD_WS_CLIENT_TIMEOUT_SECS", 45, 2..=3600)?,

@@ -290,19 +290,39 @@ fn app(
         })
 }
 
+/// How long a client may take to send a request's head.
+const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a connection may linger after its response before it is
+/// dropped.
+const CLIENT_DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The HTTP server: actix-http's HTTP/1 service per worker, with an
 /// upgrade service that takes WebSockets over (`session::upgrade`).
 fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let body_limit = settings.max_body_bytes;
     let metrics_on = settings.metrics;
-    let server = Server::build()
+    let local_addr = listener.local_addr()?;
+    let builder = Server::build();
+    let stopping = builder.graceful_shutdown_signal();
+    let server = builder
         .workers(settings.workers)
         .disable_signals()
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen("corkboard", listener, move || {
             let for_upgrades = data.clone();
+            let stopping = stopping.clone();
+            // The timeouts actix-web's `HttpServer` would set, and its
+            // signal closing idle keep-alive connections at shutdown.
             HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
+                .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+                .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+                .local_addr(local_addr)
                 .upgrade(upgrade::factory(move || {
                     app(for_upgrades.clone(), body_limit, metrics_on)
                 }))

@@ -126,3 +126,41 @@ async fn a_refused_upgrade_gets_the_whole_error_response() {
         serde_json::from_slice(res.body().as_deref().expect("a body")).expect("json");
     assert_eq!(body["code"], "invalid_token", "{body}");
 }
+
+#[actix_web::test]
+async fn upgrades_beyond_the_socket_limit_are_refused_as_overloaded() {
+    let app = crate::helpers::spawn_app_with(|s| s.ws.max_sockets = 1).await;
+    let (token, _) = app.register(&email()).await;
+    let mut first = app.ws(&token, Wire::Json).await;
+    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
+        .into_client_request()
+        .expect("request");
+    req.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    let err = tokio_tungstenite::connect_async(req.clone())
+        .await
+        .expect_err("refused");
+    let WsError::Http(res) = err else {
+        panic!("expected an HTTP refusal, got {err}");
+    };
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: serde_json::Value =
+        serde_json::from_slice(res.body().as_deref().expect("a body")).expect("json");
+    assert_eq!(body["code"], "overloaded", "{body}");
+
+    // Once the first socket is closed, its place is free again.
+    first.stream.close(None).await.expect("close");
+    assert_eq!(first.closed().await, 1000);
+    let mut reopened = None;
+    for _ in 0..50 {
+        if let Ok((stream, _)) = tokio_tungstenite::connect_async(req.clone()).await {
+            reopened = Some(stream);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(reopened.is_some(), "a socket opens after the first closed");
+}

@@ -83,6 +83,9 @@ pub async fn upgrade(
             "not an upgrade request (send `Connection: Upgrade` and `Upgrade: websocket`)".into(),
         ));
     }
+    if state.sockets.count() >= state.settings.ws.max_sockets {
+        return Err(ApiError::Actor(actors::ActorError::Overloaded));
+    }
     if !origin_allowed(&req, &state.settings.allowed_origins) {
         return Err(ApiError::Forbidden {
             message: "this Origin may not open a WebSocket; add it to CORKBOARD_ALLOWED_ORIGINS"

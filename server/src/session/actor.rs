@@ -7,7 +7,7 @@ use ::actors::{OutFrame, Outbox, SessionId};
 use actix::prelude::*;
 use actix_ws::{AggregatedMessage, ProtocolError};
 use protocol::{BoardId, Format, OrgId, ServerMsg, UserId};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 
 use super::close;
 use crate::auth::{Credential, Principal};
@@ -40,6 +40,9 @@ pub struct WsSession {
     pub(super) span: tracing::Span,
     /// The session's message rate limit.
     pub(super) rate: TokenBucket,
+    /// Dropped with the session, which tells its socket's writer to close
+    /// the socket once what is queued is out.
+    _writer: oneshot::Sender<()>,
 }
 
 impl WsSession {
@@ -48,6 +51,7 @@ impl WsSession {
         state: SharedState,
         outbox: Outbox,
         principal: Option<Principal>,
+        writer: oneshot::Sender<()>,
     ) -> Self {
         let span = tracing::info_span!("ws", session = %id, user_id = tracing::field::Empty);
         let state_rate = state.settings.rate_limits.ws_session;
@@ -69,6 +73,7 @@ impl WsSession {
             closing: false,
             span,
             rate: TokenBucket::full(state_rate, Instant::now()),
+            _writer: writer,
         }
     }
 

@@ -148,7 +148,7 @@ where
         Err(e) => e.error_response(),
     };
     let accepted = response.extensions_mut().remove::<Accepted>();
-    let (head, body) = actix_http::Response::from(response).into_parts();
+    let (mut head, body) = actix_http::Response::from(response).into_parts();
     match accepted {
         Some(accepted) if head.status() == StatusCode::SWITCHING_PROTOCOLS => {
             if let Err(e) = framed.send(h1::Message::Item((head, BodySize::None))).await {
@@ -160,16 +160,21 @@ where
         }
         _ => {
             // An error (or any other answer): write it whole and close.
+            head.head_mut()
+                .set_connection_type(actix_http::ConnectionType::Close);
             let Ok(bytes) = actix_web::body::to_bytes(body).await else {
                 return;
             };
             let size = BodySize::Sized(bytes.len() as u64);
+            // Head and body in one write, so a client reading only what
+            // arrived with the head still gets the error body.
             let written = async {
-                framed.send(h1::Message::Item((head, size))).await?;
+                framed.feed(h1::Message::Item((head, size))).await?;
                 if !bytes.is_empty() {
-                    framed.send(h1::Message::Chunk(Some(bytes))).await?;
+                    framed.feed(h1::Message::Chunk(Some(bytes))).await?;
                 }
-                framed.send(h1::Message::Chunk(None)).await
+                framed.feed(h1::Message::Chunk(None)).await?;
+                framed.flush().await
             };
             if let Err(e) = written.await {
                 tracing::debug!(error = %e, "writing the refusal of an upgrade failed");
@@ -196,10 +201,15 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
         .with_counter(Arc::new(state.metrics.clone()))
         .with_byte_limit(state.settings.ws.outbound_queue_bytes);
     let open = state.sockets.open();
-    actix_rt::spawn(write_loop(Outbound::new(rx, overflow), write, open));
+    let (session_alive, session_gone) = tokio::sync::oneshot::channel();
+    actix_rt::spawn(write_loop(
+        Outbound::new(rx, overflow, session_gone),
+        write,
+        open,
+    ));
     let reader = SocketReader::new(read, already_read, hard_limit);
     WsSession::create(move |ctx| {
         ctx.add_stream(reader);
-        WsSession::new(id, state, outbox, principal)
+        WsSession::new(id, state, outbox, principal, session_alive)
     });
 }

@@ -8,7 +8,8 @@
 //! When the queue overflowed (a slow consumer), the writer sends a close
 //! frame with `CLOSE_SLOW_CONSUMER` instead of more data, and ends.
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -16,13 +17,18 @@ use actors::{OutFrame, Overflow, CLOSE_SLOW_CONSUMER};
 use bytes::{BufMut, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::upgrade::SocketGuard;
 
 /// Encoded bytes one wake-up gathers into a single write; more queued
 /// frames go in the next write.
 pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
+
+/// How long one write may wait for the peer to take bytes: a peer that
+/// reads nothing for this long is gone (or hostile), and the socket is
+/// dropped.
+pub const WRITE_STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Longest close reason a close frame can carry (RFC 6455: control frame
 /// payloads are at most 125 bytes, two of them the code).
@@ -96,15 +102,24 @@ fn put_out_frame(buf: &mut BytesMut, frame: &OutFrame) -> bool {
 pub struct Outbound {
     rx: mpsc::Receiver<OutFrame>,
     overflow: Arc<Overflow>,
+    /// Resolves when the session actor is gone (its sender dropped).
+    session: oneshot::Receiver<()>,
     done: bool,
 }
 
 impl Outbound {
-    /// Drain `rx`, honouring `overflow`.
-    pub fn new(rx: mpsc::Receiver<OutFrame>, overflow: Arc<Overflow>) -> Self {
+    /// Drain `rx`, honouring `overflow`, until a close frame went out or
+    /// the session holding `session`'s sender is gone (boards may still
+    /// hold senders of `rx` for a while).
+    pub fn new(
+        rx: mpsc::Receiver<OutFrame>,
+        overflow: Arc<Overflow>,
+        session: oneshot::Receiver<()>,
+    ) -> Self {
         Outbound {
             rx,
             overflow,
+            session,
             done: false,
         }
     }
@@ -140,6 +155,12 @@ impl Outbound {
                     if self.overflow.happened() {
                         continue;
                     }
+                    if Pin::new(&mut self.session).poll(cx).is_ready() {
+                        // The session ended without a close of its own
+                        // (the client went away): nothing more will come.
+                        put_frame(&mut buf, opcode::CLOSE, &[]);
+                        self.finish();
+                    }
                     break;
                 }
             }
@@ -174,12 +195,15 @@ impl Outbound {
 /// open until then (graceful shutdown waits for it).
 pub async fn write_loop(mut outbound: Outbound, mut io: OwnedWriteHalf, _open: SocketGuard) {
     while let Some(chunk) = poll_fn(|cx| outbound.poll_chunk(cx)).await {
-        if let Err(e) = io.write_all(&chunk).await {
-            tracing::debug!(error = %e, "websocket write failed; peer gone");
-            // Closing the queue tells the session the socket is gone.
-            outbound.finish();
-            return;
-        }
+        let failed = match tokio::time::timeout(WRITE_STALL_TIMEOUT, io.write_all(&chunk)).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("the peer took no bytes for {WRITE_STALL_TIMEOUT:?}"),
+        };
+        tracing::debug!(error = %failed, "websocket write failed; dropping the socket");
+        // Closing the queue tells the session the socket is gone.
+        outbound.finish();
+        return;
     }
     let _ = io.shutdown().await;
 }
@@ -242,15 +266,29 @@ mod tests {
             .map(|chunk| chunk.map(|b| b.to_vec()))
     }
 
-    fn body(capacity: usize) -> (actors::Outbox, Outbound) {
+    fn body(capacity: usize) -> (actors::Outbox, Outbound, oneshot::Sender<()>) {
         let (outbox, rx, overflow) =
             actors::Outbox::channel(actors::SessionId(1), protocol::Format::Json, capacity);
-        (outbox, Outbound::new(rx, overflow))
+        let (session, gone) = oneshot::channel();
+        (outbox, Outbound::new(rx, overflow, gone), session)
+    }
+
+    #[test]
+    fn a_session_gone_while_boards_still_hold_its_queue_ends_the_writer() {
+        let (outbox, mut body, session) = body(8);
+        outbox.push(OutFrame::Text("last".into())).expect("queued");
+        drop(session);
+        let Poll::Ready(Some(chunk)) = poll(&mut body) else {
+            panic!("a chunk")
+        };
+        assert_eq!(chunk, vec![0x81, 4, b'l', b'a', b's', b't', 0x88, 0]);
+        assert_eq!(poll(&mut body), Poll::Ready(None));
+        assert!(outbox.is_closed(), "a board's clone sees the queue closed");
     }
 
     #[test]
     fn everything_queued_goes_out_in_one_chunk_then_the_body_waits() {
-        let (outbox, mut body) = body(8);
+        let (outbox, mut body, _session) = body(8);
         assert!(poll(&mut body).is_pending());
         for text in ["one", "two", "three"] {
             outbox.push(OutFrame::Text(text.into())).expect("queued");
@@ -276,7 +314,7 @@ mod tests {
 
     #[test]
     fn an_overflowed_queue_is_closed_as_a_slow_consumer() {
-        let (outbox, mut body) = body(2);
+        let (outbox, mut body, _session) = body(2);
         for _ in 0..3 {
             let _ = outbox.push(OutFrame::Text("x".into()));
         }
@@ -290,7 +328,7 @@ mod tests {
 
     #[test]
     fn a_session_gone_without_a_close_gets_an_empty_close() {
-        let (outbox, mut body) = body(2);
+        let (outbox, mut body, _session) = body(2);
         drop(outbox);
         assert_eq!(poll(&mut body), Poll::Ready(Some(vec![0x88, 0])));
         assert_eq!(poll(&mut body), Poll::Ready(None));
