@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::config::DatabaseSettings;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 use crate::helpers::{email, org_key, spawn_app, TestApp, Wire, WsClient, WAIT};
 
@@ -23,13 +21,7 @@ async fn org_with_board(app: &TestApp) -> (String, String, String) {
 
 /// A WebSocket authenticated by `Authorization: Bearer` on the upgrade.
 async fn ws_with_bearer(app: &TestApp, token: &str) -> (WsClient, Value) {
-    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut().insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
+    let req = app.ws_request(&[("authorization", &format!("Bearer {token}"))]);
     let (stream, _) = tokio_tungstenite::connect_async(req)
         .await
         .expect("connects");

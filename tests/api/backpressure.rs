@@ -5,8 +5,6 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::MaybeTlsStream;
 
 use crate::helpers::{email, org_key, spawn_app_with, EventLog, TestApp, Wire, WsClient};
@@ -21,13 +19,7 @@ async fn ws_small_receive_buffer(app: &TestApp, token: &str, format: Wire) -> Ws
         .connect(([127, 0, 0, 1], app.port).into())
         .await
         .expect("connects");
-    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static(format.subprotocol()),
-    );
+    let req = app.ws_request(&[("sec-websocket-protocol", format.subprotocol())]);
     let (stream, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp))
         .await
         .expect("upgrade");

@@ -222,15 +222,24 @@ impl TestApp {
         client
     }
 
-    /// Open a WebSocket without authenticating.
-    pub async fn ws_unauthenticated(&self, format: Wire) -> WsClient {
+    /// An upgrade request to the app's `/ws` carrying `headers`.
+    pub fn ws_request(
+        &self,
+        headers: &[(&'static str, &str)],
+    ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
         let mut req = format!("ws://127.0.0.1:{}/ws", self.port)
             .into_client_request()
             .expect("request");
-        req.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static(format.subprotocol()),
-        );
+        for (name, value) in headers {
+            req.headers_mut()
+                .insert(*name, HeaderValue::from_str(value).expect("header"));
+        }
+        req
+    }
+
+    /// Open a WebSocket without authenticating.
+    pub async fn ws_unauthenticated(&self, format: Wire) -> WsClient {
+        let req = self.ws_request(&[("sec-websocket-protocol", format.subprotocol())]);
         let (stream, res) = tokio_tungstenite::connect_async(req)
             .await
             .expect("websocket connects");

@@ -4,8 +4,6 @@
 
 use futures_util::StreamExt;
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
@@ -109,11 +107,7 @@ async fn a_plain_get_of_the_socket_path_is_refused_with_a_clear_error() {
 #[actix_web::test]
 async fn a_refused_upgrade_gets_the_whole_error_response() {
     let app = spawn_app().await;
-    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut()
-        .insert("authorization", HeaderValue::from_static("Bearer forged"));
+    let req = app.ws_request(&[("authorization", "Bearer forged")]);
     let err = tokio_tungstenite::connect_async(req)
         .await
         .expect_err("refused");
@@ -132,13 +126,7 @@ async fn upgrades_beyond_the_socket_limit_are_refused_as_overloaded() {
     let app = crate::helpers::spawn_app_with(|s| s.ws.max_sockets = 1).await;
     let (token, _) = app.register(&email()).await;
     let mut first = app.ws(&token, Wire::Json).await;
-    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut().insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
+    let req = app.ws_request(&[("authorization", &format!("Bearer {token}"))]);
     let err = tokio_tungstenite::connect_async(req.clone())
         .await
         .expect_err("refused");

@@ -2,8 +2,6 @@
 //! authentication of the upgrade, and membership checks.
 
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 use crate::helpers::{column_ids, email, org_key, spawn_app, spawn_app_with, Wire};
 
@@ -147,13 +145,7 @@ async fn the_upgrade_accepts_a_bearer_header_and_refuses_bad_tokens() {
     let app = spawn_app().await;
     let (token, user) = app.register(&email()).await;
 
-    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut().insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
+    let req = app.ws_request(&[("authorization", &format!("Bearer {token}"))]);
     let (mut stream, _) = tokio_tungstenite::connect_async(req)
         .await
         .expect("connects");
@@ -164,11 +156,7 @@ async fn the_upgrade_accepts_a_bearer_header_and_refuses_bad_tokens() {
     assert_eq!(welcome["type"], "welcome");
     assert_eq!(welcome["user"], user.as_str());
 
-    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut()
-        .insert("authorization", HeaderValue::from_static("Bearer nope"));
+    let req = app.ws_request(&[("authorization", "Bearer nope")]);
     let err = tokio_tungstenite::connect_async(req)
         .await
         .expect_err("refused");
@@ -194,21 +182,13 @@ async fn an_unauthenticated_socket_is_closed_after_the_deadline() {
 #[actix_web::test]
 async fn foreign_origins_and_unknown_subprotocols_are_refused() {
     let app = spawn_app().await;
-    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut()
-        .insert("origin", HeaderValue::from_static("https://evil.example"));
+    let req = app.ws_request(&[("origin", "https://evil.example")]);
     let err = tokio_tungstenite::connect_async(req)
         .await
         .expect_err("refused");
     assert!(err.to_string().contains("403"), "{err}");
 
-    let mut req = format!("ws://127.0.0.1:{}/ws", app.port)
-        .into_client_request()
-        .expect("request");
-    req.headers_mut()
-        .insert("sec-websocket-protocol", HeaderValue::from_static("mqtt"));
+    let req = app.ws_request(&[("sec-websocket-protocol", "mqtt")]);
     let err = tokio_tungstenite::connect_async(req)
         .await
         .expect_err("refused");

@@ -28,6 +28,43 @@ mod items;
 
 pub use items::*;
 
+/// The refusals every board command route documents, after its success
+/// answer (`responses((status = 200, ...), CommandRefusals)`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only describes answers `ApiError` produces
+pub enum CommandRefusals {
+    #[response(
+        status = 403,
+        description = "The caller's role does not allow the command"
+    )]
+    Forbidden(ErrorBody),
+    #[response(
+        status = 404,
+        description = "No such board, or the caller cannot see it"
+    )]
+    NotFound(ErrorBody),
+    #[response(
+        status = 422,
+        description = "A rule refused the command; `details.code` names it"
+    )]
+    Refused(ErrorBody),
+    #[response(
+        status = 504,
+        description = "`timeout`: the board did not answer in time"
+    )]
+    Timeout(ErrorBody),
+}
+
+/// The `Idempotency-Key` header every board command route takes.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // read by `boards::command_id`; this only documents it
+pub struct IdempotencyKey {
+    /// The command id: 1–64 visible ASCII characters
+    #[param(rename = "Idempotency-Key")]
+    idempotency_key: Option<String>,
+}
+
 /// The answer to a committed command.
 #[derive(Serialize, ToSchema)]
 pub struct CommandAck {
@@ -106,16 +143,13 @@ pub struct RenameBoard {
     tag = "boards",
     params(
         ("board" = Uuid, Path, description = "The board"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = RenameBoard,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Renamed", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn rename_board(
@@ -145,15 +179,12 @@ pub async fn rename_board(
     tag = "boards",
     params(
         ("board" = Uuid, Path, description = "The board"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Archived", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn archive_board(
@@ -181,15 +212,12 @@ pub async fn archive_board(
     tag = "boards",
     params(
         ("board" = Uuid, Path, description = "The board"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Restored", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn restore_board(
@@ -230,16 +258,13 @@ pub struct AddColumn {
     tag = "boards",
     params(
         ("board" = Uuid, Path, description = "The board"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = AddColumn,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 201, description = "Added; the column id is in the `column_added` event", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn add_column(
@@ -278,16 +303,13 @@ pub struct RenameColumn {
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("column" = Uuid, Path, description = "The column"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = RenameColumn,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Renamed", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn rename_column(
@@ -320,16 +342,13 @@ pub struct MoveColumn {
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("column" = Uuid, Path, description = "The column"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = MoveColumn,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Moved", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn move_column(
@@ -363,16 +382,13 @@ pub struct SetWipLimit {
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("column" = Uuid, Path, description = "The column"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = SetWipLimit,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Set or cleared", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn set_wip_limit(
@@ -398,15 +414,12 @@ pub async fn set_wip_limit(
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("column" = Uuid, Path, description = "The column"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Removed", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn remove_column(
@@ -437,16 +450,13 @@ pub struct CommentBody {
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = CommentBody,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 201, description = "Added; the comment id is in the `comment_added` event", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn add_comment(
@@ -473,16 +483,13 @@ pub async fn add_comment(
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("comment" = Uuid, Path, description = "The comment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = CommentBody,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Edited", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn edit_comment(
@@ -509,15 +516,12 @@ pub async fn edit_comment(
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("comment" = Uuid, Path, description = "The comment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Deleted", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn delete_comment(

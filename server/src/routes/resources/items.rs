@@ -8,9 +8,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{submit, submit_to_set, CommandAck};
+use super::{submit, submit_to_set, CommandAck, CommandRefusals, IdempotencyKey};
 use crate::auth::Auth;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::startup::AppState;
 
 /// `POST /boards/{board}/items`: create an item.
@@ -36,16 +36,13 @@ pub struct CreateItem {
     tag = "boards",
     params(
         ("board" = Uuid, Path, description = "The board"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = CreateItem,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 201, description = "Created; the item id and number are in the `item_created` event", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn create_item(
@@ -91,16 +88,13 @@ pub struct EditItem {
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = EditItem,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Edited", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn edit_item(
@@ -139,16 +133,13 @@ pub struct MoveItem {
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     request_body = MoveItem,
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Moved", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn move_item(
@@ -177,15 +168,12 @@ pub async fn move_item(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
         ("user" = Uuid, Path, description = "The member"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Assigned (no events when already assigned)", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn assign_item(
@@ -215,15 +203,12 @@ pub async fn assign_item(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
         ("user" = Uuid, Path, description = "The member"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Unassigned (no events when not assigned)", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn unassign_item(
@@ -253,15 +238,12 @@ pub async fn unassign_item(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
         ("label" = String, Path, description = "The label (percent-encoded)"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Labelled (no events when it already has the label)", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn add_label(
@@ -290,15 +272,12 @@ pub async fn add_label(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
         ("label" = String, Path, description = "The label (percent-encoded)"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Label removed (no events when absent)", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn remove_label(
@@ -326,15 +305,12 @@ pub async fn remove_label(
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Archived", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn archive_item(
@@ -356,15 +332,12 @@ pub async fn archive_item(
     params(
         ("board" = Uuid, Path, description = "The board"),
         ("item" = Uuid, Path, description = "The item"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command id: 1–64 visible ASCII characters"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Restored", body = CommandAck),
-        (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
-        (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it", body = ErrorBody),
-        (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
+        CommandRefusals,
     ),
 )]
 pub async fn restore_item(
