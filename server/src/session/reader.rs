@@ -56,11 +56,10 @@ impl SocketReader {
     /// One decoded frame into a whole message, or `None` while a
     /// fragmented one is still arriving.
     fn message(&mut self, frame: Frame) -> Result<Option<AggregatedMessage>, ProtocolError> {
+        // The codec itself refuses a data frame inside a fragmented message
+        // (control frames may come between fragments) and a continuation
+        // without a start.
         let whole = match frame {
-            // Control frames may come between fragments; data frames not.
-            Frame::Text(_) | Frame::Binary(_) if self.fragments.is_some() => {
-                return Err(ProtocolError::ContinuationStarted);
-            }
             Frame::Text(bytes) => text(bytes)?,
             Frame::Binary(bytes) => AggregatedMessage::Binary(bytes),
             Frame::Ping(bytes) => AggregatedMessage::Ping(bytes),
@@ -79,9 +78,6 @@ impl SocketReader {
             Item::Last(bytes) => (bytes, None, true),
         };
         if let Some(text) = first_is_text {
-            if self.fragments.is_some() {
-                return Err(ProtocolError::ContinuationStarted);
-            }
             self.fragments = Some(Fragments {
                 text,
                 bytes: BytesMut::new(),
