@@ -11,6 +11,7 @@ use futures_util::SinkExt;
 use protocol::{BoardId, ClientMsg, Command, Format, ItemId, ServerMsg};
 use tokio::time::{sleep_until, Instant};
 
+use super::{drain, window_readings};
 use crate::api::Api;
 use crate::args::{Args, CommandKind};
 use crate::probe::Probe;
@@ -155,18 +156,14 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         .map(|(c, ws)| tokio::spawn(connection(ws, c, window, shared.clone())))
         .collect();
     let probe = Probe::new(&args.url, args.server_pid, args.pg_pid);
-    sleep_until(Instant::from_std(instant_of(t0))).await;
-    let before = probe.read().await;
-    sleep_until(Instant::from_std(instant_of(t1))).await;
-    let after = probe.read().await;
-    let drain_end = Instant::now() + DRAIN;
-    for task in tasks {
-        if tokio::time::timeout_at(drain_end, task).await.is_err() {
-            shared
-                .errors
-                .add("connection still waiting for answers after the drain");
-        }
-    }
+    let (before, after) = window_readings(&probe, t0, t1).await;
+    drain(
+        tasks,
+        DRAIN,
+        &shared.errors,
+        "connection still waiting for answers after the drain",
+    )
+    .await;
 
     let secs = args.duration.as_secs_f64();
     let acked = shared.acked.load(Relaxed);

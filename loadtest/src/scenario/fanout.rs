@@ -17,6 +17,7 @@ use protocol::{BoardId, ClientMsg, Command, Format, ItemId, ServerMsg};
 use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
 
+use super::{drain, window_readings};
 use crate::api::Api;
 use crate::args::{Args, CommandKind};
 use crate::probe::Probe;
@@ -305,18 +306,15 @@ pub async fn run(args: &Args, saturate: bool) -> anyhow::Result<Report> {
         .collect();
 
     let probe = Probe::new(&args.url, args.server_pid, args.pg_pid);
-    sleep_until(Instant::from_std(instant_of(t0))).await;
-    let before = probe.read().await;
-    sleep_until(Instant::from_std(instant_of(t1))).await;
-    let after = probe.read().await;
+    let (before, after) = window_readings(&probe, t0, t1).await;
     let drain_end = Instant::now() + DRAIN;
-    for task in writer_tasks {
-        if tokio::time::timeout_at(drain_end, task).await.is_err() {
-            shared
-                .errors
-                .add("writer still waiting for answers after the drain");
-        }
-    }
+    drain(
+        writer_tasks,
+        DRAIN,
+        &shared.errors,
+        "writer still waiting for answers after the drain",
+    )
+    .await;
     // Events of acked commands may still be on their way to subscribers.
     let expected = || shared.acked.load(Relaxed) * subscribers as u64;
     while Instant::now() < drain_end && shared.deliveries.load(Relaxed) < expected() {

@@ -1,5 +1,6 @@
 //! The scenarios, and what several of them share: filling boards with a
-//! window of commands in flight.
+//! window of commands in flight, and the measured window of the timed
+//! scenarios.
 
 pub mod cold;
 pub mod commands;
@@ -9,19 +10,45 @@ pub mod queries;
 pub mod resume;
 pub mod rtt;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use futures_util::SinkExt;
 use protocol::{BoardId, ClientMsg, Command, ServerMsg};
 
-use crate::stats::Histogram;
+use crate::probe::{Probe, Reading};
+use crate::stats::{instant_of, Histogram, Tally};
 use crate::ws::{frame, recv, Target};
 
 /// Commands kept in flight per connection while seeding.
 pub const FILL_WINDOW: usize = 64;
 /// Retryable rejections (overload) tolerated while seeding before giving up.
 const FILL_MAX_RETRIES: usize = 10_000;
+
+/// The probe's readings at the start `t0` and the end `t1` of the
+/// measured window (µs on the run's clock, see [`instant_of`]).
+pub async fn window_readings(probe: &Probe, t0: u64, t1: u64) -> (Reading, Reading) {
+    tokio::time::sleep_until(tokio::time::Instant::from_std(instant_of(t0))).await;
+    let before = probe.read().await;
+    tokio::time::sleep_until(tokio::time::Instant::from_std(instant_of(t1))).await;
+    (before, probe.read().await)
+}
+
+/// Wait up to `drain` for `tasks` to finish; each one still running then
+/// counts `still_running` in `errors`.
+pub async fn drain<T>(
+    tasks: Vec<tokio::task::JoinHandle<T>>,
+    drain: Duration,
+    errors: &Tally,
+    still_running: &str,
+) {
+    let end = tokio::time::Instant::now() + drain;
+    for task in tasks {
+        if tokio::time::timeout_at(end, task).await.is_err() {
+            errors.add(still_running);
+        }
+    }
+}
 
 /// A `create_item` with a plain title.
 pub fn create_item(title: String, description: String) -> Command {
