@@ -188,11 +188,13 @@ impl BoardActor {
             let store = self.registry.store();
             let board = self.board.clone();
             let id = self.id;
-            ctx.spawn(actix::fut::wrap_future(async move {
-                if let Err(e) = store.save_snapshot(board).await {
-                    tracing::warn!(board_id = %id, error = %e, "saving snapshot failed");
-                }
-            }));
+            ctx.spawn(crate::traced::in_current_span(actix::fut::wrap_future(
+                async move {
+                    if let Err(e) = store.save_snapshot(board).await {
+                        tracing::warn!(board_id = %id, error = %e, "saving snapshot failed");
+                    }
+                },
+            )));
         }
     }
 

@@ -20,6 +20,7 @@ mod registry;
 mod stats;
 #[cfg(test)]
 mod tests;
+mod traced;
 
 pub use board::BoardActor;
 pub use caller::Caller;

@@ -40,10 +40,23 @@ impl Drop for Slot {
     }
 }
 
-/// A message on its way through a mailbox, with its slot.
+/// A message on its way through a mailbox, with its slot and the span of
+/// whoever sent it (see `traced`).
 pub(crate) struct Queued<M> {
     pub msg: M,
     pub slot: Slot,
+    pub span: tracing::Span,
+}
+
+impl<M> Queued<M> {
+    /// `msg`, counted in `slot`, sent from the current span.
+    pub(crate) fn new(msg: M, slot: Slot) -> Self {
+        Queued {
+            msg,
+            slot,
+            span: tracing::Span::current(),
+        }
+    }
 }
 
 impl<M: Message> Message for Queued<M> {
@@ -51,16 +64,18 @@ impl<M: Message> Message for Queued<M> {
 }
 
 /// Unwraps [`Queued`] messages of each listed type for `$actor`: the slot
-/// is released before the real handler runs. A message type missing here
-/// cannot be sent through the registry (it does not compile).
+/// is released before the real handler runs, which runs inside the
+/// sender's span. A message type missing here cannot be sent through the
+/// registry (it does not compile).
 macro_rules! handle_queued {
     ($actor:ty: $($msg:ty),+ $(,)?) => {$(
         impl Handler<Queued<$msg>> for $actor {
             type Result = <$actor as Handler<$msg>>::Result;
 
             fn handle(&mut self, queued: Queued<$msg>, ctx: &mut Self::Context) -> Self::Result {
-                let Queued { msg, slot } = queued;
+                let Queued { msg, slot, span } = queued;
                 drop(slot);
+                let _entered = span.enter();
                 <$actor as Handler<$msg>>::handle(self, msg, ctx)
             }
         }

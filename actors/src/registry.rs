@@ -216,10 +216,7 @@ impl Registry {
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        let msg = Queued {
-            msg,
-            slot: self.inner.stats.board_mailbox.slot(),
-        };
+        let msg = Queued::new(msg, self.inner.stats.board_mailbox.slot());
         send_via(&self.inner.boards, id, || self.start_board(id), msg)
     }
 
@@ -230,10 +227,7 @@ impl Registry {
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        let msg = Queued {
-            msg,
-            slot: self.inner.stats.org_mailbox.slot(),
-        };
+        let msg = Queued::new(msg, self.inner.stats.org_mailbox.slot());
         send_via(&self.inner.orgs, id, || self.start_org(id), msg)
     }
 
@@ -254,7 +248,7 @@ impl Registry {
         // Through the registered address (see `send_via`), never a clone.
         if let Some(addr) = self.inner.boards.get(&id) {
             let slot = self.inner.stats.board_mailbox.slot();
-            let _ = addr.try_send(Queued { msg, slot });
+            let _ = addr.try_send(Queued::new(msg, slot));
         }
     }
 
@@ -267,7 +261,7 @@ impl Registry {
     {
         if let Some(addr) = self.inner.orgs.get(&id) {
             let slot = self.inner.stats.org_mailbox.slot();
-            let _ = addr.try_send(Queued { msg, slot });
+            let _ = addr.try_send(Queued::new(msg, slot));
         }
     }
 

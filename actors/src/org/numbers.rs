@@ -104,7 +104,10 @@ impl OrgActor {
         let timeout = self.registry.config().store_timeout;
         let id = self.id;
         let reserve = async move { bounded(timeout, store.reserve_item_numbers(id, size)).await };
-        ctx.spawn(actix::fut::wrap_future(reserve).map(
+        // In the span of the request that made it due: a failure shows
+        // up with that request's id.
+        ctx.spawn(crate::traced::in_current_span(
+            actix::fut::wrap_future(reserve).map(
             move |res, act: &mut Self, ctx: &mut Context<Self>| {
                 act.numbers.reserving = false;
                 match res {
@@ -124,7 +127,7 @@ impl OrgActor {
                     }
                 }
             },
-        ));
+        )));
     }
 
     /// Answers waiting callers, in order, while numbers are at hand.
