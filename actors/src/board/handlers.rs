@@ -98,9 +98,76 @@ impl BoardActor {
     }
 }
 
+/// The item number a command is first decided with. A number is taken
+/// from the organization only once `decide` has accepted the command, so a
+/// refused `create_item` spends none.
+const UNNUMBERED: u64 = 0;
+
+/// What a command is decided with, fixed before the first `decide` so the
+/// second one (with the real item number) sees the same time and id.
+struct Decision {
+    by: Caller,
+    role: Role,
+    now: protocol::Millis,
+    new_id: Uuid,
+    view: std::sync::Arc<OrgView>,
+    command: protocol::Command,
+    command_id: Option<String>,
+}
+
+impl Decision {
+    /// `decide` with `number` as the item number, and the records it
+    /// would append.
+    fn run(
+        &self,
+        board: &protocol::Board,
+        number: Option<u64>,
+    ) -> Result<Vec<Recorded>, ActorError> {
+        let ctx = Ctx {
+            actor: self.by.actor_id(),
+            role: self.role,
+            now: self.now,
+            new_id: self.new_id,
+            item_number: number,
+            members: &self.view.members,
+        };
+        let events = board.decide(&ctx, &self.command)?;
+        Ok(board.record(&ctx, self.command_id.as_deref(), events))
+    }
+}
+
+impl BoardActor {
+    /// Append what was decided, or settle the refusal (recording it for a
+    /// command id), and answer `reply`.
+    fn settle(
+        &mut self,
+        decided: Result<Vec<Recorded>, ActorError>,
+        by: Caller,
+        command_id: Option<String>,
+        reply: Reply<Committed>,
+    ) -> LocalBoxActorFuture<Self, ()> {
+        match (decided, command_id) {
+            (Ok(records), _) => self.append_then_commit(records, reply),
+            (Err(ActorError::Rejected(rejection)), Some(id)) => {
+                ActorStats::add(&self.registry.stats().commands_rejected, 1);
+                self.settle_rejection(by.actor_id(), id, rejection, reply)
+            }
+            (Err(e), _) => {
+                let _ = reply.send(Err(e));
+                actix::fut::ready(()).boxed_local()
+            }
+        }
+    }
+}
+
 impl Handler<Submit> for BoardActor {
     type Result = Atomic;
 
+    /// Decide, then (for an accepted `create_item` only) take an item
+    /// number and decide again with it, then append. All of it runs inside
+    /// one `AtomicResponse`: no other message of this board is handled
+    /// until it is done, so the board the second `decide` sees is the one
+    /// the first saw, and it accepts the command again.
     fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Atomic {
         self.last_used = std::time::Instant::now();
         if msg.reply.is_closed() {
@@ -115,18 +182,12 @@ impl Handler<Submit> for BoardActor {
             return answer(msg.reply, Err(ActorError::NotFound));
         };
         let org = self.registry.org(org_id);
-        let needs_number = msg.command.needs_item_number();
         let by = msg.by;
+        let roster = org.clone();
         let prepare = async move {
-            let view = org.view().await?;
+            let view = roster.view().await?;
             let role = role_of(&view, by)?;
-            // Numbers are only spent on callers allowed to create items.
-            let number = if needs_number && role.can_edit_items() {
-                Some(org.allocate_number().await?)
-            } else {
-                None
-            };
-            Ok::<_, ActorError>((view, role, number))
+            Ok::<_, ActorError>((view, role))
         };
         let fut = actix::fut::wrap_future(prepare).then(move |prepared, act: &mut Self, _| {
             let Submit {
@@ -135,29 +196,34 @@ impl Handler<Submit> for BoardActor {
                 reply,
                 ..
             } = msg;
-            let decided = prepared.and_then(|(view, role, number)| {
-                let ctx = Ctx {
-                    actor: by.actor_id(),
-                    role,
-                    now: now_millis(),
-                    new_id: Uuid::new_v4(),
-                    item_number: number,
-                    members: &view.members,
-                };
-                let events = act.board.decide(&ctx, &command)?;
-                Ok(act.board.record(&ctx, command_id.as_deref(), events))
-            });
-            match (decided, command_id) {
-                (Ok(records), _) => act.append_then_commit(records, reply),
-                (Err(ActorError::Rejected(rejection)), Some(id)) => {
-                    ActorStats::add(&act.registry.stats().commands_rejected, 1);
-                    act.settle_rejection(by.actor_id(), id, rejection, reply)
-                }
-                (Err(e), _) => {
+            let (view, role) = match prepared {
+                Ok(prepared) => prepared,
+                Err(e) => {
                     let _ = reply.send(Err(e));
-                    actix::fut::ready(()).boxed_local()
+                    return actix::fut::ready(()).boxed_local();
                 }
+            };
+            let needs_number = command.needs_item_number();
+            let decision = Decision {
+                by,
+                role,
+                now: now_millis(),
+                new_id: Uuid::new_v4(),
+                view,
+                command,
+                command_id,
+            };
+            let first = decision.run(&act.board, needs_number.then_some(UNNUMBERED));
+            if first.is_err() || !needs_number {
+                return act.settle(first, by, decision.command_id, reply);
             }
+            let allocate = async move { org.allocate_number().await };
+            actix::fut::wrap_future(allocate)
+                .then(move |number, act: &mut Self, _| {
+                    let decided = number.and_then(|n| decision.run(&act.board, Some(n)));
+                    act.settle(decided, by, decision.command_id, reply)
+                })
+                .boxed_local()
         });
         atomic(fut)
     }

@@ -99,6 +99,58 @@ async fn a_refused_create_item_spends_no_number() {
     assert_eq!(world.create_item(board.id, "Two").await.1, 2);
 }
 
+/// Numbers are taken only for a `create_item` that `decide` accepts: a
+/// refusal by any rule, with or without a command id, and its retry,
+/// leave no gap.
+#[actix_rt::test]
+async fn a_create_item_refused_by_a_rule_spends_no_number() {
+    let world = World::new();
+    let board = world.new_board().await;
+    assert_eq!(world.create_item(board.id, "One").await.1, 1);
+    world
+        .submit(
+            board.id,
+            OWNER,
+            Command::SetWipLimit {
+                column: board.done,
+                limit: Some(1),
+            },
+        )
+        .await;
+    let mut full = create_item("Two");
+    if let Command::CreateItem { column, .. } = &mut full {
+        *column = Some(board.done);
+    }
+    assert_eq!(
+        world
+            .submit(board.id, MEMBER, full.clone())
+            .await
+            .events
+            .len(),
+        1
+    );
+
+    let handle = world.board(board.id);
+    let too_long = create_item(&"t".repeat(501));
+    let refusals = [
+        (too_long.clone(), None),
+        (too_long, Some("c-long".to_owned())),
+        (full.clone(), None),
+        (full.clone(), Some("c-full".to_owned())),
+        // A retry of a refused command id gets the same refusal.
+        (full, Some("c-full".to_owned())),
+    ];
+    for (command, id) in refusals {
+        let refused = within(handle.submit(MEMBER, command, id.clone())).await;
+        let code = rejection(refused).code();
+        assert!(
+            code == "invalid_field" || code == "wip_limit_reached",
+            "{id:?}: {code}"
+        );
+    }
+    assert_eq!(world.create_item(board.id, "Three").await.1, 3);
+}
+
 #[actix_rt::test]
 async fn the_org_view_has_the_roster_and_new_boards() {
     let world = World::new();
