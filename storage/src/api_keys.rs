@@ -8,6 +8,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::db::{Db, DbError};
+use crate::keyset::{KeyType, Keyset, Order, Page, PageRequest};
 use crate::orgs::parse_role;
 
 /// An API key's public details: never its secret or its hash.
@@ -82,6 +83,17 @@ const KEY_COLUMNS: &str = "id, org_id, name, role, prefix, created_by, \
      (extract(epoch FROM revoked_at) * 1000)::bigint AS revoked_ms, \
      (extract(epoch FROM last_used_at) * 1000)::bigint AS last_used_ms";
 
+/// The keys of an organization, oldest first.
+const API_KEYS_OF_ORG: Keyset = Keyset {
+    columns: &[KEY_COLUMNS],
+    from: "api_keys",
+    scope: "org_id = $1",
+    key: "created_at",
+    key_type: KeyType::Timestamptz,
+    id: "id",
+    order: Order::OldestFirst,
+};
+
 impl Db {
     /// Stores a new key.
     ///
@@ -140,24 +152,19 @@ impl Db {
         }
     }
 
-    /// The keys of `org`, revoked ones included, oldest first. Hashes are
-    /// not even read.
+    /// A page of the keys of `org`, revoked ones included, oldest first.
+    /// Hashes are not even read.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn api_keys_of_org(&self, org: OrgId) -> Result<Vec<ApiKeyRow>, DbError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(&format!(
-                "SELECT {KEY_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at, id"
-            ))
-            .await?;
-        client
-            .query(&stmt, &[&org.0])
-            .await?
-            .iter()
-            .map(ApiKeyRow::from_row)
-            .collect()
+    pub async fn api_keys_of_org(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<ApiKeyRow>, DbError> {
+        API_KEYS_OF_ORG
+            .fetch(self, &org.0, page, ApiKeyRow::from_row)
+            .await
     }
 
     /// Revokes key `id` of `org` (again revoking a revoked key keeps its

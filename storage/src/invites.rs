@@ -12,6 +12,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::db::{Db, DbError};
+use crate::keyset::{KeyType, Keyset, Order, Page, PageRequest};
 use crate::orgs::parse_role;
 
 /// Where an invite stands.
@@ -76,6 +77,17 @@ const INVITE_COLUMNS: &str = "id, org_id, role, created_by, \
           WHEN accepted_at IS NOT NULL THEN 'accepted' \
           WHEN expires_at <= now() THEN 'expired' \
           ELSE 'pending' END AS status";
+
+/// The invites of an organization, newest first.
+const INVITES_OF_ORG: Keyset = Keyset {
+    columns: &[INVITE_COLUMNS],
+    from: "invites",
+    scope: "org_id = $1",
+    key: "created_at",
+    key_type: KeyType::Timestamptz,
+    id: "id",
+    order: Order::NewestFirst,
+};
 
 /// What [`Db::create_invite`] stores.
 #[derive(Clone, Debug)]
@@ -167,24 +179,18 @@ impl Db {
         InviteRow::from_row(&row)
     }
 
-    /// The invites of `org`, newest first.
+    /// A page of the invites of `org`, newest first.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn invites_of_org(&self, org: OrgId) -> Result<Vec<InviteRow>, DbError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(&format!(
-                "SELECT {INVITE_COLUMNS} FROM invites WHERE org_id = $1 \
-                 ORDER BY created_at DESC, id"
-            ))
-            .await?;
-        client
-            .query(&stmt, &[&org.0])
-            .await?
-            .iter()
-            .map(InviteRow::from_row)
-            .collect()
+    pub async fn invites_of_org(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<InviteRow>, DbError> {
+        INVITES_OF_ORG
+            .fetch(self, &org.0, page, InviteRow::from_row)
+            .await
     }
 
     /// Invite `id` of `org`, if it exists there.

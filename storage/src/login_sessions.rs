@@ -13,6 +13,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::db::{to_sql_i64, Db, DbError};
+use crate::keyset::{KeyType, Keyset, Order, Page, PageRequest};
 
 /// A login session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -51,6 +52,18 @@ const SESSION_COLUMNS: &str = "id, user_id, user_agent, ip, revoke_reason, \
      (extract(epoch FROM last_used_at) * 1000)::bigint AS last_used_ms, \
      (extract(epoch FROM expires_at) * 1000)::bigint AS expires_ms, \
      (extract(epoch FROM revoked_at) * 1000)::bigint AS revoked_ms";
+
+/// A user's live sessions, newest first. By creation, not by last use: a
+/// session used between two pages must not move to a page already read.
+const LIVE_SESSIONS: Keyset = Keyset {
+    columns: &[SESSION_COLUMNS],
+    from: "login_sessions",
+    scope: "user_id = $1 AND revoked_at IS NULL AND expires_at > now()",
+    key: "created_at",
+    key_type: KeyType::Timestamptz,
+    id: "id",
+    order: Order::NewestFirst,
+};
 
 /// Why a login session was revoked; stored in `revoke_reason`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,22 +297,21 @@ impl Db {
         Ok(row.as_ref().map(LoginSessionRow::from_row))
     }
 
-    /// The user's live sessions (neither revoked nor expired), most
-    /// recently used first.
+    /// A page of the user's live sessions (neither revoked nor expired),
+    /// newest first.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn live_login_sessions(&self, user: UserId) -> Result<Vec<LoginSessionRow>, DbError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(&format!(
-                "SELECT {SESSION_COLUMNS} FROM login_sessions \
-                  WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() \
-                  ORDER BY last_used_at DESC, created_at DESC"
-            ))
-            .await?;
-        let rows = client.query(&stmt, &[&user.0]).await?;
-        Ok(rows.iter().map(LoginSessionRow::from_row).collect())
+    pub async fn live_login_sessions(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<LoginSessionRow>, DbError> {
+        LIVE_SESSIONS
+            .fetch(self, &user.0, page, |row| {
+                Ok(LoginSessionRow::from_row(row))
+            })
+            .await
     }
 
     /// Revokes session `id` if it belongs to `user`. Idempotent: a session

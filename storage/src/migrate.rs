@@ -51,6 +51,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "append_indexes",
         include_str!("../migrations/0009_append_indexes.sql"),
     ),
+    (
+        10,
+        "list_pages",
+        include_str!("../migrations/0010_list_pages.sql"),
+    ),
 ];
 
 impl Db {

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio_postgres::Row;
 
 use crate::db::{Db, DbError};
+use crate::keyset::{KeyType, Keyset, Order, Page, PageRequest};
 
 /// An organization.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -83,6 +84,28 @@ impl MembershipError<Infallible> {
 /// The columns of [`OrgRow`] (table alias `o`).
 const ORG_COLUMNS: &str =
     "o.id, o.name, o.key, (extract(epoch FROM o.created_at) * 1000)::bigint AS created_ms";
+
+/// The members of an organization, oldest membership first.
+const MEMBERS: Keyset = Keyset {
+    columns: &["u.id", "u.email", "u.name", "m.role"],
+    from: "memberships m JOIN users u ON u.id = m.user_id",
+    scope: "m.org_id = $1",
+    key: "m.created_at",
+    key_type: KeyType::Timestamptz,
+    id: "m.user_id",
+    order: Order::OldestFirst,
+};
+
+/// A user's organizations, oldest membership first.
+const ORGS_OF_USER: Keyset = Keyset {
+    columns: &[ORG_COLUMNS, "m.role"],
+    from: "memberships m JOIN orgs o ON o.id = m.org_id",
+    scope: "m.user_id = $1",
+    key: "m.created_at",
+    key_type: KeyType::Timestamptz,
+    id: "m.org_id",
+    order: Order::OldestFirst,
+};
 
 /// Parses a role stored in `memberships.role` (guarded by a CHECK).
 pub(crate) fn parse_role(s: &str) -> Result<Role, DbError> {
@@ -171,6 +194,23 @@ impl Db {
             .collect()
     }
 
+    /// A page of the organizations `user` belongs to, with the user's role
+    /// in each, oldest membership first.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn org_page_of_user(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<(OrgRow, Role)>, DbError> {
+        ORGS_OF_USER
+            .fetch(self, &user.0, page, |row| {
+                Ok((OrgRow::from_row(row), parse_role(row.get("role"))?))
+            })
+            .await
+    }
+
     /// The role of `user` in `org`, if a member.
     ///
     /// # Errors
@@ -202,24 +242,13 @@ impl Db {
         Ok(())
     }
 
-    /// The members of `org`, oldest membership first.
+    /// A page of the members of `org`, oldest membership first.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn members(&self, org: OrgId) -> Result<Vec<MemberRow>, DbError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
-                "SELECT u.id, u.email, u.name, m.role FROM memberships m \
-                 JOIN users u ON u.id = m.user_id \
-                 WHERE m.org_id = $1 ORDER BY m.created_at, u.email",
-            )
-            .await?;
-        client
-            .query(&stmt, &[&org.0])
-            .await?
-            .iter()
-            .map(|row| {
+    pub async fn members(&self, org: OrgId, page: PageRequest) -> Result<Page<MemberRow>, DbError> {
+        MEMBERS
+            .fetch(self, &org.0, page, |row| {
                 Ok(MemberRow {
                     user_id: UserId(row.get("id")),
                     email: row.get("email"),
@@ -227,7 +256,7 @@ impl Db {
                     role: parse_role(row.get("role"))?,
                 })
             })
-            .collect()
+            .await
     }
 
     /// Changes the role of `user` in `org` to `role`; returns the previous

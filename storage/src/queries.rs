@@ -7,6 +7,7 @@ use serde::Serialize;
 use tokio_postgres::Row;
 
 use crate::db::{from_sql_i64, to_sql_i64, Db, DbError};
+use crate::keyset::{KeyType, Keyset, Order, Page, PageRequest};
 
 /// A board as projected from its events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -98,20 +99,30 @@ pub(crate) const ITEM_COLUMNS_OF_I: &str = "i.id, i.board_id, i.org_id, i.number
      i.description, i.column_id, i.position, i.assignees, i.labels, i.archived, i.created_by, \
      i.created_at, i.updated_at";
 
+/// The boards of an organization, oldest first.
+const BOARDS_OF_ORG: Keyset = Keyset {
+    columns: &[BOARD_COLUMNS],
+    from: "boards",
+    scope: "org_id = $1",
+    key: "created_at",
+    key_type: KeyType::Bigint,
+    id: "id",
+    order: Order::OldestFirst,
+};
+
 impl Db {
-    /// The boards of `org`, oldest first.
+    /// A page of the boards of `org`, oldest first.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn boards_of_org(&self, org: OrgId) -> Result<Vec<BoardRow>, DbError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(&format!(
-                "SELECT {BOARD_COLUMNS} FROM boards WHERE org_id = $1 ORDER BY created_at, id"
-            ))
-            .await?;
-        let rows = client.query(&stmt, &[&org.0]).await?;
-        Ok(rows.iter().map(BoardRow::from_row).collect())
+    pub async fn boards_of_org(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<BoardRow>, DbError> {
+        BOARDS_OF_ORG
+            .fetch(self, &org.0, page, |row| Ok(BoardRow::from_row(row)))
+            .await
     }
 
     /// One board.

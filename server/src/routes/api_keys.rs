@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::orgs::role_in;
+use super::page::{list_page, ListPage, PageQuery};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::revocation::Revoked;
@@ -59,10 +60,9 @@ pub struct CreatedKey {
     expires_at: Option<Millis>,
 }
 
-/// The API keys of an organization.
-#[derive(Serialize, ToSchema)]
-pub struct KeysOut {
-    api_keys: Vec<ListedKey>,
+list_page! {
+    /// A page of the API keys of an organization, oldest first.
+    KeysPage { api_keys: ListedKey }
 }
 
 /// A key as listed: no secret, no hash.
@@ -207,10 +207,10 @@ pub async fn create(
     get,
     path = "/api/v1/orgs/{org}/api-keys",
     tag = "api-keys",
-    params(("org" = Uuid, Path, description = "The organization")),
+    params(("org" = Uuid, Path, description = "The organization"), PageQuery),
     security(("access_token" = [])),
     responses(
-        (status = 200, description = "Every key of the organization, revoked ones included", body = KeysOut),
+        (status = 200, description = "A page of the keys of the organization, revoked ones included, oldest first", body = KeysPage),
         (status = 403, description = "An API key, or a role that cannot manage keys", body = ErrorBody),
         (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
     ),
@@ -219,17 +219,14 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org = OrgId(path.into_inner());
     manager(&state, org, auth).await?;
-    let keys: Vec<ListedKey> = state
-        .db
-        .api_keys_of_org(org)
-        .await?
-        .into_iter()
-        .map(ListedKey::from)
-        .collect();
-    Ok(HttpResponse::Ok().json(KeysOut { api_keys: keys }))
+    let page = KeysPage::request(&query)?;
+    Ok(KeysPage::respond(
+        state.db.api_keys_of_org(org, page).await?,
+    ))
 }
 
 #[utoipa::path(

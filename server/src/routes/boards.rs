@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::orgs::role_in;
+use super::page::{list_page, ListPage, PageQuery};
 use super::resources::CommandAck;
 use super::views::{BoardView, ItemView};
 use crate::auth::Auth;
@@ -33,10 +34,9 @@ pub struct CreateBoard {
     columns: Option<Vec<String>>,
 }
 
-/// The boards of an organization.
-#[derive(Serialize, ToSchema)]
-pub struct BoardsOut {
-    boards: Vec<BoardView>,
+list_page! {
+    /// A page of the boards of an organization, oldest first.
+    BoardsPage { boards: BoardView }
 }
 
 /// A created board.
@@ -51,10 +51,10 @@ pub struct CreatedBoard {
     get,
     path = "/api/v1/orgs/{org}/boards",
     tag = "boards",
-    params(("org" = Uuid, Path, description = "The organization")),
+    params(("org" = Uuid, Path, description = "The organization"), PageQuery),
     security(("access_token" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Every board of the organization", body = BoardsOut),
+        (status = 200, description = "A page of the boards of the organization, oldest first", body = BoardsPage),
         (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
     ),
 )]
@@ -62,12 +62,14 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
     role_in(&state, org_id, auth).await?;
-    let boards = state.db.boards_of_org(org_id).await?;
-    let boards = boards.into_iter().map(BoardView::from).collect();
-    Ok(HttpResponse::Ok().json(BoardsOut { boards }))
+    let page = BoardsPage::request(&query)?;
+    Ok(BoardsPage::respond(
+        state.db.boards_of_org(org_id, page).await?,
+    ))
 }
 
 #[utoipa::path(

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::items::{cursor, page_limit};
 use super::orgs::role_on_board;
+use super::page::{cursor, page_limit};
 use super::views::CommentView;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};

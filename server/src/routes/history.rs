@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::items::page_limit;
 use super::orgs::role_on_board;
+use super::page::page_limit;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::members::{actor_of, may_change, parse_role, Refusal};
 use super::orgs::role_in;
+use super::page::{list_page, ListPage, PageQuery};
 use super::views::InviteView;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
@@ -64,10 +65,9 @@ pub struct CreatedInvite {
     expires_at: Millis,
 }
 
-/// The invites of an organization.
-#[derive(Serialize, ToSchema)]
-pub struct InvitesOut {
-    invites: Vec<InviteView>,
+list_page! {
+    /// A page of the invites of an organization, newest first.
+    InvitesPage { invites: InviteView }
 }
 
 /// A redeemed invite.
@@ -165,16 +165,16 @@ pub async fn create(
     }))
 }
 
-/// `GET /orgs/{org}/invites`: every invite of the org, newest first, with
-/// its status; never a token or its hash.
+/// `GET /orgs/{org}/invites`: the invites of the org, newest first, a page
+/// at a time, with their status; never a token or its hash.
 #[utoipa::path(
     get,
     path = "/api/v1/orgs/{org}/invites",
     tag = "invites",
-    params(("org" = Uuid, Path, description = "The organization")),
+    params(("org" = Uuid, Path, description = "The organization"), PageQuery),
     security(("access_token" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Every invite, newest first", body = InvitesOut),
+        (status = 200, description = "A page of the invites, newest first", body = InvitesPage),
         (status = 403, description = "The caller's role cannot manage members", body = ErrorBody),
         (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
     ),
@@ -183,15 +183,17 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
     let role = role_in(&state, org_id, auth).await?;
     if !role.allows(Permission::ManageMembers) {
         return Err(Refusal::CannotManageMembers.into());
     }
-    let invites = state.db.invites_of_org(org_id).await?;
-    let invites = invites.into_iter().map(InviteView::from).collect();
-    Ok(HttpResponse::Ok().json(InvitesOut { invites }))
+    let page = InvitesPage::request(&query)?;
+    Ok(InvitesPage::respond(
+        state.db.invites_of_org(org_id, page).await?,
+    ))
 }
 
 /// `DELETE /orgs/{org}/invites/{id}`: revoke (204, idempotent); 409

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::orgs::role_in;
+use super::page::{cursor, page_limit};
 use super::views::{ItemView, SearchHitView};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
@@ -74,19 +75,6 @@ pub struct SearchOut {
     items: Vec<SearchHitView>,
 }
 
-/// `limit` within `1..=max`, `default` when absent; a 400 naming `limit`
-/// otherwise.
-pub(super) fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
-    match limit {
-        None => Ok(default),
-        Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::validation(
-            "limit",
-            format!("must be between 1 and {max}"),
-        )),
-    }
-}
-
 /// `archived`: `false` (default: live items only), `true` (archived ones
 /// too) or `only`.
 fn archived_filter(raw: Option<&str>) -> Result<ArchivedFilter, ApiError> {
@@ -98,62 +86,6 @@ fn archived_filter(raw: Option<&str>) -> Result<ArchivedFilter, ApiError> {
             "archived",
             "must be false, true or only",
         )),
-    }
-}
-
-/// Opaque page cursors: the hex of `n:<last key>` (an item number, a
-/// comment's seq). Clients must pass them back unchanged; the format may
-/// change.
-pub(super) mod cursor {
-    use crate::error::ApiError;
-
-    const PREFIX: &str = "n:";
-
-    /// The key of a `cursor` query parameter, if given; a 400 naming
-    /// `cursor` when it is not one this API handed out.
-    pub fn parse(raw: Option<&str>) -> Result<Option<u64>, ApiError> {
-        raw.map(|raw| {
-            decode(raw).ok_or_else(|| {
-                ApiError::validation("cursor", "is not a cursor this API handed out")
-            })
-        })
-        .transpose()
-    }
-
-    pub fn encode(number: u64) -> String {
-        format!("{PREFIX}{number}")
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-
-    pub fn decode(raw: &str) -> Option<u64> {
-        if raw.len() > 64 {
-            return None;
-        }
-        let bytes: Option<Vec<u8>> = raw
-            .as_bytes()
-            .chunks(2)
-            .map(|pair| {
-                let hex = std::str::from_utf8(pair).ok().filter(|h| h.len() == 2)?;
-                u8::from_str_radix(hex, 16).ok()
-            })
-            .collect();
-        let text = String::from_utf8(bytes?).ok()?;
-        text.strip_prefix(PREFIX)?.parse().ok()
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn cursors_round_trip_and_garbage_is_refused() {
-            for n in [0, 1, 123, u64::MAX] {
-                assert_eq!(super::decode(&super::encode(n)), Some(n));
-            }
-            for bad in ["", "zz", "6e3", "6e3a", "313233", "6e3a2d31"] {
-                assert_eq!(super::decode(bad), None, "{bad}");
-            }
-        }
     }
 }
 

@@ -16,9 +16,9 @@ use storage::MembershipError;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::views::MemberView;
-
 use super::orgs::role_in;
+use super::page::{list_page, ListPage, PageQuery};
+use super::views::MemberView;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
@@ -41,10 +41,9 @@ pub struct UpdateMember {
     role: String,
 }
 
-/// The members of an organization.
-#[derive(Serialize, ToSchema)]
-pub struct MembersOut {
-    members: Vec<MemberView>,
+list_page! {
+    /// A page of the members of an organization, oldest membership first.
+    MembersPage { members: MemberView }
 }
 
 /// A role change.
@@ -182,10 +181,10 @@ pub fn parse_role(field: &str, role: &str) -> Result<Role, ApiError> {
     get,
     path = "/api/v1/orgs/{org}/members",
     tag = "members",
-    params(("org" = Uuid, Path, description = "The organization")),
+    params(("org" = Uuid, Path, description = "The organization"), PageQuery),
     security(("access_token" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Every member with their role", body = MembersOut),
+        (status = 200, description = "A page of the members with their roles, oldest membership first", body = MembersPage),
         (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
     ),
 )]
@@ -193,12 +192,12 @@ pub async fn list(
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
     role_in(&state, org_id, auth).await?;
-    let members = state.db.members(org_id).await?;
-    let members = members.into_iter().map(MemberView::from).collect();
-    Ok(HttpResponse::Ok().json(MembersOut { members }))
+    let page = MembersPage::request(&query)?;
+    Ok(MembersPage::respond(state.db.members(org_id, page).await?))
 }
 
 /// Add a registered user by email (admins and owners; only an owner

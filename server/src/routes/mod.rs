@@ -12,6 +12,7 @@ mod invites;
 mod items;
 mod members;
 mod orgs;
+mod page;
 mod resources;
 mod sessions;
 mod views;

@@ -6,11 +6,12 @@
 use actix_web::{web, HttpResponse};
 use actors::Caller;
 use protocol::{BoardId, OrgId, Role};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use storage::BoardRow;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::page::{list_page, ListPage, PageQuery};
 use super::views::OrgView;
 
 use crate::auth::Auth;
@@ -30,10 +31,9 @@ pub struct CreateOrg {
     key: String,
 }
 
-/// My organizations.
-#[derive(Serialize, ToSchema)]
-pub struct OrgsOut {
-    orgs: Vec<OrgView>,
+list_page! {
+    /// A page of my organizations, oldest membership first.
+    OrgsPage { orgs: OrgView }
 }
 
 /// An org key: 2–10 characters, an uppercase letter then letters or digits.
@@ -129,19 +129,24 @@ pub async fn create(
     get,
     path = "/api/v1/orgs",
     tag = "orgs",
+    params(PageQuery),
     security(("access_token" = [])),
     responses(
-        (status = 200, description = "The caller's organizations", body = OrgsOut),
+        (status = 200, description = "A page of the caller's organizations, oldest membership first", body = OrgsPage),
         (status = 403, description = "Called with an API key", body = ErrorBody),
     ),
 )]
-pub async fn list_mine(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let orgs = state.db.orgs_of_user(auth.user()?).await?;
-    let orgs = orgs
-        .into_iter()
-        .map(|(org, role)| OrgView::new(org, role))
-        .collect();
-    Ok(HttpResponse::Ok().json(OrgsOut { orgs }))
+pub async fn list_mine(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth.user()?;
+    let page = OrgsPage::request(&query)?;
+    let page = state.db.org_page_of_user(user, page).await?;
+    Ok(OrgsPage::respond(
+        page.map(|(org, role)| OrgView::new(org, role)),
+    ))
 }
 
 #[utoipa::path(

@@ -15,6 +15,7 @@ use storage::{NewLoginSession, RevokeReason, Rotation};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::page::{list_page, ListPage, PageQuery};
 use crate::auth::{hash_refresh_token, Auth, Credential, RefreshToken, MAX_REFRESH_TOKEN_LEN};
 use crate::error::{ApiError, ErrorBody};
 use crate::revocation::Revoked;
@@ -243,41 +244,41 @@ pub struct SessionOut {
     current: bool,
 }
 
-/// My live sessions.
-#[derive(Serialize, ToSchema)]
-pub struct SessionsOut {
-    sessions: Vec<SessionOut>,
+list_page! {
+    /// A page of my live sessions, newest first.
+    SessionsPage { sessions: SessionOut }
 }
 
-/// `GET /auth/sessions`: my live sessions, most recently used first.
+/// `GET /auth/sessions`: my live sessions, newest first (by creation, so
+/// a session used while I page does not move).
 #[utoipa::path(
     get,
     path = "/api/v1/auth/sessions",
     tag = "sessions",
+    params(PageQuery),
     security(("access_token" = [])),
     responses(
-        (status = 200, description = "My live sessions, most recently used first", body = SessionsOut),
+        (status = 200, description = "A page of my live sessions, newest first", body = SessionsPage),
         (status = 403, description = "Called with an API key", body = ErrorBody),
     ),
 )]
-pub async fn list(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let (user, current) = session_of(&auth)?;
-    let sessions: Vec<SessionOut> = state
-        .db
-        .live_login_sessions(user)
-        .await?
-        .into_iter()
-        .map(|s| SessionOut {
-            current: s.id == current,
-            id: s.id,
-            created_at: s.created_at,
-            last_used_at: s.last_used_at,
-            expires_at: s.expires_at,
-            user_agent: s.user_agent,
-            ip: s.ip,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(SessionsOut { sessions }))
+    let page = SessionsPage::request(&query)?;
+    let page = state.db.live_login_sessions(user, page).await?;
+    Ok(SessionsPage::respond(page.map(|s| SessionOut {
+        current: s.id == current,
+        id: s.id,
+        created_at: s.created_at,
+        last_used_at: s.last_used_at,
+        expires_at: s.expires_at,
+        user_agent: s.user_agent,
+        ip: s.ip,
+    })))
 }
 
 /// `DELETE /auth/sessions/{id}`: revoke one of my sessions (404 for any

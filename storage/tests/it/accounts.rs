@@ -2,7 +2,7 @@ use protocol::{OrgId, Role, UserId};
 use storage::DbError;
 use uuid::Uuid;
 
-use crate::fresh_db;
+use crate::{fresh_db, ALL};
 
 #[tokio::test]
 async fn users_are_unique_by_case_insensitive_email() {
@@ -81,7 +81,7 @@ async fn orgs_memberships_and_their_conflicts() {
         Some(Role::Member)
     );
 
-    let members = db.members(org_id).await.unwrap();
+    let members = db.members(org_id, ALL).await.unwrap().rows;
     let roles: Vec<(UserId, Role, &str)> = members
         .iter()
         .map(|m| (m.user_id, m.role, m.email.as_str()))

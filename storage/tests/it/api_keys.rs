@@ -2,7 +2,7 @@ use protocol::{Millis, OrgId, Role, UserId};
 use storage::{Db, DbError, NewApiKey};
 use uuid::Uuid;
 
-use crate::{fresh_db, org_with_owner};
+use crate::{fresh_db, org_with_owner, ALL};
 
 fn new_key<'a>(org: OrgId, by: UserId, prefix: &'a str, hash: &'a [u8]) -> NewApiKey<'a> {
     NewApiKey {
@@ -60,12 +60,17 @@ async fn api_keys_are_created_found_by_prefix_and_listed_without_hashes() {
         .is_none());
     assert!(db.api_key_by_prefix("").await.unwrap().is_none());
 
-    let listed = db.api_keys_of_org(org).await.unwrap();
+    let listed = db.api_keys_of_org(org, ALL).await.unwrap().rows;
     assert_eq!(listed, vec![created]);
     let json = serde_json::to_value(&listed[0]).unwrap();
     assert!(json.get("secret_hash").is_none(), "{json}");
     let (other_org, _) = org_with_owner(&db, "OT").await;
-    assert!(db.api_keys_of_org(other_org).await.unwrap().is_empty());
+    assert!(db
+        .api_keys_of_org(other_org, ALL)
+        .await
+        .unwrap()
+        .rows
+        .is_empty());
 }
 
 #[tokio::test]
@@ -121,7 +126,7 @@ async fn revoking_needs_the_right_org_and_keeps_the_first_time() {
         .revoked_at
         .expect("revoked");
     assert!(db.revoke_api_key(org, key.id).await.unwrap(), "idempotent");
-    let again = db.api_keys_of_org(org).await.unwrap()[0].revoked_at;
+    let again = db.api_keys_of_org(org, ALL).await.unwrap().rows[0].revoked_at;
     assert_eq!(again, Some(first));
 }
 

@@ -6,7 +6,7 @@ use protocol::{BoardId, BoardStore, Event, StoreError};
 use storage::{spawn_storage_actor, PgStore, StorageConfig};
 use uuid::Uuid;
 
-use crate::{board_created, board_start, fresh_db, org_with_owner, rec};
+use crate::{board_created, board_start, fresh_db, org_with_owner, rec, ALL};
 
 /// Polls `fut` once, so an append is queued before anything else runs
 /// (the test runtime is single-threaded: the actor cannot run meanwhile).
@@ -55,7 +55,7 @@ async fn concurrent_appends_share_transactions() {
         assert_eq!(seqs, vec![1, 2, 3, 4]);
         assert_eq!(db.board_row(board).await.unwrap().unwrap().seq, 4);
     }
-    assert_eq!(db.boards_of_org(org).await.unwrap().len(), 50);
+    assert_eq!(db.boards_of_org(org, ALL).await.unwrap().rows.len(), 50);
     for number in 1..=50 {
         let item = db.item_by_number(org, number).await.unwrap().unwrap();
         assert_eq!(item.position, "k");
@@ -181,7 +181,7 @@ async fn shutdown_commits_everything_queued_then_refuses() {
         append.await.unwrap();
     }
     assert_eq!(storage.stats().events_committed, 20);
-    assert_eq!(db.boards_of_org(org).await.unwrap().len(), 20);
+    assert_eq!(db.boards_of_org(org, ALL).await.unwrap().rows.len(), 20);
     let late = storage
         .append(vec![rec(
             BoardId(Uuid::new_v4()),

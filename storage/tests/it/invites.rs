@@ -4,7 +4,7 @@ use protocol::{OrgId, Role, UserId};
 use storage::{Db, DbError, InviteStatus, NewInvite, RedeemError, RevokeOutcome};
 use uuid::Uuid;
 
-use crate::{fresh_db, org_with_owner};
+use crate::{fresh_db, org_with_owner, ALL};
 
 async fn user(db: &Db) -> UserId {
     let id = UserId(Uuid::new_v4());
@@ -80,7 +80,7 @@ async fn an_invite_is_redeemed_once_and_adds_the_member() {
     assert!(matches!(late, Err(RedeemError::Used)), "{late:?}");
     assert_eq!(db.membership(org, other).await.unwrap(), None);
 
-    let listed = db.invites_of_org(org).await.unwrap();
+    let listed = db.invites_of_org(org, ALL).await.unwrap().rows;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, InviteStatus::Accepted);
     assert_eq!(listed[0].accepted_by, Some(joiner));
@@ -153,7 +153,7 @@ async fn expired_and_revoked_invites_are_refused() {
         db.revoke_invite(other, revoked.id).await.unwrap(),
         RevokeOutcome::NotFound
     );
-    assert!(db.invites_of_org(other).await.unwrap().is_empty());
+    assert!(db.invites_of_org(other, ALL).await.unwrap().rows.is_empty());
 }
 
 #[tokio::test]
@@ -171,5 +171,5 @@ async fn concurrent_redemptions_of_one_token_admit_one_user() {
         "{ra:?} / {rb:?}"
     );
     assert!(matches!(ra, Err(RedeemError::Used)) || matches!(rb, Err(RedeemError::Used)));
-    assert_eq!(db.members(org).await.unwrap().len(), 2);
+    assert_eq!(db.members(org, ALL).await.unwrap().rows.len(), 2);
 }

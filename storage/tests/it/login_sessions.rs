@@ -7,7 +7,7 @@ use protocol::UserId;
 use storage::{Db, LockoutPolicy, NewLoginSession, RevokeReason, Rotation};
 use uuid::Uuid;
 
-use crate::fresh_db;
+use crate::{fresh_db, ALL};
 
 const DAY: Duration = Duration::from_secs(86_400);
 const NO_GRACE: Duration = Duration::ZERO;
@@ -114,7 +114,10 @@ async fn a_used_token_within_the_grace_window_rotates_again() {
             .unwrap(),
         Rotation::Rotated { retry: false, .. }
     ));
-    assert_eq!(db.live_login_sessions(user).await.unwrap().len(), 1);
+    assert_eq!(
+        db.live_login_sessions(user, ALL).await.unwrap().rows.len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -149,7 +152,12 @@ async fn reuse_after_the_grace_window_revokes_the_whole_family() {
             .unwrap(),
         Rotation::Unknown
     );
-    assert!(db.live_login_sessions(user).await.unwrap().is_empty());
+    assert!(db
+        .live_login_sessions(user, ALL)
+        .await
+        .unwrap()
+        .rows
+        .is_empty());
     assert_eq!(
         db.login_sessions_revoked_within(Duration::from_secs(900))
             .await
@@ -203,7 +211,12 @@ async fn expired_sessions_refuse_refresh() {
             .unwrap(),
         Rotation::Expired { session: sid, user }
     );
-    assert!(db.live_login_sessions(user).await.unwrap().is_empty());
+    assert!(db
+        .live_login_sessions(user, ALL)
+        .await
+        .unwrap()
+        .rows
+        .is_empty());
 }
 
 #[tokio::test]
@@ -212,7 +225,10 @@ async fn sessions_are_revoked_only_by_their_owner() {
     let (alice, mallory) = (user(&db).await, user(&db).await);
     let phone = session(&db, alice, 1).await;
     let laptop = session(&db, alice, 2).await;
-    assert_eq!(db.live_login_sessions(alice).await.unwrap().len(), 2);
+    assert_eq!(
+        db.live_login_sessions(alice, ALL).await.unwrap().rows.len(),
+        2
+    );
 
     assert!(!db
         .revoke_login_session(mallory, phone, RevokeReason::RevokedByUser)
@@ -239,9 +255,10 @@ async fn sessions_are_revoked_only_by_their_owner() {
         }
     );
     let live: Vec<Uuid> = db
-        .live_login_sessions(alice)
+        .live_login_sessions(alice, ALL)
         .await
         .unwrap()
+        .rows
         .iter()
         .map(|s| s.id)
         .collect();
@@ -253,7 +270,12 @@ async fn sessions_are_revoked_only_by_their_owner() {
             .unwrap(),
         vec![laptop]
     );
-    assert!(db.live_login_sessions(alice).await.unwrap().is_empty());
+    assert!(db
+        .live_login_sessions(alice, ALL)
+        .await
+        .unwrap()
+        .rows
+        .is_empty());
 }
 
 #[tokio::test]

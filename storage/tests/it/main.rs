@@ -12,12 +12,16 @@ mod login_sessions;
 mod memberships;
 mod migrations;
 mod outage;
+mod pages;
 mod projection;
 mod store;
 
 use protocol::{BoardId, ColumnId, Event, ItemId, Millis, OrgId, Recorded, UserId};
-use storage::{Db, TestDb};
+use storage::{Db, PageRequest, TestDb};
 use uuid::Uuid;
+
+/// One page that holds every row a test lists.
+pub const ALL: PageRequest = PageRequest::first(200);
 
 /// A fresh, migrated database. Keep the `TestDb` alive as long as the `Db`.
 pub async fn fresh_db() -> (TestDb, Db) {

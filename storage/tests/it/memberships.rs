@@ -4,7 +4,7 @@ use protocol::{OrgId, Role, UserId};
 use storage::{Db, MembershipError};
 use uuid::Uuid;
 
-use crate::{fresh_db, org_with_owner};
+use crate::{fresh_db, org_with_owner, ALL};
 
 async fn user(db: &Db) -> UserId {
     let id = UserId(Uuid::new_v4());
@@ -15,9 +15,10 @@ async fn user(db: &Db) -> UserId {
 }
 
 async fn owners(db: &Db, org: OrgId) -> usize {
-    db.members(org)
+    db.members(org, ALL)
         .await
         .unwrap()
+        .rows
         .iter()
         .filter(|m| m.role == Role::Owner)
         .count()

@@ -2,7 +2,7 @@ use protocol::{BoardId, ColumnId, CommentId, Event, ItemId, Millis, UserId};
 use storage::{spawn_storage_actor, StorageConfig};
 use uuid::Uuid;
 
-use crate::{board_created, column_added, fresh_db, item_created, org_with_owner, rec};
+use crate::{board_created, column_added, fresh_db, item_created, org_with_owner, rec, ALL};
 
 #[tokio::test]
 async fn read_models_follow_the_events() {
@@ -82,7 +82,7 @@ async fn read_models_follow_the_events() {
     assert_eq!(row.seq, 19);
     assert_eq!(row.created_at, Millis(1_000));
     assert_eq!(row.updated_at, Millis(19_000));
-    assert_eq!(db.boards_of_org(org).await.unwrap(), vec![row]);
+    assert_eq!(db.boards_of_org(org, ALL).await.unwrap().rows, vec![row]);
 
     let columns = db.columns_of_board(board).await.unwrap();
     let columns: Vec<_> = columns
