@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod connection_errors;
 pub mod cors;
 pub mod error;
 pub mod metrics;

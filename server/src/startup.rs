@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use actix_http::HttpService;
 use actix_server::Server;
-use actix_service::map_config;
+use actix_service::{map_config, ServiceFactoryExt as _};
 use actix_web::body::MessageBody;
 use actix_web::dev::{AppConfig, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
@@ -331,6 +331,8 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
                     |_| AppConfig::default(),
                 ))
                 .tcp()
+                // Malformed HTTP is the client's error: logged at debug.
+                .map_err(crate::connection_errors::log)
         })?
         .run();
     Ok(server)

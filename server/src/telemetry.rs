@@ -1,9 +1,15 @@
 //! Logging: structured JSON lines (or human-readable on a terminal), level
 //! from `RUST_LOG` (default `info`). Secrets and tokens are never logged.
+//! Malformed HTTP is logged at debug, not as an error
+//! (`connection_errors`).
 
 use std::io::IsTerminal;
 
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{fmt, EnvFilter};
+
+use crate::connection_errors::QuietStreamErrors;
 
 /// Install the global subscriber. `CORKBOARD_LOG_FORMAT=json|pretty`
 /// overrides the terminal detection.
@@ -20,9 +26,11 @@ pub fn init() {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .finish()
+            .with(QuietStreamErrors)
             .try_init()
     } else {
-        builder.try_init()
+        builder.finish().with(QuietStreamErrors).try_init()
     };
     // A subscriber may already be installed (tests); that one stays.
     let _ = result;

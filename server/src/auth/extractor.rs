@@ -1,6 +1,7 @@
 //! `Auth`: the authenticated caller of a REST route, from
 //! `Authorization: Bearer <access token or API key>`. Also where the
-//! per-user (or per-API-key) rate limit is checked, once the caller is known.
+//! per-user (or per-API-key) rate limit is checked, and the caller's id put
+//! on the request's log lines (`request_id::identify`), once it is known.
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -46,6 +47,7 @@ impl FromRequest for Auth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req).map(str::to_owned);
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthorized {
@@ -54,6 +56,7 @@ impl FromRequest for Auth {
                     .into(),
             })?;
             let principal = authenticate(&state, &token).await.map_err(ApiError::from)?;
+            crate::request_id::identify(&req, principal.caller);
             crate::rate_limit::check_principal(&state, principal.caller.actor_id())?;
             Ok(Auth(principal))
         })
