@@ -196,10 +196,13 @@ impl Counters {
     }
 }
 
-/// One caller's events (one board, consecutive seqs) and where to answer.
+/// One caller's events (one board, consecutive seqs), where to answer, and
+/// the caller's span: what the writer logs about these events is logged in
+/// it, so it carries the request's `request_id` (see `writer::batch_span`).
 pub(crate) struct AppendRequest {
     events: Vec<Recorded>,
     reply: oneshot::Sender<Result<(), StoreError>>,
+    span: tracing::Span,
 }
 
 impl AppendRequest {
@@ -234,7 +237,11 @@ impl StorageHandle {
         }
         let (reply, answer) = oneshot::channel();
         self.queue
-            .try_send(AppendRequest { events, reply })
+            .try_send(AppendRequest {
+                events,
+                reply,
+                span: tracing::Span::current(),
+            })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => StoreError::Overloaded,
                 mpsc::error::TrySendError::Closed(_) => {

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use protocol::{BoardId, Event, Millis, OrgId, UserId};
+use tracing::Instrument;
 
 use super::*;
 
@@ -113,4 +114,32 @@ fn duplicate_command_ids_are_not_failures() {
     counters.failed(2, &StoreError::Timeout);
     let stats = counters.snapshot();
     assert_eq!((stats.duplicates, stats.failures), (1, 2));
+}
+
+#[tokio::test]
+async fn an_append_carries_its_callers_span_to_the_writer() {
+    // Spans only get ids when a subscriber is interested in them.
+    let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
+    let (handle, mut queue) = handle(&StorageConfig::default());
+    let span = tracing::info_span!("http", request_id = "req-1");
+    let mut append = Box::pin(handle.append(vec![rec(1)]).instrument(span.clone()));
+    assert!(poll_once(&mut append).await, "waits for its commit");
+    let request = queue.recv().await.expect("queued");
+    assert!(span.id().is_some());
+    assert_eq!(request.span.id(), span.id());
+
+    // A batch of one is written in its request's span; a larger batch in
+    // its own span, not in any one request's.
+    let alone = [request];
+    assert_eq!(writer::batch_span(&alone).id(), span.id());
+    let [request] = alone;
+    let other = tracing::info_span!("http", request_id = "req-2");
+    let mut second = Box::pin(handle.append(vec![rec(2)]).instrument(other.clone()));
+    assert!(poll_once(&mut second).await);
+    let second_request = queue.recv().await.expect("queued");
+    let batch = [request, second_request];
+    let batch_span = writer::batch_span(&batch);
+    assert!(batch_span.id().is_some());
+    assert_ne!(batch_span.id(), span.id());
+    assert_ne!(batch_span.id(), other.id());
 }

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use protocol::{BoardId, Recorded, StoreError};
+use tracing::{Instrument, Span};
 
 use super::{culprits, AppendRequest, Counters};
 use crate::db::{describe, is_seq_conflict, is_unavailable, Db};
@@ -34,6 +35,36 @@ pub(super) async fn write_batch(
     counters: &Counters,
     timeout: Duration,
 ) {
+    let span = batch_span(&batch);
+    write_batch_in_span(db, batch, counters, timeout)
+        .instrument(span)
+        .await;
+}
+
+/// The span a batch is written in: its only request's (so the lines carry
+/// that request's `request_id`), or for several requests a `storage_batch`
+/// span that follows from each of theirs (the lines are about all of them;
+/// each request's own lines come from its board actor, which is answered
+/// in the request's span).
+pub(super) fn batch_span(batch: &[AppendRequest]) -> Span {
+    match batch {
+        [one] => one.span.clone(),
+        many => {
+            let span = tracing::info_span!("storage_batch", requests = many.len());
+            for request in many {
+                span.follows_from(&request.span);
+            }
+            span
+        }
+    }
+}
+
+async fn write_batch_in_span(
+    db: &Db,
+    batch: Vec<AppendRequest>,
+    counters: &Counters,
+    timeout: Duration,
+) {
     let Some(failed) = write_together(db, batch, counters, timeout).await else {
         return;
     };
@@ -49,7 +80,10 @@ pub(super) async fn write_batch(
         return;
     };
     for request in failed {
-        write_alone(db, request, counters, timeout).await;
+        let span = request.span.clone();
+        write_alone(db, request, counters, timeout)
+            .instrument(span)
+            .await;
     }
 }
 
