@@ -9,6 +9,8 @@
 //! Clients get stable error codes; internal causes go to the log only.
 
 pub mod auth;
+pub mod cli;
+pub mod client_addr;
 pub mod config;
 pub mod connection_errors;
 pub mod cors;

@@ -1,17 +1,56 @@
-//! `corkboard`: start the server with settings from the environment.
+//! `corkboard`: parse the command line, read the settings, and serve,
+//! migrate or print the configuration.
 
-use server::{shutdown_signal, telemetry, Application, Settings};
+use std::process::ExitCode;
 
-#[actix_web::main]
-async fn main() -> anyhow::Result<()> {
-    telemetry::init();
-    let settings = match Settings::from_env() {
+use clap::Parser;
+use server::cli::{Cli, Command};
+use server::config::Explained;
+use server::{shutdown_signal, startup, telemetry, Application, Settings};
+
+/// Exit status of a configuration the server refuses.
+const EXIT_BAD_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lookup = cli.lookup();
+    if cli.command == Some(Command::Config) {
+        return match Settings::explain(&lookup) {
+            Ok((_, effective)) => {
+                print!("{}", Explained(effective));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("corkboard: {e}");
+                ExitCode::from(EXIT_BAD_CONFIG)
+            }
+        };
+    }
+    telemetry::init(cli.log_format.as_deref());
+    let settings = match Settings::from_lookup(&lookup) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("corkboard: {e}");
-            std::process::exit(2);
+            return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
+    let ran = actix_web::rt::System::new().block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Migrate => startup::migrate(&settings).await,
+            _ => serve(settings).await,
+        }
+    });
+    match ran {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "corkboard failed");
+            eprintln!("corkboard: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let app = Application::build(settings).await?;
     tracing::info!(

@@ -26,6 +26,7 @@ use actix_web::{web, ResponseError};
 use dashmap::DashMap;
 use protocol::UserId;
 
+use crate::client_addr::ClientAddr;
 use crate::config::{RateLimit, RateLimitSettings};
 use crate::error::ApiError;
 use crate::metrics::Limited;
@@ -214,8 +215,9 @@ pub async fn per_ip(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if limited_path(req.path()) {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        if let (Some(state), Some(peer)) = (state, req.peer_addr()) {
-            if let Err(wait) = state.rate_limits.ip.check(ip_key(peer.ip())) {
+        if let Some(state) = state {
+            let client = ClientAddr::of(req.request());
+            if let Err(wait) = state.rate_limits.ip.check(ip_key(client.ip)) {
                 state.metrics.rate_limited(Limited::Ip);
                 let res = ApiError::RateLimited { retry_after: wait }.error_response();
                 return Ok(req.into_response(res).map_into_right_body());

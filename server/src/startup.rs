@@ -31,7 +31,7 @@ use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::revocation::Revocations;
 use crate::session::upgrade::{self, OpenSockets};
-use crate::{cors, metrics, rate_limit, request_id, routes};
+use crate::{client_addr, cors, metrics, rate_limit, request_id, routes};
 
 /// What every handler and session shares.
 #[derive(Clone)]
@@ -120,20 +120,7 @@ impl Application {
     /// # Errors
     /// Any startup failure, with context naming the step.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let (url, local_pg) = match &settings.database {
-            DatabaseSettings::Url(url) => (url.clone(), None),
-            DatabaseSettings::Managed => {
-                let dir = settings.data_dir.clone();
-                let pg = tokio::task::spawn_blocking(move || LocalPostgres::start(&dir))
-                    .await
-                    .context("starting the managed PostgreSQL")??;
-                (pg.url(), Some(pg))
-            }
-        };
-        let db = Db::connect(&url, settings.db_pool_size)
-            .await
-            .context("connecting to PostgreSQL")?;
-        db.migrate().await.context("running migrations")?;
+        let (db, local_pg) = connect(&settings).await?;
 
         let storage_config = StorageConfig::default();
         let storage_capacity = storage_config.queue_capacity;
@@ -188,7 +175,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone(), &settings)?;
         spawn_outcome_pruning(state.db.clone());
-        tracing::info!(port, "listening");
+        tracing::info!(
+            url = %browser_url(listener_addr(settings.bind, port)),
+            "listening"
+        );
         Ok(Application {
             port,
             server,
@@ -247,6 +237,59 @@ impl Application {
     }
 }
 
+/// Connect to the configured database (starting the managed PostgreSQL when
+/// there is no `DATABASE_URL`) and apply the migrations.
+async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<LocalPostgres>)> {
+    let (url, local_pg) = match &settings.database {
+        DatabaseSettings::Url(url) => (url.clone(), None),
+        DatabaseSettings::Managed => {
+            let dir = settings.data_dir.clone();
+            let pg = tokio::task::spawn_blocking(move || LocalPostgres::start(&dir))
+                .await
+                .context("starting the managed PostgreSQL")??;
+            (pg.url(), Some(pg))
+        }
+    };
+    let db = Db::connect(&url, settings.db_pool_size)
+        .await
+        .context("connecting to PostgreSQL")?;
+    db.migrate().await.context("running migrations")?;
+    Ok((db, local_pg))
+}
+
+/// `corkboard migrate`: apply the migrations and stop (the managed
+/// PostgreSQL too, when this started it).
+///
+/// # Errors
+/// When the database cannot be reached or a migration fails.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let (db, mut local_pg) = connect(settings).await?;
+    db.pool().close();
+    if let Some(pg) = local_pg.as_mut() {
+        pg.stop();
+    }
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+fn listener_addr(bind: std::net::SocketAddr, port: u16) -> std::net::SocketAddr {
+    std::net::SocketAddr::new(bind.ip(), port)
+}
+
+/// A URL a browser on this machine can open: `localhost` for loopback and
+/// wildcard addresses — the name the README's examples use, so a page
+/// opened there passes the WebSocket Origin check with them.
+pub fn browser_url(addr: std::net::SocketAddr) -> String {
+    let ip = addr.ip();
+    if ip.is_loopback() || ip.is_unspecified() {
+        format!("http://localhost:{}/", addr.port())
+    } else if ip.is_ipv6() {
+        format!("http://[{ip}]:{}/", addr.port())
+    } else {
+        format!("http://{ip}:{}/", addr.port())
+    }
+}
+
 /// The application, as each worker builds it (twice: once for HTTP
 /// requests, once for the upgrade service answering WebSocket handshakes).
 fn app(
@@ -282,6 +325,8 @@ fn app(
         )
         .wrap(from_fn(request_id::middleware))
         .wrap(from_fn(metrics::record))
+        // Outermost: every layer inside sees the resolved client address.
+        .wrap(from_fn(client_addr::middleware))
         .configure(routes::configure)
         .configure(|cfg| {
             if metrics_on {

@@ -11,11 +11,15 @@ use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::connection_errors::QuietStreamErrors;
 
-/// Install the global subscriber. `CORKBOARD_LOG_FORMAT=json|pretty`
-/// overrides the terminal detection.
-pub fn init() {
+/// Install the global subscriber. `format` (`--log-format`, else
+/// `CORKBOARD_LOG_FORMAT`): `json` or `pretty` overrides the terminal
+/// detection.
+pub fn init(format: Option<&str>) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = match std::env::var("CORKBOARD_LOG_FORMAT").ok().as_deref() {
+    let format = format
+        .map(str::to_owned)
+        .or_else(|| std::env::var("CORKBOARD_LOG_FORMAT").ok());
+    let json = match format.as_deref() {
         Some("json") => true,
         Some("pretty") => false,
         _ => !std::io::stdout().is_terminal(),

@@ -7,10 +7,9 @@
 //! successful login clears the email's counter, never the IP's (one valid
 //! account must not let a guesser reset its address).
 //!
-//! The client IP is the TCP peer address. Behind a reverse proxy every
-//! login would share the proxy's address: such a deployment must take the
-//! address from the proxy's header in `routes::sessions::ClientInfo::of`
-//! (and only from a trusted proxy) — `X-Forwarded-For` is not trusted as is.
+//! The client IP is the TCP peer address, or — when that peer is in
+//! `CORKBOARD_TRUSTED_PROXIES` — the client its forwarding headers name
+//! (`client_addr`); headers from any other peer are ignored.
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -1,8 +1,10 @@
 //! `GET /metrics`: the server's own series plus the counters other layers
-//! keep, read at scrape time. No authentication: serve it only where the
-//! scraper can reach it, or turn it off (`CORKBOARD_METRICS=off`).
+//! keep, read at scrape time. With `CORKBOARD_METRICS_TOKEN` set the scraper
+//! must send it as a bearer token (production requires one); without it the
+//! page is open: serve it only where the scraper can reach it, or turn it
+//! off (`CORKBOARD_METRICS=off`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use storage::{BATCH_EVENTS_BUCKETS, COMMIT_MICROS_BUCKETS};
 
 use super::{Exposition, Kind, CONTENT_TYPE};
@@ -13,10 +15,27 @@ pub fn route(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(serve));
 }
 
-pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn serve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, crate::error::ApiError> {
+    if let Some(expected) = &state.settings.metrics_token {
+        let given = crate::auth::bearer_token(&req).unwrap_or_default();
+        let equal = aws_lc_rs::constant_time::verify_slices_are_equal(
+            given.as_bytes(),
+            expected.0.as_bytes(),
+        )
+        .is_ok();
+        if !equal {
+            return Err(crate::error::ApiError::Unauthorized {
+                code: "invalid_token",
+                message: "GET /metrics needs the bearer token of CORKBOARD_METRICS_TOKEN".into(),
+            });
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type(CONTENT_TYPE)
-        .body(render(&state))
+        .body(render(&state)))
 }
 
 /// The whole page.

@@ -61,8 +61,8 @@ impl SessionTokens {
 /// Who is signing in from where: recorded with the session.
 #[derive(Clone, Debug)]
 pub struct ClientInfo {
-    /// The TCP peer. Behind a reverse proxy this is the proxy; see
-    /// `auth::lockout` before deploying that way.
+    /// The client's address: the TCP peer, or what a trusted proxy says
+    /// (`client_addr`).
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
 }
@@ -75,7 +75,7 @@ impl ClientInfo {
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
         ClientInfo {
-            ip: req.peer_addr().map(|a| a.ip()),
+            ip: Some(crate::client_addr::ClientAddr::of(req).ip),
             user_agent,
         }
     }

@@ -4,11 +4,12 @@
 //! `Authorization: Bearer` header (non-browser clients) or from the first
 //! `auth` message (browsers, which cannot set headers on an upgrade).
 
-use actix_web::http::header::{HeaderValue, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
+use actix_web::http::header::{HeaderValue, HOST, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use protocol::Format;
 
 use crate::auth::{authenticate, bearer_token};
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::session::upgrade::{Accepted, TakeOver};
 use crate::startup::AppState;
@@ -49,7 +50,10 @@ fn negotiate(req: &HttpRequest) -> Result<Option<Format>, ApiError> {
 }
 
 /// Whether the request's `Origin` may open a socket: absent (non-browser
-/// clients), on the allow-list, or the server's own origin.
+/// clients), on the allow-list, or the server's own origin — the scheme the
+/// client used (HTTPS when a trusted proxy says so, see `client_addr`) and
+/// the `Host` it asked for. Forwarded host headers are not consulted: a
+/// proxy passes `Host` through.
 fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     let Some(origin) = req.headers().get(ORIGIN).and_then(|o| o.to_str().ok()) else {
         return true;
@@ -57,13 +61,15 @@ fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     if crate::cors::origin_listed(origin, allowed) {
         return true;
     }
-    let origin = origin.trim_end_matches('/');
-    let info = req.connection_info();
-    let own = [
-        format!("http://{}", info.host()),
-        format!("https://{}", info.host()),
-    ];
-    own.iter().any(|o| o == origin)
+    let Some(host) = req.headers().get(HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let scheme = if ClientAddr::of(req).https {
+        "https"
+    } else {
+        "http"
+    };
+    origin.trim_end_matches('/') == format!("{scheme}://{host}")
 }
 
 /// Checks an upgrade request and answers `101 Switching Protocols` with

@@ -1,0 +1,254 @@
+//! Reading `Settings` from the variables, one function per topic, and the
+//! checks `CORKBOARD_ENV=production` adds.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use actors::ActorConfig;
+
+use super::env::{Effective, Env};
+use super::{
+    ApiKeySettings, AuthSettings, ConfigError, DatabaseSettings, Environment, JwtSettings,
+    RateLimitSettings, Secret, Settings, TrustedProxies, WsSettings,
+};
+
+/// Shortest accepted signing key, pepper or metrics token, in bytes.
+const MIN_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Read settings from the process environment.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first invalid variable.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        Settings::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Read settings through `get` (the environment, or a map in tests).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first invalid variable.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        read(&Env::new(&get))
+    }
+
+    /// The settings and every variable's effective value, in reading order
+    /// (for `corkboard config`).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first invalid variable.
+    pub fn explain(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Settings, Vec<Effective>), ConfigError> {
+        let env = Env::new(&get);
+        let settings = read(&env)?;
+        Ok((settings, env.into_effective()))
+    }
+}
+
+fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
+    let environment = match env.choice("CORKBOARD_ENV", &["development", "production"])? {
+        "production" => Environment::Production,
+        _ => Environment::Development,
+    };
+    let database = match env.string("DATABASE_URL") {
+        Some(url) => DatabaseSettings::Url(url),
+        None => DatabaseSettings::Managed,
+    };
+    let bind: SocketAddr = env.parse_with("CORKBOARD_BIND", "127.0.0.1:8080".parse().ok())?;
+    let settings = Settings {
+        environment,
+        bind,
+        database,
+        data_dir: PathBuf::from(env.string_or("CORKBOARD_DATA_DIR", "./data")),
+        db_pool_size: env.parse("CORKBOARD_DB_POOL_SIZE", 16, 2..=512)?,
+        jwt: jwt(env)?,
+        auth: auth(env)?,
+        api_keys: ApiKeySettings {
+            pepper: env.secret("CORKBOARD_API_KEY_PEPPER", MIN_SECRET_BYTES)?,
+        },
+        allowed_origins: allowed_origins(env)?,
+        trusted_proxies: TrustedProxies::parse(&env.string_or("CORKBOARD_TRUSTED_PROXIES", ""))
+            .map_err(|problem| ConfigError::new("CORKBOARD_TRUSTED_PROXIES", problem))?,
+        max_body_bytes: env.parse(
+            "CORKBOARD_HTTP_MAX_BODY_BYTES",
+            256 * 1024,
+            1024..=16 * 1024 * 1024,
+        )?,
+        ws: ws(env)?,
+        actors: ActorConfig {
+            idle_passivate_after: env.secs("CORKBOARD_IDLE_PASSIVATE_SECS", 300, 1..=86_400)?,
+            store_timeout: env.secs("CORKBOARD_STORE_TIMEOUT_SECS", 5, 1..=60)?,
+            ..ActorConfig::default()
+        },
+        rate_limits: rate_limits(env)?,
+        metrics: env.choice("CORKBOARD_METRICS", &["on", "off"])? == "on",
+        metrics_token: env
+            .secret("CORKBOARD_METRICS_TOKEN", MIN_SECRET_BYTES)?
+            .map(|t| Secret(String::from_utf8_lossy(&t).into_owned())),
+        workers: env.parse("CORKBOARD_WORKERS", default_workers(), 1..=256)?,
+        shutdown_timeout: env.secs("CORKBOARD_SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
+    };
+    if settings.environment == Environment::Production {
+        production_checks(&settings)?;
+    }
+    Ok(settings)
+}
+
+/// What production refuses: keys that development generates, metrics open
+/// to anyone, and any origin allowed.
+fn production_checks(s: &Settings) -> Result<(), ConfigError> {
+    let why = "is required when CORKBOARD_ENV=production";
+    if s.jwt.secret.is_none() {
+        return Err(ConfigError::new("CORKBOARD_JWT_SECRET", why));
+    }
+    if s.api_keys.pepper.is_none() {
+        return Err(ConfigError::new("CORKBOARD_API_KEY_PEPPER", why));
+    }
+    if s.metrics && s.metrics_token.is_none() {
+        return Err(ConfigError::new(
+            "CORKBOARD_METRICS_TOKEN",
+            "is required when CORKBOARD_ENV=production and CORKBOARD_METRICS=on",
+        ));
+    }
+    if s.allowed_origins.iter().any(|o| o == "*") {
+        return Err(ConfigError::new(
+            "CORKBOARD_ALLOWED_ORIGINS",
+            "may not contain * when CORKBOARD_ENV=production; list the origins",
+        ));
+    }
+    Ok(())
+}
+
+fn jwt(env: &Env<'_>) -> Result<JwtSettings, ConfigError> {
+    let key_id = env.string_or("CORKBOARD_JWT_KEY_ID", "k1");
+    Ok(JwtSettings {
+        secret: env.secret("CORKBOARD_JWT_SECRET", MIN_SECRET_BYTES)?,
+        previous: previous_key(env, &key_id)?,
+        key_id,
+        issuer: env.string_or("CORKBOARD_JWT_ISSUER", "corkboard"),
+        audience: env.string_or("CORKBOARD_JWT_AUDIENCE", "corkboard"),
+        access_ttl: env.secs("CORKBOARD_ACCESS_TOKEN_TTL_SECS", 900, 60..=900)?,
+    })
+}
+
+/// The previous signing key for rotation: both variables or neither.
+fn previous_key(
+    env: &Env<'_>,
+    current_kid: &str,
+) -> Result<Option<(String, Vec<u8>)>, ConfigError> {
+    let kid = env.string("CORKBOARD_JWT_PREVIOUS_KEY_ID");
+    let secret = env.secret("CORKBOARD_JWT_PREVIOUS_SECRET", MIN_SECRET_BYTES)?;
+    match (kid, secret) {
+        (None, None) => Ok(None),
+        (Some(kid), Some(_)) if kid == current_kid => Err(ConfigError::new(
+            "CORKBOARD_JWT_PREVIOUS_KEY_ID",
+            "must differ from CORKBOARD_JWT_KEY_ID",
+        )),
+        (Some(kid), Some(secret)) => Ok(Some((kid, secret))),
+        (Some(_), None) => Err(ConfigError::new(
+            "CORKBOARD_JWT_PREVIOUS_SECRET",
+            "is required when CORKBOARD_JWT_PREVIOUS_KEY_ID is set",
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            "CORKBOARD_JWT_PREVIOUS_KEY_ID",
+            "is required when CORKBOARD_JWT_PREVIOUS_SECRET is set",
+        )),
+    }
+}
+
+fn auth(env: &Env<'_>) -> Result<AuthSettings, ConfigError> {
+    Ok(AuthSettings {
+        refresh_ttl: env.secs(
+            "CORKBOARD_REFRESH_TOKEN_TTL_SECS",
+            crate::auth::REFRESH_TOKEN_TTL.as_secs(),
+            3600..=365 * 86_400,
+        )?,
+        refresh_reuse_grace: env.secs(
+            "CORKBOARD_REFRESH_REUSE_GRACE_SECS",
+            crate::auth::REFRESH_REUSE_GRACE.as_secs(),
+            0..=60,
+        )?,
+        max_failures_per_email: env.count(
+            "CORKBOARD_LOGIN_MAX_FAILURES_PER_EMAIL",
+            crate::auth::MAX_FAILURES_PER_EMAIL,
+            1..=1000,
+        )?,
+        max_failures_per_ip: env.count(
+            "CORKBOARD_LOGIN_MAX_FAILURES_PER_IP",
+            crate::auth::MAX_FAILURES_PER_IP,
+            1..=100_000,
+        )?,
+    })
+}
+
+/// `http(s)://host[:port]` entries, or `*` for every origin.
+fn allowed_origins(env: &Env<'_>) -> Result<Vec<String>, ConfigError> {
+    let origins: Vec<String> = env
+        .string_or("CORKBOARD_ALLOWED_ORIGINS", "")
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    for origin in &origins {
+        let scheme_ok = origin.starts_with("http://") || origin.starts_with("https://");
+        if origin != "*" && !scheme_ok {
+            return Err(ConfigError::new(
+                "CORKBOARD_ALLOWED_ORIGINS",
+                format!("{origin:?} is not an http(s) origin or *"),
+            ));
+        }
+    }
+    Ok(origins)
+}
+
+fn ws(env: &Env<'_>) -> Result<WsSettings, ConfigError> {
+    let ws = WsSettings {
+        max_message_bytes: env.parse(
+            "CORKBOARD_WS_MAX_MESSAGE_BYTES",
+            256 * 1024,
+            1024..=8 * 1024 * 1024,
+        )?,
+        outbound_queue: env.parse("CORKBOARD_WS_OUTBOUND_QUEUE", 1024, 16..=1_000_000)?,
+        outbound_queue_bytes: env.parse(
+            "CORKBOARD_WS_OUTBOUND_QUEUE_BYTES",
+            actors::DEFAULT_QUEUE_BYTES,
+            64 * 1024..=1024 * 1024 * 1024,
+        )?,
+        max_subscriptions: env.parse("CORKBOARD_WS_MAX_SUBSCRIPTIONS", 100, 1..=10_000)?,
+        max_sockets: env.parse("CORKBOARD_WS_MAX_SOCKETS", 25_000, 1..=1_000_000)?,
+        auth_timeout: env.secs("CORKBOARD_WS_AUTH_TIMEOUT_SECS", 5, 1..=60)?,
+        heartbeat_interval: env.secs("CORKBOARD_WS_HEARTBEAT_SECS", 15, 1..=300)?,
+        client_timeout: env.secs("CORKBOARD_WS_CLIENT_TIMEOUT_SECS", 45, 2..=3600)?,
+    };
+    if ws.client_timeout <= ws.heartbeat_interval {
+        return Err(ConfigError::new(
+            "CORKBOARD_WS_CLIENT_TIMEOUT_SECS",
+            "must be longer than CORKBOARD_WS_HEARTBEAT_SECS",
+        ));
+    }
+    Ok(ws)
+}
+
+fn rate_limits(env: &Env<'_>) -> Result<RateLimitSettings, ConfigError> {
+    Ok(RateLimitSettings {
+        principal: env.rate(
+            ("CORKBOARD_RATE_LIMIT_USER_PER_SEC", 20),
+            ("CORKBOARD_RATE_LIMIT_USER_BURST", 100),
+        )?,
+        ip: env.rate(
+            ("CORKBOARD_RATE_LIMIT_IP_PER_SEC", 50),
+            ("CORKBOARD_RATE_LIMIT_IP_BURST", 200),
+        )?,
+        ws_session: env.rate(
+            ("CORKBOARD_RATE_LIMIT_WS_PER_SEC", 50),
+            ("CORKBOARD_RATE_LIMIT_WS_BURST", 200),
+        )?,
+    })
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
