@@ -20,8 +20,6 @@ mod operations;
 mod ordering;
 mod outage;
 mod pagination;
-mod production;
-mod proxy;
 mod queries;
 mod resources;
 mod restart;
