@@ -1,0 +1,153 @@
+//! The `corkboard` binary's command line, run as a user would. These live
+//! here rather than in the `tests` crate because only this package's
+//! integration tests are handed the built binary (`CARGO_BIN_EXE_corkboard`).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef-not-for-production";
+
+/// Run the binary in `dir` with a clean `CORKBOARD_*` environment plus `env`.
+fn corkboard(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_corkboard"));
+    cmd.current_dir(dir).args(args);
+    for (var, _) in std::env::vars() {
+        if var.starts_with("CORKBOARD_") || var == "DATABASE_URL" {
+            cmd.env_remove(var);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("corkboard-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+#[test]
+fn help_and_version_answer_without_starting_anything() {
+    let dir = scratch("help");
+    let help = corkboard(&dir, &["--help"], &[]);
+    assert!(help.status.success());
+    let out = text(&help.stdout);
+    for needle in [
+        "serve",
+        "migrate",
+        "config",
+        "[env: CORKBOARD_BIND]",
+        "[env: DATABASE_URL]",
+    ] {
+        assert!(out.contains(needle), "{needle} missing from --help:\n{out}");
+    }
+    let version = corkboard(&dir, &["--version"], &[]);
+    assert!(version.status.success());
+    assert!(
+        text(&version.stdout).starts_with(&format!("corkboard {}", env!("CARGO_PKG_VERSION"))),
+        "{}",
+        text(&version.stdout)
+    );
+    let wrong = corkboard(&dir, &["--no-such-flag"], &[]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong.stderr).contains("--no-such-flag"));
+    assert!(!dir.join("data").exists(), "--help must not create ./data");
+}
+
+#[test]
+fn config_prints_the_effective_configuration_with_secrets_redacted() {
+    let dir = scratch("config");
+    let out = corkboard(
+        &dir,
+        &["config", "--bind", "127.0.0.1:9191"],
+        &[
+            ("CORKBOARD_JWT_SECRET", SECRET),
+            (
+                "DATABASE_URL",
+                "postgres://ada:hunter2hunter2@db.internal/corkboard",
+            ),
+            ("CORKBOARD_BIND", "127.0.0.1:1111"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("CORKBOARD_BIND=127.0.0.1:9191\n"),
+        "the flag wins:\n{shown}"
+    );
+    assert!(
+        shown.contains("CORKBOARD_JWT_SECRET=<redacted>\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("DATABASE_URL=postgres://ada:<redacted>@db.internal/corkboard\n"));
+    assert!(shown.contains("CORKBOARD_ENV=development\n"), "{shown}");
+    assert!(
+        !shown.contains(SECRET) && !shown.contains("hunter2"),
+        "{shown}"
+    );
+    assert!(!dir.join("data").exists(), "config must not create ./data");
+}
+
+#[test]
+fn an_invalid_or_unsafe_configuration_exits_2_naming_the_variable() {
+    let dir = scratch("invalid");
+    let out = corkboard(&dir, &["config"], &[("CORKBOARD_WORKERS", "many")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("CORKBOARD_WORKERS"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let production = [
+        ("CORKBOARD_ENV", "production"),
+        ("CORKBOARD_JWT_SECRET", SECRET),
+    ];
+    for args in [&["config"][..], &["serve"][..], &[][..]] {
+        let out = corkboard(&dir, args, &production);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("CORKBOARD_API_KEY_PEPPER"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(
+        !dir.join("data").exists(),
+        "a refused start must not create ./data"
+    );
+}
+
+#[actix_rt::test]
+async fn migrate_applies_the_migrations_and_exits() {
+    let db = storage::TestDb::new().await;
+    let dir = scratch("migrate");
+    let out = corkboard(&dir, &["migrate"], &[("DATABASE_URL", &db.url)]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    actix_rt::spawn(connection);
+    let row = client
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .expect("the events table exists after migrate");
+    assert_eq!(row.get::<_, i64>(0), 0);
+    // Applying them again is a no-op.
+    let again = corkboard(&dir, &["migrate"], &[("DATABASE_URL", &db.url)]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+}
