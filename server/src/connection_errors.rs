@@ -98,7 +98,9 @@ mod tests {
     #[test]
     fn malformed_requests_and_hang_ups_are_the_clients_errors() {
         assert!(caused_by_client(&DispatchError::Parse(ParseError::Method)));
-        assert!(caused_by_client(&DispatchError::Parse(ParseError::TooLarge)));
+        assert!(caused_by_client(&DispatchError::Parse(
+            ParseError::TooLarge
+        )));
         assert!(caused_by_client(&DispatchError::Io(std::io::Error::from(
             std::io::ErrorKind::ConnectionReset
         ))));
@@ -131,7 +133,10 @@ mod tests {
             tracing::error!(target: "actix_http::h1::dispatcher", "stream error: {}", "request parse error: invalid method specified");
             tracing::error!(target: "actix_http::h1::dispatcher", "Internal server error: unexpected eof");
             tracing::error!(target: "corkboard", "stream error: not actix's");
-            tracing::debug!(error = "request parse error", "connection closed: malformed request or client gone");
+            tracing::debug!(
+                error = "request parse error",
+                "connection closed: malformed request or client gone"
+            );
         });
         let seen = seen.0.lock().map(|s| s.clone()).unwrap_or_default();
         assert_eq!(

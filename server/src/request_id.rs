@@ -188,9 +188,9 @@ mod tests {
 
     #[actix_web::test]
     async fn the_request_line_has_route_pattern_status_duration_caller_and_id() {
-        let lines = logged(vec![
-            test::TestRequest::get().uri("/boards/b-123").insert_header((HEADER, "req-1")),
-        ])
+        let lines = logged(vec![test::TestRequest::get()
+            .uri("/boards/b-123")
+            .insert_header((HEADER, "req-1"))])
         .await;
         let request = lines
             .iter()
@@ -202,7 +202,10 @@ mod tests {
         let span = &request["span"];
         assert_eq!(span["request_id"], "req-1", "{request}");
         assert_eq!(span["method"], "GET");
-        assert_eq!(span["route"], "/boards/{board}", "the pattern, not the path");
+        assert_eq!(
+            span["route"], "/boards/{board}",
+            "the pattern, not the path"
+        );
         assert_eq!(span["user_id"], USER.to_string());
         assert!(span.get("path").is_none(), "{request}");
         // Lines logged after the caller is known carry it too.

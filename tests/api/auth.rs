@@ -159,5 +159,5 @@ async fn health_endpoints_answer() {
         .expect("request");
     assert_eq!(ready.status(), StatusCode::OK);
     let body: serde_json::Value = ready.json().await.expect("json");
-    assert_eq!(body["database"], "ok");
+    assert_eq!(body["database"]["status"], "ok");
 }

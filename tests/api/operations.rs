@@ -1,5 +1,6 @@
-//! Operating the server: `GET /metrics`, rate limits (REST per user and per
-//! IP, WebSocket per session) and CORS. See `docs/operations.md`.
+//! Operating the server: health checks, `GET /metrics`, rate limits (REST
+//! per user and per IP, WebSocket per session) and CORS. See
+//! `docs/operations.md`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -325,6 +326,76 @@ async fn metrics_show_every_series_after_a_session_of_rest_calls_and_ws_commands
     ] {
         m.declared(family);
     }
+}
+
+#[actix_web::test]
+async fn health_bodies_have_version_uptime_and_the_database_latency() {
+    let app = spawn_app().await;
+    for path in ["/health/startup", "/health/live", "/health/ready"] {
+        let res = app.http.get(app.url(path)).send().await.expect("request");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["status"], "ok", "{path}: {body}");
+        assert_eq!(body["version"], env!("CARGO_PKG_VERSION"), "{path}: {body}");
+        // Just started: well under an hour.
+        let uptime = body["uptime_secs"].as_u64();
+        assert!(uptime.is_some_and(|s| s < 3600), "{path}: {body}");
+    }
+    let res = app
+        .http
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("request");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["database"]["status"], "ok", "{body}");
+    let latency = body["database"]["latency_ms"].as_f64();
+    assert!(
+        latency.is_some_and(|ms| (0.0..5000.0).contains(&ms)),
+        "{body}"
+    );
+    assert!(
+        body["storage_queue"]["capacity"].as_u64() > Some(0),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
+async fn metrics_show_the_process_and_the_build() {
+    let app = spawn_app().await;
+    let m = scrape(&app).await;
+    m.positive("process_resident_memory_bytes", &[]);
+    m.positive("process_open_fds", &[]);
+    m.positive("process_max_fds", &[]);
+    m.declared("process_cpu_seconds_total");
+    assert!(m.sum("process_cpu_seconds_total", &[]) >= 0.0);
+    assert!(
+        m.sum("process_max_fds", &[]) >= m.sum("process_open_fds", &[]),
+        "the limit is at least what is open"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64();
+    let started = m.sum("process_start_time_seconds", &[]);
+    assert!(
+        started > now - 86_400.0 && started <= now + 1.0,
+        "process_start_time_seconds {started}, now {now}"
+    );
+
+    let build: Vec<&Sample> = m
+        .samples
+        .iter()
+        .filter(|s| s.name == "corkboard_build_info")
+        .collect();
+    assert_eq!(build.len(), 1, "{build:?}");
+    assert_eq!(build[0].value, 1.0);
+    assert_eq!(build[0].labels["version"], env!("CARGO_PKG_VERSION"));
+    let commit = &build[0].labels["git_commit"];
+    assert!(
+        commit == "unknown" || (commit.len() >= 4 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "git_commit {commit:?}"
+    );
 }
 
 #[actix_web::test]

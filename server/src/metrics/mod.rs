@@ -4,8 +4,10 @@
 //! WebSocket sessions and messages, command latency, rate limiting); the
 //! page adds what other layers already count, read when scraped: the actor
 //! counters (`Registry::stats`), storage group commit
-//! (`StorageHandle::stats`), and the database pool. Every series is listed,
-//! with its labels, in `docs/operations.md`.
+//! (`StorageHandle::stats`), the database pool, and the process itself
+//! (`/proc`: CPU, memory, file descriptors, start time) with the build's
+//! version and commit. Every series is listed, with its labels, in
+//! `docs/operations.md`.
 //!
 //! Recording is lock-free on the hot path (atomics; a DashMap lookup per
 //! labelled series). Label sets are bounded: route *patterns*, a fixed set
@@ -14,16 +16,18 @@
 mod exposition;
 mod http;
 mod page;
+mod process;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 
 pub use exposition::{Exposition, Histogram, Kind, CONTENT_TYPE, LATENCY_BUCKETS};
 pub use http::{record, COMMANDS_ROUTE};
 pub use page::{route, serve};
+pub use process::{ProcessStats, GIT_COMMIT, VERSION};
 
 /// Where a command came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +88,18 @@ struct Inner {
     /// Indexed by `[transport][outcome]`.
     commands: [[Histogram; 2]; 2],
     rate_limited: [AtomicU64; 3],
+    started: Started,
+}
+
+/// When the server started measuring: when its `Metrics` were made, as
+/// the application was built.
+#[derive(Debug)]
+struct Started(Instant);
+
+impl Default for Started {
+    fn default() -> Self {
+        Started(Instant::now())
+    }
 }
 
 fn bump(map: &DashMap<&'static str, AtomicU64>, key: &'static str, n: u64) {
@@ -95,6 +111,11 @@ fn bump(map: &DashMap<&'static str, AtomicU64>, key: &'static str, n: u64) {
 }
 
 impl Metrics {
+    /// Time since the application was built (for the health bodies).
+    pub fn uptime(&self) -> Duration {
+        self.inner.started.0.elapsed()
+    }
+
     pub fn sessions_opened(&self) {
         self.inner.sessions_open.fetch_add(1, Ordering::Relaxed);
         self.inner.sessions_total.fetch_add(1, Ordering::Relaxed);

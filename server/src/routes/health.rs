@@ -1,29 +1,58 @@
-//! `/health/live`: the process answers. `/health/ready`: the database
-//! answers and the storage queue has room.
+//! Health checks, for load balancers and Kubernetes probes. Each body has
+//! `status`, the server's `version` and `uptime_secs`.
+//!
+//! - `/health/startup` (a startupProbe): the application is built, so the
+//!   configuration was valid and the migrations are applied. The port is
+//!   only bound after that, so until then the probe cannot connect.
+//! - `/health/live` (a livenessProbe): the process answers.
+//! - `/health/ready` (a readinessProbe): the database answers (its check's
+//!   `latency_ms` is reported) and the storage queue has room.
+
+use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde_json::{json, Value};
 
+use crate::metrics::VERSION;
 use crate::startup::AppState;
 
 /// Storage queue depth above which the server reports not ready.
 pub const READY_QUEUE_FRACTION: f64 = 0.9;
 
-pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+/// The fields every health body has.
+fn body(state: &AppState, ok: bool) -> Value {
+    json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "version": VERSION,
+        "uptime_secs": state.metrics.uptime().as_secs(),
+    })
+}
+
+pub async fn startup(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(body(&state, true))
+}
+
+pub async fn live(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(body(&state, true))
 }
 
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let pinged = Instant::now();
     let db_ok = state.db.ping().await.is_ok();
+    // Milliseconds with µs precision; a failed check reports how long it
+    // took to fail (up to the ping's timeout).
+    let latency_ms = pinged.elapsed().as_micros() as f64 / 1000.0;
     let depth = state.storage.queue_depth();
     let capacity = state.storage_capacity.max(1);
     let queue_ok = (depth as f64) < (capacity as f64) * READY_QUEUE_FRACTION;
-    let body = json!({
-        "status": if db_ok && queue_ok { "ok" } else { "unavailable" },
-        "database": if db_ok { "ok" } else { "unreachable" },
-        "storage_queue": { "depth": depth, "capacity": capacity },
+    let ok = db_ok && queue_ok;
+    let mut body = body(&state, ok);
+    body["database"] = json!({
+        "status": if db_ok { "ok" } else { "unreachable" },
+        "latency_ms": latency_ms,
     });
-    if db_ok && queue_ok {
+    body["storage_queue"] = json!({ "depth": depth, "capacity": capacity });
+    if ok {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)

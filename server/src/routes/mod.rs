@@ -117,6 +117,7 @@ api_routes! {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(api_scope().default_service(web::to(not_found)))
         .route("/ws", web::get().to(ws::upgrade))
+        .route("/health/startup", web::get().to(health::startup))
         .route("/health/live", web::get().to(health::live))
         .route("/health/ready", web::get().to(health::ready));
 }
