@@ -35,7 +35,7 @@ TOKEN=$(call POST /auth/login '{"email":"ada@example.com","password":"correct ho
 # 2. The organization with key DS (its cards are DS-1, DS-2, …) and its board.
 ORG=$(call GET '/orgs?limit=200' | jq -r 'first(.orgs[] | select(.key == "DS") | .id) // empty')
 [ -n "$ORG" ] || ORG=$(call POST /orgs '{"name":"Design","key":"DS"}' | jq -er .id)
-BOARD=$(call GET "/orgs/$ORG/boards?limit=200" | jq -r 'first(.boards[] | select(.name == "Roadmap") | .board.id // .id) // empty')
+BOARD=$(call GET "/orgs/$ORG/boards?limit=200" | jq -r 'first(.boards[] | select(.name == "Roadmap") | .id) // empty')
 [ -n "$BOARD" ] || BOARD=$(call POST "/orgs/$ORG/boards" '{"name":"Roadmap"}' | jq -er .board.id)
 
 # 3. A card, through the same command the WebSocket carries. The
