@@ -87,6 +87,7 @@ pub async fn middleware(
         request_id = %id,
         method = %req.method(),
         route = route.as_deref().unwrap_or(UNMATCHED),
+        client_ip = %crate::client_addr::ClientAddr::of(req.request()).ip,
         path = Empty,
         user_id = Empty,
         api_key_id = Empty,

@@ -20,6 +20,8 @@ mod operations;
 mod ordering;
 mod outage;
 mod pagination;
+mod production;
+mod proxy;
 mod queries;
 mod resources;
 mod restart;
