@@ -154,6 +154,16 @@ impl TestApp {
             .await
             .expect("request");
         assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let body = self.login(email).await;
+        (
+            body["access_token"].as_str().expect("token").to_owned(),
+            body["user"]["id"].as_str().expect("id").to_owned(),
+        )
+    }
+
+    /// Log in as a user `register` made: a new login session; returns the
+    /// answer (`access_token`, `session_id`, `user`, …).
+    pub async fn login(&self, email: &str) -> Value {
         let res = self
             .http
             .post(self.url("/api/v1/auth/login"))
@@ -162,11 +172,7 @@ impl TestApp {
             .await
             .expect("request");
         assert_eq!(res.status(), StatusCode::OK);
-        let body: Value = res.json().await.expect("json");
-        (
-            body["access_token"].as_str().expect("token").to_owned(),
-            body["user"]["id"].as_str().expect("id").to_owned(),
-        )
+        res.json().await.expect("json")
     }
 
     /// Create an organization; returns its id.

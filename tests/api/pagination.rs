@@ -74,6 +74,16 @@ impl List {
     }
 }
 
+impl List {
+    /// Walked two at a time, the list serves exactly `expected`, each
+    /// entry once, in this order.
+    async fn serves_in_order(&self, app: &TestApp, token: &str, expected: &[String]) {
+        let seen = self.walk(app, token, 2, nothing).await;
+        exactly_once(&seen, expected);
+        assert_eq!(seen, expected, "{}", self.path);
+    }
+}
+
 fn id_of(entry: &Value, field: &str) -> String {
     entry[field]
         .as_str()
@@ -113,9 +123,8 @@ async fn members_are_paged_oldest_first_each_exactly_once() {
     }
     let members = List::new(format!("/api/v1/orgs/{org}/members"), "members", "user_id");
 
-    let seen = members.walk(&app, &owner, 2, nothing).await;
-    exactly_once(&seen, &expected);
-    assert_eq!(seen, expected, "oldest membership first");
+    // Oldest membership first.
+    members.serves_in_order(&app, &owner, &expected).await;
     // Without parameters: one page of up to 50.
     let (status, body) = members.page(&app, &owner, "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -168,10 +177,8 @@ async fn invites_are_paged_newest_first_each_exactly_once() {
     }
     let invites = List::org(&org, "invites", "invites");
 
-    let seen = invites.walk(&app, &owner, 2, nothing).await;
-    exactly_once(&seen, &expected);
     expected.reverse();
-    assert_eq!(seen, expected, "newest first");
+    invites.serves_in_order(&app, &owner, &expected).await;
 }
 
 #[actix_web::test]
@@ -187,9 +194,7 @@ async fn api_keys_are_paged_oldest_first_each_exactly_once() {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let keys = List::org(&org, "api_keys", "api-keys");
 
-    let seen = keys.walk(&app, &owner, 2, nothing).await;
-    exactly_once(&seen, &expected);
-    assert_eq!(seen, expected, "oldest first");
+    keys.serves_in_order(&app, &owner, &expected).await;
 }
 
 #[actix_web::test]
@@ -204,9 +209,7 @@ async fn my_orgs_are_paged_oldest_membership_first_each_exactly_once() {
     owner_with_org(&app).await;
     let orgs = List::new("/api/v1/orgs", "orgs", "id");
 
-    let seen = orgs.walk(&app, &token, 2, nothing).await;
-    exactly_once(&seen, &expected);
-    assert_eq!(seen, expected, "oldest membership first");
+    orgs.serves_in_order(&app, &token, &expected).await;
 }
 
 #[actix_web::test]
@@ -216,15 +219,7 @@ async fn my_sessions_are_paged_newest_first_each_exactly_once() {
     let (first_token, _) = app.register(&email).await;
     let mut logins = Vec::new();
     for _ in 1..ENTRIES {
-        let res = app
-            .http
-            .post(app.url("/api/v1/auth/login"))
-            .json(&json!({ "email": email, "password": "correct horse battery" }))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(res.status(), StatusCode::OK);
-        logins.push(res.json::<Value>().await.expect("JSON"));
+        logins.push(app.login(&email).await);
     }
     let sessions = List::new("/api/v1/auth/sessions", "sessions", "id");
     let token = logins[ENTRIES - 2]["access_token"].as_str().expect("token");
@@ -241,10 +236,8 @@ async fn my_sessions_are_paged_newest_first_each_exactly_once() {
     let mut expected = vec![id_of(current[0], "id")];
     expected.extend(logins.iter().map(|l| id_of(l, "session_id")));
 
-    let seen = sessions.walk(&app, token, 2, nothing).await;
-    exactly_once(&seen, &expected);
     expected.reverse();
-    assert_eq!(seen, expected, "newest first");
+    sessions.serves_in_order(&app, token, &expected).await;
 }
 
 #[actix_web::test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use protocol::UserId;
-use storage::{Db, LockoutPolicy, NewLoginSession, RevokeReason, Rotation};
+use storage::{Db, LockoutPolicy, LoginSessionRow, NewLoginSession, RevokeReason, Rotation};
 use uuid::Uuid;
 
 use crate::{fresh_db, ALL};
@@ -16,6 +16,11 @@ const GRACE: Duration = Duration::from_secs(60);
 /// A distinct 32-byte "hash" per `n`.
 fn hash(n: u8) -> Vec<u8> {
     vec![n; 32]
+}
+
+/// The user's live sessions (one page holds them all).
+async fn live(db: &Db, user: UserId) -> Vec<LoginSessionRow> {
+    db.live_login_sessions(user, ALL).await.unwrap().rows
 }
 
 async fn user(db: &Db) -> UserId {
@@ -114,10 +119,7 @@ async fn a_used_token_within_the_grace_window_rotates_again() {
             .unwrap(),
         Rotation::Rotated { retry: false, .. }
     ));
-    assert_eq!(
-        db.live_login_sessions(user, ALL).await.unwrap().rows.len(),
-        1
-    );
+    assert_eq!(live(&db, user).await.len(), 1);
 }
 
 #[tokio::test]
@@ -152,12 +154,7 @@ async fn reuse_after_the_grace_window_revokes_the_whole_family() {
             .unwrap(),
         Rotation::Unknown
     );
-    assert!(db
-        .live_login_sessions(user, ALL)
-        .await
-        .unwrap()
-        .rows
-        .is_empty());
+    assert!(live(&db, user).await.is_empty());
     assert_eq!(
         db.login_sessions_revoked_within(Duration::from_secs(900))
             .await
@@ -211,12 +208,7 @@ async fn expired_sessions_refuse_refresh() {
             .unwrap(),
         Rotation::Expired { session: sid, user }
     );
-    assert!(db
-        .live_login_sessions(user, ALL)
-        .await
-        .unwrap()
-        .rows
-        .is_empty());
+    assert!(live(&db, user).await.is_empty());
 }
 
 #[tokio::test]
@@ -225,10 +217,7 @@ async fn sessions_are_revoked_only_by_their_owner() {
     let (alice, mallory) = (user(&db).await, user(&db).await);
     let phone = session(&db, alice, 1).await;
     let laptop = session(&db, alice, 2).await;
-    assert_eq!(
-        db.live_login_sessions(alice, ALL).await.unwrap().rows.len(),
-        2
-    );
+    assert_eq!(live(&db, alice).await.len(), 2);
 
     assert!(!db
         .revoke_login_session(mallory, phone, RevokeReason::RevokedByUser)
@@ -254,15 +243,8 @@ async fn sessions_are_revoked_only_by_their_owner() {
             user: alice
         }
     );
-    let live: Vec<Uuid> = db
-        .live_login_sessions(alice, ALL)
-        .await
-        .unwrap()
-        .rows
-        .iter()
-        .map(|s| s.id)
-        .collect();
-    assert_eq!(live, vec![laptop]);
+    let ids: Vec<Uuid> = live(&db, alice).await.iter().map(|s| s.id).collect();
+    assert_eq!(ids, vec![laptop]);
 
     assert_eq!(
         db.revoke_user_login_sessions(alice, RevokeReason::AllSessionsRevoked)
@@ -270,12 +252,7 @@ async fn sessions_are_revoked_only_by_their_owner() {
             .unwrap(),
         vec![laptop]
     );
-    assert!(db
-        .live_login_sessions(alice, ALL)
-        .await
-        .unwrap()
-        .rows
-        .is_empty());
+    assert!(live(&db, alice).await.is_empty());
 }
 
 #[tokio::test]
