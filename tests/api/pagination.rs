@@ -300,3 +300,45 @@ async fn a_bad_limit_or_cursor_is_a_400_naming_it_on_every_list() {
         assert!(body[list.field].is_array(), "{body}");
     }
 }
+
+#[actix_web::test]
+async fn the_openapi_document_shows_every_list_paginated() {
+    let app = spawn_app().await;
+    let spec: Value = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON");
+    for (path, field) in [
+        ("/api/v1/orgs/{org}/members", "members"),
+        ("/api/v1/orgs/{org}/boards", "boards"),
+        ("/api/v1/orgs/{org}/invites", "invites"),
+        ("/api/v1/orgs/{org}/api-keys", "api_keys"),
+        ("/api/v1/orgs", "orgs"),
+        ("/api/v1/auth/sessions", "sessions"),
+    ] {
+        let operation = &spec["paths"][path]["get"];
+        let params: Vec<&Value> = operation["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: parameters in {operation}"))
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| &p["name"])
+            .collect();
+        assert_eq!(params, ["limit", "cursor"], "{path}");
+        let schema = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: a named 200 schema in {operation}"));
+        let name = schema.trim_start_matches("#/components/schemas/");
+        let properties = &spec["components"]["schemas"][name]["properties"];
+        assert_eq!(properties[field]["type"], "array", "{path}: {properties}");
+        assert!(
+            properties["next_cursor"].is_object(),
+            "{path}: {properties}"
+        );
+    }
+}
