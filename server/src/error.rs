@@ -2,7 +2,7 @@
 //! `{"code": "...", "message": "...", "details": {...}, "request_id": "..."}`.
 //! `code` is stable for clients; internal causes go to the log only.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use actors::ActorError;
 use serde::Serialize;
@@ -28,6 +28,9 @@ pub enum ApiError {
     Forbidden { message: String },
     #[error("{what} not found")]
     NotFound { what: &'static str },
+    /// The path exists, the method does not: 405 with `Allow`.
+    #[error("this route does not accept this method; it accepts {}", method_list(.allow))]
+    MethodNotAllowed { allow: Vec<Method> },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     /// The thing existed but can no longer be used (an expired invite).
@@ -57,9 +60,15 @@ pub enum ApiError {
     Unavailable(String),
     #[error("internal error")]
     Internal(String),
+    /// An error answer actix made by itself, of which only the status is
+    /// known (see `error_shape`): the code names the status, e.g.
+    /// `uri_too_long`.
+    #[error("{}", .0.canonical_reason().unwrap_or("error"))]
+    Status(StatusCode),
 }
 
-/// The body of every error answer (every 4xx and 5xx of `/api/v1`).
+/// The body of every error answer: every 4xx and 5xx, in `/api/v1` and
+/// outside (health, metrics, the WebSocket upgrade, unknown paths).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable machine code to match on, e.g. `not_found`,
@@ -100,6 +109,7 @@ impl ApiError {
             ApiError::Unauthorized { code, .. } => code,
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
             ApiError::Gone { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -109,6 +119,7 @@ impl ApiError {
             ApiError::Actor(e) => e.code(),
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
+            ApiError::Status(status) => status_code_name(*status),
         }
     }
 
@@ -144,6 +155,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -166,6 +178,7 @@ impl ResponseError for ApiError {
             },
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Status(status) => *status,
         }
     }
 
@@ -194,6 +207,9 @@ impl ResponseError for ApiError {
             let secs = retry_after_ms(*retry_after).div_ceil(1000);
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            res.insert_header((header::ALLOW, method_list(allow)));
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -203,6 +219,39 @@ impl ResponseError for ApiError {
             details: self.details(),
             request_id: request_id::current(),
         })
+    }
+}
+
+/// Methods as an `Allow` header lists them: `GET, HEAD`.
+fn method_list(methods: &[Method]) -> String {
+    methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The code of an answer known only by its status: for the statuses actix
+/// answers by itself, the reason phrase in snake case (`413 Payload Too
+/// Large` is `payload_too_large`); any other is `bad_request` or
+/// `internal`.
+fn status_code_name(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::LENGTH_REQUIRED => "length_required",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::EXPECTATION_FAILED => "expectation_failed",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "request_header_fields_too_large",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        StatusCode::GATEWAY_TIMEOUT => "timeout",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
     }
 }
 

@@ -15,6 +15,8 @@ pub mod config;
 pub mod connection_errors;
 pub mod cors;
 pub mod error;
+pub mod error_shape;
+pub mod head;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;

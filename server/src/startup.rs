@@ -31,7 +31,7 @@ use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 use crate::revocation::Revocations;
 use crate::session::upgrade::{self, OpenSockets};
-use crate::{client_addr, cors, metrics, rate_limit, request_id, routes};
+use crate::{client_addr, cors, error_shape, head, metrics, rate_limit, request_id, routes};
 
 /// What every handler and session shares.
 #[derive(Clone)]
@@ -313,6 +313,8 @@ fn app(
         .app_data(web::PayloadConfig::new(body_limit))
         // Innermost first: the rate limit and CORS answers get the
         // default headers, the request id and a metrics record too.
+        .wrap(from_fn(head::middleware))
+        .wrap(from_fn(error_shape::middleware))
         .wrap(Compress::default())
         .wrap(from_fn(rate_limit::per_ip))
         .wrap(from_fn(cors::middleware))

@@ -164,3 +164,69 @@ async fn every_rule_violation_returns_its_code_over_every_transport() {
         .clone();
     assert_eq!(before, after);
 }
+
+/// Refused creates spend no item number: after the org's item 1 and
+/// creates refused for a too long title, a full column and a viewer (by
+/// REST, REST with an `Idempotency-Key`, and WebSocket), the next item
+/// is number 2.
+#[actix_web::test]
+async fn a_refused_create_item_does_not_spend_an_item_number() {
+    let app = spawn_app().await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board_id = board["id"].as_str().expect("id").to_owned();
+    let cols = column_ids(&board);
+    let viewer_email = email();
+    let (viewer, _) = app.register(&viewer_email).await;
+    app.add_member(&token, &org, &viewer_email, "viewer").await;
+
+    let number = |body: &Value| body["events"][0]["event"]["number"].as_u64();
+    let (status, first) = app
+        .command(
+            &token,
+            &board_id,
+            json!({ "type": "create_item", "title": "One", "column": cols[1] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(number(&first), Some(1), "{first}");
+    let (status, body) = app
+        .command(
+            &token,
+            &board_id,
+            json!({ "type": "set_wip_limit", "column": cols[1], "limit": 1 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let too_long = json!({ "type": "create_item", "title": "t".repeat(501) });
+    let full = json!({ "type": "create_item", "title": "Two", "column": cols[1] });
+    let plain = json!({ "type": "create_item", "title": "Two" });
+    for (who, command, code) in [
+        (&token, &too_long, "invalid_field"),
+        (&token, &full, "wip_limit_reached"),
+        (&viewer, &plain, "forbidden"),
+    ] {
+        let (status, body) = app.command(who, &board_id, command.clone()).await;
+        assert_eq!(body["code"], code, "{status} {body}");
+        let res = app
+            .http
+            .post(app.url(&format!("/api/v1/boards/{board_id}/commands")))
+            .bearer_auth(who)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(command)
+            .send()
+            .await
+            .expect("request");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["code"], code, "{body}");
+    }
+    let mut ws = app.ws(&token, Wire::Json).await;
+    let answer = ws.command("refused-1", &board_id, too_long).await;
+    assert_eq!(answer["code"], "invalid_field", "{answer}");
+
+    let (status, next) = app.command(&token, &board_id, plain).await;
+    assert_eq!(status, StatusCode::OK, "{next}");
+    assert_eq!(number(&next), Some(2), "{next}");
+}

@@ -13,12 +13,15 @@ mod items;
 mod members;
 mod orgs;
 mod page;
+mod paths;
 mod resources;
 mod sessions;
 mod views;
 mod ws;
 
 use actix_web::web;
+
+use paths::Paths;
 
 pub use extract::{json_config, path_config, query_config};
 
@@ -46,7 +49,9 @@ macro_rules! api_routes {
             &[$(concat!(stringify!($module), "_", stringify!($handler))),*];
 
         fn api_scope() -> actix_web::Scope {
-            web::scope(API_PREFIX)$(.route($path, web::$method().to($module::$handler)))*
+            let mut paths = Paths::default();
+            $(paths.add($path, stringify!($method), web::$method().to($module::$handler));)*
+            paths.register(web::scope(API_PREFIX))
         }
 
         /// The operations of every route in [`API_ROUTES`].
@@ -113,13 +118,20 @@ api_routes! {
     delete "/boards/{board}/comments/{comment}" => resources::delete_comment,
 }
 
-/// Register every route.
+/// Register every route. A path that exists answers a method it lacks
+/// with 405 `method_not_allowed` and `Allow`; a path that does not, with
+/// 404 `not_found`, inside `/api/v1` and outside.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(api_scope().default_service(web::to(not_found)))
-        .route("/ws", web::get().to(ws::upgrade))
-        .route("/health/startup", web::get().to(health::startup))
-        .route("/health/live", web::get().to(health::live))
-        .route("/health/ready", web::get().to(health::ready));
+    cfg.service(api_scope().default_service(web::to(not_found)));
+    let mut others = Paths::default();
+    others.add("/ws", "get", web::get().to(ws::upgrade));
+    others.add("/health/startup", "get", web::get().to(health::startup));
+    others.add("/health/live", "get", web::get().to(health::live));
+    others.add("/health/ready", "get", web::get().to(health::ready));
+    for resource in others.resources() {
+        cfg.service(resource);
+    }
+    cfg.default_service(web::to(not_found));
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
