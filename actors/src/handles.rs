@@ -11,7 +11,8 @@ use crate::board::{Create, Read, ReadPresence, Submit, Subscribe, Unsubscribe};
 use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::org::{
-    AllocateNumber, BoardAdded, GetOrg, OrgView, SetMember, SubscribeOrg, UnsubscribeOrg,
+    AllocateNumber, BoardAdded, GetOrg, OrgView, ReturnNumber, SetMember, SubscribeOrg,
+    UnsubscribeOrg,
 };
 use crate::outbox::{Outbox, SessionId};
 use crate::registry::{Registry, SendFailure};
@@ -301,6 +302,16 @@ impl OrgHandle {
             deadline,
         )
         .await
+    }
+
+    /// Give back a number from [`Self::allocate_number`] that nothing was
+    /// stored with, so the next item can have it. Best effort: when the
+    /// mailbox is full, or another number was handed out since, the number
+    /// stays skipped.
+    pub(crate) fn return_number(&self, n: u64) {
+        // Sent before the caller's next `allocate_number`, on the same
+        // mailbox, so it arrives first.
+        let _ = self.registry.send_to_org(self.id, ReturnNumber(n));
     }
 
     /// Tell the organization's actor (starting it if needed) that a

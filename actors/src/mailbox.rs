@@ -97,6 +97,7 @@ handle_queued!(BoardActor: board::Crash);
 handle_queued!(OrgActor:
     org::GetOrg,
     org::AllocateNumber,
+    org::ReturnNumber,
     org::SetMember,
     org::BoardAdded,
     org::BoardStatus,

@@ -31,7 +31,7 @@ mod channel;
 mod numbers;
 
 pub(crate) use channel::{BoardAdded, BoardStatus, SetMember, SubscribeOrg, UnsubscribeOrg};
-pub(crate) use numbers::AllocateNumber;
+pub(crate) use numbers::{AllocateNumber, ReturnNumber};
 
 /// A session on the org channel.
 pub(crate) struct OrgSubscriber {

@@ -226,7 +226,24 @@ async fn a_refused_create_item_does_not_spend_an_item_number() {
     let answer = ws.command("refused-1", &board_id, too_long).await;
     assert_eq!(answer["code"], "invalid_field", "{answer}");
 
+    // A retry of an applied create gets its first answer and spends no
+    // number either.
+    let key = uuid::Uuid::new_v4().to_string();
+    for _ in 0..2 {
+        let res = app
+            .http
+            .post(app.url(&format!("/api/v1/boards/{board_id}/commands")))
+            .bearer_auth(&token)
+            .header("idempotency-key", &key)
+            .json(&plain)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        let next: Value = res.json().await.expect("json");
+        assert_eq!(number(&next), Some(2), "{next}");
+    }
     let (status, next) = app.command(&token, &board_id, plain).await;
     assert_eq!(status, StatusCode::OK, "{next}");
-    assert_eq!(number(&next), Some(2), "{next}");
+    assert_eq!(number(&next), Some(3), "{next}");
 }

@@ -67,6 +67,9 @@ impl BoardActor {
                         }));
                     }
                     Err(StoreError::Duplicate { command_id, .. }) => {
+                        // A retry of a command already applied: nothing was
+                        // stored, so an item number it took goes back.
+                        act.return_item_numbers(&records);
                         let actor = records
                             .first()
                             .map(|r| r.by)
@@ -155,6 +158,18 @@ impl BoardActor {
             (Err(e), _) => {
                 let _ = reply.send(Err(e));
                 actix::fut::ready(()).boxed_local()
+            }
+        }
+    }
+}
+
+impl BoardActor {
+    /// Give back the item numbers of `records`, which were not stored.
+    fn return_item_numbers(&self, records: &[Recorded]) {
+        let Some(org) = self.board.org else { return };
+        for record in records {
+            if let protocol::Event::ItemCreated { number, .. } = record.event {
+                self.registry.org(org).return_number(number);
             }
         }
     }

@@ -10,6 +10,12 @@
 //! times longer. Numbers left
 //! in the blocks when the actor stops are never used: an organization's
 //! numbers increase but may skip, by at most two blocks per restart.
+//!
+//! Otherwise a number is spent only on an item that exists: boards take one
+//! only for a `create_item` their rules accepted, and a number handed out
+//! but not used (its caller gave up, or the create turned out to be a retry
+//! of one already applied) is given back when it is still the last one
+//! handed out, so the next create takes it.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -30,6 +36,12 @@ pub const BLOCK_TARGET_LIFETIME: Duration = Duration::from_secs(1);
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct AllocateNumber(pub Reply<u64>);
+
+/// A number [`AllocateNumber`] handed out went unused: nothing was stored
+/// with it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct ReturnNumber(pub u64);
 
 /// The organization's supply of item numbers.
 #[derive(Default)]
@@ -58,6 +70,19 @@ impl Numbers {
         self.current = next;
         self.current_since = Some(Instant::now());
         self.current.next()
+    }
+
+    /// Take `n` back if it is the last number handed out (then no one can
+    /// have taken a later one); otherwise it stays skipped.
+    fn give_back(&mut self, n: u64) -> bool {
+        // `take` leaves `current.start` one past what it handed out, and
+        // only `take` moves it, so this holds only for the last number.
+        if n.checked_add(1) == Some(self.current.start) {
+            self.current.start = n;
+            true
+        } else {
+            false
+        }
     }
 
     /// Whether to reserve now: someone waits, or the current block is
@@ -136,8 +161,8 @@ impl OrgActor {
             let Some(n) = self.numbers.take() else { return };
             if let Some(reply) = self.numbers.waiting.pop_front() {
                 if let Err(Ok(unused)) = reply.send(Ok(n)) {
-                    // The caller gave up: the number is simply skipped.
-                    tracing::debug!(org_id = %self.id, number = unused, "item number skipped");
+                    // The caller gave up: the next one gets the number.
+                    self.numbers.give_back(unused);
                 }
             }
         }
@@ -155,12 +180,27 @@ impl Handler<AllocateNumber> for OrgActor {
         }
         if self.numbers.waiting.is_empty() {
             if let Some(n) = self.numbers.take() {
-                let _ = msg.0.send(Ok(n));
+                if let Err(Ok(unused)) = msg.0.send(Ok(n)) {
+                    self.numbers.give_back(unused);
+                }
                 self.reserve_if_due(ctx);
                 return;
             }
         }
         self.numbers.waiting.push_back(msg.0);
         self.reserve_if_due(ctx);
+    }
+}
+
+impl Handler<ReturnNumber> for OrgActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReturnNumber, _: &mut Self::Context) {
+        let ReturnNumber(n) = msg;
+        if self.numbers.give_back(n) {
+            self.serve_waiting();
+        } else {
+            tracing::debug!(org_id = %self.id, number = n, "item number skipped");
+        }
     }
 }

@@ -151,6 +151,44 @@ async fn a_create_item_refused_by_a_rule_spends_no_number() {
     assert_eq!(world.create_item(board.id, "Three").await.1, 3);
 }
 
+/// A retried `create_item` gets its first answer, and the number its
+/// retry took goes back: no gap after a retry of an applied create, nor
+/// after a retry of a refused one that the board would now accept.
+#[actix_rt::test]
+async fn a_retried_create_item_leaves_no_gap() {
+    let world = World::new();
+    let board = world.new_board().await;
+    let handle = world.board(board.id);
+    let id = |s: &str| Some(s.to_owned());
+
+    let first = within(handle.submit(MEMBER, create_item("One"), id("c-one")))
+        .await
+        .unwrap();
+    let retried = within(handle.submit(MEMBER, create_item("One"), id("c-one")))
+        .await
+        .unwrap();
+    assert_eq!(created_item(&first), created_item(&retried));
+    assert_eq!(created_item(&first).1, 1);
+    assert_eq!(world.create_item(board.id, "Two").await.1, 2);
+
+    let limit = |limit| Command::SetWipLimit {
+        column: board.todo,
+        limit,
+    };
+    world.submit(board.id, OWNER, limit(Some(2))).await;
+    let refused = within(handle.submit(MEMBER, create_item("Three"), id("c-three"))).await;
+    assert_eq!(rejection(refused).code(), "wip_limit_reached");
+    world.submit(board.id, OWNER, limit(None)).await;
+    let retried = within(handle.submit(MEMBER, create_item("Three"), id("c-three"))).await;
+    assert_eq!(
+        rejection(retried).code(),
+        "wip_limit_reached",
+        "the first answer"
+    );
+
+    assert_eq!(world.create_item(board.id, "Three").await.1, 3);
+}
+
 #[actix_rt::test]
 async fn the_org_view_has_the_roster_and_new_boards() {
     let world = World::new();
