@@ -17,7 +17,9 @@ pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if req.method() == Method::HEAD {
+    // Not an upgrade: a WebSocket handshake must be a `GET`, and a `HEAD`
+    // one is refused as `HEAD` (405 on `/ws`).
+    if req.method() == Method::HEAD && !req.head().upgrade() {
         req.head_mut().method = Method::GET;
     }
     next.call(req).await

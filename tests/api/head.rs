@@ -160,3 +160,28 @@ async fn a_head_answer_on_the_wire_has_the_length_and_no_body() {
     );
     assert_eq!(rest, "", "a body followed the head");
 }
+
+/// A WebSocket handshake must be a `GET`: one sent as `HEAD` is refused,
+/// not upgraded.
+#[actix_web::test]
+async fn a_head_websocket_handshake_is_not_upgraded() {
+    let app = spawn_app_with(|_| {}).await;
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connect");
+    socket
+        .write_all(
+            b"HEAD /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n\
+              Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .await
+        .expect("write");
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut raw))
+        .await
+        .expect("the server closes the connection")
+        .expect("read");
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 405"), "{text}");
+}
