@@ -7,8 +7,13 @@ use std::collections::HashMap;
 
 use clap::{Parser, Subcommand};
 
-/// The build's version, for `--version`.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The build's version and git commit, for `--version`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("CORKBOARD_GIT_COMMIT"),
+    ")"
+);
 
 /// Corkboard: a real-time collaboration server for project boards.
 ///

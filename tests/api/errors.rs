@@ -118,8 +118,9 @@ async fn unknown_paths_are_a_404_in_the_error_shape_inside_and_outside_the_api()
 async fn a_method_a_path_lacks_is_a_405_with_allow() {
     let app = spawn_app().await;
     let (token, org) = owner_with_org(&app).await;
-    let cases: [(Method, String, &[&str]); 6] = [
+    let cases: [(Method, String, &[&str]); 7] = [
         (Method::POST, "/health/live".into(), &["GET", "HEAD"]),
+        (Method::POST, "/metrics".into(), &["GET", "HEAD"]),
         (Method::DELETE, "/health/ready".into(), &["GET", "HEAD"]),
         (Method::PUT, "/ws".into(), &["GET", "HEAD"]),
         (

@@ -12,7 +12,7 @@ use crate::startup::AppState;
 
 /// Register `GET /metrics`.
 pub fn route(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(serve));
+    cfg.service(crate::routes::get_only("/metrics", web::get().to(serve)));
 }
 
 pub async fn serve(

@@ -21,6 +21,7 @@ mod ws;
 
 use actix_web::web;
 
+pub use paths::get_only;
 use paths::Paths;
 
 pub use extract::{json_config, path_config, query_config};

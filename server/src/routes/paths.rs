@@ -61,3 +61,14 @@ impl Paths {
         self.resources().fold(scope, Scope::service)
     }
 }
+
+/// The resource of a path served by one `GET` route (and `HEAD`), other
+/// methods answered 405: for routes registered outside this module.
+pub fn get_only(path: &'static str, route: Route) -> Resource {
+    let mut paths = Paths::default();
+    paths.add(path, "get", route);
+    paths
+        .resources()
+        .next()
+        .unwrap_or_else(|| unreachable!("one path was added"))
+}
