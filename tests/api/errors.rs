@@ -55,41 +55,6 @@ fn allowed(headers: &HeaderMap) -> Vec<String> {
     methods
 }
 
-/// One request written as raw bytes on a new connection, and its answer.
-async fn raw_exchange(app: &TestApp, request: &[u8]) -> (StatusCode, HeaderMap, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .expect("connect");
-    socket.write_all(request).await.expect("write");
-    let mut raw = Vec::new();
-    tokio::time::timeout(crate::helpers::WAIT, socket.read_to_end(&mut raw))
-        .await
-        .expect("the server closes the connection")
-        .expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a whole head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse::<u16>().ok())
-        .and_then(|code| StatusCode::from_u16(code).ok())
-        .expect("a status line");
-    let mut headers = HeaderMap::new();
-    for line in lines {
-        let (name, value) = line.split_once(':').expect("a header line");
-        headers.append(
-            reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()).expect("name"),
-            reqwest::header::HeaderValue::from_str(value.trim()).expect("value"),
-        );
-    }
-    (status, headers, raw[split + 4..].to_vec())
-}
-
 async fn owner_with_org(app: &TestApp) -> (String, String) {
     let (token, _) = app.register(&email()).await;
     let org = app.create_org(&token, &org_key()).await;
@@ -172,7 +137,7 @@ async fn body_refusals_are_in_the_error_shape() {
         half.len(),
         rest.len()
     );
-    let (status, headers, body) = raw_exchange(&app, request.as_bytes()).await;
+    let (status, headers, body) = app.raw_exchange(request.as_bytes()).await;
     shaped(status, &headers, &body, (413, "payload_too_large"));
     // Not JSON by its Content-Type, or none at all.
     for content_type in [

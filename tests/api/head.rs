@@ -1,11 +1,9 @@
 //! `HEAD` works wherever `GET` does: the same status and headers, and no
 //! body on the wire.
 
-use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{email, org_key, spawn_app_with, TestApp};
 
@@ -140,27 +138,15 @@ async fn a_head_answer_on_the_wire_has_the_length_and_no_body() {
     let get_length = get.bytes().await.expect("body").len();
     assert!(get_length > 0);
 
-    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .expect("connect");
-    socket
-        .write_all(b"HEAD /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("write");
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut raw))
-        .await
-        .expect("the server closes the connection")
-        .expect("read");
-    let text = String::from_utf8(raw).expect("ASCII");
-    let (head, rest) = text.split_once("\r\n\r\n").expect("a whole head");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(
-        head.lines()
-            .any(|l| l.eq_ignore_ascii_case(&format!("content-length: {get_length}"))),
-        "{head}"
+    let (status, headers, body) = app
+        .raw_exchange(b"HEAD /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers.get("content-length").and_then(|v| v.to_str().ok()),
+        Some(get_length.to_string().as_str())
     );
-    assert_eq!(rest, "", "a body followed the head");
+    assert!(body.is_empty(), "a body followed the head");
 }
 
 /// A WebSocket handshake must be a `GET`: one sent as `HEAD` is refused,
@@ -168,22 +154,12 @@ async fn a_head_answer_on_the_wire_has_the_length_and_no_body() {
 #[actix_web::test]
 async fn a_head_websocket_handshake_is_not_upgraded() {
     let app = spawn_app_with(|_| {}).await;
-    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .expect("connect");
-    socket
-        .write_all(
+    let (status, _, _) = app
+        .raw_exchange(
             b"HEAD /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n\
               Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
               Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
         )
-        .await
-        .expect("write");
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut raw))
-        .await
-        .expect("the server closes the connection")
-        .expect("read");
-    let text = String::from_utf8_lossy(&raw);
-    assert!(text.starts_with("HTTP/1.1 405"), "{text}");
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }

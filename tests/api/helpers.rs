@@ -228,6 +228,45 @@ impl TestApp {
         client
     }
 
+    /// One request written as raw bytes on a new connection (which the
+    /// server then closes), and its answer: status, headers and body.
+    pub async fn raw_exchange(
+        &self,
+        request: &[u8],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("connect");
+        socket.write_all(request).await.expect("write");
+        let mut raw = Vec::new();
+        tokio::time::timeout(WAIT, socket.read_to_end(&mut raw))
+            .await
+            .expect("the server closes the connection")
+            .expect("read");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a whole head");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse::<u16>().ok())
+            .and_then(|code| StatusCode::from_u16(code).ok())
+            .expect("a status line");
+        let mut headers = reqwest::header::HeaderMap::new();
+        for line in lines {
+            let (name, value) = line.split_once(':').expect("a header line");
+            headers.append(
+                reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()).expect("name"),
+                reqwest::header::HeaderValue::from_str(value.trim()).expect("value"),
+            );
+        }
+        (status, headers, raw[split + 4..].to_vec())
+    }
+
     /// An upgrade request to the app's `/ws` carrying `headers`.
     pub fn ws_request(
         &self,
