@@ -1,10 +1,13 @@
 //! Bad frames get an error naming the problem; the session and every other
-//! session keep working.
+//! session keep working. Frames and messages above the hard limit are
+//! refused on their header, before any payload is read (close 1009), and
+//! invalid UTF-8 in a text message closes with 1007.
 
-use serde_json::json;
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{email, org_key, spawn_app, Wire};
+use crate::helpers::{email, org_key, spawn_app, spawn_app_with, TestApp, Wire, WsClient, WAIT};
 
 #[actix_web::test]
 async fn malformed_unknown_and_oversize_frames_are_answered_and_survived() {
@@ -67,4 +70,149 @@ async fn malformed_unknown_and_oversize_frames_are_answered_and_survived() {
         let event = bystander.recv_type("event").await;
         assert_eq!(event["event"]["title"], "still alive");
     }
+}
+
+/// The header of a client frame declaring `len` payload bytes, masked with
+/// the all-zero key (so a payload that follows reads as is).
+fn header(first_byte: u8, len: u64) -> Vec<u8> {
+    let mut bytes = vec![first_byte];
+    if len < 126 {
+        bytes.push(0x80 | len as u8);
+    } else if let Ok(short) = u16::try_from(len) {
+        bytes.push(0x80 | 126);
+        bytes.extend(short.to_be_bytes());
+    } else {
+        bytes.push(0x80 | 127);
+        bytes.extend(len.to_be_bytes());
+    }
+    bytes.extend([0; 4]);
+    bytes
+}
+
+/// A whole client frame: its header and `payload`.
+fn frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = header(first_byte, payload.len() as u64);
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// Write `bytes` on the socket as they are, past the client's framing.
+async fn write_raw(ws: &mut WsClient, bytes: &[u8]) {
+    let io = ws.stream.get_mut();
+    io.write_all(bytes).await.expect("write");
+    io.flush().await.expect("flush");
+}
+
+/// Messages until the close frame, which must come within `WAIT` (far
+/// sooner than the auth or idle timeout); the messages, the close code and
+/// the reason.
+async fn until_closed(ws: &mut WsClient) -> (Vec<Value>, u16, String) {
+    let mut seen = Vec::new();
+    let closed = async {
+        loop {
+            match ws.next().await {
+                Some(Ok(msg)) => seen.push(msg),
+                Some(Err((code, reason))) => return (code, reason),
+                None => return (1006, String::new()),
+            }
+        }
+    };
+    let (code, reason) = tokio::time::timeout(WAIT, closed)
+        .await
+        .expect("closed within the wait");
+    (seen, code, reason)
+}
+
+/// A session subscribed to a fresh board, to show others keep working.
+async fn bystander(app: &TestApp) -> (String, String, WsClient) {
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board_id = board["id"].as_str().expect("id").to_owned();
+    let mut ws = app.ws(&token, Wire::Json).await;
+    ws.subscribe(&board_id).await;
+    (token, board_id, ws)
+}
+
+async fn still_working(ws: &mut WsClient, board: &str, id: &str) {
+    let ack = ws
+        .command(id, board, json!({ "type": "create_item", "title": id }))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+}
+
+#[actix_web::test]
+async fn a_frame_header_declaring_more_than_the_hard_limit_closes_1009_before_any_payload() {
+    let app = spawn_app().await;
+    let (token, board_id, mut other) = bystander(&app).await;
+    let declared = [
+        (false, 64 * 1024 * 1024),
+        (false, 1 << 62),
+        (true, 1 << 62),
+        (false, u64::MAX),
+    ];
+    for (authenticated, len) in declared {
+        let mut ws = if authenticated {
+            app.ws(&token, Wire::Json).await
+        } else {
+            app.ws_unauthenticated(Wire::Json).await
+        };
+        // Only the header: a server waiting for the payload would hold the
+        // socket until the auth or idle timeout (4000, 4001).
+        write_raw(&mut ws, &header(0x81, len)).await;
+        let (seen, code, reason) = until_closed(&mut ws).await;
+        assert_eq!(code, 1009, "declared {len} bytes: {reason} after {seen:?}");
+        assert!(reason.contains("limit"), "{reason}");
+        assert!(
+            seen.iter().any(|m| m["code"] == "message_too_large"),
+            "{seen:?}"
+        );
+    }
+    still_working(&mut other, &board_id, "after-headers").await;
+}
+
+#[actix_web::test]
+async fn a_fragmented_message_passing_the_hard_limit_closes_1009_on_the_fragment_header() {
+    // A 1 KiB message limit: the hard limit is the 64 KiB minimum.
+    let app = spawn_app_with(|s| s.ws.max_message_bytes = 1024).await;
+    let (token, board_id, mut other) = bystander(&app).await;
+    let mut ws = app.ws(&token, Wire::Json).await;
+    let mut bytes = frame(0x01, &[b' '; 40 * 1024]);
+    bytes.extend(frame(0x00, &[b' '; 20 * 1024]));
+    // 60 KiB so far; the last fragment's header takes it past 64 KiB, and
+    // its payload never comes.
+    bytes.extend(header(0x80, 8 * 1024));
+    write_raw(&mut ws, &bytes).await;
+    let (seen, code, reason) = until_closed(&mut ws).await;
+    assert_eq!(code, 1009, "{reason} after {seen:?}");
+    assert!(
+        seen.iter().any(|m| m["code"] == "message_too_large"),
+        "{seen:?}"
+    );
+    still_working(&mut other, &board_id, "after-fragments").await;
+}
+
+#[actix_web::test]
+async fn invalid_utf8_in_a_text_message_closes_1007() {
+    let app = spawn_app().await;
+    let (token, board_id, mut other) = bystander(&app).await;
+
+    let mut whole = app.ws(&token, Wire::Json).await;
+    write_raw(&mut whole, &frame(0x81, b"{\"type\":\"ping\xff\"}")).await;
+    let (seen, code, reason) = until_closed(&mut whole).await;
+    assert_eq!(code, 1007, "{reason} after {seen:?}");
+
+    // A character cut between two fragments is valid once put together.
+    let mut split = app.ws(&token, Wire::Json).await;
+    let text = json!({ "type": "command", "id": "split", "board": board_id,
+                       "command": { "type": "create_item", "title": "café" } })
+    .to_string();
+    let cut = text.find('é').expect("é") + 1;
+    let mut bytes = frame(0x01, &text.as_bytes()[..cut]);
+    bytes.extend(frame(0x80, &text.as_bytes()[cut..]));
+    write_raw(&mut split, &bytes).await;
+    let ack = split.recv_type("ack").await;
+    assert_eq!(ack["id"], "split", "{ack}");
+
+    still_working(&mut other, &board_id, "after-utf8").await;
 }

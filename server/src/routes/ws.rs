@@ -14,10 +14,12 @@ use crate::error::ApiError;
 use crate::session::upgrade::{Accepted, TakeOver};
 use crate::startup::AppState;
 
-/// Frames above twice the configured message limit (at least this much)
-/// are a protocol error (close 1009); frames between the limit and that get
-/// an error reply and the session goes on. Kept close to the limit because
-/// a frame is buffered whole before anyone looks at it, authenticated or not.
+/// The hard limit is twice the configured message limit, and at least
+/// this much. A frame or fragmented message above it is refused on its
+/// header, before its payload is read (close 1009); messages between the
+/// message limit and the hard limit get an error reply and the session
+/// goes on. Kept close to the message limit because a frame below it is
+/// buffered whole before anyone looks at it, authenticated or not.
 pub const MIN_HARD_FRAME_LIMIT: usize = 64 * 1024;
 
 /// The wire format the client asked for. No header means JSON; a header

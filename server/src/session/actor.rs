@@ -5,11 +5,13 @@ use std::time::Instant;
 
 use ::actors::{OutFrame, Outbox, SessionId};
 use actix::prelude::*;
-use actix_ws::{AggregatedMessage, ProtocolError};
+use actix_ws::AggregatedMessage;
 use protocol::{BoardId, Format, OrgId, ServerMsg, UserId};
 use tokio::sync::{broadcast, oneshot};
 
+use super::assembler::FrameError;
 use super::close;
+use super::reader::ReadError;
 use crate::auth::{Credential, Principal};
 use crate::rate_limit::TokenBucket;
 use crate::revocation::Revoked;
@@ -293,8 +295,8 @@ impl Actor for WsSession {
     }
 }
 
-impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
-    fn handle(&mut self, item: Result<AggregatedMessage, ProtocolError>, ctx: &mut Self::Context) {
+impl StreamHandler<Result<AggregatedMessage, ReadError>> for WsSession {
+    fn handle(&mut self, item: Result<AggregatedMessage, ReadError>, ctx: &mut Self::Context) {
         self.last_heard = Instant::now();
         let span = self.span.clone();
         let _enter = span.enter();
@@ -313,17 +315,17 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for WsSession {
                 });
                 ctx.stop();
             }
-            Err(ProtocolError::Overflow) => {
-                self.error(
-                    "message_too_large",
-                    "frame exceeds the hard size limit",
-                    None,
-                );
-                self.close(close::TOO_BIG, "message too big", ctx);
+            Err(ReadError::Frame(e)) => {
+                tracing::debug!(error = %e, "refused the client's bytes");
+                if let FrameError::TooBig { .. } = e {
+                    self.error("message_too_large", e.to_string(), None);
+                }
+                self.close(e.close_code(), &e.to_string(), ctx);
             }
-            Err(e) => {
-                tracing::debug!(error = %e, "websocket protocol error");
-                self.close(1002, "protocol error", ctx);
+            Err(ReadError::Io(e)) => {
+                // The connection is gone: no close frame would arrive.
+                tracing::debug!(error = %e, "websocket read failed");
+                ctx.stop();
             }
         }
     }

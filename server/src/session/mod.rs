@@ -1,10 +1,12 @@
 //! WebSocket sessions: one actix actor per socket. The socket is taken
 //! over from the HTTP layer after the handshake (`upgrade`); incoming
-//! frames are a stream added to the actor's context (`reader`); outgoing
-//! frames go through a bounded queue drained by a writer task (`writer`),
-//! so a board never waits on a socket.
+//! frames are a stream added to the actor's context (`reader`), decoded by
+//! a sans-IO `assembler` that refuses oversize frames on their header;
+//! outgoing frames go through a bounded queue drained by a writer task
+//! (`writer`), so a board never waits on a socket.
 
 mod actor;
+pub mod assembler;
 mod handle;
 pub mod reader;
 pub mod upgrade;
@@ -16,10 +18,15 @@ pub use actor::WsSession;
 pub mod close {
     /// Server shutting down: reconnect with backoff.
     pub const GOING_AWAY: u16 = 1001;
+    /// Invalid WebSocket framing.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text message (or close reason) that is not valid UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// Authentication failed, token expired or revoked: get a new token
     /// before reconnecting.
     pub const POLICY: u16 = 1008;
-    /// A frame larger than the hard limit.
+    /// A frame or fragmented message above the hard limit, refused on its
+    /// header.
     pub const TOO_BIG: u16 = 1009;
     /// The credential could not be checked (database unreachable):
     /// reconnect with backoff, same token.
