@@ -96,7 +96,7 @@ async fn every_get_route_answers_head_alike_without_a_body() {
             )
         })
         .collect();
-    paths.extend(["/health/live", "/health/ready", "/metrics", "/nope"].map(str::to_owned));
+    paths.extend(["/", "/health/live", "/health/ready", "/metrics", "/nope"].map(str::to_owned));
     let mut successes = 0;
     for path in &paths {
         let (get_status, mut get_headers, get_body) = answer(&app, Method::GET, path, &token).await;

@@ -329,6 +329,21 @@ async fn metrics_show_every_series_after_a_session_of_rest_calls_and_ws_commands
 }
 
 #[actix_web::test]
+async fn the_root_url_the_server_logs_leads_to_the_api_reference() {
+    let app = spawn_app().await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = no_redirects.get(app.url("/")).send().await.expect("answer");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/api/v1/docs");
+    let page = app.http.get(app.url("/")).send().await.expect("answer");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.expect("html").contains("<html"));
+}
+
+#[actix_web::test]
 async fn health_bodies_have_version_uptime_and_the_database_latency() {
     let app = spawn_app().await;
     for path in ["/health/startup", "/health/live", "/health/ready"] {
