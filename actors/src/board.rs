@@ -236,8 +236,8 @@ impl BoardActor {
                     counted_by.get_or_insert(*session);
                 }
                 Err(PushError::Overflow) => {
-                    tracing::info!(board_id = %id, %session, user_id = %sub.user.actor_id(), "slow consumer cut off");
-                    ActorStats::add(&stats.slow_consumers_cut, 1);
+                    // Counted by the outbox, once per session.
+                    tracing::debug!(board_id = %id, %session, user_id = %sub.user.actor_id(), "slow consumer dropped from the board");
                     gone.push(*session);
                 }
                 Err(PushError::Closed) => gone.push(*session),

@@ -14,6 +14,8 @@ use protocol::codec::{encode_json, encode_msgpack};
 use protocol::{Format, ServerMsg};
 use tokio::sync::{mpsc, Notify};
 
+use crate::stats::ActorStats;
+
 /// Close code sent to a session whose outbound queue overflowed. The client
 /// should reconnect and resubscribe with `since`.
 pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
@@ -115,6 +117,8 @@ pub struct Overflow {
     notify: Notify,
     queued_bytes: AtomicUsize,
     max_bytes: AtomicUsize,
+    /// Where the cut is counted (see [`Outbox::counting_cuts_in`]).
+    stats: OnceLock<Arc<ActorStats>>,
 }
 
 impl Default for Overflow {
@@ -124,6 +128,7 @@ impl Default for Overflow {
             notify: Notify::new(),
             queued_bytes: AtomicUsize::new(0),
             max_bytes: AtomicUsize::new(DEFAULT_QUEUE_BYTES),
+            stats: OnceLock::new(),
         }
     }
 }
@@ -141,8 +146,17 @@ impl Overflow {
         self.flag.load(Ordering::Acquire)
     }
 
-    fn trigger(&self) {
-        self.flag.store(true, Ordering::Release);
+    /// Flag the session for closing. The cut is counted here, on the flag's
+    /// first change, and nowhere else: a session is cut once however many
+    /// boards, presence notices or replies of its own then find its queue
+    /// full, and whichever of them finds it full first.
+    fn trigger(&self, session: SessionId) {
+        if !self.flag.swap(true, Ordering::AcqRel) {
+            tracing::info!(%session, "slow consumer cut off");
+            if let Some(stats) = self.stats.get() {
+                ActorStats::add(&stats.slow_consumers_cut, 1);
+            }
+        }
         self.notify.notify_one();
     }
 
@@ -197,6 +211,14 @@ impl Outbox {
         self
     }
 
+    /// Count this session's cut, if its queue overflows, in `stats`
+    /// (`slow_consumers_cut`, once per session). Set once; a second call
+    /// changes nothing.
+    pub fn counting_cuts_in(self, stats: Arc<ActorStats>) -> Outbox {
+        let _ = self.overflowed.stats.set(stats);
+        self
+    }
+
     /// Count every message queued through this outbox (and its clones).
     pub fn with_counter(mut self, counter: Arc<dyn SentCounter>) -> Outbox {
         self.counter = Some(counter);
@@ -228,14 +250,14 @@ impl Outbox {
     pub fn push(&self, frame: OutFrame) -> Result<(), PushError> {
         let bytes = frame.len();
         if !self.overflowed.reserve(bytes) {
-            self.overflowed.trigger();
+            self.overflowed.trigger(self.session);
             return Err(PushError::Overflow);
         }
         match self.tx.try_send(frame) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.overflowed.release(bytes);
-                self.overflowed.trigger();
+                self.overflowed.trigger(self.session);
                 Err(PushError::Overflow)
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -341,6 +363,21 @@ mod tests {
         let taken = rx.try_recv().expect("queued");
         overflow.dequeued(&taken);
         assert!(outbox.push(frame()).is_ok());
+    }
+
+    #[test]
+    fn a_cut_is_counted_once_however_often_the_queue_is_found_full() {
+        let stats = Arc::new(ActorStats::default());
+        let (outbox, _rx, overflow) = Outbox::channel(SessionId(1), Format::Json, 1);
+        let outbox = outbox.counting_cuts_in(stats.clone());
+        let other_board = outbox.clone();
+        assert!(outbox.push(OutFrame::Ping).is_ok());
+        assert_eq!(stats.snapshot().slow_consumers_cut, 0);
+        assert_eq!(outbox.push(OutFrame::Ping), Err(PushError::Overflow));
+        assert_eq!(other_board.push(OutFrame::Ping), Err(PushError::Overflow));
+        assert_eq!(outbox.push(OutFrame::Ping), Err(PushError::Overflow));
+        assert!(overflow.happened());
+        assert_eq!(stats.snapshot().slow_consumers_cut, 1);
     }
 
     #[test]

@@ -141,7 +141,7 @@ struct Inner {
     orgs: DashMap<OrgId, Addr<OrgActor>>,
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
-    stats: ActorStats,
+    stats: Arc<ActorStats>,
 }
 
 impl Registry {
@@ -159,7 +159,7 @@ impl Registry {
                 orgs: DashMap::new(),
                 arbiters,
                 next_arbiter: AtomicUsize::new(0),
-                stats: ActorStats::default(),
+                stats: Arc::default(),
             }),
         }
     }
@@ -187,6 +187,12 @@ impl Registry {
     /// The actor layer's counters.
     pub fn stats(&self) -> &ActorStats {
         &self.inner.stats
+    }
+
+    /// The counters, for an [`Outbox`](crate::Outbox) to count its
+    /// session's cut in (`Outbox::counting_cuts_in`).
+    pub fn shared_stats(&self) -> Arc<ActorStats> {
+        self.inner.stats.clone()
     }
 
     pub(crate) fn config(&self) -> &ActorConfig {

@@ -40,7 +40,8 @@ pub struct StatsSnapshot {
     pub events_broadcast: u64,
     /// Frames queued to subscribers (events times subscribers).
     pub deliveries: u64,
-    /// Subscribers cut off because their outbound queue overflowed.
+    /// Sessions cut off because their outbound queue overflowed, once per
+    /// session (counted by an outbox built with `Outbox::counting_cuts_in`).
     pub slow_consumers_cut: u64,
     /// `subscribe{since}` served from memory.
     pub resumes_from_memory: u64,

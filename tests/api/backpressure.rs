@@ -199,6 +199,94 @@ async fn a_subscriber_cut_off_as_slow_resumes_with_since_and_misses_nothing() {
     assert_eq!(run.stalled_log.events.len(), EVENTS);
 }
 
+/// Stalled subscribers in the counter test, and the events written: 80 ×
+/// 64 KB on two boards is far more than a stalled socket and its queue of
+/// 16 take, and few enough that each is read before its writer gives up
+/// (`WRITE_STALL_TIMEOUT`).
+const STALLED: usize = 5;
+const CUT_EVENTS: usize = 80;
+
+/// The value of an unlabelled series on `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let page = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    page.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} on /metrics"))
+        .parse()
+        .expect("a number")
+}
+
+#[actix_web::test]
+async fn every_stalled_subscriber_cut_is_counted_once() {
+    let app = spawn_app_with(|s| {
+        s.ws.outbound_queue = 16;
+        s.metrics = true;
+    })
+    .await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let mut boards = Vec::new();
+    for _ in 0..2 {
+        let board = app.create_board(&token, &org).await;
+        boards.push(board["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(
+        metric(&app, "corkboard_slow_consumers_cut_total").await,
+        0.0
+    );
+
+    // Several sessions stall at once, each subscribed to both busy boards:
+    // whichever board (or presence notice) finds a queue full first, each
+    // session is cut once and counted once.
+    let mut stalled = Vec::new();
+    for _ in 0..STALLED {
+        let mut client = ws_small_receive_buffer(&app, &token, Wire::MsgPack).await;
+        for board in &boards {
+            client.subscribe(board).await;
+        }
+        stalled.push(client);
+    }
+    let payload = "x".repeat(DESCRIPTION_BYTES);
+    let mut writer = app.ws(&token, Wire::Json).await;
+    for i in 0..CUT_EVENTS {
+        let board = &boards[i % boards.len()];
+        let answer = writer
+            .command(
+                &format!("big-{i}"),
+                board,
+                json!({ "type": "create_item", "title": format!("big {i}"), "description": payload }),
+            )
+            .await;
+        assert_eq!(answer["type"], "ack", "{answer}");
+    }
+    for client in &mut stalled {
+        let mut events = 0;
+        let code = loop {
+            match client.next().await {
+                Some(Ok(msg)) if msg["type"] == "event" => events += 1,
+                Some(Ok(msg)) => panic!("stalled: unexpected {msg}"),
+                Some(Err((code, _))) => break code,
+                None => break 1006,
+            }
+        };
+        println!("stalled: {events} of {CUT_EVENTS} events, then close {code}");
+        assert_eq!(code, 4008);
+    }
+    assert_eq!(
+        metric(&app, "corkboard_slow_consumers_cut_total").await,
+        STALLED as f64,
+        "one count per session cut"
+    );
+}
+
 /// Commands per session, and sessions, in the overload test.
 const FLOOD_SESSIONS: usize = 4;
 const FLOOD_COMMANDS: usize = 75;

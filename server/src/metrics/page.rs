@@ -80,7 +80,7 @@ fn encode_actors(page: &mut Exposition, state: &AppState) {
         ),
         (
             "corkboard_slow_consumers_cut_total",
-            "Subscribers cut off (close 4008) because their outbound queue overflowed.",
+            "Sessions cut off (close 4008) because their outbound queue overflowed, once per session.",
             s.slow_consumers_cut,
         ),
         (
