@@ -462,4 +462,70 @@ mod tests {
             Ok(Some(AggregatedMessage::Binary(b))) if b.len() == 1000
         ));
     }
+
+    /// What decoding `bytes` fed in `chunks` gives: each message (as its
+    /// debug text), then the close code of the error that ended it, if any.
+    fn outcome(limit: usize, bytes: &[u8], chunks: &mut dyn Iterator<Item = usize>) -> Vec<String> {
+        let mut assembler = FrameAssembler::new(limit);
+        let mut buf = BytesMut::new();
+        let mut seen = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at(chunks.next().unwrap_or(1).clamp(1, rest.len()));
+            rest = after;
+            buf.extend_from_slice(chunk);
+            loop {
+                match assembler.decode(&mut buf) {
+                    Ok(Some(message)) => seen.push(format!("{message:?}")),
+                    Ok(None) => break,
+                    Err(e) => {
+                        seen.push(format!("close {}", e.close_code()));
+                        return seen;
+                    }
+                }
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn any_bytes_in_any_chunks_decode_alike_and_never_panic() {
+        // A fixed xorshift, so a failure reproduces.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let first_bytes = [
+            0x81, 0x82, 0x01, 0x02, 0x00, 0x80, 0x88, 0x89, 0x8A, 0x8B, 0xC1,
+        ];
+        let (mut messages, mut closes) = (0, 0);
+        for _ in 0..2000 {
+            let mut bytes = Vec::new();
+            for _ in 0..next() % 6 {
+                let first = first_bytes[(next() % first_bytes.len() as u64) as usize];
+                let payload: Vec<u8> = (0..next() % 140).map(|_| next() as u8).collect();
+                match next() % 8 {
+                    0 => bytes.extend((0..next() % 12).map(|_| next() as u8)),
+                    1 => bytes.extend(masked(first, b"", [0; 4]).iter().take(2)),
+                    _ => bytes.extend(frame(first, &payload)),
+                }
+            }
+            let whole = outcome(100, &bytes, &mut std::iter::once(bytes.len()));
+            let sizes: Vec<usize> = (0..bytes.len())
+                .map(|_| 1 + (next() % 9) as usize)
+                .collect();
+            let chunked = outcome(100, &bytes, &mut sizes.into_iter());
+            assert_eq!(whole, chunked, "{bytes:02x?}");
+            closes += whole.iter().filter(|o| o.starts_with("close")).count();
+            messages += whole.len();
+        }
+        // Both paths were taken often, not only the first error.
+        assert!(
+            closes > 200 && messages - closes > 200,
+            "{messages} {closes}"
+        );
+    }
 }
