@@ -416,57 +416,125 @@ async fn registering_a_taken_email_answers_exactly_like_a_new_one() {
     );
 }
 
-/// A live socket whose access token expires is closed with 1008 after an
-/// `error{code:"token_expired"}`, unless it presented a fresh token.
-#[actix_web::test]
-async fn a_live_socket_is_closed_when_its_token_expires() {
-    let app = crate::helpers::spawn_app().await;
-    let (_, user) = app.register(&crate::helpers::email()).await;
-    let secret = app.settings.jwt.secret.clone().expect("tests set a secret");
-    // Already past `exp`, but within the 30 s leeway: accepted now, and the
-    // session must notice the expiry a few seconds later.
+/// The `exp` of an access token (unix seconds), read without checking it.
+fn exp_of(token: &str) -> u64 {
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(token).expect("a JWT");
+    claims["exp"].as_u64().expect("exp")
+}
+
+fn unix_now_ms() -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
+        .expect("clock");
+    u64::try_from(now.as_millis()).expect("ms fit")
+}
+
+/// An access token for `user` valid until `exp`, signed with the app's key.
+fn token_until(app: &TestApp, user: &str, exp: u64) -> String {
     #[derive(serde::Serialize)]
-    struct Claims {
-        sub: String,
+    struct Claims<'a> {
+        sub: &'a str,
         exp: u64,
         nbf: u64,
         iat: u64,
-        iss: String,
-        aud: String,
+        iss: &'a str,
+        aud: &'a str,
         jti: String,
         sid: String,
     }
+    let now = unix_now_ms() / 1000;
     let claims = Claims {
         sub: user,
-        exp: now - 27,
-        nbf: now - 100,
-        iat: now - 100,
-        iss: app.settings.jwt.issuer.clone(),
-        aud: app.settings.jwt.audience.clone(),
+        exp,
+        nbf: now,
+        iat: now,
+        iss: &app.settings.jwt.issuer,
+        aud: &app.settings.jwt.audience,
         jti: uuid::Uuid::new_v4().to_string(),
         sid: uuid::Uuid::new_v4().to_string(),
     };
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     header.kid = Some(app.settings.jwt.key_id.clone());
-    let token = jsonwebtoken::encode(
+    let secret = app.settings.jwt.secret.clone().expect("tests set a secret");
+    jsonwebtoken::encode(
         &header,
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(&secret),
     )
-    .expect("signs");
+    .expect("signs")
+}
 
-    let started = std::time::Instant::now();
-    let mut ws = app.ws(&token, crate::helpers::Wire::Json).await;
+/// Wait for the `token_expired` error and the close 1008 that follows;
+/// returns when (unix ms) the error arrived.
+async fn told_expired(ws: &mut crate::helpers::WsClient) -> u64 {
     let err = ws.recv_type("error").await;
-    assert_eq!(err["code"], "token_expired");
+    let at = unix_now_ms();
+    assert_eq!(err["code"], "token_expired", "{err}");
     assert_eq!(ws.closed().await, 1008);
+    at
+}
+
+/// PROTOCOL.md: a token stops working at `exp`. A live socket is told
+/// within a second of it (not before), and from then on the token is
+/// refused on REST and by a new socket.
+#[actix_web::test]
+async fn a_live_socket_is_told_at_exp_and_the_token_is_refused_from_then_on() {
+    let app = spawn_app_with(|s| s.jwt.access_ttl = Duration::from_secs(3)).await;
+    let (token, _) = app.register(&email()).await;
+    let exp = exp_of(&token);
+    let mut ws = app.ws(&token, Wire::Json).await;
+    let (status, _) = app.get(&token, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::OK, "valid before exp");
+
+    let told = told_expired(&mut ws).await;
+    println!(
+        "told of the expiry {} ms after exp",
+        told as i64 - (exp * 1000) as i64
+    );
     assert!(
-        started.elapsed().as_secs() < 10,
-        "closed after {:?}",
-        started.elapsed()
+        told >= exp * 1000,
+        "told {} ms before exp",
+        exp * 1000 - told
+    );
+    assert!(
+        told < exp * 1000 + 1000,
+        "told {} ms after exp",
+        told - exp * 1000
+    );
+
+    let (status, body) = app.get(&token, "/api/v1/me").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "token_expired");
+    let mut again = app.ws_unauthenticated(Wire::Json).await;
+    again.send(json!({ "type": "auth", "token": token })).await;
+    told_expired(&mut again).await;
+}
+
+/// A fresh token sent on a live socket moves its expiry: nothing happens at
+/// the old token's `exp`, and the socket is told at the new one's.
+#[actix_web::test]
+async fn a_fresh_token_on_a_live_socket_moves_its_expiry() {
+    let app = spawn_app_with(|s| s.jwt.access_ttl = Duration::from_secs(3)).await;
+    let (token, user) = app.register(&email()).await;
+    let first = exp_of(&token);
+    let mut ws = app.ws(&token, Wire::Json).await;
+    let later = first + 2;
+    ws.send(json!({ "type": "auth", "token": token_until(&app, &user, later) }))
+        .await;
+    assert!(
+        ws.until_pong().await.is_empty(),
+        "a refresh is not answered"
+    );
+
+    let told = told_expired(&mut ws).await;
+    assert!(
+        told >= later * 1000,
+        "told at the first token's exp, {} ms before the fresh one's",
+        later * 1000 - told
+    );
+    assert!(
+        told < later * 1000 + 1000,
+        "told {} ms late",
+        told - later * 1000
     );
 }

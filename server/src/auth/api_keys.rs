@@ -24,7 +24,7 @@ use dashmap::DashMap;
 use storage::Db;
 use uuid::Uuid;
 
-use super::{unix_now, Credential, Principal, TokenError, API_KEY_PREFIX};
+use super::{unix_now_ms, Credential, Principal, TokenError, API_KEY_PREFIX};
 use crate::startup::AppState;
 
 /// Length of the public prefix.
@@ -210,9 +210,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<Principal, TokenErr
     if key.revoked_at.is_some() || state.revocations.key_revoked(key.id) {
         return Err(TokenError::Revoked);
     }
-    let now_ms = i64::try_from(unix_now())
-        .unwrap_or(i64::MAX)
-        .saturating_mul(1000);
+    let now_ms = i64::try_from(unix_now_ms()).unwrap_or(i64::MAX);
     if key.expires_at.is_some_and(|at| at.0 <= now_ms) {
         return Err(TokenError::Expired);
     }
@@ -225,9 +223,11 @@ pub async fn verify(state: &AppState, token: &str) -> Result<Principal, TokenErr
         },
         credential: Credential::ApiKey {
             id: key.id,
+            // Rounded up: a live socket is closed within the second after
+            // the key expires, never before.
             exp: key
                 .expires_at
-                .map(|at| u64::try_from(at.0 / 1000).unwrap_or(0)),
+                .map(|at| u64::try_from((at.0 + 999) / 1000).unwrap_or(0)),
         },
     })
 }

@@ -13,8 +13,12 @@ use uuid::Uuid;
 
 use crate::config::JwtSettings;
 
-/// Clock skew tolerated when checking `exp` and `nbf`.
-pub const LEEWAY: Duration = Duration::from_secs(30);
+/// Clock skew tolerated when checking `exp` and `nbf`: none. A token is
+/// checked by the server that issued it or by one sharing its clock (NTP),
+/// and PROTOCOL.md promises that a token stops working at `exp`: refused
+/// on REST and by a new socket from that second on, and a live socket told
+/// within a second ([`is_expired`]).
+pub const LEEWAY: Duration = Duration::ZERO;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -85,6 +89,24 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Milliseconds since the Unix epoch.
+pub fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Whether a credential valid until `exp` (unix seconds) has expired at
+/// `now_ms`: from the first instant of second `exp` on, the moment the
+/// live-socket timer fires.
+pub fn is_expired(exp: u64, now_ms: u64) -> bool {
+    now_ms
+        >= exp
+            .saturating_mul(1000)
+            .saturating_add(LEEWAY.as_millis() as u64)
+}
+
 impl JwtKeys {
     /// Keys from `settings` with `secret` (at least 32 bytes).
     pub fn new(settings: &JwtSettings, secret: &[u8]) -> JwtKeys {
@@ -146,7 +168,7 @@ impl JwtKeys {
     /// Check a token and return its claims.
     ///
     /// # Errors
-    /// [`TokenError::Expired`] past `exp` (plus leeway), otherwise
+    /// [`TokenError::Expired`] from `exp` on ([`is_expired`]), otherwise
     /// [`TokenError::Invalid`] for any other problem (signature, algorithm,
     /// issuer, audience, key id, malformed).
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
@@ -157,12 +179,17 @@ impl JwtKeys {
             .find(|(kid, _)| Some(kid.as_str()) == header.kid.as_deref())
             .map(|(_, key)| key)
             .ok_or(TokenError::Invalid)?;
-        decode::<AccessClaims>(token, key, &self.validation)
+        let claims = decode::<AccessClaims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            })?;
+        // The library accepts a token during its `exp` second; we do not.
+        if is_expired(claims.exp, unix_now_ms()) {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
     }
 }
 
@@ -218,6 +245,39 @@ mod tests {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());
         let token = encode(&header, &claims, &EncodingKey::from_secret(&[7; 32])).expect("signs");
+        assert_eq!(keys.verify(&token).err(), Some(TokenError::Expired));
+    }
+
+    #[test]
+    fn a_token_expires_at_the_first_instant_of_its_exp_second() {
+        assert!(!is_expired(100, 99_999));
+        assert!(is_expired(100, 100_000));
+        assert!(is_expired(100, 105_000));
+    }
+
+    #[test]
+    fn a_token_whose_exp_is_now_is_expired() {
+        let keys = keys(&[7; 32]);
+        let now = unix_now();
+        let claims = AccessClaims {
+            sub: Uuid::new_v4(),
+            exp: now,
+            nbf: now - 60,
+            iat: now - 60,
+            iss: "corkboard".into(),
+            aud: "corkboard".into(),
+            jti: Uuid::new_v4(),
+            sid: Uuid::new_v4(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let token = encode(&header, &claims, &EncodingKey::from_secret(&[7; 32])).expect("signs");
+        assert_eq!(keys.verify(&token).err(), Some(TokenError::Expired));
+        let past = AccessClaims {
+            exp: now - 5,
+            ..claims
+        };
+        let token = encode(&header, &past, &EncodingKey::from_secret(&[7; 32])).expect("signs");
         assert_eq!(keys.verify(&token).err(), Some(TokenError::Expired));
     }
 

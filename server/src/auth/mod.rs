@@ -11,7 +11,7 @@ mod refresh;
 
 pub use api_keys::{ApiKeys, GeneratedKey};
 pub use extractor::{bearer_token, Auth};
-pub use jwt::{unix_now, AccessClaims, JwtKeys, TokenError, LEEWAY};
+pub use jwt::{is_expired, unix_now, unix_now_ms, AccessClaims, JwtKeys, TokenError, LEEWAY};
 pub use lockout::{
     LoginScopes, LOGIN_FAILURE_WINDOW, LOGIN_LOCK_DURATION, MAX_FAILURES_PER_EMAIL,
     MAX_FAILURES_PER_IP,

@@ -1,7 +1,7 @@
 //! The session actor: lifecycle, heartbeat, authentication deadline.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ::actors::{OutFrame, Outbox, SessionId};
 use actix::prelude::*;
@@ -42,6 +42,8 @@ pub struct WsSession {
     pub(super) span: tracing::Span,
     /// The session's message rate limit.
     pub(super) rate: TokenBucket,
+    /// Fires when the credential expires; replaced when a fresh token comes.
+    expiry: Option<SpawnHandle>,
     /// Dropped with the session, which tells its socket's writer to close
     /// the socket once what is queued is out.
     _writer: oneshot::Sender<()>,
@@ -75,6 +77,7 @@ impl WsSession {
             closing: false,
             span,
             rate: TokenBucket::full(state_rate, Instant::now()),
+            expiry: None,
             _writer: writer,
         }
     }
@@ -127,7 +130,7 @@ impl WsSession {
 
     /// Mark the session authenticated as `principal` (or refreshed with a
     /// new credential) and greet it the first time.
-    pub(super) fn authenticated(&mut self, principal: Principal) {
+    pub(super) fn authenticated(&mut self, principal: Principal, ctx: &mut Context<Self>) {
         let first = self.principal.is_none();
         self.principal = Some(principal);
         self.span.record(
@@ -137,6 +140,46 @@ impl WsSession {
         if first {
             self.send(&self.welcome());
         }
+        self.watch_expiry(ctx);
+    }
+
+    /// Whether the session's credential has expired.
+    fn credential_expired(&self) -> bool {
+        self.principal
+            .and_then(|p| p.expires_at())
+            .is_some_and(|exp| crate::auth::is_expired(exp, crate::auth::unix_now_ms()))
+    }
+
+    /// Arm a timer for the moment the credential expires (PROTOCOL.md: the
+    /// socket learns of it within a second), replacing the previous
+    /// credential's timer. The heartbeat checks too, as a backstop.
+    fn watch_expiry(&mut self, ctx: &mut Context<Self>) {
+        if let Some(old) = self.expiry.take() {
+            ctx.cancel_future(old);
+        }
+        let Some(exp) = self.principal.and_then(|p| p.expires_at()) else {
+            return;
+        };
+        let due_ms = exp.saturating_mul(1000);
+        let wait = Duration::from_millis(due_ms.saturating_sub(crate::auth::unix_now_ms()));
+        self.expiry = Some(ctx.run_later(wait, |act, ctx| {
+            act.expiry = None;
+            if act.credential_expired() {
+                act.expired(ctx);
+            } else {
+                // The monotonic timer ran ahead of the wall clock.
+                act.watch_expiry(ctx);
+            }
+        }));
+    }
+
+    fn expired(&mut self, ctx: &mut Context<Self>) {
+        self.error(
+            "token_expired",
+            "the access token expired; reconnect with a fresh token",
+            None,
+        );
+        self.close(close::POLICY, "token expired", ctx);
     }
 
     /// Whether `revoked` takes this session's credential away.
@@ -211,23 +254,15 @@ impl WsSession {
             ctx.stop();
             return;
         }
-        let Some(principal) = self.principal else {
+        if self.principal.is_none() {
             if self.opened.elapsed() >= ws.auth_timeout {
                 self.error("auth_timeout", "no auth message within the deadline", None);
                 self.close(close::AUTH_TIMEOUT, "authentication timeout", ctx);
             }
             return;
-        };
-        let expired = principal
-            .expires_at()
-            .is_some_and(|exp| crate::auth::unix_now() > exp + crate::auth::LEEWAY.as_secs());
-        if expired {
-            self.error(
-                "token_expired",
-                "the access token expired; reconnect with a fresh token",
-                None,
-            );
-            self.close(close::POLICY, "token expired", ctx);
+        }
+        if self.credential_expired() {
+            self.expired(ctx);
             return;
         }
         if self.last_heard.elapsed() >= ws.client_timeout {
@@ -247,6 +282,7 @@ impl Actor for WsSession {
         self.state.metrics.sessions_opened();
         if self.principal.is_some() {
             self.send(&self.welcome());
+            self.watch_expiry(ctx);
         }
         let revocations = self.state.revocations.subscribe();
         self.listen_revocations(revocations, ctx);

@@ -174,7 +174,7 @@ impl WsSession {
                             return;
                         }
                     }
-                    act.authenticated(principal);
+                    act.authenticated(principal, ctx);
                 }
                 Err(TokenError::Unavailable) => {
                     act.error("unavailable", TokenError::Unavailable.to_string(), None);
