@@ -169,6 +169,60 @@ async fn body_refusals_are_in_the_error_shape() {
     }
 }
 
+/// Every route with a JSON body, signed in or not, answers a body of
+/// another (or a malformed) media type with 415 `unsupported_media_type`
+/// in the error shape, never a bare 400.
+#[actix_web::test]
+async fn a_bad_content_type_is_a_415_in_the_error_shape_on_every_body_route() {
+    let app = spawn_app().await;
+    let (token, org) = owner_with_org(&app).await;
+    let board = app.create_board(&token, &org).await;
+    let board = board["id"].as_str().expect("id");
+    let routes = [
+        ("/api/v1/auth/register", false),
+        ("/api/v1/auth/login", false),
+        ("/api/v1/auth/refresh", false),
+        ("/api/v1/orgs", true),
+        (&format!("/api/v1/boards/{board}/commands")[..], true),
+    ];
+    for (path, signed_in) in routes {
+        for content_type in [
+            "text/plain",
+            "",
+            "garbage",
+            "application/",
+            "application/json-seq",
+            "multipart/form-data; boundary=x",
+        ] {
+            let mut req = app
+                .http
+                .post(app.url(path))
+                .header(CONTENT_TYPE, content_type)
+                .body("{}");
+            if signed_in {
+                req = req.bearer_auth(&token);
+            }
+            println!("{path} with {content_type:?}");
+            expect_error(req, (415, "unsupported_media_type")).await;
+        }
+        // A header value that is not even text.
+        let auth = if signed_in {
+            format!("Authorization: Bearer {token}\r\n")
+        } else {
+            String::new()
+        };
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Length: 2\r\n\
+             Connection: close\r\nContent-Type: application/"
+        )
+        .into_bytes();
+        request.extend_from_slice(b"\xff\xfe\r\n\r\n{}");
+        let (status, headers, body) = app.raw_exchange(&request).await;
+        println!("{path} with a binary content type");
+        shaped(status, &headers, &body, (415, "unsupported_media_type"));
+    }
+}
+
 #[actix_web::test]
 async fn bad_path_and_query_parameters_are_in_the_error_shape() {
     let app = spawn_app().await;
