@@ -10,8 +10,8 @@
 
 use std::io::Cursor;
 
-use serde::de::{DeserializeOwned, IgnoredAny};
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::board::{Board, Event};
 use crate::wire::{ClientMsg, ServerMsg};
@@ -366,8 +366,114 @@ impl NestedProbe {
     }
 }
 
-/// Decodes a `T`. The happy path parses once; only a failure pays for the
-/// extra passes that classify it.
+/// Refuses a `type` tag that is not a string, at the top level and in the
+/// map of a `command` or `event` field. Serde reads an internally tagged
+/// enum's tag as a variant name *or as its index*, so without this check
+/// `{"type": 7}` would decode as the eighth variant (`ping`); the protocol
+/// has only the documented string tags.
+struct StringTags;
+
+impl<'de> Deserialize<'de> for StringTags {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_map(TagsVisitor { nested: true })
+            .map(|()| StringTags)
+    }
+}
+
+/// Visits a map, checking its `type` and (when `nested`) the `type` of the
+/// maps in its `command` and `event` fields; skips everything else.
+struct TagsVisitor {
+    nested: bool,
+}
+
+impl<'de> Visitor<'de> for TagsVisitor {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Type => map.next_value::<StringTag>().map(drop)?,
+                Key::Nested if self.nested => map.next_value::<NestedTags>().map(drop)?,
+                Key::Nested | Key::Other => map.next_value::<IgnoredAny>().map(drop)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `command` or `event` map of a message.
+struct NestedTags;
+
+impl<'de> Deserialize<'de> for NestedTags {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_map(TagsVisitor { nested: false })
+            .map(|()| NestedTags)
+    }
+}
+
+/// A map key, as far as [`TagsVisitor`] cares.
+enum Key {
+    Type,
+    Nested,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(match key {
+                    "type" => Key::Type,
+                    "command" | "event" => Key::Nested,
+                    _ => Key::Other,
+                })
+            }
+            fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Key, E> {
+                Ok(Key::Other)
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Key, E> {
+                Ok(Key::Other)
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Key, E> {
+                Ok(Key::Other)
+            }
+        }
+        de.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// A `type` tag that is a string (which one is the real parse's business).
+struct StringTag;
+
+impl<'de> Deserialize<'de> for StringTag {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct TagVisitor;
+        impl Visitor<'_> for TagVisitor {
+            type Value = StringTag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("one of the documented string tags")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<StringTag, E> {
+                Ok(StringTag)
+            }
+        }
+        de.deserialize_str(TagVisitor)
+    }
+}
+
+/// Decodes a `T`. The happy path parses twice: the message, then a pass
+/// that allocates nothing to check that its tags are strings
+/// ([`StringTags`]); only a failure pays for the extra passes that
+/// classify it.
 ///
 /// `types` lists the known top-level tags; each `nested` entry
 /// `(tag, field, known)` says that a message tagged `tag` holds a tagged
@@ -380,7 +486,14 @@ fn decode<T: DeserializeOwned>(
     nested: &[(&str, &str, &[&str])],
 ) -> Result<T, DecodeError> {
     let error = match parse::<T>(bytes, format) {
-        Ok(value) => return Ok(value),
+        Ok(value) if types.is_none() => return Ok(value),
+        Ok(value) => {
+            return match parse::<StringTags>(bytes, format) {
+                Ok(StringTags) => Ok(value),
+                // An ill-typed field, as `{"type": 7}` is in JSON.
+                Err(error) => Err(DecodeError::InvalidMessage(format!("`type`: {error}"))),
+            };
+        }
         Err(error) => error,
     };
     if let Err(malformed) = parse::<IgnoredAny>(bytes, format) {

@@ -214,6 +214,54 @@ fn unknown_types() {
     assert_eq!(error.code(), "unknown_type");
 }
 
+/// Serde reads an internally tagged enum's tag as a variant name or as its
+/// index; only the documented string tags are the protocol.
+#[test]
+fn a_type_tag_must_be_a_documented_string_not_a_variant_index() {
+    let board = samples::BOARD.to_string();
+    let cases = [
+        // `7` is `ping`'s index among the client messages.
+        serde_json::json!({ "type": 7 }),
+        serde_json::json!({ "type": 7, "nonce": 1 }),
+        // `3` is `command`, `6` is `create_item`.
+        serde_json::json!({ "type": 3, "id": "c", "board": board,
+            "command": { "type": "create_item", "title": "t" } }),
+        serde_json::json!({ "type": "command", "id": "c", "board": board,
+            "command": { "type": 6, "title": "t" } }),
+        serde_json::json!({ "type": 3, "id": "c", "board": board,
+            "command": { "type": 6, "title": "t" } }),
+        serde_json::json!({ "type": true }),
+    ];
+    for value in cases {
+        let packed = rmp_serde::to_vec_named(&value).unwrap();
+        let error = decode_client(&packed, Format::MsgPack).unwrap_err();
+        assert_eq!(error.code(), "invalid_message", "{value}: {error}");
+        assert!(error.detail().contains("invalid type"), "{error}");
+        let error = decode_client(value.to_string().as_bytes(), Format::Json).unwrap_err();
+        assert_eq!(error.code(), "invalid_message", "{value}: {error}");
+    }
+    let event = serde_json::json!({ "type": "event", "board": board, "seq": 1,
+        "at": 0, "by": board, "event": { "type": 7, "item": board } });
+    let packed = rmp_serde::to_vec_named(&event).unwrap();
+    assert_eq!(
+        decode_server(&packed, Format::MsgPack).unwrap_err().code(),
+        "invalid_message"
+    );
+    // A stored event whose tag was replaced by its index.
+    let mut by_index = serde_json::to_value(&samples::events()[0]).unwrap();
+    let name = by_index["type"].as_str().unwrap().to_owned();
+    let index = EVENT_TYPES.iter().position(|t| *t == name).unwrap();
+    by_index["type"] = serde_json::json!(index);
+    let stored = encode_msgpack(&by_index);
+    assert_eq!(decode_event(&stored).unwrap_err().code(), "invalid_message");
+    // The string tags still decode.
+    let ping = rmp_serde::to_vec_named(&serde_json::json!({ "type": "ping" })).unwrap();
+    assert_eq!(
+        decode_client(&ping, Format::MsgPack).unwrap(),
+        ClientMsg::Ping { nonce: None }
+    );
+}
+
 /// The code of a server frame's decode error, checked to be the same in
 /// both encodings.
 fn server_error_code(value: &serde_json::Value) -> &'static str {
