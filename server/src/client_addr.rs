@@ -2,12 +2,15 @@
 //!
 //! Production runs behind TLS-terminating proxies, and then every TCP peer
 //! is the proxy. Only when the peer is in `CORKBOARD_TRUSTED_PROXIES` are
-//! its headers believed: the client is the right-most hop of `Forwarded`
-//! (or, without it, `X-Forwarded-For`) that is not itself a trusted proxy,
-//! and the scheme is the right-most `proto=` (or `X-Forwarded-Proto`). A
-//! peer outside the list is the client, whatever headers it sends, so a
-//! client cannot spoof its address to dodge the login lockout or the rate
-//! limits.
+//! its headers believed, and only the one header the proxies are set up to
+//! write (`CORKBOARD_FORWARDED_HEADER`): the client is its right-most hop
+//! that is not itself a trusted proxy, and the scheme is what the nearest
+//! proxy reports (`X-Forwarded-Proto`, or the `proto=` of the right-most
+//! `Forwarded` element). The other header is ignored: a proxy passes on
+//! what it does not write, so believing it would let a client choose its
+//! own address. A peer outside the list is the client, whatever headers it
+//! sends, so a client cannot spoof its address to dodge the login lockout
+//! or the rate limits.
 //!
 //! The middleware resolves this once per request and keeps it in the
 //! request's extensions; the lockout, the rate limits, the request log,
@@ -29,12 +32,43 @@ use crate::startup::AppState;
 /// `Strict-Transport-Security` on answers to HTTPS requests: one year.
 pub const HSTS: &str = "max-age=31536000";
 
-/// Networks whose forwarding headers are believed.
+/// Which header the trusted proxies write (`CORKBOARD_FORWARDED_HEADER`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` and `X-Forwarded-Proto` (nginx, HAProxy, most
+    /// load balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=…;proto=…`.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// `x-forwarded-for` or `forwarded`.
+    ///
+    /// # Errors
+    /// A message saying what is accepted.
+    pub fn parse(name: &str) -> Result<ForwardedHeader, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(ForwardedHeader::XForwardedFor),
+            "forwarded" => Ok(ForwardedHeader::Forwarded),
+            _ => Err(format!(
+                "{name:?} is not valid: use x-forwarded-for or forwarded"
+            )),
+        }
+    }
+}
+
+/// Networks whose forwarding header is believed, and which header that is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    nets: Vec<IpNet>,
+    header: ForwardedHeader,
+}
 
 impl TrustedProxies {
-    /// Comma-separated CIDRs (`10.0.0.0/8`) or addresses (`127.0.0.1`).
+    /// Comma-separated CIDRs (`10.0.0.0/8`) or addresses (`127.0.0.1`),
+    /// writing `X-Forwarded-For` (see [`TrustedProxies::writing`]).
     ///
     /// # Errors
     /// A message naming the entry that is neither.
@@ -49,12 +83,26 @@ impl TrustedProxies {
                     .map_err(|_| format!("{entry:?} is not a CIDR (10.0.0.0/8) or an IP address"))
             })
             .collect::<Result<_, _>>()
-            .map(TrustedProxies)
+            .map(|nets| TrustedProxies {
+                nets,
+                header: ForwardedHeader::default(),
+            })
+    }
+
+    /// The same proxies, believed in `header` only.
+    pub fn writing(self, header: ForwardedHeader) -> TrustedProxies {
+        TrustedProxies { header, ..self }
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Whether every address is trusted (`0.0.0.0/0` or `::/0`): then any
+    /// client could name its own address.
+    pub fn trusts_everyone(&self) -> bool {
+        self.nets.iter().any(|net| net.prefix_len() == 0)
     }
 }
 
@@ -88,7 +136,7 @@ impl ClientAddr {
                 https: direct_https,
             };
         }
-        let forwarded = Forwarded::parse(headers);
+        let forwarded = Forwarded::parse(headers, trusted.header);
         let mut ip = peer;
         for hop in forwarded.hops.iter().rev() {
             // An obfuscated or unknown hop ends the walk: the last proxy
@@ -121,9 +169,9 @@ impl ClientAddr {
     }
 }
 
-/// What the forwarding headers say: the hops, left (client) to right
-/// (nearest proxy), `None` for one that is not an address; and the
-/// nearest proxy's `proto`.
+/// What the forwarding header says: the hops, left (client) to right
+/// (nearest proxy), `None` for one that is not an address; and the scheme
+/// the nearest proxy reports.
 #[derive(Debug, Default, PartialEq)]
 struct Forwarded {
     hops: Vec<Option<IpAddr>>,
@@ -131,9 +179,9 @@ struct Forwarded {
 }
 
 impl Forwarded {
-    /// RFC 7239 `Forwarded` when present, else `X-Forwarded-For` and
-    /// `X-Forwarded-Proto`. Every line of a repeated header counts, in order.
-    fn parse(headers: &HeaderMap) -> Forwarded {
+    /// `X-Forwarded-For` and `X-Forwarded-Proto`, or RFC 7239 `Forwarded`,
+    /// as `header` says. Every line of a repeated header counts, in order.
+    fn parse(headers: &HeaderMap, header: ForwardedHeader) -> Forwarded {
         let values = |name: &str| -> Vec<String> {
             headers
                 .get_all(name)
@@ -143,33 +191,34 @@ impl Forwarded {
                 .filter(|v| !v.is_empty())
                 .collect()
         };
-        let elements = values("forwarded");
-        if !elements.is_empty() {
-            let mut out = Forwarded::default();
-            for element in elements {
-                let mut hop = None;
-                for pair in element.split(';') {
-                    let Some((key, value)) = pair.split_once('=') else {
-                        continue;
-                    };
-                    let value = value.trim().trim_matches('"');
-                    match key.trim().to_ascii_lowercase().as_str() {
-                        "for" => hop = Some(node_ip(value)),
-                        "proto" => out.proto = Some(value.to_owned()),
-                        _ => {}
-                    }
+        if header == ForwardedHeader::XForwardedFor {
+            return Forwarded {
+                hops: values("x-forwarded-for")
+                    .iter()
+                    .map(|v| node_ip(v))
+                    .collect(),
+                proto: values("x-forwarded-proto").pop(),
+            };
+        }
+        let mut out = Forwarded::default();
+        for element in values("forwarded") {
+            let (mut hop, mut proto) = (None, None);
+            for pair in element.split(';') {
+                let Some((key, value)) = pair.split_once('=') else {
+                    continue;
+                };
+                let value = value.trim().trim_matches('"');
+                match key.trim().to_ascii_lowercase().as_str() {
+                    "for" => hop = node_ip(value),
+                    "proto" => proto = Some(value.to_owned()),
+                    _ => {}
                 }
-                out.hops.push(hop.flatten());
             }
-            return out;
+            out.hops.push(hop);
+            // Only the right-most element is the nearest proxy's.
+            out.proto = proto;
         }
-        Forwarded {
-            hops: values("x-forwarded-for")
-                .iter()
-                .map(|v| node_ip(v))
-                .collect(),
-            proto: values("x-forwarded-proto").pop(),
-        }
+        out
     }
 }
 
@@ -283,17 +332,60 @@ mod tests {
         assert_eq!(resolve("10.0.0.0/8", &[]).ip, ip("10.0.0.1"));
     }
 
+    fn resolve_forwarded(trusted: &str, pairs: &[(&str, &str)]) -> ClientAddr {
+        let trusted = TrustedProxies::parse(trusted)
+            .expect("valid")
+            .writing(ForwardedHeader::Forwarded);
+        ClientAddr::resolve(ip("10.0.0.1"), false, &headers(pairs), &trusted)
+    }
+
     #[test]
-    fn forwarded_wins_over_x_forwarded_for_and_parses_every_node_form() {
+    fn only_the_configured_header_is_believed() {
+        // A client's own `Forwarded`, passed on by an nginx that writes
+        // X-Forwarded-For, changes nothing.
         let pairs = [
-            ("x-forwarded-for", "192.0.2.200"),
+            ("forwarded", "for=192.0.2.66;proto=https"),
+            ("x-forwarded-for", "198.51.100.5"),
+        ];
+        assert_eq!(
+            resolve("10.0.0.0/8", &pairs),
+            ClientAddr {
+                ip: ip("198.51.100.5"),
+                https: false
+            }
+        );
+        // And the other way round.
+        let addr = resolve_forwarded(
+            "10.0.0.0/8",
+            &[
+                ("x-forwarded-for", "192.0.2.66"),
+                ("x-forwarded-proto", "https"),
+            ],
+        );
+        assert_eq!(
+            addr,
+            ClientAddr {
+                ip: ip("10.0.0.1"),
+                https: false
+            }
+        );
+        assert_eq!(
+            ForwardedHeader::parse("Forwarded"),
+            Ok(ForwardedHeader::Forwarded)
+        );
+        assert!(ForwardedHeader::parse("x-real-ip").is_err());
+    }
+
+    #[test]
+    fn forwarded_parses_every_node_form_and_takes_proto_from_the_nearest_proxy() {
+        let pairs = [
             ("forwarded", "for=192.0.2.43:4711;proto=http"),
             (
                 "forwarded",
                 r#"for="[2001:db8:cafe::17]:4711";proto=https;by=10.0.0.1"#,
             ),
         ];
-        let addr = resolve("10.0.0.0/8", &pairs);
+        let addr = resolve_forwarded("10.0.0.0/8", &pairs);
         assert_eq!(
             addr,
             ClientAddr {
@@ -301,10 +393,23 @@ mod tests {
                 https: true
             }
         );
-        let addr = resolve("10.0.0.0/8, 2001:db8::/32", &pairs);
+        let addr = resolve_forwarded("10.0.0.0/8, 2001:db8::/32", &pairs);
         assert_eq!(addr.ip, ip("192.0.2.43"));
+        // A client-written proto= further left does not count; the nearest
+        // proxy said nothing, so the connection's own scheme stands.
+        let addr = resolve_forwarded(
+            "10.0.0.0/8",
+            &[("forwarded", "for=192.0.2.1;proto=https, for=192.0.2.2")],
+        );
+        assert_eq!(
+            addr,
+            ClientAddr {
+                ip: ip("192.0.2.2"),
+                https: false
+            }
+        );
         // An obfuscated hop stops the walk at the last trusted address.
-        let addr = resolve("10.0.0.0/8", &[("forwarded", "for=_hidden, for=unknown")]);
+        let addr = resolve_forwarded("10.0.0.0/8", &[("forwarded", "for=_hidden, for=unknown")]);
         assert_eq!(addr.ip, ip("10.0.0.1"));
     }
 
@@ -313,5 +418,11 @@ mod tests {
         let trusted = TrustedProxies::parse("127.0.0.1").expect("valid");
         assert!(trusted.contains(ip("::ffff:127.0.0.1")));
         assert!(TrustedProxies::parse("10.0.0.0/8, nope").is_err());
+        assert!(TrustedProxies::parse("10.0.0.0/8, ::/0")
+            .expect("valid")
+            .trusts_everyone());
+        assert!(!TrustedProxies::parse("10.0.0.0/8")
+            .expect("valid")
+            .trusts_everyone());
     }
 }

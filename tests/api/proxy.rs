@@ -94,12 +94,26 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_lockout_and_session_reco
     let token = body["access_token"].as_str().expect("token").to_owned();
     assert_eq!(recorded_ip(&app, &token).await, "198.51.100.23");
 
-    // RFC 7239 `Forwarded` wins over X-Forwarded-For.
-    let forwarded = [
+    // Only the header the proxy writes counts: a `Forwarded` the client
+    // sent itself, passed on by an X-Forwarded-For proxy, is ignored.
+    let both = [
         ("forwarded", r#"for="[2001:db8::17]:4711";proto=https"#),
         ("x-forwarded-for", "192.0.2.1"),
     ];
-    let (status, body) = login(&app, &victim, PASSWORD, &forwarded).await;
+    let (status, body) = login(&app, &victim, PASSWORD, &both).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["access_token"].as_str().expect("token").to_owned();
+    assert_eq!(recorded_ip(&app, &token).await, "192.0.2.1");
+
+    // Behind a proxy that writes RFC 7239 `Forwarded`, the other way round.
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = server::config::TrustedProxies::parse("127.0.0.1")
+            .expect("valid")
+            .writing(server::client_addr::ForwardedHeader::Forwarded);
+    })
+    .await;
+    app.register(&victim).await;
+    let (status, body) = login(&app, &victim, PASSWORD, &both).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = body["access_token"].as_str().expect("token").to_owned();
     assert_eq!(recorded_ip(&app, &token).await, "2001:db8::17");

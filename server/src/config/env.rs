@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
+use super::explain::{redact_password, REDACTED};
 use super::{ConfigError, RateLimit};
 
 /// A variable and the value in effect; `None` when unset with no default.
@@ -53,15 +54,25 @@ impl<'a> Env<'a> {
         value
     }
 
-    /// A secret of at least `min` bytes, if set.
+    /// A secret of at least `min` bytes, if set; recorded as `<redacted>`.
     pub fn secret(&self, var: &'static str, min: usize) -> Result<Option<Vec<u8>>, ConfigError> {
-        match self.string(var) {
+        let value = (self.get)(var).filter(|v| !v.trim().is_empty());
+        self.record(var, value.as_ref().map(|_| REDACTED.to_owned()));
+        match value {
             Some(s) if s.len() < min => Err(ConfigError::new(
                 var,
                 format!("must be at least {min} bytes, got {}", s.len()),
             )),
             other => Ok(other.map(String::into_bytes)),
         }
+    }
+
+    /// A PostgreSQL connection string, if set; recorded with its password
+    /// redacted.
+    pub fn connection_string(&self, var: &'static str) -> Option<String> {
+        let value = (self.get)(var).filter(|v| !v.trim().is_empty());
+        self.record(var, value.as_deref().map(redact_password));
+        value
     }
 
     pub fn parse_with<T>(&self, var: &'static str, default: Option<T>) -> Result<T, ConfigError>

@@ -1,18 +1,14 @@
 //! The effective configuration as `VAR=value` lines, for `corkboard config`:
-//! every variable the server read, with the value it settled on, secrets
-//! redacted (a password inside `DATABASE_URL` too).
+//! every variable the server read, with the value it settled on. Secrets
+//! are redacted when they are read (`Env::secret`, and the password of
+//! `Env::connection_string`), so nothing here can print one.
 
 use std::fmt;
 
 use super::env::Effective;
 
-/// Variables whose values are never printed.
-const SECRETS: &[&str] = &[
-    "CORKBOARD_JWT_SECRET",
-    "CORKBOARD_JWT_PREVIOUS_SECRET",
-    "CORKBOARD_API_KEY_PEPPER",
-    "CORKBOARD_METRICS_TOKEN",
-];
+/// What a secret prints as.
+pub const REDACTED: &str = "<redacted>";
 
 /// Printable effective configuration.
 pub struct Explained(pub Vec<Effective>);
@@ -22,8 +18,6 @@ impl fmt::Display for Explained {
         for (var, value) in &self.0 {
             match value {
                 None => writeln!(f, "{var}=  # unset")?,
-                Some(_) if SECRETS.contains(var) => writeln!(f, "{var}=<redacted>")?,
-                Some(url) if *var == "DATABASE_URL" => writeln!(f, "{var}={}", redact_url(url))?,
                 Some(value) => writeln!(f, "{var}={value}")?,
             }
         }
@@ -31,41 +25,92 @@ impl fmt::Display for Explained {
     }
 }
 
-/// A connection string with its password replaced, in both libpq forms:
-/// `postgres://user:password@host/db?password=…` and `host=… password=…`.
-pub fn redact_url(url: &str) -> String {
-    let Some(rest) = url
+/// A PostgreSQL connection string with its password replaced, in both
+/// libpq forms: `postgres://user:password@host/db?password=…` and
+/// `host=… password=…`. Parsed the way tokio-postgres parses it (the user
+/// information ends at the first `@`); a string it cannot take apart but
+/// that mentions a password is redacted whole.
+pub fn redact_password(conn: &str) -> String {
+    let Some(rest) = conn
         .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
+        .or_else(|| conn.strip_prefix("postgresql://"))
     else {
-        return redact_pairs(url, ' ');
+        return redact_key_values(conn).unwrap_or_else(|| whole_if_password(conn));
     };
-    let scheme = &url[..url.len() - rest.len()];
-    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:<redacted>@{host}"),
-            None => authority.to_owned(),
+    let scheme = &conn[..conn.len() - rest.len()];
+    let (userinfo, rest) = match rest.split_once('@') {
+        Some((userinfo, rest)) => match userinfo.split_once(':') {
+            Some((user, _)) => (format!("{user}:{REDACTED}@"), rest),
+            None => (format!("{userinfo}@"), rest),
         },
-        None => authority.to_owned(),
+        None => (String::new(), rest),
     };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => format!("{path}?{}", redact_pairs(query, '&')),
-        None => tail.to_owned(),
+    let rest = match rest.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => {
+                        format!("{k}={REDACTED}")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => rest.to_owned(),
     };
-    format!("{scheme}{authority}{tail}")
+    format!("{scheme}{userinfo}{rest}")
 }
 
-/// `key=value` pairs separated by `sep`, with any password's value replaced.
-fn redact_pairs(pairs: &str, sep: char) -> String {
-    pairs
-        .split(sep)
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=<redacted>"),
-            _ => kv.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(&sep.to_string())
+fn whole_if_password(conn: &str) -> String {
+    if conn.to_ascii_lowercase().contains("password") {
+        REDACTED.to_owned()
+    } else {
+        conn.to_owned()
+    }
+}
+
+/// `key = value` pairs, values bare or single-quoted with `\` escapes, as
+/// `key=value` with the password's value replaced; `None` when the string
+/// is not in that form.
+fn redact_key_values(conn: &str) -> Option<String> {
+    let mut out = Vec::new();
+    let mut chars = conn.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return Some(out.join(" "));
+        }
+        let key: String =
+            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        chars.next_if_eq(&'=')?;
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            value.push('\'');
+            loop {
+                match chars.next()? {
+                    '\\' => {
+                        value.push('\\');
+                        value.push(chars.next()?);
+                    }
+                    '\'' => break value.push('\''),
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value.extend(std::iter::from_fn(|| chars.next_if(|c| !c.is_whitespace())));
+        }
+        if key.is_empty() {
+            return None;
+        }
+        if key.eq_ignore_ascii_case("password") {
+            value = REDACTED.to_owned();
+        }
+        out.push(format!("{key}={value}"));
+    }
 }
 
 #[cfg(test)]
@@ -74,31 +119,43 @@ mod tests {
 
     #[test]
     fn passwords_never_print() {
-        assert_eq!(
-            redact_url("postgres://ada:s3cret@db:5432/corkboard"),
-            "postgres://ada:<redacted>@db:5432/corkboard"
-        );
-        assert_eq!(
-            redact_url("postgres://ada@db/corkboard"),
-            "postgres://ada@db/corkboard"
-        );
-        assert_eq!(
-            redact_url("postgresql://db/x?user=ada&password=s3cret"),
-            "postgresql://db/x?user=ada&password=<redacted>"
-        );
-        assert_eq!(
-            redact_url("host=db user=ada password=s3cret dbname=x"),
-            "host=db user=ada password=<redacted> dbname=x"
-        );
+        for (given, shown) in [
+            (
+                "postgres://ada:s3cret@db:5432/corkboard",
+                "postgres://ada:<redacted>@db:5432/corkboard",
+            ),
+            // tokio-postgres ends the user information at the first `@`.
+            (
+                "postgres://ada:pa/ss@db/x",
+                "postgres://ada:<redacted>@db/x",
+            ),
+            ("postgres://ada:p?w@db/x", "postgres://ada:<redacted>@db/x"),
+            ("postgres://ada@db/corkboard", "postgres://ada@db/corkboard"),
+            (
+                "postgresql://db/x?user=ada&password=s3cret",
+                "postgresql://db/x?user=ada&password=<redacted>",
+            ),
+            (
+                "host=db user=ada password=s3cret dbname=x",
+                "host=db user=ada password=<redacted> dbname=x",
+            ),
+            ("host=db password = s3cret", "host=db password=<redacted>"),
+            (
+                "host=db password='a b\\' c' user=x",
+                "host=db password=<redacted> user=x",
+            ),
+            ("host=db password='unterminated", "<redacted>"),
+        ] {
+            assert_eq!(redact_password(given), shown, "{given}");
+        }
         let shown = Explained(vec![
-            ("CORKBOARD_JWT_SECRET", Some("x".repeat(40))),
             ("CORKBOARD_BIND", Some("127.0.0.1:8080".into())),
             ("CORKBOARD_METRICS_TOKEN", None),
         ])
         .to_string();
-        assert!(!shown.contains("xxxx"), "{shown}");
-        assert!(shown.contains("CORKBOARD_JWT_SECRET=<redacted>"));
-        assert!(shown.contains("CORKBOARD_BIND=127.0.0.1:8080"));
-        assert!(shown.contains("CORKBOARD_METRICS_TOKEN=  # unset"));
+        assert_eq!(
+            shown,
+            "CORKBOARD_BIND=127.0.0.1:8080\nCORKBOARD_METRICS_TOKEN=  # unset\n"
+        );
     }
 }

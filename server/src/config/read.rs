@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use actors::ActorConfig;
 
+use crate::client_addr::ForwardedHeader;
+
 use super::env::{Effective, Env};
 use super::{
     ApiKeySettings, AuthSettings, ConfigError, DatabaseSettings, Environment, JwtSettings,
@@ -51,7 +53,7 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
         "production" => Environment::Production,
         _ => Environment::Development,
     };
-    let database = match env.string("DATABASE_URL") {
+    let database = match env.connection_string("DATABASE_URL") {
         Some(url) => DatabaseSettings::Url(url),
         None => DatabaseSettings::Managed,
     };
@@ -68,8 +70,7 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
             pepper: env.secret("CORKBOARD_API_KEY_PEPPER", MIN_SECRET_BYTES)?,
         },
         allowed_origins: allowed_origins(env)?,
-        trusted_proxies: TrustedProxies::parse(&env.string_or("CORKBOARD_TRUSTED_PROXIES", ""))
-            .map_err(|problem| ConfigError::new("CORKBOARD_TRUSTED_PROXIES", problem))?,
+        trusted_proxies: trusted_proxies(env)?,
         max_body_bytes: env.parse(
             "CORKBOARD_HTTP_MAX_BODY_BYTES",
             256 * 1024,
@@ -109,6 +110,13 @@ fn production_checks(s: &Settings) -> Result<(), ConfigError> {
         return Err(ConfigError::new(
             "CORKBOARD_METRICS_TOKEN",
             "is required when CORKBOARD_ENV=production and CORKBOARD_METRICS=on",
+        ));
+    }
+    if s.trusted_proxies.trusts_everyone() {
+        return Err(ConfigError::new(
+            "CORKBOARD_TRUSTED_PROXIES",
+            "may not trust every address (0.0.0.0/0, ::/0) when CORKBOARD_ENV=production: \
+             any client could name its own address; list the proxies",
         ));
     }
     if s.allowed_origins.iter().any(|o| o == "*") {
@@ -200,6 +208,15 @@ fn allowed_origins(env: &Env<'_>) -> Result<Vec<String>, ConfigError> {
         }
     }
     Ok(origins)
+}
+
+fn trusted_proxies(env: &Env<'_>) -> Result<TrustedProxies, ConfigError> {
+    let proxies = TrustedProxies::parse(&env.string_or("CORKBOARD_TRUSTED_PROXIES", ""))
+        .map_err(|problem| ConfigError::new("CORKBOARD_TRUSTED_PROXIES", problem))?;
+    let header =
+        ForwardedHeader::parse(&env.string_or("CORKBOARD_FORWARDED_HEADER", "x-forwarded-for"))
+            .map_err(|problem| ConfigError::new("CORKBOARD_FORWARDED_HEADER", problem))?;
+    Ok(proxies.writing(header))
 }
 
 fn ws(env: &Env<'_>) -> Result<WsSettings, ConfigError> {

@@ -152,6 +152,10 @@ fn production_refuses_what_development_generates_and_names_the_variable() {
     let err = production(&[("CORKBOARD_ALLOWED_ORIGINS", "https://a.example, *")])
         .expect_err("wildcard refused");
     assert_eq!(err.var, "CORKBOARD_ALLOWED_ORIGINS");
+    let err = production(&[("CORKBOARD_TRUSTED_PROXIES", "10.0.0.1, 0.0.0.0/0")])
+        .expect_err("trusting everyone refused");
+    assert_eq!(err.var, "CORKBOARD_TRUSTED_PROXIES");
+    production(&[("CORKBOARD_TRUSTED_PROXIES", "10.0.0.0/8")]).expect("a listed proxy");
     let err = settings(&[("CORKBOARD_ENV", "prod")]).expect_err("unknown environment");
     assert_eq!(err.var, "CORKBOARD_ENV");
 }
@@ -177,6 +181,8 @@ fn trusted_proxies_are_cidrs_or_addresses() {
     assert!(s.trusted_proxies.contains("127.0.0.1".parse().expect("ip")));
     assert!(s.trusted_proxies.contains("::1".parse().expect("ip")));
     assert!(!s.trusted_proxies.contains("127.0.0.2".parse().expect("ip")));
+    let err = settings(&[("CORKBOARD_FORWARDED_HEADER", "x-real-ip")]).expect_err("bad");
+    assert_eq!(err.var, "CORKBOARD_FORWARDED_HEADER");
     let err = settings(&[("CORKBOARD_TRUSTED_PROXIES", "10.0.0.0/33")]).expect_err("bad");
     assert_eq!(err.var, "CORKBOARD_TRUSTED_PROXIES");
     assert!(err.problem.contains("10.0.0.0/33"), "{}", err.problem);
@@ -184,10 +190,29 @@ fn trusted_proxies_are_cidrs_or_addresses() {
 
 #[test]
 fn explain_lists_every_variable_with_its_effective_value() {
-    let (_, effective) =
-        Settings::explain(|k| (k == "CORKBOARD_JWT_SECRET").then(|| SECRET.to_owned()))
-            .expect("valid");
+    // Every secret set, the database password too: none of them prints.
+    let given = |k: &str| match k {
+        "CORKBOARD_JWT_SECRET"
+        | "CORKBOARD_API_KEY_PEPPER"
+        | "CORKBOARD_METRICS_TOKEN"
+        | "CORKBOARD_JWT_PREVIOUS_SECRET" => Some(SECRET.to_owned()),
+        "CORKBOARD_JWT_PREVIOUS_KEY_ID" => Some("k0".to_owned()),
+        "DATABASE_URL" => Some(format!("postgres://ada:{SECRET}@db/x")),
+        _ => None,
+    };
+    let (_, effective) = Settings::explain(given).expect("valid");
     let shown = Explained(effective).to_string();
+    for var in [
+        "CORKBOARD_API_KEY_PEPPER",
+        "CORKBOARD_METRICS_TOKEN",
+        "CORKBOARD_JWT_PREVIOUS_SECRET",
+    ] {
+        assert!(shown.contains(&format!("{var}=<redacted>\n")), "{shown}");
+    }
+    assert!(
+        shown.contains("DATABASE_URL=postgres://ada:<redacted>@db/x\n"),
+        "{shown}"
+    );
     assert!(shown.contains("CORKBOARD_BIND=127.0.0.1:8080\n"), "{shown}");
     assert!(shown.contains("CORKBOARD_ENV=development\n"), "{shown}");
     assert!(
