@@ -108,6 +108,42 @@ async fn registration_validates_and_keeps_the_first_account_of_an_email() {
     }
 }
 
+/// RFC 5321 caps an address at 254 octets: as sent, whatever trimming or
+/// case folding would make of it.
+#[actix_web::test]
+async fn registration_refuses_an_email_longer_than_254_bytes() {
+    let app = spawn_app().await;
+    let register = |email: String| {
+        app.http
+            .post(app.url("/api/v1/auth/register"))
+            .json(&json!({ "email": email, "password": "long enough pw", "name": "A" }))
+            .send()
+    };
+    let address = |len: usize| format!("{}@example.com", "a".repeat(len - 12));
+    let res = register(address(254)).await.expect("request");
+    assert_eq!(res.status(), StatusCode::ACCEPTED, "254 bytes is the limit");
+    for email in [
+        address(255),
+        address(300),
+        format!(" {}", address(254)),
+        format!("{} ", address(254)),
+        // The Kelvin sign (3 bytes) folds to `k` (1 byte): 256 bytes as
+        // sent, 254 once lowercased.
+        format!("\u{212A}{}", address(253)),
+    ] {
+        let res = register(email.clone()).await.expect("request");
+        assert_eq!(
+            res.status(),
+            StatusCode::BAD_REQUEST,
+            "{} bytes: {email:?}",
+            email.len()
+        );
+        let err: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(err["code"], "validation_failed");
+        assert!(err["details"]["email"].is_string(), "{err}");
+    }
+}
+
 #[actix_web::test]
 async fn routes_require_a_valid_token() {
     let app = spawn_app().await;

@@ -24,7 +24,7 @@ use crate::startup::AppState;
 /// Password length bounds, in characters.
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
-/// Longest email address accepted, in bytes.
+/// Longest email address accepted, in bytes as sent (RFC 5321).
 pub const EMAIL_MAX: usize = 254;
 /// What registration answers, whether or not the email was taken.
 pub const REGISTER_ACCEPTED: &str =
@@ -89,8 +89,12 @@ pub struct Me {
 
 fn valid_email(email: &str) -> Result<String, ApiError> {
     one_line("email", email)?;
+    // The limit holds for the address as sent: trimming and case folding
+    // (a 3-byte Kelvin sign becomes `k`) must not let a longer one in.
+    let sent = email.len();
     let email = email.trim().to_lowercase();
-    let ok = email.len() <= EMAIL_MAX
+    let ok = sent <= EMAIL_MAX
+        && email.len() <= EMAIL_MAX
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
