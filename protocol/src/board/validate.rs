@@ -15,7 +15,8 @@ pub(super) fn invalid(field: &str, rule: impl Into<String>) -> Rejection {
     }
 }
 
-/// A one-line text: trimmed, 1 to `max` characters, no control characters.
+/// A one-line text: trimmed, 1 to `max` characters, no control characters
+/// and no line breaks.
 fn line(field: &str, value: &str, max: usize) -> Result<String, Rejection> {
     let trimmed = value.trim();
     let chars = trimmed.chars().count();
@@ -24,6 +25,11 @@ fn line(field: &str, value: &str, max: usize) -> Result<String, Rejection> {
     }
     if trimmed.chars().any(char::is_control) {
         return Err(invalid(field, "must not contain control characters"));
+    }
+    // U+2028 and U+2029 are not control characters (`Zl`, `Zp`), but they
+    // break lines wherever the text is shown.
+    if trimmed.contains(['\u{2028}', '\u{2029}']) {
+        return Err(invalid(field, "must not contain line breaks"));
     }
     Ok(trimmed.to_owned())
 }

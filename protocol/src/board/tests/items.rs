@@ -99,6 +99,14 @@ fn create_item_checks_its_fields() {
         board.when(create("line\nbreak", "")),
         Err(invalid("title", "must not contain control characters"))
     );
+    // Unicode's line and paragraph separators are line breaks too.
+    for separator in ["\u{2028}", "\u{2029}"] {
+        assert_eq!(
+            board.when(create(&format!("line{separator}break"), "")),
+            Err(invalid("title", "must not contain line breaks")),
+            "{separator:?}"
+        );
+    }
     let trimmed = board.accepts(create("  Title  ", "keeps\n  spaces "));
     assert!(matches!(
         trimmed,
