@@ -51,6 +51,8 @@ fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Before the build: a signal while it runs is kept, not fatal.
+    let shutdown = shutdown_signal();
     let started = std::time::Instant::now();
     let app = Application::build(settings).await?;
     tracing::info!(
@@ -58,5 +60,5 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "ready"
     );
-    app.run(shutdown_signal()).await
+    app.run(shutdown).await
 }

@@ -151,3 +151,53 @@ async fn migrate_applies_the_migrations_and_exits() {
     let again = corkboard(&dir, &["migrate"], &[("DATABASE_URL", &db.url)]);
     assert!(again.status.success(), "{}", text(&again.stderr));
 }
+
+/// A signal that arrives while the server is still starting (here: its
+/// managed PostgreSQL is up, migrations are next) is not fatal: the server
+/// finishes starting, shuts down gracefully, stops its PostgreSQL and
+/// exits 0.
+#[test]
+fn sigterm_during_startup_shuts_down_gracefully() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = scratch("sigterm");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_corkboard"));
+    cmd.current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .env("CORKBOARD_BIND", "127.0.0.1:0")
+        .env("CORKBOARD_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().expect("the binary starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |needle: &str| loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    };
+    wait_for("local PostgreSQL ready");
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    wait_for("local PostgreSQL stopped");
+    let status = child.wait().expect("the server exits");
+    assert!(status.success(), "exit status {status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -77,6 +77,9 @@ impl BoardActor {
                         return act.answer_duplicate(actor, command_id, reply);
                     }
                     Err(StoreError::Conflict { seq, .. }) => {
+                        // Another writer holds the seq: nothing of this
+                        // append was stored.
+                        act.return_item_numbers(&records);
                         tracing::warn!(board_id = %act.id, seq, "seq conflict; reloading board");
                         let _ =
                             reply.send(Err(ActorError::Unavailable("board was reloaded".into())));
@@ -89,6 +92,14 @@ impl BoardActor {
                         tracing::warn!(board_id = %act.id, "append outcome unknown; reloading board");
                         let _ = reply.send(Err(ActorError::Timeout));
                         ctx.stop();
+                    }
+                    Err(StoreError::Overloaded) => {
+                        // Refused before it reached the database. (Not
+                        // after `Unavailable`: a lost connection may hide a
+                        // commit, and a number given back twice would name
+                        // two items.)
+                        act.return_item_numbers(&records);
+                        let _ = reply.send(Err(ActorError::from(StoreError::Overloaded)));
                     }
                     Err(e) => {
                         tracing::warn!(board_id = %act.id, error = %e, "append failed");
@@ -235,7 +246,17 @@ impl Handler<Submit> for BoardActor {
             let allocate = async move { org.allocate_number().await };
             actix::fut::wrap_future(allocate)
                 .then(move |number, act: &mut Self, _| {
-                    let decided = number.and_then(|n| decision.run(&act.board, Some(n)));
+                    let decided = number.and_then(|n| {
+                        let decided = decision.run(&act.board, Some(n));
+                        if decided.is_err() {
+                            // Not expected (the board has not changed), but
+                            // a number taken for nothing goes back.
+                            if let Some(org) = act.board.org {
+                                act.registry.org(org).return_number(n);
+                            }
+                        }
+                        decided
+                    });
                     act.settle(decided, by, decision.command_id, reply)
                 })
                 .boxed_local()

@@ -28,8 +28,10 @@ fn body(state: &AppState, ok: bool) -> Value {
     })
 }
 
+/// Answers as `live` does: that the port is bound at all means startup is
+/// over (see the module's doc).
 pub async fn startup(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(body(&state, true))
+    live(state).await
 }
 
 pub async fn live(state: web::Data<AppState>) -> HttpResponse {
@@ -55,6 +57,14 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     if ok {
         HttpResponse::Ok().json(body)
     } else {
+        // The report, in the one error shape as well.
+        body["code"] = json!("unavailable");
+        body["message"] = json!(if db_ok {
+            "the storage queue is nearly full"
+        } else {
+            "the database does not answer"
+        });
+        body["request_id"] = json!(crate::request_id::current());
         HttpResponse::ServiceUnavailable().json(body)
     }
 }
