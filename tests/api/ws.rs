@@ -194,3 +194,77 @@ async fn foreign_origins_and_unknown_subprotocols_are_refused() {
         .expect_err("refused");
     assert!(err.to_string().contains("400"), "{err}");
 }
+
+/// PROTOCOL.md promises exactly one `ack` or `rejected` per command id: a
+/// `command` that cannot be decoded but whose id can be read is answered
+/// `rejected{id, code: "invalid_command"}`, in both encodings; a frame
+/// without a readable id gets an `error` as before.
+#[actix_web::test]
+async fn a_command_that_cannot_be_decoded_is_rejected_under_its_id() {
+    let app = spawn_app().await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board = board["id"].as_str().expect("id");
+    for format in [Wire::Json, Wire::MsgPack] {
+        let mut ws = app.ws(&token, format).await;
+        let undecodable = [
+            ("unknown", json!({ "type": "explode" }), "explode"),
+            (
+                "missing",
+                json!({ "type": "archive_item" }),
+                "missing field `item`",
+            ),
+            ("not-a-map", json!("create_item"), ""),
+            (
+                "extra",
+                json!({ "type": "create_item", "title": "t", "colour": 1 }),
+                "colour",
+            ),
+        ];
+        for (id, command, needle) in undecodable {
+            ws.send(json!({ "type": "command", "id": id, "board": board, "command": command }))
+                .await;
+            let answer = ws.recv().await;
+            assert_eq!(answer["type"], "rejected", "{answer}");
+            assert_eq!(answer["id"], id, "{answer}");
+            assert_eq!(answer["code"], "invalid_command", "{answer}");
+            assert_eq!(answer["retryable"], false, "{answer}");
+            let message = answer["message"].as_str().expect("message");
+            assert!(message.contains(needle), "{answer}");
+        }
+        // A bad board id still leaves the command id readable.
+        ws.send(
+            json!({ "type": "command", "id": "bad-board", "board": "nope",
+            "command": { "type": "create_item", "title": "t" } }),
+        )
+        .await;
+        let answer = ws.recv().await;
+        assert_eq!(
+            (&answer["type"], &answer["id"], &answer["code"]),
+            (
+                &json!("rejected"),
+                &json!("bad-board"),
+                &json!("invalid_command")
+            ),
+            "{answer}"
+        );
+        // Without a readable id there is nobody to answer but the session.
+        for frame in [
+            json!({ "type": "command", "board": board, "command": { "type": "explode" } }),
+            json!({ "type": "command", "id": 5, "board": board, "command": {} }),
+        ] {
+            ws.send(frame).await;
+            let answer = ws.recv().await;
+            assert_eq!(answer["type"], "error", "{answer}");
+        }
+        // Nothing else was sent, and nothing was applied.
+        assert!(ws.until_pong().await.is_empty());
+    }
+    let live = app.board(&token, board).await;
+    assert_eq!(
+        live["items"].as_object().map(|i| i.len()),
+        Some(0),
+        "{live}"
+    );
+}

@@ -269,6 +269,24 @@ pub fn decode_client(bytes: &[u8], format: Format) -> Result<ClientMsg, DecodeEr
     )
 }
 
+/// The `id` of a client frame that is a `command` message, read on its
+/// own: when the frame does not decode (an unknown command type, a missing
+/// field, a bad board id), the session still owes that id its one answer,
+/// a `rejected`. `None` when the frame is not a map tagged `command` or its
+/// `id` is not a string.
+pub fn command_id(bytes: &[u8], format: Format) -> Option<String> {
+    #[derive(Deserialize)]
+    struct CommandProbe {
+        #[serde(rename = "type")]
+        tag: String,
+        id: String,
+    }
+    parse::<CommandProbe>(bytes, format)
+        .ok()
+        .filter(|probe| probe.tag == "command")
+        .map(|probe| probe.id)
+}
+
 /// Decodes a server frame (for test clients and the load generator).
 ///
 /// # Errors

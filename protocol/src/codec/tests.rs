@@ -423,3 +423,45 @@ fn the_type_lists_match_the_serde_tags() {
 }
 
 use crate::board::Command;
+
+#[test]
+fn the_id_of_an_undecodable_command_can_be_read() {
+    let board = samples::BOARD.to_string();
+    let cases = [
+        (
+            serde_json::json!({ "type": "command", "id": "c-1", "board": board,
+            "command": { "type": "explode" } }),
+            Some("c-1"),
+        ),
+        (
+            serde_json::json!({ "type": "command", "id": "c-2", "board": "nope",
+            "command": {} }),
+            Some("c-2"),
+        ),
+        (
+            serde_json::json!({ "type": "command", "board": board }),
+            None,
+        ),
+        (serde_json::json!({ "type": "command", "id": 7 }), None),
+        (
+            serde_json::json!({ "type": "subscribe", "id": "c-3" }),
+            None,
+        ),
+        (serde_json::json!("command"), None),
+    ];
+    for (value, id) in cases {
+        let json = value.to_string();
+        assert_eq!(
+            command_id(json.as_bytes(), Format::Json).as_deref(),
+            id,
+            "{value}"
+        );
+        let packed = rmp_serde::to_vec_named(&value).unwrap();
+        assert_eq!(
+            command_id(&packed, Format::MsgPack).as_deref(),
+            id,
+            "{value}"
+        );
+    }
+    assert_eq!(command_id(b"{", Format::Json), None);
+}

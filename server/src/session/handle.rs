@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use ::actors::ActorError;
 use actix::prelude::*;
-use protocol::codec::decode_client;
+use protocol::codec::{command_id, decode_client};
 use protocol::wire::COMMAND_ID_MAX;
 use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
 
@@ -66,9 +66,18 @@ impl WsSession {
             Ok(msg) => msg,
             Err(e) => {
                 self.state.metrics.message_in("invalid");
-                match limited {
-                    Some(wait) => self.rate_limited(None, wait),
-                    None => self.error(e.code(), e.to_string(), None),
+                // A command whose id can be read is owed its one answer.
+                let command_id = command_id(bytes, format);
+                match (limited, command_id) {
+                    (Some(wait), command_id) => self.rate_limited(command_id, wait),
+                    (None, Some(id)) => self.send(&ServerMsg::Rejected {
+                        id,
+                        code: "invalid_command".into(),
+                        message: e.to_string(),
+                        retryable: false,
+                        details: None,
+                    }),
+                    (None, None) => self.error(e.code(), e.to_string(), None),
                 }
                 return;
             }
