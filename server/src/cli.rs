@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use clap::{Parser, Subcommand};
 
 /// The build's version and git commit, for `--version`.
-pub const VERSION: &str = concat!(
+pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
     env!("CORKBOARD_GIT_COMMIT"),
@@ -21,7 +21,7 @@ pub const VERSION: &str = concat!(
 /// (see docs/configuration.md); with none set it starts a managed local
 /// PostgreSQL under ./data and serves on 127.0.0.1:8080.
 #[derive(Debug, Parser)]
-#[command(name = "corkboard", version = VERSION, about, long_about)]
+#[command(name = "corkboard", version = LONG_VERSION, about, long_about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -107,6 +107,7 @@ impl Cli {
             ("CORKBOARD_DATA_DIR", &self.data_dir),
             ("CORKBOARD_ENV", &self.environment),
             ("CORKBOARD_WORKERS", &self.workers),
+            ("CORKBOARD_LOG_FORMAT", &self.log_format),
         ]
         .into_iter()
         .filter_map(|(var, value)| value.clone().map(|v| (var, v)))

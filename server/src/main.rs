@@ -16,7 +16,11 @@ fn main() -> ExitCode {
     let lookup = cli.lookup();
     if cli.command == Some(Command::Config) {
         return match Settings::explain(&lookup) {
-            Ok((_, effective)) => {
+            Ok((_, mut effective)) => {
+                // Read by the logging setup rather than `Settings`.
+                for var in ["CORKBOARD_LOG_FORMAT", "RUST_LOG"] {
+                    effective.push((var, lookup(var)));
+                }
                 print!("{}", Explained(effective));
                 ExitCode::SUCCESS
             }

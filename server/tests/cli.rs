@@ -85,6 +85,7 @@ fn config_prints_the_effective_configuration_with_secrets_redacted() {
     );
     assert!(shown.contains("DATABASE_URL=postgres://ada:<redacted>@db.internal/corkboard\n"));
     assert!(shown.contains("CORKBOARD_ENV=development\n"), "{shown}");
+    assert!(shown.contains("CORKBOARD_LOG_FORMAT="), "{shown}");
     assert!(
         !shown.contains(SECRET) && !shown.contains("hunter2"),
         "{shown}"
