@@ -22,6 +22,7 @@ mod operations;
 mod ordering;
 mod outage;
 mod pagination;
+mod policies;
 mod production;
 mod proxy;
 mod queries;
