@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use crate::caller::Caller;
 use crate::error::{bounded, ActorError};
 use crate::handles::Committed;
-use crate::outbox::{Outbox, PushError, SessionId, SharedFrame};
+use crate::outbox::{Outbox, PushError, SessionId, SharedFrame, Slot};
 use crate::registry::Registry;
 use crate::stats::ActorStats;
 
@@ -87,6 +87,8 @@ pub(crate) struct Read {
 struct Subscriber {
     user: Caller,
     outbox: Outbox,
+    /// The session's slot this board holds (see `Outbox::take_slot`).
+    slot: Slot,
     /// What the session shows of itself (presence), and the throttle state.
     presence: protocol::PresenceState,
     presence_sent: Option<Instant>,
@@ -94,10 +96,11 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    fn new(user: Caller, outbox: Outbox) -> Self {
+    fn new(user: Caller, outbox: Outbox, slot: Slot) -> Self {
         Subscriber {
             user,
             outbox,
+            slot,
             presence: protocol::PresenceState::default(),
             presence_sent: None,
             presence_pending: false,

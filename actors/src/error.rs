@@ -22,6 +22,13 @@ pub enum ActorError {
     /// The operation did not finish in time; its outcome is unknown.
     #[error("timed out")]
     Timeout,
+    /// The session already holds as many boards as it may.
+    #[error("a session may subscribe to at most {max} boards")]
+    TooManySubscriptions { max: usize },
+    /// `subscribe` without `since` for a board the session is subscribed
+    /// to: it already has the board, and a second snapshot is not sent.
+    #[error("already subscribed to this board; send since to catch up, or unsubscribe first")]
+    AlreadySubscribed,
 }
 
 impl ActorError {
@@ -33,6 +40,8 @@ impl ActorError {
             ActorError::Overloaded => "overloaded",
             ActorError::Unavailable(_) => "unavailable",
             ActorError::Timeout => "timeout",
+            ActorError::TooManySubscriptions { .. } => "too_many_subscriptions",
+            ActorError::AlreadySubscribed => "already_subscribed",
         }
     }
 

@@ -103,6 +103,30 @@ pub struct Outbox {
     tx: mpsc::Sender<OutFrame>,
     overflowed: Arc<Overflow>,
     counter: Option<Arc<dyn SentCounter>>,
+    slots: Option<Arc<SubscriptionSlots>>,
+}
+
+/// The boards a session holds, counted by the boards themselves when they
+/// attach it (see [`Outbox::with_subscription_limit`]): a subscribe still
+/// in flight, or one the board refuses (not found), holds nothing, and
+/// boards that attach the same session at once cannot pass the limit.
+#[derive(Debug)]
+pub struct SubscriptionSlots {
+    held: AtomicUsize,
+    max: usize,
+}
+
+/// One board's hold on one of its subscriber's slots, given back when the
+/// board lets the session go (unsubscribe, cut, access lost, restart).
+#[derive(Debug)]
+pub(crate) struct Slot(Option<Arc<SubscriptionSlots>>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(slots) = &self.0 {
+            slots.held.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
 }
 
 /// Bytes a session's outbound queue may hold by default (see
@@ -198,6 +222,7 @@ impl Outbox {
             tx,
             overflowed: overflowed.clone(),
             counter: None,
+            slots: None,
         };
         (outbox, rx, overflowed)
     }
@@ -217,6 +242,43 @@ impl Outbox {
     pub fn counting_cuts_in(self, stats: Arc<ActorStats>) -> Outbox {
         let _ = self.overflowed.stats.set(stats);
         self
+    }
+
+    /// Let boards attach this session to at most `max` of them at once
+    /// (unlimited by default).
+    pub fn with_subscription_limit(mut self, max: usize) -> Outbox {
+        self.slots = Some(Arc::new(SubscriptionSlots {
+            held: AtomicUsize::new(0),
+            max,
+        }));
+        self
+    }
+
+    /// The boards that hold this session now.
+    pub fn subscriptions_held(&self) -> usize {
+        self.slots
+            .as_ref()
+            .map_or(0, |s| s.held.load(Ordering::Acquire))
+    }
+
+    /// The most boards that may hold this session at once, if limited.
+    pub fn subscription_limit(&self) -> Option<usize> {
+        self.slots.as_ref().map(|s| s.max)
+    }
+
+    /// Take a slot for one more board; `None` when the session holds its
+    /// limit.
+    pub(crate) fn take_slot(&self) -> Option<Slot> {
+        let Some(slots) = &self.slots else {
+            return Some(Slot(None));
+        };
+        slots
+            .held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                (held < slots.max).then_some(held + 1)
+            })
+            .ok()
+            .map(|_| Slot(Some(slots.clone())))
     }
 
     /// Count every message queued through this outbox (and its clones).

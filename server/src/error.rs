@@ -175,6 +175,10 @@ impl ResponseError for ApiError {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
                 ActorError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+                // Subscriptions are WebSocket-only; REST never sees these.
+                ActorError::TooManySubscriptions { .. } | ActorError::AlreadySubscribed => {
+                    StatusCode::CONFLICT
+                }
             },
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -268,3 +268,114 @@ async fn a_command_that_cannot_be_decoded_is_rejected_under_its_id() {
         "{live}"
     );
 }
+
+/// `max_subscriptions` counts the boards a session holds: pipelined
+/// subscribes to boards that do not exist hold nothing, and a burst to real
+/// boards attaches exactly the limit.
+#[actix_web::test]
+async fn the_subscription_limit_counts_boards_held_not_subscribes_in_flight() {
+    const MAX: usize = 3;
+    let app = spawn_app_with(|s| s.ws.max_subscriptions = MAX).await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let mut boards = Vec::new();
+    for _ in 0..MAX + 2 {
+        let board = app.create_board(&token, &org).await;
+        boards.push(board["id"].as_str().expect("id").to_owned());
+    }
+    let mut ws = app.ws(&token, Wire::Json).await;
+
+    let missing = 30;
+    for _ in 0..missing {
+        ws.send(json!({ "type": "subscribe", "board": uuid::Uuid::new_v4() }))
+            .await;
+    }
+    for _ in 0..missing {
+        let answer = ws.recv().await;
+        assert_eq!(answer["code"], "not_found", "{answer}");
+    }
+
+    // All at once: exactly MAX attach, the others are refused.
+    for board in &boards {
+        ws.send(json!({ "type": "subscribe", "board": board }))
+            .await;
+    }
+    let (mut attached, mut refused) = (Vec::new(), Vec::new());
+    while attached.len() + refused.len() < boards.len() {
+        let answer = ws.recv().await;
+        match answer["type"].as_str() {
+            Some("snapshot") => attached.push(answer["board"].clone()),
+            Some("error") if answer["code"] == "too_many_subscriptions" => {
+                refused.push(answer["board"].clone());
+            }
+            _ => panic!("unexpected {answer}"),
+        }
+    }
+    assert_eq!(attached.len(), MAX, "{attached:?} {refused:?}");
+
+    // Letting one go makes room for one more.
+    ws.send(json!({ "type": "unsubscribe", "board": attached[0] }))
+        .await;
+    assert_eq!(ws.recv_type("unsubscribed").await["board"], attached[0]);
+    ws.send(json!({ "type": "subscribe", "board": refused[0] }))
+        .await;
+    assert_eq!(ws.recv_type("snapshot").await["board"], refused[0]);
+    ws.send(json!({ "type": "subscribe", "board": refused[1] }))
+        .await;
+    let answer = ws.recv().await;
+    assert_eq!(answer["code"], "too_many_subscriptions", "{answer}");
+}
+
+/// Subscribing again to a board the session holds sends no second
+/// snapshot: without `since` it is refused `already_subscribed` (the
+/// subscription goes on); with `since` it catches up from the live
+/// subscription.
+#[actix_web::test]
+async fn subscribing_again_sends_no_second_snapshot() {
+    let app = spawn_app().await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board = board["id"].as_str().expect("id");
+    let mut ws = app.ws(&token, Wire::MsgPack).await;
+    let seq = ws.subscribe(board).await["seq"].as_u64().expect("seq");
+
+    for _ in 0..200 {
+        ws.send(json!({ "type": "subscribe", "board": board }))
+            .await;
+    }
+    for _ in 0..200 {
+        let answer = ws.recv().await;
+        assert_eq!(answer["type"], "error", "{answer}");
+        assert_eq!(answer["code"], "already_subscribed", "{answer}");
+        assert_eq!(answer["board"], board, "{answer}");
+    }
+    assert!(ws.until_pong().await.is_empty());
+
+    // Still subscribed: an edit arrives once.
+    let (status, _) = app
+        .command(
+            &token,
+            board,
+            json!({ "type": "create_item", "title": "after" }),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    let event = ws.recv().await;
+    assert_eq!(event["type"], "event", "{event}");
+    assert_eq!(event["seq"].as_u64(), Some(seq + 1));
+    assert!(ws.until_pong().await.is_empty(), "the event came once");
+
+    // With `since`: the events after it, from the live subscription.
+    ws.send(json!({ "type": "subscribe", "board": board, "since": seq }))
+        .await;
+    let again = ws.recv().await;
+    assert_eq!(again["type"], "event", "{again}");
+    assert_eq!(again["seq"].as_u64(), Some(seq + 1));
+    ws.send(json!({ "type": "subscribe", "board": board, "since": seq + 1 }))
+        .await;
+    assert!(
+        ws.until_pong().await.is_empty(),
+        "nothing after the last seq"
+    );
+}

@@ -2,7 +2,8 @@
 //! from memory when recent, from the store otherwise — never a silent hole.
 //!
 //! Policy (also in `PROTOCOL.md`): `subscribe` without `since` gets a
-//! snapshot. With `since = N`: the events after N from the in-memory ring
+//! snapshot (or, from a session subscribed already, `already_subscribed`:
+//! no second snapshot). With `since = N`, subscribed or not: the events after N from the in-memory ring
 //! (the last `ActorConfig::recent_events`), else from PostgreSQL when at
 //! most [`MAX_RESUME_EVENTS`] are missing; a snapshot marked `reset` when N
 //! is in the future, more events are missing, or the store cannot answer.
@@ -15,7 +16,7 @@ use protocol::{Recorded, ServerMsg};
 use super::{BoardActor, Subscriber};
 use crate::caller::Caller;
 use crate::error::{bounded, ActorError};
-use crate::outbox::{OutFrame, Outbox, PushError, SharedFrame};
+use crate::outbox::{OutFrame, Outbox, PushError, SharedFrame, Slot};
 use crate::stats::ActorStats;
 
 /// Most events a resume replays from the store; more missed events get a
@@ -74,6 +75,7 @@ impl BoardActor {
         since: u64,
         user: Caller,
         outbox: Outbox,
+        slot: Option<Slot>,
         reply: super::Reply<u64>,
     ) -> actix::fut::LocalBoxActorFuture<Self, ()> {
         let store = self.registry.store();
@@ -102,24 +104,41 @@ impl BoardActor {
                         .map(|rec| OutFrame::encode(&event_msg(rec), outbox.format()))
                         .collect()
                 });
-                let _ = reply.send(act.attach(user, outbox, frames));
+                let _ = reply.send(act.attach(user, outbox, slot, frames));
             })
             .boxed_local()
     }
 
     /// Send `frames` (or, when `None`, a reset snapshot) and register the
-    /// subscriber.
+    /// subscriber in `slot` (`None`: the one it holds already).
     pub(super) fn attach(
         &mut self,
         user: Caller,
         outbox: Outbox,
+        slot: Option<Slot>,
         frames: Option<Vec<OutFrame>>,
     ) -> Result<u64, ActorError> {
+        let slot = self.slot_for(&outbox, slot)?;
         let sent = match frames {
             Some(frames) => push_catch_up(&outbox, frames),
             None => outbox.send(&self.snapshot(true)),
         };
-        self.register(user, outbox, sent)
+        self.register(user, outbox, slot, sent)
+    }
+
+    /// The slot to register a subscriber in, settled before anything is
+    /// sent to it: the one taken for it; `None` when it is subscribed
+    /// already (it keeps the slot it holds); else a fresh one, if the
+    /// session has one left.
+    pub(super) fn slot_for(
+        &self,
+        outbox: &Outbox,
+        slot: Option<Slot>,
+    ) -> Result<Option<Slot>, ActorError> {
+        if slot.is_some() || self.subscribers.contains_key(&outbox.session()) {
+            return Ok(slot);
+        }
+        outbox.take_slot().map(Some).ok_or_else(|| too_many(outbox))
     }
 
     /// Attach with an in-memory plan.
@@ -127,8 +146,10 @@ impl BoardActor {
         &mut self,
         user: Caller,
         outbox: Outbox,
+        slot: Option<Slot>,
         plan: CatchUp,
     ) -> Result<u64, ActorError> {
+        let slot = self.slot_for(&outbox, slot)?;
         let sent = match plan {
             CatchUp::Recent(frames) => push_catch_up(
                 &outbox,
@@ -137,7 +158,7 @@ impl BoardActor {
             CatchUp::Snapshot { reset } => outbox.send(&self.snapshot(reset)),
             CatchUp::Store { .. } => outbox.send(&self.snapshot(true)),
         };
-        self.register(user, outbox, sent)
+        self.register(user, outbox, slot, sent)
     }
 
     fn snapshot(&self, reset: bool) -> ServerMsg {
@@ -156,24 +177,37 @@ impl BoardActor {
         &mut self,
         user: Caller,
         outbox: Outbox,
+        slot: Option<Slot>,
         sent: Result<(), PushError>,
     ) -> Result<u64, ActorError> {
         match sent {
             Ok(()) => {
                 let session = outbox.session();
-                let mut subscriber = Subscriber::new(user, outbox);
                 let previous = self.subscribers.remove(&session);
-                if let Some(previous) = &previous {
-                    // Subscribing again keeps what the session shows.
-                    subscriber.presence = previous.presence.clone();
-                }
+                let rejoined = previous.is_some();
+                // Subscribing again keeps the slot and what the session shows.
+                let (slot, presence) = match previous {
+                    Some(previous) => (slot.unwrap_or(previous.slot), previous.presence),
+                    None => (
+                        slot.ok_or_else(|| too_many(&outbox))?,
+                        protocol::PresenceState::default(),
+                    ),
+                };
+                let mut subscriber = Subscriber::new(user, outbox, slot);
+                subscriber.presence = presence;
                 self.subscribers.insert(session, subscriber);
-                self.joined(session, previous.is_some());
+                self.joined(session, rejoined);
                 Ok(self.board.seq)
             }
             Err(PushError::Overflow) => Err(ActorError::Overloaded),
             Err(PushError::Closed) => Err(ActorError::Unavailable("session closed".into())),
         }
+    }
+}
+
+fn too_many(outbox: &Outbox) -> ActorError {
+    ActorError::TooManySubscriptions {
+        max: outbox.subscription_limit().unwrap_or(0),
     }
 }
 

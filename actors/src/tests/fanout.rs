@@ -343,3 +343,47 @@ async fn a_removed_member_loses_the_subscription() {
         .collect();
     assert!(leaked.is_empty(), "{leaked:?}");
 }
+
+#[actix_rt::test]
+async fn boards_attach_a_session_up_to_its_limit_and_never_twice() {
+    let world = World::new();
+    let (first, second) = (world.new_board().await, world.new_board().await);
+    let (sub, _rx, _) = outbox(1, 64);
+    let sub = sub.with_subscription_limit(1);
+    let (a, b) = (world.board(first.id), world.board(second.id));
+    within(a.subscribe(VIEWER, sub.clone(), None))
+        .await
+        .unwrap();
+    assert_eq!(sub.subscriptions_held(), 1);
+
+    let refused = within(b.subscribe(VIEWER, sub.clone(), None)).await;
+    assert!(
+        matches!(refused, Err(ActorError::TooManySubscriptions { max: 1 })),
+        "{refused:?}"
+    );
+    // Subscribing again holds no second slot: refused without `since`,
+    // a catch-up with it.
+    let again = within(a.subscribe(VIEWER, sub.clone(), None)).await;
+    assert!(
+        matches!(again, Err(ActorError::AlreadySubscribed)),
+        "{again:?}"
+    );
+    within(a.subscribe(VIEWER, sub.clone(), Some(3)))
+        .await
+        .unwrap();
+    assert_eq!(sub.subscriptions_held(), 1);
+    // A board that is not found takes nothing.
+    let missing = world.board(protocol::BoardId(uuid::Uuid::new_v4()));
+    assert!(is_not_found(
+        &within(missing.subscribe(VIEWER, sub.clone(), None)).await
+    ));
+    assert_eq!(sub.subscriptions_held(), 1);
+
+    // Unsubscribing gives the slot back (the next subscribe to the same
+    // board is handled after it).
+    a.unsubscribe(sub.session());
+    within(a.subscribe(VIEWER, sub.clone(), None))
+        .await
+        .unwrap();
+    assert_eq!(sub.subscriptions_held(), 1);
+}

@@ -205,17 +205,17 @@ impl WsSession {
         let Some(user) = self.principal.map(|p| p.caller) else {
             return;
         };
+        // The limit counts the boards that hold the session (its outbox's
+        // slots, taken by a board when it attaches the session), not the
+        // subscribes in flight: a burst to boards that do not exist holds
+        // nothing, and boards attaching at once cannot pass the limit.
         let max = self.state.settings.ws.max_subscriptions;
-        if !self.subscriptions.contains(&board) && self.subscriptions.len() >= max {
-            self.error(
-                "too_many_subscriptions",
-                format!("a session may subscribe to at most {max} boards"),
-                Some(board),
-            );
+        if !self.subscriptions.contains(&board) && self.outbox.subscriptions_held() >= max {
+            let e = ActorError::TooManySubscriptions { max };
+            self.error(e.code(), e.to_string(), Some(board));
             return;
         }
-        // Counted (and cancellable) from now on, not only once attached, so
-        // a burst of subscribes cannot pass the limit.
+        // Tracked (and cancellable) from now on, not only once attached.
         let resubscribe = !self.subscriptions.insert(board);
         self.pending.insert(board);
         self.cancelled.remove(&board);

@@ -200,6 +200,7 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
     let outbox = outbox
         .with_counter(Arc::new(state.metrics.clone()))
         .counting_cuts_in(state.registry.shared_stats())
+        .with_subscription_limit(state.settings.ws.max_subscriptions)
         .with_byte_limit(state.settings.ws.outbound_queue_bytes);
     let open = state.sockets.open();
     let (session_alive, session_gone) = tokio::sync::oneshot::channel();
