@@ -1,7 +1,6 @@
 //! `HEAD` works wherever `GET` does: the same status and headers, and no
 //! body on the wire.
 
-
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 

@@ -203,7 +203,10 @@ async fn a_database_outage_refuses_writes_keeps_live_reads_and_recovers_by_itsel
     println!("outage: /health/ready answered {status} in {elapsed:?}: {body}");
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["database"]["status"], "unreachable", "{body}");
-    assert_eq!(body["code"], "unavailable", "in the error shape too: {body}");
+    assert_eq!(
+        body["code"], "unavailable",
+        "in the error shape too: {body}"
+    );
     assert!(body["request_id"].is_string(), "{body}");
     let (status, _, _) = health(&app, "/health/live").await;
     assert_eq!(status, StatusCode::OK);
