@@ -93,6 +93,14 @@ async fn registration_validates_and_keeps_the_first_account_of_an_email() {
             json!({ "email": "a@b.co", "password": "long enough pw", "name": "" }),
             "name",
         ),
+        (
+            json!({ "email": "a@b.co", "password": "long enough pw", "name": "Ada\u{2028}L" }),
+            "name",
+        ),
+        (
+            json!({ "email": "a@b.co", "password": "long enough pw", "name": "Ada\u{2029}" }),
+            "name",
+        ),
     ] {
         let res = app
             .http

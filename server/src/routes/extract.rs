@@ -66,8 +66,10 @@ pub fn query_config() -> web::QueryConfig {
 }
 
 /// A one-line text field (a name, an email, a label): no control
-/// characters. PostgreSQL text cannot hold NUL at all, and the others have
-/// no place in a single line.
+/// characters and no line breaks. PostgreSQL text cannot hold NUL at all,
+/// and the others have no place in a single line. U+2028 and U+2029 break
+/// lines without being control characters, as board titles also refuse
+/// (`protocol::board::validate`).
 ///
 /// # Errors
 /// 400 `validation_failed` naming `field`.
@@ -78,5 +80,19 @@ pub fn one_line(field: &str, value: &str) -> Result<(), ApiError> {
             "must not contain control characters",
         ));
     }
+    if value.contains(['\u{2028}', '\u{2029}']) {
+        return Err(ApiError::validation(field, "must not contain line breaks"));
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_line_refuses_control_characters_and_unicode_line_breaks() {
+        assert!(super::one_line("name", "Ada Lovelace ✓").is_ok());
+        for bad in ["a\nb", "a\u{0}b", "a\u{2028}b", "a\u{2029}b"] {
+            assert!(super::one_line("name", bad).is_err(), "{bad:?}");
+        }
+    }
 }
