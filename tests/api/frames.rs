@@ -216,3 +216,37 @@ async fn invalid_utf8_in_a_text_message_closes_1007() {
 
     still_working(&mut other, &board_id, "after-utf8").await;
 }
+
+/// Until it authenticates, a socket's hard limit is 64 KiB: a frame that
+/// an authenticated session may send (and be told is too large) closes an
+/// unauthenticated one on its header. After `auth`, the full limit applies.
+#[actix_web::test]
+async fn an_unauthenticated_socket_has_the_smaller_hard_limit_until_it_authenticates() {
+    let app = spawn_app().await;
+    let (token, board_id, mut other) = bystander(&app).await;
+    let declared = 100 * 1024;
+
+    let mut anonymous = app.ws_unauthenticated(Wire::Json).await;
+    write_raw(&mut anonymous, &header(0x81, declared)).await;
+    let (seen, code, reason) = until_closed(&mut anonymous).await;
+    assert_eq!(code, 1009, "{reason} after {seen:?}");
+    assert!(
+        reason.contains("65536"),
+        "the unauthenticated limit: {reason}"
+    );
+
+    // After `auth` on a socket opened without a token, the same frame is
+    // within the limits (100 KiB < the 256 KiB message limit): read whole
+    // and decoded — and refused as not a message, the session going on.
+    let mut late = app.ws_unauthenticated(Wire::Json).await;
+    late.send(json!({ "type": "auth", "token": token })).await;
+    late.recv_type("welcome").await;
+    late.subscribe(&board_id).await;
+    let mut bytes = header(0x81, declared);
+    bytes.extend(vec![b' '; declared as usize]);
+    write_raw(&mut late, &bytes).await;
+    let answer = late.recv_type("error").await;
+    assert_ne!(answer["code"], "message_too_large", "{answer}");
+    still_working(&mut late, &board_id, "after-auth").await;
+    still_working(&mut other, &board_id, "bystander").await;
+}

@@ -1,6 +1,8 @@
 //! The session actor: lifecycle, heartbeat, authentication deadline.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ::actors::{OutFrame, Outbox, SessionId};
@@ -44,6 +46,9 @@ pub struct WsSession {
     pub(super) rate: TokenBucket,
     /// Fires when the credential expires; replaced when a fresh token comes.
     expiry: Option<SpawnHandle>,
+    /// The frame limit its socket reader applies, and the hard limit it is
+    /// raised to once the client authenticates.
+    frame_limit: Option<(Arc<AtomicUsize>, usize)>,
     /// Dropped with the session, which tells its socket's writer to close
     /// the socket once what is queued is out.
     _writer: oneshot::Sender<()>,
@@ -78,6 +83,7 @@ impl WsSession {
             span,
             rate: TokenBucket::full(state_rate, Instant::now()),
             expiry: None,
+            frame_limit: None,
             _writer: writer,
         }
     }
@@ -128,9 +134,19 @@ impl WsSession {
         }
     }
 
+    /// Share the socket reader's frame limit: raised to `hard_limit` when
+    /// the client authenticates.
+    pub fn with_frame_limit(mut self, limit: Arc<AtomicUsize>, hard_limit: usize) -> Self {
+        self.frame_limit = Some((limit, hard_limit));
+        self
+    }
+
     /// Mark the session authenticated as `principal` (or refreshed with a
     /// new credential) and greet it the first time.
     pub(super) fn authenticated(&mut self, principal: Principal, ctx: &mut Context<Self>) {
+        if let Some((limit, hard_limit)) = &self.frame_limit {
+            limit.store(*hard_limit, Ordering::Relaxed);
+        }
         let first = self.principal.is_none();
         self.principal = Some(principal);
         self.span.record(

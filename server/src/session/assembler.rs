@@ -146,6 +146,8 @@ pub struct FrameAssembler {
     codec: Codec,
     fragments: Option<Fragments>,
     limit: usize,
+    /// The limit given to `new`, which `set_limit` never passes.
+    ceiling: usize,
 }
 
 impl FrameAssembler {
@@ -156,7 +158,15 @@ impl FrameAssembler {
             codec: Codec::new().max_size(limit),
             fragments: None,
             limit,
+            ceiling: limit,
         }
+    }
+
+    /// Change the limit for the frames to come, at most to the one given
+    /// to [`FrameAssembler::new`] (a session raises it from its
+    /// unauthenticated limit once the client has authenticated).
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.min(self.ceiling);
     }
 
     /// The next whole message from the front of `buf`, consuming the frames
@@ -356,6 +366,15 @@ mod tests {
         assert!(
             matches!(close, AggregatedMessage::Close(Some(r)) if r.description.as_deref() == Some("bye"))
         );
+    }
+
+    #[test]
+    fn a_limit_can_be_lowered_and_raised_but_never_past_the_first() {
+        let mut assembler = FrameAssembler::new(1000);
+        assembler.set_limit(100);
+        assert_eq!(assembler.limit, 100);
+        assembler.set_limit(1_000_000);
+        assert_eq!(assembler.limit, 1000, "the codec's ceiling stands");
     }
 
     #[test]

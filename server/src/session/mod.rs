@@ -43,6 +43,12 @@ pub mod close {
 /// with a token fits easily).
 pub const UNAUTHENTICATED_MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
+/// The hard frame limit of an unauthenticated socket, by the same rule as
+/// the authenticated one (twice the message limit, at least 64 KiB): a
+/// frame declaring more closes the socket (1009) on its header. So a socket
+/// that never authenticates holds at most this much of its data.
+pub const UNAUTHENTICATED_FRAME_LIMIT: usize = 64 * 1024;
+
 /// Messages an unauthenticated socket may send (other than `auth` and
 /// `ping`) before it is closed.
 pub const UNAUTHENTICATED_STRIKES: u32 = 3;

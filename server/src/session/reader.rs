@@ -13,6 +13,8 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use actix_ws::AggregatedMessage;
@@ -43,6 +45,9 @@ pub struct SocketReader {
     io: OwnedReadHalf,
     buf: BytesMut,
     assembler: FrameAssembler,
+    /// The limit in force, which the session may change (see
+    /// [`SocketReader::with_shared_limit`]).
+    limit: Option<Arc<AtomicUsize>>,
     done: bool,
 }
 
@@ -55,8 +60,17 @@ impl SocketReader {
             io,
             buf: already_read,
             assembler: FrameAssembler::new(hard_limit),
+            limit: None,
             done: false,
         }
+    }
+
+    /// Read `limit` before each frame: the session lowers it (to
+    /// `UNAUTHENTICATED_FRAME_LIMIT`) until the client authenticates, then
+    /// raises it to the hard limit. Never above the hard limit.
+    pub fn with_shared_limit(mut self, limit: Arc<AtomicUsize>) -> Self {
+        self.limit = Some(limit);
+        self
     }
 
     fn fail(&mut self, e: ReadError) -> Poll<Option<<Self as Stream>::Item>> {
@@ -73,6 +87,9 @@ impl Stream for SocketReader {
         loop {
             if this.done {
                 return Poll::Ready(None);
+            }
+            if let Some(limit) = &this.limit {
+                this.assembler.set_limit(limit.load(Ordering::Relaxed));
             }
             match this.assembler.decode(&mut this.buf) {
                 Ok(Some(message)) => return Poll::Ready(Some(Ok(message))),

@@ -31,7 +31,7 @@ use tokio::sync::Notify;
 
 use super::reader::SocketReader;
 use super::writer::{write_loop, Outbound};
-use super::WsSession;
+use super::{WsSession, UNAUTHENTICATED_FRAME_LIMIT};
 use crate::auth::Principal;
 use crate::startup::AppState;
 
@@ -209,9 +209,17 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
         write,
         open,
     ));
-    let reader = SocketReader::new(read, already_read, hard_limit);
+    // Until the client authenticates, only frames an `auth` message needs.
+    let frame_limit = Arc::new(AtomicUsize::new(if principal.is_some() {
+        hard_limit
+    } else {
+        UNAUTHENTICATED_FRAME_LIMIT.min(hard_limit)
+    }));
+    let reader =
+        SocketReader::new(read, already_read, hard_limit).with_shared_limit(frame_limit.clone());
     WsSession::create(move |ctx| {
         ctx.add_stream(reader);
         WsSession::new(id, state, outbox, principal, session_alive)
+            .with_frame_limit(frame_limit, hard_limit)
     });
 }
