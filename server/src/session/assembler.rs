@@ -304,12 +304,12 @@ fn check_close_reason(masked: &[u8], mask: &[u8]) -> Result<(), FrameError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// A client frame masked with `mask`.
-    fn masked(first_byte: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
-        let len = payload.len() as u64;
+    /// The header of a client frame declaring `len` payload bytes, masked
+    /// with `mask` (the all-zero key lets a payload that follows read as is).
+    pub(crate) fn header(first_byte: u8, len: u64, mask: [u8; 4]) -> Vec<u8> {
         let mut bytes = vec![first_byte];
         if len < 126 {
             bytes.push(0x80 | len as u8);
@@ -321,6 +321,12 @@ mod tests {
             bytes.extend(len.to_be_bytes());
         }
         bytes.extend(mask);
+        bytes
+    }
+
+    /// A client frame masked with `mask`.
+    fn masked(first_byte: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+        let mut bytes = header(first_byte, payload.len() as u64, mask);
         bytes.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
         bytes
     }

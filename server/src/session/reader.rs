@@ -137,18 +137,7 @@ mod tests {
     /// The header of a client frame declaring `len` payload bytes, masked
     /// with the all-zero key (so a payload that follows reads as is).
     fn header(first_byte: u8, len: u64) -> Vec<u8> {
-        let mut bytes = vec![first_byte];
-        if len < 126 {
-            bytes.push(0x80 | len as u8);
-        } else if let Ok(short) = u16::try_from(len) {
-            bytes.push(0x80 | 126);
-            bytes.extend(short.to_be_bytes());
-        } else {
-            bytes.push(0x80 | 127);
-            bytes.extend(len.to_be_bytes());
-        }
-        bytes.extend([0; 4]);
-        bytes
+        crate::session::assembler::tests::header(first_byte, len, [0; 4])
     }
 
     fn client_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
