@@ -245,14 +245,17 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let trusted = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.settings.trusted_proxies.clone())
-        .unwrap_or_default();
     let peer = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let addr = ClientAddr::resolve(peer, req.app_config().secure(), req.headers(), &trusted);
+    let secure = req.app_config().secure();
+    // Borrowed, not cloned: this runs on every request.
+    let addr = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => {
+            ClientAddr::resolve(peer, secure, req.headers(), &state.settings.trusted_proxies)
+        }
+        None => ClientAddr::resolve(peer, secure, req.headers(), &TrustedProxies::default()),
+    };
     req.extensions_mut().insert(addr);
     let mut res = next.call(req).await?;
     if addr.https {

@@ -228,15 +228,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn expired_tokens_say_so() {
-        let keys = keys(&[7; 32]);
-        let past = unix_now() - 3600;
+    /// A token signed with `keys(&[7; 32])`'s key, expiring at `exp`.
+    fn signed_until(exp: u64) -> String {
         let claims = AccessClaims {
             sub: Uuid::new_v4(),
-            exp: past,
-            nbf: past - 60,
-            iat: past - 60,
+            exp,
+            nbf: exp - 60,
+            iat: exp - 60,
             iss: "corkboard".into(),
             aud: "corkboard".into(),
             jti: Uuid::new_v4(),
@@ -244,8 +242,16 @@ mod tests {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());
-        let token = encode(&header, &claims, &EncodingKey::from_secret(&[7; 32])).expect("signs");
-        assert_eq!(keys.verify(&token).err(), Some(TokenError::Expired));
+        encode(&header, &claims, &EncodingKey::from_secret(&[7; 32])).expect("signs")
+    }
+
+    #[test]
+    fn expired_tokens_say_so() {
+        let token = signed_until(unix_now() - 3600);
+        assert_eq!(
+            keys(&[7; 32]).verify(&token).err(),
+            Some(TokenError::Expired)
+        );
     }
 
     #[test]
@@ -259,26 +265,14 @@ mod tests {
     fn a_token_whose_exp_is_now_is_expired() {
         let keys = keys(&[7; 32]);
         let now = unix_now();
-        let claims = AccessClaims {
-            sub: Uuid::new_v4(),
-            exp: now,
-            nbf: now - 60,
-            iat: now - 60,
-            iss: "corkboard".into(),
-            aud: "corkboard".into(),
-            jti: Uuid::new_v4(),
-            sid: Uuid::new_v4(),
-        };
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some("k1".into());
-        let token = encode(&header, &claims, &EncodingKey::from_secret(&[7; 32])).expect("signs");
-        assert_eq!(keys.verify(&token).err(), Some(TokenError::Expired));
-        let past = AccessClaims {
-            exp: now - 5,
-            ..claims
-        };
-        let token = encode(&header, &past, &EncodingKey::from_secret(&[7; 32])).expect("signs");
-        assert_eq!(keys.verify(&token).err(), Some(TokenError::Expired));
+        assert_eq!(
+            keys.verify(&signed_until(now)).err(),
+            Some(TokenError::Expired)
+        );
+        assert_eq!(
+            keys.verify(&signed_until(now - 5)).err(),
+            Some(TokenError::Expired)
+        );
     }
 
     #[test]
