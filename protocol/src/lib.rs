@@ -12,7 +12,11 @@
 #![warn(missing_docs)]
 
 pub mod board;
+pub mod close;
 pub mod codec;
+pub mod codes;
+#[cfg(test)]
+mod generated;
 pub mod ids;
 pub mod org;
 pub mod position;

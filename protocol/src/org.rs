@@ -10,6 +10,7 @@ use crate::role::Role;
 
 /// A member of an organization and their role.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Member {
     /// The user.
     pub user: UserId,
@@ -19,6 +20,7 @@ pub struct Member {
 
 /// Something that happened to an organization.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OrgEvent {
     /// A user joined.

@@ -11,19 +11,23 @@ pub const CURSOR_MAX: i32 = 1_000_000;
 /// What a session shows of itself on a board.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct PresenceState {
     /// The item the user is looking at, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub item: Option<ItemId>,
     /// The user's pointer, in the client's board coordinates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub cursor: Option<Cursor>,
 }
 
 /// A pointer position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Cursor {
     /// Horizontal position.
@@ -50,6 +54,7 @@ impl PresenceState {
 /// One session on a board.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PresenceEntry {
     /// The session (one browser tab; a user may have several).
     pub session: String,
@@ -62,6 +67,7 @@ pub struct PresenceEntry {
 /// What happened to a session's presence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceChange {
     /// It subscribed to the board.

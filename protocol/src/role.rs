@@ -12,6 +12,7 @@ pub type Roster = BTreeMap<crate::ids::UserId, Role>;
 /// A member's role in an organization, from most to least powerful.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads boards and subscribes to them.

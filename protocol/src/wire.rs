@@ -18,6 +18,7 @@ pub const COMMAND_ID_MAX: usize = 64;
 
 /// A message from client to server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     /// Authenticate (first message) or refresh the token of a live socket.
@@ -32,6 +33,7 @@ pub enum ClientMsg {
         /// The last seq the client has applied, to resume without a
         /// snapshot; absent for a fresh subscription.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         since: Option<u64>,
     },
     /// Stop receiving a board's events.
@@ -74,6 +76,7 @@ pub enum ClientMsg {
     Ping {
         /// Echoed in the `pong`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         nonce: Option<u64>,
     },
 }
@@ -97,6 +100,7 @@ impl ClientMsg {
 
 /// Limits the server enforces on this session, sent in `welcome`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Limits {
     /// Largest accepted frame, in bytes.
     pub max_frame_bytes: u32,
@@ -108,6 +112,7 @@ pub struct Limits {
 
 /// A message from server to client.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// The session is authenticated.
@@ -145,6 +150,7 @@ pub enum ServerMsg {
         by: UserId,
         /// The id of the client command that caused it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         command_id: Option<String>,
         /// The fact.
         event: Event,
@@ -173,6 +179,7 @@ pub enum ServerMsg {
         /// Structured details: the rejection's fields, e.g.
         /// `{"column": …, "limit": 3}`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         details: Option<serde_json::Value>,
     },
     /// The subscription to `board` ended (unsubscribed, access lost).
@@ -191,6 +198,7 @@ pub enum ServerMsg {
         message: String,
         /// The board concerned, when there is one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         board: Option<BoardId>,
     },
     /// The organization as of now: members and boards; live `org_event`s
@@ -244,6 +252,7 @@ pub enum ServerMsg {
     Pong {
         /// The `ping`'s nonce.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         nonce: Option<u64>,
     },
 }

@@ -9,6 +9,7 @@ use crate::ids::{ColumnId, CommentId, ItemId, UserId};
 /// operation ([`crate::Board::create`]), so it is not a variant here.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Rename the board.
@@ -22,10 +23,12 @@ pub enum Command {
         name: String,
         /// Its WIP limit (at least 1), or none.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         wip_limit: Option<u32>,
         /// Where to put it among the existing columns; the end when absent
         /// or out of range.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         index: Option<u32>,
     },
     /// Rename a column.
@@ -65,9 +68,11 @@ pub enum Command {
         description: String,
         /// The column; the first column when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         column: Option<ColumnId>,
         /// The index among the column's items; the end when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         index: Option<u32>,
     },
     /// Change an item's title and/or description.
@@ -76,9 +81,11 @@ pub enum Command {
         item: ItemId,
         /// The new title, if it changes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         title: Option<String>,
         /// The new description, if it changes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         description: Option<String>,
     },
     /// Move an item to `column` at `index` among that column's other items
@@ -91,6 +98,7 @@ pub enum Command {
         /// The index among the target column's other items; the end when
         /// absent or out of range.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         index: Option<u32>,
     },
     /// Assign a member of the organization.

@@ -12,6 +12,7 @@ use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 /// projection never needs the rest of the board to apply it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// The board was created in an organization.
@@ -165,6 +166,7 @@ pub enum Event {
 /// caused it, when, and under which client command id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Recorded {
     /// The board whose log holds the event.
     pub board: BoardId,
@@ -177,6 +179,7 @@ pub struct Recorded {
     pub by: UserId,
     /// The client's command id, when the event came from a client command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub command_id: Option<String>,
     /// The fact itself.
     pub event: Event,

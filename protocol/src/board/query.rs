@@ -116,7 +116,7 @@ impl Board {
 
     /// The key for an item placed at `index` among the other items of
     /// `column` (`moving` excluded); `None` or out of range means the end.
-    pub(super) fn item_position(
+    pub(crate) fn item_position(
         &self,
         column: ColumnId,
         index: Option<u32>,

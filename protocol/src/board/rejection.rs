@@ -10,6 +10,7 @@ use crate::ids::{ColumnId, CommentId, ItemId, UserId};
 /// infrastructure failure: retrying the same command gives the same answer.
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Rejection {
     /// The board has not been created (or is not visible to you).

@@ -9,6 +9,7 @@ use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 /// A column. Columns are ordered by `(position, id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Column {
     /// The column's id.
     pub id: ColumnId,
@@ -24,6 +25,7 @@ pub struct Column {
 /// A work item. Within a column, items are ordered by `(position, id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Item {
     /// The item's id.
     pub id: ItemId,
@@ -56,6 +58,7 @@ pub struct Item {
 /// `comments` read model), so comments do not make live boards large.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommentMeta {
     /// The item commented on.
     pub item: ItemId,
@@ -67,6 +70,7 @@ pub struct CommentMeta {
 /// `org` is `None` until `BoardCreated` is applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Board {
     /// The board's id.
     pub id: BoardId,
