@@ -12,6 +12,8 @@
 //!
 //! Served at `GET /api/v1/openapi.json`, rendered by `GET /api/v1/docs`.
 
+#[cfg(test)]
+mod client_copy;
 mod standard;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};

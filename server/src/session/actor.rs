@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use ::actors::{OutFrame, Outbox, SessionId};
 use actix::prelude::*;
 use actix_ws::AggregatedMessage;
+use protocol::codes;
 use protocol::{BoardId, Format, OrgId, ServerMsg, UserId};
 use tokio::sync::{broadcast, oneshot};
 
@@ -191,7 +192,7 @@ impl WsSession {
 
     fn expired(&mut self, ctx: &mut Context<Self>) {
         self.error(
-            "token_expired",
+            codes::TOKEN_EXPIRED,
             "the access token expired; reconnect with a fresh token",
             None,
         );
@@ -228,7 +229,7 @@ impl WsSession {
     fn revoked(&mut self, ctx: &mut Context<Self>) {
         tracing::info!("credential revoked; closing session");
         self.error(
-            "token_revoked",
+            codes::TOKEN_REVOKED,
             "the credential of this session was revoked",
             None,
         );
@@ -272,7 +273,11 @@ impl WsSession {
         }
         if self.principal.is_none() {
             if self.opened.elapsed() >= ws.auth_timeout {
-                self.error("auth_timeout", "no auth message within the deadline", None);
+                self.error(
+                    codes::AUTH_TIMEOUT,
+                    "no auth message within the deadline",
+                    None,
+                );
                 self.close(close::AUTH_TIMEOUT, "authentication timeout", ctx);
             }
             return;
@@ -324,7 +329,7 @@ impl Actor for WsSession {
             actix::fut::wrap_future(going_away).map(|going, act: &mut Self, ctx| {
                 if going {
                     act.error(
-                        "server_shutdown",
+                        codes::SERVER_SHUTDOWN,
                         "the server is shutting down; reconnect shortly",
                         None,
                     );
@@ -370,7 +375,7 @@ impl StreamHandler<Result<AggregatedMessage, ReadError>> for WsSession {
             Err(ReadError::Frame(e)) => {
                 tracing::debug!(error = %e, "refused the client's bytes");
                 if let FrameError::TooBig { .. } = e {
-                    self.error("message_too_large", e.to_string(), None);
+                    self.error(codes::MESSAGE_TOO_LARGE, e.to_string(), None);
                 }
                 self.close(e.close_code(), &e.to_string(), ctx);
             }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use ::actors::ActorError;
 use actix::prelude::*;
 use protocol::codec::{command_id, decode_client};
+use protocol::codes;
 use protocol::wire::COMMAND_ID_MAX;
 use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
 
@@ -30,7 +31,7 @@ impl WsSession {
         if bytes.len() > limit {
             self.state.metrics.message_in("invalid");
             self.error(
-                "message_too_large",
+                codes::MESSAGE_TOO_LARGE,
                 format!(
                     "message of {} bytes exceeds the limit of {limit} bytes",
                     bytes.len()
@@ -47,7 +48,7 @@ impl WsSession {
                 "binary"
             };
             self.error(
-                "malformed_frame",
+                codes::MALFORMED_FRAME,
                 format!(
                     "this connection speaks {}; send {expected} frames",
                     self.format().subprotocol()
@@ -72,7 +73,7 @@ impl WsSession {
                     (Some(wait), command_id) => self.rate_limited(command_id, wait),
                     (None, Some(id)) => self.send(&ServerMsg::Rejected {
                         id,
-                        code: "invalid_command".into(),
+                        code: codes::INVALID_COMMAND.into(),
                         message: e.to_string(),
                         retryable: false,
                         details: None,
@@ -96,7 +97,7 @@ impl WsSession {
             ClientMsg::Ping { nonce } => self.send(&ServerMsg::Pong { nonce }),
             _ if self.principal.is_none() => {
                 self.strikes += 1;
-                self.error("unauthenticated", "send an auth message first", None);
+                self.error(codes::UNAUTHENTICATED, "send an auth message first", None);
                 if self.strikes >= UNAUTHENTICATED_STRIKES {
                     self.close(close::POLICY, "not authenticated", ctx);
                 }
@@ -112,17 +113,17 @@ impl WsSession {
                 }
                 self.send(&ServerMsg::Unsubscribed {
                     board,
-                    reason: "requested".into(),
+                    reason: codes::REQUESTED.into(),
                 });
             }
             ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
             ClientMsg::SubscribeOrg { org } => self.on_subscribe_org(org, ctx),
             ClientMsg::Presence { board, state } => {
                 if let Err(problem) = state.validate() {
-                    self.error("invalid_message", problem, Some(board));
+                    self.error(codes::INVALID_MESSAGE, problem, Some(board));
                 } else if !self.subscriptions.contains(&board) {
                     self.error(
-                        "not_subscribed",
+                        codes::NOT_SUBSCRIBED,
                         "subscribe to the board before sending presence",
                         Some(board),
                     );
@@ -139,7 +140,7 @@ impl WsSession {
                 }
                 self.send(&ServerMsg::OrgUnsubscribed {
                     org,
-                    reason: "requested".into(),
+                    reason: codes::REQUESTED.into(),
                 });
             }
         }
@@ -155,12 +156,12 @@ impl WsSession {
         match command_id {
             Some(id) => self.send(&ServerMsg::Rejected {
                 id,
-                code: "rate_limited".into(),
+                code: codes::RATE_LIMITED.into(),
                 message,
                 retryable: true,
                 details: Some(serde_json::json!({ "retry_after_ms": retry_after_ms })),
             }),
-            None => self.error("rate_limited", message, None),
+            None => self.error(codes::RATE_LIMITED, message, None),
         }
     }
 
@@ -175,7 +176,7 @@ impl WsSession {
                     if let Some(current) = act.principal {
                         if current.caller != principal.caller {
                             act.error(
-                                "user_mismatch",
+                                codes::USER_MISMATCH,
                                 "a session cannot change who it acts as",
                                 None,
                             );
@@ -186,7 +187,11 @@ impl WsSession {
                     act.authenticated(principal, ctx);
                 }
                 Err(TokenError::Unavailable) => {
-                    act.error("unavailable", TokenError::Unavailable.to_string(), None);
+                    act.error(
+                        codes::UNAVAILABLE,
+                        TokenError::Unavailable.to_string(),
+                        None,
+                    );
                     act.close(
                         close::TRY_AGAIN_LATER,
                         "credentials cannot be checked; retry shortly",
@@ -276,7 +281,7 @@ impl WsSession {
         if id.is_empty() || id.len() > COMMAND_ID_MAX {
             self.send(&ServerMsg::Rejected {
                 id,
-                code: "invalid_command_id".into(),
+                code: codes::INVALID_COMMAND_ID.into(),
                 message: format!("command id must be 1–{COMMAND_ID_MAX} bytes"),
                 retryable: false,
                 details: None,

@@ -14,30 +14,17 @@ pub mod writer;
 
 pub use actor::WsSession;
 
-/// Close codes (also in `protocol/PROTOCOL.md`).
-pub mod close {
-    /// Server shutting down: reconnect with backoff.
-    pub const GOING_AWAY: u16 = 1001;
-    /// Invalid WebSocket framing.
-    pub const PROTOCOL_ERROR: u16 = 1002;
-    /// A text message (or close reason) that is not valid UTF-8.
-    pub const INVALID_DATA: u16 = 1007;
-    /// Authentication failed, token expired or revoked: get a new token
-    /// before reconnecting.
-    pub const POLICY: u16 = 1008;
-    /// A frame or fragmented message above the hard limit, refused on its
-    /// header.
-    pub const TOO_BIG: u16 = 1009;
-    /// The credential could not be checked (database unreachable):
-    /// reconnect with backoff, same token.
-    pub const TRY_AGAIN_LATER: u16 = 1013;
-    /// No `auth` message within the deadline.
-    pub const AUTH_TIMEOUT: u16 = 4000;
-    /// The client sent nothing (not even a pong) for the client timeout.
-    pub const IDLE_TIMEOUT: u16 = 4001;
-    /// Outbound queue overflow: reconnect and resubscribe with `since`.
-    pub const SLOW_CONSUMER: u16 = actors::CLOSE_SLOW_CONSUMER;
-}
+/// Close codes (also in `protocol/PROTOCOL.md`): the table lives in
+/// `protocol::close`, which also says which ones a client may reconnect
+/// after.
+pub use protocol::close;
+
+// The outbox closes slow consumers with its own constant; it must be the
+// protocol's.
+const _: () = assert!(actors::CLOSE_SLOW_CONSUMER == close::SLOW_CONSUMER);
+
+#[cfg(test)]
+mod codes_tests;
 
 /// Largest message an unauthenticated socket may send (an `auth` message
 /// with a token fits easily).

@@ -13,8 +13,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use actors::{OutFrame, Overflow, CLOSE_SLOW_CONSUMER};
+use actors::{OutFrame, Overflow};
 use bytes::{BufMut, BytesMut};
+use protocol::close::SLOW_CONSUMER as CLOSE_SLOW_CONSUMER;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
