@@ -65,6 +65,8 @@ pub enum Command {
         title: String,
         /// The description: up to 64 KiB of text.
         #[serde(default)]
+        // Absent means empty, so a client may leave it out.
+        #[cfg_attr(test, ts(as = "Option<String>", optional))]
         description: String,
         /// The column; the first column when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]

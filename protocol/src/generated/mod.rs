@@ -7,8 +7,10 @@
 //! `CORKBOARD_BLESS=1 cargo test -p protocol generated`.
 
 mod fold;
+mod fold_edges;
 mod positions;
 mod random;
+mod shape;
 mod typescript;
 
 use std::path::PathBuf;

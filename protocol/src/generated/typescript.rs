@@ -32,7 +32,8 @@ const HEADER: &str = "\
 /* eslint-disable */
 ";
 
-fn config() -> Config {
+/// `ts-rs`'s settings: every integer a `number`.
+pub fn config() -> Config {
     Config::new().with_large_int("number")
 }
 

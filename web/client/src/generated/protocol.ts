@@ -450,7 +450,7 @@ title: string,
 /**
  * The description: up to 64 KiB of text.
  */
-description: string,
+description?: string,
 /**
  * The column; the first column when absent.
  */
