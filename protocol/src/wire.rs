@@ -186,7 +186,7 @@ pub enum ServerMsg {
     Unsubscribed {
         /// The board.
         board: BoardId,
-        /// Why, as a stable code (e.g. `unsubscribed`, `access_lost`).
+        /// Why, as a stable code (`requested`, `access_lost`, `board_restarted`; see `crate::codes`).
         reason: String,
     },
     /// A problem with a message that has no command id (malformed frame,

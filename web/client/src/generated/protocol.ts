@@ -906,7 +906,7 @@ details?: JsonValue, } | { "type": "unsubscribed",
  */
 board: BoardId,
 /**
- * Why, as a stable code (e.g. `unsubscribed`, `access_lost`).
+ * Why, as a stable code (`requested`, `access_lost`, `board_restarted`; see `crate::codes`).
  */
 reason: string, } | { "type": "error",
 /**
