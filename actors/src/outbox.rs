@@ -18,7 +18,7 @@ use crate::stats::ActorStats;
 
 /// Close code sent to a session whose outbound queue overflowed. The client
 /// should reconnect and resubscribe with `since`.
-pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
+pub const CLOSE_SLOW_CONSUMER: u16 = protocol::close::SLOW_CONSUMER;
 
 /// Identifies one WebSocket session within this process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -19,10 +19,6 @@ pub use actor::WsSession;
 /// after.
 pub use protocol::close;
 
-// The outbox closes slow consumers with its own constant; it must be the
-// protocol's.
-const _: () = assert!(actors::CLOSE_SLOW_CONSUMER == close::SLOW_CONSUMER);
-
 #[cfg(test)]
 mod codes_tests;
 

@@ -1,0 +1,53 @@
+/**
+ * Reconnect and retry delays: exponential backoff with full jitter (a
+ * random delay between 0 and `min(max, base · 2^attempt)`), so a server
+ * that restarts is not met by every client at the same instant. A delay
+ * the server asks for (`retry_after_ms`) is a floor.
+ */
+
+/** Backoff settings, in milliseconds. */
+export interface BackoffOptions {
+  /** The first retry's ceiling (default 250). */
+  baseMs?: number;
+  /** The largest delay (default 30,000). */
+  maxMs?: number;
+  /** A source of randomness in [0, 1) (default `Math.random`). */
+  random?: () => number;
+}
+
+/** Default first-retry ceiling. */
+export const BACKOFF_BASE_MS = 250;
+/** Default longest delay. */
+export const BACKOFF_MAX_MS = 30_000;
+
+/** Counts attempts and hands out delays; `reset()` after a success. */
+export class Backoff {
+  private attempt = 0;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+  private readonly random: () => number;
+
+  constructor(options: BackoffOptions = {}) {
+    this.baseMs = options.baseMs ?? BACKOFF_BASE_MS;
+    this.maxMs = options.maxMs ?? BACKOFF_MAX_MS;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Attempts since the last reset. */
+  get attempts(): number {
+    return this.attempt;
+  }
+
+  /** The next delay: full jitter under the exponential ceiling, at least `floorMs`. */
+  next(floorMs = 0): number {
+    const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(this.attempt, 30));
+    this.attempt += 1;
+    const jittered = Math.floor(this.random() * ceiling);
+    return Math.max(floorMs, jittered);
+  }
+
+  /** Back to the first attempt. */
+  reset(): void {
+    this.attempt = 0;
+  }
+}

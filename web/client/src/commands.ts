@@ -1,0 +1,179 @@
+/**
+ * The command pipeline: every command goes into the outbox first, is sent
+ * (at most `maxInFlight` unanswered at once, in issue order) whenever the
+ * connection is open, and stays there until the server answers. A
+ * retryable refusal (`rate_limited`, `overloaded`, `unavailable`,
+ * `timeout`) pauses sending for the server's `retry_after_ms` (or a
+ * backoff) and the command is sent again with the same id; a reconnect
+ * sends every unanswered command again with its id. The server's
+ * idempotency makes each apply exactly once.
+ */
+
+import { Backoff } from "./backoff.js";
+import { CommandRejected, CorkboardError } from "./errors.js";
+import type { BoardId, ClientMsg, Command } from "./generated/protocol.js";
+import type { Outbox, StoredCommand } from "./queue.js";
+
+/** Retryable refusals of one command before it is given up (`retries_exhausted`). */
+export const MAX_RETRIES = 20;
+/** Default most commands sent and not yet answered. */
+export const DEFAULT_MAX_IN_FLIGHT = 64;
+
+interface Entry {
+  stored: StoredCommand;
+  inFlight: boolean;
+  retries: number;
+  resolve?: (ack: { seq: number }) => void;
+  reject?: (e: CommandRejected) => void;
+}
+
+/** What the pipeline needs from the connection. */
+export interface Transport {
+  readonly open: boolean;
+  send(msg: ClientMsg): boolean;
+  /** The largest message the server accepts, once known. */
+  readonly maxMessageBytes: number | undefined;
+  sizeOf(msg: ClientMsg): number;
+}
+
+/** How commands end, for whoever is interested (boards, the client's listeners). */
+export interface Settled {
+  acked(board: BoardId, id: string, seq: number): void;
+  rejected(error: CommandRejected): void;
+}
+
+/** A fresh command id: a UUID where available. */
+export function newCommandId(): string {
+  const c = globalThis.crypto as Crypto | undefined;
+  if (c?.randomUUID) return c.randomUUID();
+  return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+export class Pipeline {
+  private readonly entries = new Map<string, Entry>();
+  private pausedUntil = 0;
+  private pauseTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly backoff = new Backoff();
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly transport: Transport,
+    private readonly settled: Settled,
+    private readonly maxInFlight = DEFAULT_MAX_IN_FLIGHT,
+  ) {}
+
+  /** Commands kept from an earlier page or process: sent like new ones, settled through `Settled` only. */
+  restore(commands: readonly StoredCommand[]): void {
+    for (const stored of commands) {
+      if (!this.entries.has(stored.id)) this.entries.set(stored.id, { stored, inFlight: false, retries: 0 });
+    }
+    this.pump();
+  }
+
+  /** Unanswered commands, oldest first. */
+  waiting(): StoredCommand[] {
+    return this.outbox.all();
+  }
+
+  /** Queues a command; the promise settles with the server's answer. */
+  submit(board: BoardId, command: Command): { id: string; done: Promise<{ seq: number }>; queued: boolean } {
+    const id = newCommandId();
+    const refuse = (code: "queue_full" | "message_too_large", message: string) => ({
+      id,
+      done: Promise.reject(new CommandRejected(id, board, code, message)),
+      queued: false,
+    });
+    const limit = this.transport.maxMessageBytes;
+    if (limit !== undefined) {
+      const size = this.transport.sizeOf({ type: "command", id, board, command });
+      if (size > limit) return refuse("message_too_large", `the command is ${size} bytes; the server accepts at most ${limit}`);
+    }
+    const stored = this.outbox.add(id, board, command, Date.now());
+    if (!stored) return refuse("queue_full", `the offline queue is full (${this.outbox.max} commands wait); try again once they are sent`);
+    let resolve!: Entry["resolve"];
+    let reject!: Entry["reject"];
+    const done = new Promise<{ seq: number }>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.entries.set(id, { stored, inFlight: false, retries: 0, resolve, reject });
+    this.pump();
+    return { id, done, queued: true };
+  }
+
+  /** Sends what may be sent now. */
+  pump(): void {
+    if (!this.transport.open || Date.now() < this.pausedUntil) return;
+    let inFlight = 0;
+    for (const e of this.entries.values()) if (e.inFlight) inFlight++;
+    for (const e of [...this.entries.values()].sort((a, b) => a.stored.order - b.stored.order)) {
+      if (inFlight >= this.maxInFlight) break;
+      if (e.inFlight) continue;
+      const { id, board, command } = e.stored;
+      if (!this.transport.send({ type: "command", id, board, command })) break;
+      e.inFlight = true;
+      inFlight++;
+    }
+  }
+
+  /** The connection dropped: nothing is in flight any more (it is all sent again). */
+  disconnected(): void {
+    for (const e of this.entries.values()) e.inFlight = false;
+  }
+
+  /** An `ack`. */
+  onAck(id: string, board: BoardId, seq: number): void {
+    const e = this.entries.get(id);
+    this.entries.delete(id);
+    this.outbox.remove(id);
+    this.backoff.reset();
+    e?.resolve?.({ seq });
+    this.settled.acked(board, id, seq);
+    this.pump();
+  }
+
+  /** A `rejected`. */
+  onRejected(id: string, code: string, message: string, retryable: boolean, details: unknown): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    if (retryable && e.retries < MAX_RETRIES) {
+      e.retries += 1;
+      e.inFlight = false;
+      const asked = (details as { retry_after_ms?: unknown } | null)?.retry_after_ms;
+      this.pause(this.backoff.next(typeof asked === "number" ? asked : 0));
+      return;
+    }
+    const finalCode = retryable ? "retries_exhausted" : code;
+    const text = retryable ? `gave up after ${e.retries} retries: ${message}` : message;
+    this.fail(e, new CommandRejected(id, e.stored.board, finalCode, text, { retryable: false, details }));
+    this.pump();
+  }
+
+  /** The client is closing: every unanswered command is refused with `client_closed` (the store keeps them). */
+  close(): void {
+    if (this.pauseTimer !== undefined) clearTimeout(this.pauseTimer);
+    for (const e of [...this.entries.values()]) {
+      this.entries.delete(e.stored.id);
+      const err = new CommandRejected(e.stored.id, e.stored.board, "client_closed", "the client was closed before the server answered", { retryable: true });
+      e.reject?.(err);
+    }
+  }
+
+  private fail(e: Entry, error: CommandRejected): void {
+    this.entries.delete(e.stored.id);
+    this.outbox.remove(e.stored.id);
+    e.reject?.(error);
+    this.settled.rejected(error);
+  }
+
+  private pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+    if (this.pauseTimer !== undefined) clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined;
+      this.pump();
+    }, Math.max(0, this.pausedUntil - Date.now()));
+  }
+}
+
+export { CorkboardError };

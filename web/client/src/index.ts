@@ -1,0 +1,21 @@
+/**
+ * `@corkboard/client`: Corkboard's promises — an ack means committed,
+ * resume is gap-free, a retried command applies once — as an API.
+ * See README.md for examples and the reference.
+ */
+
+export { createClient, Client, endpoints, type ClientOptions } from "./client.js";
+export { BoardHandle, type BoardChange, type BoardStatus } from "./board.js";
+export { OrgHandle, type OrgState } from "./org.js";
+export type { Auth, Status } from "./connection.js";
+export type { Format } from "./codec.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";
+export { MemoryStore, Outbox, DEFAULT_MAX_QUEUE, type CommandStore, type StoredCommand } from "./queue.js";
+export { IndexedDBStore } from "./indexeddb.js";
+export { CorkboardError, CommandRejected, ServerError, ConnectionClosed, RestError, type Code, type ClientErrorCode } from "./errors.js";
+export { Rest, type Schemas, type Success } from "./rest.js";
+export { cachedToken, tokenExpiry } from "./token.js";
+export { applyEvent, emptyBoard, cloneBoard, byPosition, compareStrings } from "./fold.js";
+export { predict, isProvisional } from "./predict.js";
+export { between, isValid as isValidPosition } from "./position.js";
+export * from "./generated/protocol.js";

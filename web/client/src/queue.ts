@@ -1,0 +1,110 @@
+/**
+ * The outbox: every command the server has not answered yet, in the order
+ * it was issued, bounded (default 1,000), and kept in a pluggable
+ * {@link CommandStore} so commands issued offline survive a page reload
+ * (`IndexedDBStore` in browsers). Each keeps the id it was first sent
+ * with: resending it after a reconnect never applies it twice.
+ */
+
+import type { BoardId, Command } from "./generated/protocol.js";
+
+/** The default bound of the outbox. */
+export const DEFAULT_MAX_QUEUE = 1_000;
+
+/** A command waiting for its `ack` or `rejected`, as stored. */
+export interface StoredCommand {
+  /** The command id: its idempotency key. */
+  id: string;
+  /** The board. */
+  board: BoardId;
+  /** The command. */
+  command: Command;
+  /** Issue order (increasing; the store returns commands sorted by it). */
+  order: number;
+  /** When it was issued (ms since the epoch). */
+  issuedAt: number;
+}
+
+/** Where the outbox keeps its commands. Every method may be async. */
+export interface CommandStore {
+  /** Every stored command, in any order. */
+  load(): Promise<StoredCommand[]>;
+  /** Stores (or replaces) a command. */
+  put(command: StoredCommand): Promise<void>;
+  /** Forgets a command (answered). */
+  delete(id: string): Promise<void>;
+}
+
+/** A store that lives as long as the page or process: the default. */
+export class MemoryStore implements CommandStore {
+  private readonly commands = new Map<string, StoredCommand>();
+
+  async load(): Promise<StoredCommand[]> {
+    return [...this.commands.values()].map((c) => structuredClone(c));
+  }
+
+  async put(command: StoredCommand): Promise<void> {
+    this.commands.set(command.id, structuredClone(command));
+  }
+
+  async delete(id: string): Promise<void> {
+    this.commands.delete(id);
+  }
+}
+
+/** The in-memory outbox in front of a store. Store failures are reported, never thrown at callers. */
+export class Outbox {
+  private readonly byId = new Map<string, StoredCommand>();
+  private nextOrder = 1;
+
+  constructor(
+    private readonly store: CommandStore,
+    readonly max: number = DEFAULT_MAX_QUEUE,
+    private readonly onStoreError: (e: unknown) => void = () => {},
+  ) {}
+
+  /** Loads what the store kept (from an earlier page or process), oldest first. */
+  async restore(): Promise<StoredCommand[]> {
+    const stored = (await this.store.load()).sort((a, b) => a.order - b.order);
+    for (const command of stored) {
+      if (!this.byId.has(command.id)) this.byId.set(command.id, command);
+      this.nextOrder = Math.max(this.nextOrder, command.order + 1);
+    }
+    return stored;
+  }
+
+  /** Commands waiting, oldest first. */
+  all(): StoredCommand[] {
+    return [...this.byId.values()].sort((a, b) => a.order - b.order);
+  }
+
+  /** Commands of one board waiting, oldest first. */
+  forBoard(board: BoardId): StoredCommand[] {
+    return this.all().filter((c) => c.board === board);
+  }
+
+  /** How many commands wait. */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Whether `id` waits. */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /** Adds a command; `false` when the outbox is full (nothing is added). */
+  add(id: string, board: BoardId, command: Command, now: number): StoredCommand | false {
+    if (this.byId.size >= this.max) return false;
+    const stored: StoredCommand = { id, board, command, order: this.nextOrder++, issuedAt: now };
+    this.byId.set(id, stored);
+    this.store.put(stored).catch(this.onStoreError);
+    return stored;
+  }
+
+  /** Removes an answered command. */
+  remove(id: string): void {
+    if (!this.byId.delete(id)) return;
+    this.store.delete(id).catch(this.onStoreError);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Credentials over a live socket: a token refreshed on the socket keeps
+ * the session past the old token's expiry; a token that cannot be
+ * refreshed ends the connection with `token_expired`; a revoked login
+ * session ends it with `token_revoked`; both are terminal (no reconnect).
+ */
+
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+
+import { ConnectionClosed, createClient, type Client } from "../../src/index.js";
+import { TestServer } from "./server.js";
+import { call, newBoard, newUser, shortLivedToken } from "./setup.js";
+import { until } from "./wait.js";
+
+const SECRET = "integration-test-signing-key-of-at-least-32-bytes";
+let server: TestServer;
+const clients: Client[] = [];
+
+before(async () => {
+  server = await TestServer.start({ CORKBOARD_JWT_SECRET: SECRET });
+});
+after(async () => {
+  for (const c of clients) c.close();
+  await server?.stop();
+});
+
+function track(c: Client): Client {
+  c.on("error", () => {});
+  clients.push(c);
+  return c;
+}
+
+it("a token refreshed on the live socket keeps the session past the old token's expiry", async () => {
+  const ada = await newUser(server.url, "ada");
+  const { board } = await newBoard(server.url, ada);
+  let issued = 0;
+  // Tokens that live 3 s; the client must refresh each on the socket in time.
+  const client = track(createClient({ url: server.url, auth: async () => (issued++, shortLivedToken(ada.token, SECRET, 3)) }));
+  const handle = client.board(board);
+  await until("open", () => client.status.state === "open" && handle.state !== null, [[client, "status"], [handle, "change"]]);
+  const session = client.session;
+  const reconnects: string[] = [];
+  client.on("status", (s) => reconnects.push(s.state));
+  await new Promise((r) => setTimeout(r, 7_500));
+  assert.deepEqual(reconnects, [], "the connection never dropped");
+  assert.equal(client.session, session, "the same session");
+  assert.ok(issued >= 3, `only ${issued} tokens were fetched`);
+  await handle.send({ type: "create_item", title: "still works" });
+});
+
+it("a token that cannot be refreshed ends the connection with token_expired, for good", async () => {
+  const ada = await newUser(server.url, "ada");
+  const client = track(createClient({ url: server.url, auth: shortLivedToken(ada.token, SECRET, 2) }));
+  await until("open", () => client.status.state === "open", [[client, "status"]]);
+  await until("closed", () => client.status.state === "closed", [[client, "status"]], 10_000);
+  const status = client.status;
+  assert.ok(status.state === "closed" && status.reason instanceof ConnectionClosed);
+  assert.equal(status.reason.code, "token_expired");
+  assert.equal(status.reason.closeCode, 1008);
+});
+
+it("a revoked login session ends the connection with token_revoked and no reconnect", async () => {
+  const ada = await newUser(server.url, "ada");
+  const { board } = await newBoard(server.url, ada);
+  let calls = 0;
+  const client = track(createClient({ url: server.url, auth: async () => (calls++, ada.token) }));
+  const handle = client.board(board);
+  await until("open", () => client.status.state === "open" && handle.state !== null, [[client, "status"], [handle, "change"]]);
+  await call(server.url, "POST", "/auth/logout", undefined, ada.token);
+  await until("closed", () => client.status.state === "closed", [[client, "status"]], 5_000);
+  const status = client.status;
+  assert.ok(status.state === "closed");
+  assert.equal(status.reason.code, "token_revoked");
+  assert.equal(handle.status, "unsubscribed");
+  const before = calls;
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(calls, before, "no reconnect attempt after a terminal close");
+});
+
+it("an unknown board and an oversize command get typed errors", async () => {
+  const ada = await newUser(server.url, "ada");
+  const { board } = await newBoard(server.url, ada);
+  const client = track(createClient({ url: server.url, auth: ada.token }));
+  const ghost = client.board("00000000-0000-4000-8000-000000000000");
+  await until("refused", () => ghost.status === "failed", [[ghost, "status"]]);
+  assert.equal(ghost.error?.code, "not_found");
+  const handle = client.board(board);
+  await until("open", () => handle.state !== null, [[handle, "change"]]);
+  await assert.rejects(handle.send({ type: "create_item", title: "big", description: "x".repeat(300 * 1024) }), (e: { code: string }) => e.code === "message_too_large");
+  assert.equal(client.queued, 0);
+});

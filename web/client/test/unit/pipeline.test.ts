@@ -1,0 +1,88 @@
+/**
+ * The command pipeline over a scripted transport: order, the in-flight
+ * window, resends with the original id after a drop, retryable refusals
+ * that pause sending, and rule refusals that settle at once.
+ */
+
+import assert from "node:assert/strict";
+import { it } from "node:test";
+
+import { Pipeline, type Transport } from "../../src/commands.js";
+import type { CommandRejected } from "../../src/errors.js";
+import type { ClientMsg } from "../../src/generated/protocol.js";
+import { MemoryStore, Outbox } from "../../src/queue.js";
+
+const B = "0b0a0000-0000-4000-8000-000000000001";
+
+function setup(maxInFlight = 64) {
+  const sent: string[] = [];
+  const transport: Transport & { open: boolean } = {
+    open: true,
+    send: (msg: ClientMsg) => {
+      if (!transport.open) return false;
+      if (msg.type === "command") sent.push(msg.id);
+      return true;
+    },
+    maxMessageBytes: 1_000,
+    sizeOf: (msg) => JSON.stringify(msg).length,
+  };
+  const acks: string[] = [];
+  const rejections: CommandRejected[] = [];
+  const pipeline = new Pipeline(new Outbox(new MemoryStore(), 5), transport, {
+    acked: (_b, id) => acks.push(id),
+    rejected: (e) => rejections.push(e),
+  }, maxInFlight);
+  return { pipeline, transport, sent, acks, rejections };
+}
+
+it("sends in order within the window, and the rest as answers come", async () => {
+  const { pipeline, sent } = setup(2);
+  const a = pipeline.submit(B, { type: "archive_board" });
+  const b = pipeline.submit(B, { type: "restore_board" });
+  const c = pipeline.submit(B, { type: "archive_board" });
+  assert.deepEqual(sent, [a.id, b.id]);
+  pipeline.onAck(a.id, B, 7);
+  assert.deepEqual(sent, [a.id, b.id, c.id]);
+  assert.deepEqual(await a.done, { seq: 7 });
+});
+
+it("queues while closed and resends unanswered commands with their ids after a drop", () => {
+  const { pipeline, transport, sent } = setup();
+  transport.open = false;
+  const a = pipeline.submit(B, { type: "archive_board" });
+  assert.deepEqual(sent, []);
+  transport.open = true;
+  pipeline.pump();
+  assert.deepEqual(sent, [a.id]);
+  pipeline.disconnected();
+  pipeline.pump();
+  assert.deepEqual(sent, [a.id, a.id], "the same id again");
+});
+
+it("a rule refusal settles at once; a full queue and an oversize command are refused before sending", async () => {
+  const { pipeline, sent, rejections } = setup();
+  const a = pipeline.submit(B, { type: "archive_board" });
+  pipeline.onRejected(a.id, "board_archived", "the board is archived", false, null);
+  await assert.rejects(a.done, (e: CommandRejected) => e.code === "board_archived" && e.commandId === a.id);
+  assert.equal(rejections.length, 1);
+  const big = pipeline.submit(B, { type: "rename_board", name: "x".repeat(2_000) });
+  assert.equal(big.queued, false);
+  await assert.rejects(big.done, (e: CommandRejected) => e.code === "message_too_large");
+  for (let i = 0; i < 5; i++) pipeline.submit(B, { type: "archive_board" });
+  const over = pipeline.submit(B, { type: "archive_board" });
+  await assert.rejects(over.done, (e: CommandRejected) => e.code === "queue_full");
+  assert.equal(sent.length, 6);
+});
+
+it("a retryable refusal pauses sending for retry_after_ms, then resends with the same id", async () => {
+  const { pipeline, sent } = setup();
+  const a = pipeline.submit(B, { type: "archive_board" });
+  pipeline.onRejected(a.id, "rate_limited", "slow down", true, { retry_after_ms: 30 });
+  const b = pipeline.submit(B, { type: "restore_board" });
+  assert.deepEqual(sent, [a.id], "paused");
+  const deadline = Date.now() + 5_000;
+  while (sent.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(sent, [a.id, a.id, b.id]);
+  pipeline.onAck(a.id, B, 1);
+  assert.deepEqual(await a.done, { seq: 1 });
+});

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+
+import { MemoryStore, Outbox } from "../../src/queue.js";
+
+const board = "0b0a0000-0000-4000-8000-000000000001";
+
+it("keeps issue order, is bounded, and forgets answered commands", async () => {
+  const store = new MemoryStore();
+  const outbox = new Outbox(store, 3);
+  assert.ok(outbox.add("a", board, { type: "archive_board" }, 1));
+  assert.ok(outbox.add("b", board, { type: "restore_board" }, 2));
+  assert.ok(outbox.add("c", board, { type: "archive_board" }, 3));
+  assert.equal(outbox.add("d", board, { type: "archive_board" }, 4), false, "full");
+  assert.deepEqual(outbox.all().map((c) => c.id), ["a", "b", "c"]);
+  outbox.remove("b");
+  assert.ok(outbox.add("d", board, { type: "archive_board" }, 5));
+  assert.deepEqual(outbox.all().map((c) => c.id), ["a", "c", "d"]);
+  assert.deepEqual((await store.load()).map((c) => c.id).sort(), ["a", "c", "d"]);
+});
+
+it("restores what the store kept, oldest first, and numbers new commands after them", async () => {
+  const store = new MemoryStore();
+  const first = new Outbox(store);
+  first.add("x", board, { type: "archive_board" }, 1);
+  first.add("y", board, { type: "restore_board" }, 2);
+  const second = new Outbox(store);
+  const restored = await second.restore();
+  assert.deepEqual(restored.map((c) => c.id), ["x", "y"]);
+  const z = second.add("z", board, { type: "archive_board" }, 3);
+  assert.ok(z && z.order > 2);
+  assert.deepEqual(second.all().map((c) => c.id), ["x", "y", "z"]);
+});
+
+it("a failing store is reported, never thrown at the caller", async () => {
+  const errors: unknown[] = [];
+  const broken = { load: async () => [], put: async () => Promise.reject(new Error("disk full")), delete: async () => {} };
+  const outbox = new Outbox(broken, 10, (e) => errors.push(e));
+  assert.ok(outbox.add("a", board, { type: "archive_board" }, 1));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(errors.length, 1);
+});

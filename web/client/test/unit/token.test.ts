@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+
+import { cachedToken, refreshDelay, tokenExpiry } from "../../src/token.js";
+
+function jwt(claims: object): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return `${part({ alg: "HS256" })}.${part(claims)}.sig`;
+}
+
+it("reads exp from a JWT, nothing from an API key", () => {
+  assert.equal(tokenExpiry(jwt({ exp: 1_700_000_000 })), 1_700_000_000_000);
+  assert.equal(tokenExpiry("cbk_abcdef"), undefined);
+  assert.equal(tokenExpiry("a.b.c"), undefined);
+});
+
+it("refreshes a minute early, or at 80% of a short life", () => {
+  assert.equal(refreshDelay(900_000, 0), 840_000);
+  assert.equal(refreshDelay(10_000, 0), 8_000);
+  assert.equal(refreshDelay(0, 5_000), 0);
+});
+
+it("cachedToken fetches once per token life, and once for concurrent callers", async () => {
+  let fetched = 0;
+  const auth = cachedToken(async () => {
+    fetched++;
+    return jwt({ exp: Math.floor(Date.now() / 1000) + 900 });
+  });
+  const [a, b] = await Promise.all([auth(), auth()]);
+  assert.equal(a, b);
+  await auth();
+  assert.equal(fetched, 1);
+});
