@@ -117,9 +117,19 @@ export class Rest {
     return this.call("get", "/api/v1/orgs/{org}/search", { path: { org }, query: { ...query, q } });
   }
 
-  /** A board's history from its event log (filter by `item` for one card's history). */
+  /** One page of a board's event log after `since` (who did what, when). */
   history(board: string, query: QueryOf<Op<"/api/v1/boards/{board}/events", "get">> = {}) {
     return this.call("get", "/api/v1/boards/{board}/events", { path: { board }, query });
+  }
+
+  /** Every event of a board's log after `since`, page after page (follows `next_since`). */
+  async *allHistory(board: string, since = 0) {
+    let after: number | undefined = since;
+    while (after !== undefined) {
+      const page = await this.history(board, { since: after });
+      yield* page.events;
+      after = page.has_more ? (page.next_since ?? undefined) : undefined;
+    }
   }
 
   /** One page of an item's comments. */
