@@ -56,6 +56,14 @@ type Events = {
   acked: { board: BoardId; id: string; seq: number };
 };
 
+function parses(url: string): boolean {
+  try {
+    return ["http:", "https:", "ws:", "wss:"].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** Splits a base URL into the WebSocket and REST endpoints. */
 export function endpoints(url: string): { ws: string; http: string } {
   const u = new URL(url);
@@ -77,6 +85,13 @@ export class Client extends Emitter<Events> implements BoardHost {
 
   constructor(options: ClientOptions) {
     super();
+    const auth: unknown = options.auth;
+    if (!(typeof auth === "function" || (typeof auth === "string" && auth.length > 0))) {
+      throw new CorkboardError("invalid_options", "createClient: `auth` must be a token (a non-empty string) or a function returning one");
+    }
+    if (typeof options.url !== "string" || !parses(options.url)) {
+      throw new CorkboardError("invalid_options", `createClient: \`url\` must be an absolute http(s) or ws(s) URL, not ${JSON.stringify(options.url)}`);
+    }
     const { ws, http } = endpoints(options.url);
     this.rest = new Rest(http, options.auth, options.fetch);
     const connection = new Connection({
@@ -162,6 +177,7 @@ export class Client extends Emitter<Events> implements BoardHost {
 
   /** Follows a board (subscribing, or resuming after a reconnect); one handle per board. */
   board(id: BoardId): BoardHandle {
+    if (typeof id !== "string" || id.length === 0) throw new CorkboardError("invalid_options", `client.board: a board id is a UUID string, not ${JSON.stringify(id)}`);
     let handle = this.boards.get(id);
     if (handle) return handle;
     handle = new BoardHandle(id, this);

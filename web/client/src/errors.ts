@@ -21,7 +21,9 @@ export type ClientErrorCode =
   /** The message would exceed the server's `max_frame_bytes`. */
   | "message_too_large"
   /** The server sent something this client cannot read. */
-  | "protocol_error";
+  | "protocol_error"
+  /** `createClient` or a method was called with unusable arguments. */
+  | "invalid_options";
 
 /** A code from the server (known to this version) or from the client. */
 export type Code = ErrorCode | ClientErrorCode | (string & {});

@@ -31,3 +31,10 @@ it("cachedToken fetches once per token life, and once for concurrent callers", a
   await auth();
   assert.equal(fetched, 1);
 });
+
+it("createClient refuses unusable options with a clear error instead of retrying forever", async () => {
+  const { createClient } = await import("../../src/index.js");
+  assert.throws(() => createClient({ url: "http://localhost:8080", auth: undefined as unknown as string }), /`auth` must be a token/);
+  assert.throws(() => createClient({ url: "http://localhost:8080", auth: "" }), /`auth` must be a token/);
+  assert.throws(() => createClient({ url: "localhost:8080", auth: "t" }), /`url` must be an absolute/);
+});
