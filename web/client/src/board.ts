@@ -202,6 +202,9 @@ export class BoardHandle extends Emitter<Events> {
   onPresence(sessions: readonly PresenceEntry[]): void {
     this.people.clear();
     for (const entry of sessions) this.people.set(entry.session, entry);
+    // The list follows every subscribe's answer: a resume with nothing
+    // missed has no event to say it is done.
+    if (this.confirmed && this.status !== "live") this.setStatus("live");
     this.emit("presence", this.people);
   }
 

@@ -158,7 +158,14 @@ export class Connection extends Emitter<Events> {
       this.stop(new CorkboardError("protocol_error", "no WebSocket here: pass `WebSocket` to createClient (Node 20: run with --experimental-websocket, or pass the `ws` package)"));
       return;
     }
-    const socket = new Ctor(this.options.wsUrl, this.codec.subprotocol);
+    let socket: WebSocket;
+    try {
+      socket = new Ctor(this.options.wsUrl, this.codec.subprotocol);
+    } catch (e) {
+      // A URL the platform refuses outright (e.g. ws: from an https page).
+      this.stop(new CorkboardError("protocol_error", `cannot open a WebSocket to ${this.options.wsUrl}: ${String(e)}`));
+      return;
+    }
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.lastError = undefined;

@@ -69,6 +69,7 @@ it("presence: mine is seen by others, and restored after a reconnect", async () 
     await until("A's session left", () => !adaOnCard(), [[theirs, "presence"]]);
     proxy.restore();
     await until("A is back on the card without setting it again", adaOnCard, [[theirs, "presence"]]);
+    await until("A's board is live again after a resume with nothing missed", () => mine.status === "live", [[mine, "status"]]);
   } finally {
     await proxy.close();
   }
