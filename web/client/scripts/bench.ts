@@ -32,13 +32,14 @@ async function bundleSizes(): Promise<void> {
     all += gz;
     if (file.path.endsWith("/index.js")) main = gz;
   }
-  console.log(`bundle (min+gzip), the whole library: JSON only ${(main / 1024).toFixed(1)} kB; with MessagePack ${(all / 1024).toFixed(1)} kB`);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(2)} KiB (${bytes.toLocaleString("en")} bytes)`;
+  console.log(`bundle (min+gzip), everything the package exports: JSON only ${kib(main)}; with MessagePack ${kib(all)}`);
   const app = await build({
     stdin: { contents: `import { createClient } from ${JSON.stringify(entry)}; globalThis.c = createClient;`, resolveDir: "/", loader: "ts" },
     bundle: true, minify: true, format: "esm", splitting: true, outdir: "/tmp/corkboard-bench-app", write: false, target: "es2022",
   });
   const first = app.outputFiles.find((f) => f.path.endsWith("/stdin.js"));
-  console.log(`bundle (min+gzip), an app importing createClient only: ${((first ? gzipSync(first.contents, { level: 9 }).length : 0) / 1024).toFixed(1)} kB before MessagePack`);
+  console.log(`bundle (min+gzip), an app importing createClient only: ${kib(first ? gzipSync(first.contents, { level: 9 }).length : 0)} before MessagePack`);
 }
 
 function fold(): void {
@@ -104,6 +105,7 @@ async function latency(): Promise<void> {
     const item = Object.values(ha.state!.items).find((it) => it?.title === "edit me")!.id;
     await until("B has the card", () => hb.state?.items[item] !== undefined, [[hb, "change"]]);
     const samples: number[] = [];
+    const sent: Array<Promise<unknown>> = [];
     for (let i = 0; i < 300; i++) {
       const title = `edit ${i}`;
       const seen = new Promise<number>((resolve) => {
@@ -115,12 +117,13 @@ async function latency(): Promise<void> {
         });
       });
       const t0 = performance.now();
-      void ha.send({ type: "edit_item", item, title });
+      sent.push(ha.send({ type: "edit_item", item, title }));
       samples.push((await seen) - t0);
     }
     const s = samples.slice(100).sort((x, y) => x - y);
     const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(2);
     console.log(`edit on A (JSON) -> B's state (MessagePack), loopback, ${s.length} edits after 100 warm-up: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${s[s.length - 1]!.toFixed(2)} ms`);
+    await Promise.all(sent);
     a.close();
     b.close();
   } finally {

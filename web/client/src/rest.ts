@@ -56,7 +56,8 @@ export class Rest {
     for (const [k, v] of Object.entries((parts.query as Record<string, unknown> | undefined) ?? {})) {
       if (v !== undefined && v !== null) query.set(k, String(v));
     }
-    if ([...query.keys()].length > 0) url += `?${query}`;
+    const search = query.toString();
+    if (search) url += `?${search}`;
     return (await this.send(method, url, parts.body, parts.headers)) as Success<P, M>;
   }
 
