@@ -154,6 +154,18 @@ async fn every_rule_violation_returns_its_code_over_every_transport() {
             );
             assert_eq!(answer["code"], code, "{:?} {command}: {answer}", ws.format);
             assert_eq!(answer["retryable"], false);
+            // `details` holds the rejection's fields, as PROTOCOL.md shows
+            // them, not its code a second time.
+            assert!(
+                answer
+                    .get("details")
+                    .is_none_or(|d| d.get("code").is_none()),
+                "{:?} {command}: {answer}",
+                ws.format
+            );
+            if code == "wip_limit_reached" {
+                assert!(answer["details"]["limit"].is_u64(), "{answer}");
+            }
         }
     }
     // Nothing was applied by any refused command.

@@ -316,18 +316,17 @@ impl WsSession {
                         board,
                         seq: committed.seq,
                     },
+                    // A rule's refusal carries its fields as `details`, as
+                    // PROTOCOL.md shows them (the code is already `code`).
+                    Err(ActorError::Rejected(r)) => ServerMsg::rejected(id, &r),
                     Err(e) => ServerMsg::Rejected {
                         id,
                         code: e.code().into(),
                         message: e.client_message(),
                         retryable: e.retryable(),
-                        details: match &e {
-                            ActorError::Rejected(r) => serde_json::to_value(r).ok(),
-                            e if e.retryable() => {
-                                Some(serde_json::json!({ "retry_after_ms": RETRY_AFTER_MS }))
-                            }
-                            _ => None,
-                        },
+                        details: e
+                            .retryable()
+                            .then(|| serde_json::json!({ "retry_after_ms": RETRY_AFTER_MS })),
                     },
                 };
                 act.send(&reply);
