@@ -54,6 +54,8 @@ type Events = {
   rejected: CommandRejected;
   /** Any command committed. */
   acked: { board: BoardId; id: string; seq: number };
+  /** A command refused for now (`rate_limited`, `overloaded`…): it goes again with its id after `delayMs`. */
+  retrying: { board: BoardId; id: string; code: string; delayMs: number };
 };
 
 function parses(url: string): boolean {
@@ -127,6 +129,7 @@ export class Client extends Emitter<Events> implements BoardHost {
           this.boards.get(error.board)?.onRejected(error);
           this.emit("rejected", error);
         },
+        retrying: (board, id, code, delayMs) => this.emit("retrying", { board, id, code, delayMs }),
       },
       options.maxInFlight,
     );

@@ -40,6 +40,8 @@ export interface Transport {
 export interface Settled {
   acked(board: BoardId, id: string, seq: number): void;
   rejected(error: CommandRejected): void;
+  /** A retryable refusal: the command goes again (same id) after `delayMs`. */
+  retrying(board: BoardId, id: string, code: string, delayMs: number): void;
 }
 
 /** A fresh command id: a UUID where available. */
@@ -139,8 +141,13 @@ export class Pipeline {
     if (retryable && e.retries < MAX_RETRIES) {
       e.retries += 1;
       e.inFlight = false;
+      // One pause per episode: the refusals of commands sent together do
+      // not each push the backoff further (an ack resets it).
+      const now = Date.now();
       const asked = (details as { retry_after_ms?: unknown } | null)?.retry_after_ms;
-      this.pause(this.backoff.next(typeof asked === "number" ? asked : 0));
+      const delayMs = now < this.pausedUntil ? this.pausedUntil - now : this.backoff.next(typeof asked === "number" ? asked : 0);
+      this.pause(delayMs);
+      this.settled.retrying(e.stored.board, id, code, delayMs);
       return;
     }
     const finalCode = retryable ? "retries_exhausted" : code;
@@ -169,8 +176,12 @@ export class Pipeline {
   private pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
     if (this.pauseTimer !== undefined) clearTimeout(this.pauseTimer);
+    // The timer always stands for the latest end of the pause; timers may
+    // fire a millisecond before `Date.now()` reaches it, so the pause ends
+    // when the timer says so.
     this.pauseTimer = setTimeout(() => {
       this.pauseTimer = undefined;
+      this.pausedUntil = 0;
       this.pump();
     }, Math.max(0, this.pausedUntil - Date.now()));
   }

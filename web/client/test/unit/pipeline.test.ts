@@ -31,6 +31,7 @@ function setup(maxInFlight = 64) {
   const pipeline = new Pipeline(new Outbox(new MemoryStore(), 5), transport, {
     acked: (_b, id) => acks.push(id),
     rejected: (e) => rejections.push(e),
+    retrying: () => {},
   }, maxInFlight);
   return { pipeline, transport, sent, acks, rejections };
 }
