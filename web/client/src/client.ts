@@ -173,6 +173,16 @@ export class Client extends Emitter<Events> implements BoardHost {
     return this.outbox.size;
   }
 
+  /**
+   * Resolves once every command issued so far is in the store (with an
+   * `IndexedDBStore`: committed to IndexedDB). Await it before closing a
+   * page on purpose; writes are issued at once anyway, so even a page
+   * closed abruptly has handed them over.
+   */
+  flushed(): Promise<void> {
+    return this.outbox.flushed();
+  }
+
   /** Resolves once commands kept by the store are loaded (and queued for sending). */
   ready(): Promise<void> {
     return this.restored;

@@ -33,6 +33,8 @@ export interface CommandStore {
   put(command: StoredCommand): Promise<void>;
   /** Forgets a command (answered). */
   delete(id: string): Promise<void>;
+  /** Resolves once every write issued so far is durable (optional). */
+  flush?(): Promise<void>;
 }
 
 /** A store that lives as long as the page or process: the default. */
@@ -56,6 +58,9 @@ export class MemoryStore implements CommandStore {
 export class Outbox {
   private readonly byId = new Map<string, StoredCommand>();
   private nextOrder = 1;
+
+  /** Store writes not yet settled. */
+  private readonly writes = new Set<Promise<void>>();
 
   constructor(
     private readonly store: CommandStore,
@@ -98,13 +103,25 @@ export class Outbox {
     if (this.byId.size >= this.max) return false;
     const stored: StoredCommand = { id, board, command, order: this.nextOrder++, issuedAt: now };
     this.byId.set(id, stored);
-    this.store.put(stored).catch(this.onStoreError);
+    this.track(this.store.put(stored));
     return stored;
   }
 
   /** Removes an answered command. */
   remove(id: string): void {
     if (!this.byId.delete(id)) return;
-    this.store.delete(id).catch(this.onStoreError);
+    this.track(this.store.delete(id));
+  }
+
+  /** Resolves once every change so far is in the store (failures are reported, not thrown). */
+  async flushed(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+    await this.store.flush?.().catch(this.onStoreError);
+  }
+
+  private track(write: Promise<void>): void {
+    const settled = write.catch(this.onStoreError);
+    this.writes.add(settled);
+    void settled.finally(() => this.writes.delete(settled));
   }
 }
