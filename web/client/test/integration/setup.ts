@@ -59,11 +59,6 @@ export async function addMember(base: string, owner: User, org: string, user: Us
   await call(base, "POST", `/orgs/${org}/members`, { email: user.email, role }, owner.token);
 }
 
-/** The board as the server holds it now (REST). */
-export async function boardNow(base: string, token: string, board: string): Promise<{ seq: number; state: unknown }> {
-  return call(base, "GET", `/boards/${board}`, undefined, token);
-}
-
 /** Any REST call, for the odd step a test needs. */
 export { call };
 
