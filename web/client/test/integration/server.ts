@@ -5,9 +5,9 @@
  * killed with SIGKILL and restarted on the same data when a test asks, and
  * stopped with SIGTERM at the end (which stops its PostgreSQL too).
  *
- * The binary is `CORKBOARD_BIN`, or `target/debug/corkboard` from the
- * workspace (`cargo build -p server` builds it; `cargo test --workspace`
- * does too).
+ * The binary is `CORKBOARD_BIN`, or `debug/corkboard` in the workspace's
+ * target directory (`CARGO_TARGET_DIR`, default `target/`), which
+ * `cargo build -p server` builds (`cargo test --workspace` does too).
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -25,7 +25,8 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = resolve(here, "../../../../..");
 
 function binary(): string {
-  const bin = process.env.CORKBOARD_BIN ?? join(ROOT, "target/debug/corkboard");
+  const target = process.env.CARGO_TARGET_DIR ? resolve(ROOT, process.env.CARGO_TARGET_DIR) : join(ROOT, "target");
+  const bin = process.env.CORKBOARD_BIN ?? join(target, "debug/corkboard");
   if (!existsSync(bin)) throw new Error(`no corkboard binary at ${bin}: run \`cargo build -p server\` first (or set CORKBOARD_BIN)`);
   return bin;
 }
