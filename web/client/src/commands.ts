@@ -54,6 +54,7 @@ export function newCommandId(): string {
 export class Pipeline {
   private readonly entries = new Map<string, Entry>();
   private pausedUntil = 0;
+  private closed = false;
   private pauseTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly backoff = new Backoff();
 
@@ -80,11 +81,12 @@ export class Pipeline {
   /** Queues a command; the promise settles with the server's answer. */
   submit(board: BoardId, command: Command): { id: string; done: Promise<{ seq: number }>; queued: boolean } {
     const id = newCommandId();
-    const refuse = (code: "queue_full" | "message_too_large", message: string) => ({
+    const refuse = (code: "queue_full" | "message_too_large" | "client_closed", message: string) => ({
       id,
       done: Promise.reject(new CommandRejected(id, board, code, message)),
       queued: false,
     });
+    if (this.closed) return refuse("client_closed", "the client is closed; create a new one to send commands");
     const limit = this.transport.maxMessageBytes;
     if (limit !== undefined) {
       const size = this.transport.sizeOf({ type: "command", id, board, command });
@@ -158,6 +160,7 @@ export class Pipeline {
 
   /** The client is closing: every unanswered command is refused with `client_closed` (the store keeps them). */
   close(): void {
+    this.closed = true;
     if (this.pauseTimer !== undefined) clearTimeout(this.pauseTimer);
     for (const e of [...this.entries.values()]) {
       this.entries.delete(e.stored.id);

@@ -87,3 +87,14 @@ it("a retryable refusal pauses sending for retry_after_ms, then resends with the
   pipeline.onAck(a.id, B, 1);
   assert.deepEqual(await a.done, { seq: 1 });
 });
+
+it("after close, unanswered commands are refused client_closed and new ones at once", async () => {
+  const { pipeline, transport } = setup();
+  transport.open = false;
+  const waiting = pipeline.submit(B, { type: "archive_board" });
+  pipeline.close();
+  await assert.rejects(waiting.done, (e: CommandRejected) => e.code === "client_closed");
+  const late = pipeline.submit(B, { type: "archive_board" });
+  assert.equal(late.queued, false);
+  await assert.rejects(late.done, (e: CommandRejected) => e.code === "client_closed");
+});
