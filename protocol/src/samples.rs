@@ -325,6 +325,7 @@ pub fn server_msgs() -> Vec<ServerMsg> {
             code: "unknown_type".into(),
             message: UNKNOWN_TYPE_MESSAGE.into(),
             board: None,
+            org: None,
         },
         ServerMsg::OrgSnapshot {
             org: ORG,

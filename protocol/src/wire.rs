@@ -200,6 +200,11 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(test, ts(optional))]
         board: Option<BoardId>,
+        /// The organization concerned, when there is one (a refused
+        /// `subscribe_org`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        org: Option<OrgId>,
     },
     /// The organization as of now: members and boards; live `org_event`s
     /// follow.
@@ -365,6 +370,7 @@ mod tests {
                 code: "x".into(),
                 message: "y".into(),
                 board: None,
+                org: None,
             },
             ServerMsg::OrgUnsubscribed {
                 org,

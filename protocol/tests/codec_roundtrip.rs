@@ -372,11 +372,12 @@ fn server_msg() -> impl Strategy<Value = ServerMsg> {
             }
         ),
         1 => (board_id(), text()).prop_map(|(board, reason)| ServerMsg::Unsubscribed { board, reason }),
-        1 => (text(), text(), prop::option::of(board_id()))
-            .prop_map(|(code, message, board)| ServerMsg::Error {
+        1 => (text(), text(), prop::option::of(board_id()), prop::option::of(org_id()))
+            .prop_map(|(code, message, board, org)| ServerMsg::Error {
                 code,
                 message,
-                board
+                board,
+                org
             }),
         1 => (
             org_id(),

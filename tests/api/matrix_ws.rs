@@ -173,8 +173,10 @@ impl Probe {
                 .await
             }
             Step::SubscribeOrg => {
+                // A refusal names the organization, so a client can tell
+                // which of its subscribes it answers.
                 self.ask(json!({ "type": "subscribe_org", "org": org }), |f| {
-                    is(f, "org_snapshot", "org", org) || f["type"] == "error"
+                    is(f, "org_snapshot", "org", org) || is(f, "error", "org", org)
                 })
                 .await
             }

@@ -217,9 +217,10 @@ pub fn try_encode_msgpack<T: Serialize + ?Sized>(msg: &T) -> Result<Vec<u8>, Enc
 /// wrong instead of receiving a broken frame.
 fn encode_failure() -> ServerMsg {
     ServerMsg::Error {
-        code: "internal".to_owned(),
+        code: crate::codes::INTERNAL.to_owned(),
         message: "the server could not encode a message".to_owned(),
         board: None,
+        org: None,
     }
 }
 

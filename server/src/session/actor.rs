@@ -103,6 +103,17 @@ impl WsSession {
             code: code.into(),
             message: message.into(),
             board,
+            org: None,
+        });
+    }
+
+    /// An `error` about an organization (a refused `subscribe_org`).
+    pub(super) fn org_error(&self, code: &str, message: impl Into<String>, org: OrgId) {
+        self.send(&ServerMsg::Error {
+            code: code.into(),
+            message: message.into(),
+            board: None,
+            org: Some(org),
         });
     }
 

@@ -263,7 +263,7 @@ impl WsSession {
                 Ok(()) => {
                     act.org_subscriptions.insert(org);
                 }
-                Err(e) => act.error(e.code(), subscribe_message(&e, "organization"), None),
+                Err(e) => act.org_error(e.code(), subscribe_message(&e, "organization"), org),
             }),
         );
     }

@@ -306,6 +306,12 @@ export class Client extends Emitter<Events> implements BoardHost {
       case "error": {
         const handle = msg.board ? this.boards.get(msg.board) : undefined;
         const error = new ServerError(msg.code, msg.message, msg.board ?? undefined);
+        const org = msg.org ? this.orgs.get(msg.org) : undefined;
+        if (org && org.status !== "live") {
+          // A refused subscribe_org: the organization does not exist for this user.
+          this.orgs.delete(org.id);
+          org.setStatus("failed", error);
+        }
         if (handle && msg.code !== "already_subscribed" && handle.status !== "live") {
           if (error.retryable) {
             setTimeout(() => this.subscribe(handle.id), 1_000);

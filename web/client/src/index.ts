@@ -6,7 +6,7 @@
 
 export { createClient, Client, endpoints, type ClientOptions } from "./client.js";
 export { BoardHandle, type BoardChange, type BoardStatus } from "./board.js";
-export { OrgHandle, type OrgState } from "./org.js";
+export { OrgHandle, type OrgState, type OrgStatus } from "./org.js";
 export type { Auth, Status } from "./connection.js";
 export type { Format } from "./codec.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";

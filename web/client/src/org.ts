@@ -21,9 +21,12 @@ export interface OrgState {
   archived: BoardId[];
 }
 
+/** Where an organization's channel is. */
+export type OrgStatus = "subscribing" | "live" | "unsubscribed" | "failed";
+
 type Events = {
   change: { event?: OrgEvent; at?: number };
-  status: "subscribing" | "live" | "unsubscribed";
+  status: OrgStatus;
 };
 
 /** The org side of the client. */
@@ -32,7 +35,7 @@ export interface OrgHost {
 }
 
 export class OrgHandle extends Emitter<Events> {
-  status: "subscribing" | "live" | "unsubscribed" = "subscribing";
+  status: OrgStatus = "subscribing";
   /** Why the channel ended, when it did. */
   error: CorkboardError | undefined;
   state: OrgState | null = null;

@@ -920,7 +920,12 @@ message: string,
 /**
  * The board concerned, when there is one.
  */
-board?: BoardId, } | { "type": "org_snapshot",
+board?: BoardId,
+/**
+ * The organization concerned, when there is one (a refused
+ * `subscribe_org`).
+ */
+org?: OrgId, } | { "type": "org_snapshot",
 /**
  * The organization.
  */
@@ -1055,6 +1060,7 @@ export type ErrorCode =
   | "comment_not_found"
   | "duplicate_column_name"
   | "forbidden"
+  | "internal"
   | "invalid_command"
   | "invalid_command_id"
   | "invalid_field"
@@ -1091,7 +1097,7 @@ export type ErrorCode =
   | "wip_limit_reached"
 ;
 /** Every `ErrorCode`, sorted. */
-export const ERROR_CODES = ["access_lost", "already_assigned", "already_subscribed", "auth_timeout", "board_already_exists", "board_archived", "board_not_archived", "board_not_found", "board_restarted", "column_not_empty", "column_not_found", "comment_not_found", "duplicate_column_name", "forbidden", "invalid_command", "invalid_command_id", "invalid_field", "invalid_message", "invalid_token", "item_archived", "item_not_archived", "item_not_found", "label_exists", "label_not_found", "malformed_frame", "message_too_large", "no_change", "no_column", "not_a_member", "not_assigned", "not_comment_author", "not_found", "not_subscribed", "overloaded", "rate_limited", "requested", "server_shutdown", "timeout", "token_expired", "token_revoked", "too_many_columns", "too_many_items", "too_many_subscriptions", "unauthenticated", "unavailable", "unknown_type", "user_mismatch", "wip_limit_reached"] as const;
+export const ERROR_CODES = ["access_lost", "already_assigned", "already_subscribed", "auth_timeout", "board_already_exists", "board_archived", "board_not_archived", "board_not_found", "board_restarted", "column_not_empty", "column_not_found", "comment_not_found", "duplicate_column_name", "forbidden", "internal", "invalid_command", "invalid_command_id", "invalid_field", "invalid_message", "invalid_token", "item_archived", "item_not_archived", "item_not_found", "label_exists", "label_not_found", "malformed_frame", "message_too_large", "no_change", "no_column", "not_a_member", "not_assigned", "not_comment_author", "not_found", "not_subscribed", "overloaded", "rate_limited", "requested", "server_shutdown", "timeout", "token_expired", "token_revoked", "too_many_columns", "too_many_items", "too_many_subscriptions", "unauthenticated", "unavailable", "unknown_type", "user_mismatch", "wip_limit_reached"] as const;
 /** The codes after which sending the same message again later may succeed. */
 export const RETRYABLE_ERROR_CODES = ["auth_timeout", "board_restarted", "overloaded", "rate_limited", "server_shutdown", "timeout", "unavailable"] as const;
 /** What each code means. */
@@ -1110,6 +1116,7 @@ export const ERROR_CODE_DESCRIPTIONS: { readonly [code in ErrorCode]: string } =
   comment_not_found: "The comment does not exist on this board (or was deleted).",
   duplicate_column_name: "Another column already has this name (ignoring case).",
   forbidden: "Your role does not allow the command.",
+  internal: "The server could not encode its answer (a server bug); the session goes on.",
   invalid_command: "A command message whose id could be read but which could not be decoded.",
   invalid_command_id: "The command id is empty or too long.",
   invalid_field: "A field breaks a rule (length, characters, range).",

@@ -44,6 +44,10 @@ it("the org channel shows members and boards as they change", async () => {
   await until("bob appears", () => channel.state?.members.some((m) => m.user === bob.id && m.role === "viewer") === true, [[channel, "change"]]);
   await client.rest.call("post", "/api/v1/orgs/{org}/boards", { path: { org }, body: { name: "Second" } });
   await until("the new board appears", () => channel.state?.boards.length === 2, [[channel, "change"]]);
+
+  const unknown = client.org("00000000-0000-4000-8000-000000000000");
+  await until("an unknown organization is refused", () => unknown.status === "failed", [[unknown, "status"]]);
+  assert.equal(unknown.error?.code, "not_found");
 });
 
 it("presence: mine is seen by others, and restored after a reconnect", async () => {
