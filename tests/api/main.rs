@@ -8,6 +8,7 @@ mod api_keys;
 mod auth;
 mod backpressure;
 mod boards;
+mod cookies;
 mod errors;
 mod frames;
 mod head;

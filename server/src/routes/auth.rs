@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::one_line;
+use super::refresh_cookie;
 use super::sessions::{start_session, ClientInfo, SessionTokens};
 use super::views::OrgView;
 use crate::auth::{hash_password, verify_password, Auth, LoginScopes};
@@ -177,14 +178,16 @@ fn locked(remaining: Duration) -> ApiError {
 
 /// Log in: starts a login session and returns its first tokens. An
 /// unknown email and a wrong password answer the same 401; repeated
-/// failures lock the account and the address for a while (429).
+/// failures lock the account and the address for a while (429). The
+/// refresh token is also set as the `corkboard_refresh` cookie.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
     tag = "auth",
     request_body = Login,
     responses(
-        (status = 200, description = "Logged in", body = LoginOut),
+        (status = 200, description = "Logged in", body = LoginOut,
+            headers(("Set-Cookie" = String, description = "`corkboard_refresh=<refresh_token>; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age=<refresh_expires_in>`, plus `Secure` over HTTPS: the refresh token for browsers, out of reach of script"))),
         (status = 401, description = "`invalid_credentials`: email or password is wrong", body = ErrorBody),
         (status = 429, description = "`login_locked` (`details.retry_after_secs`) or `rate_limited`", body = ErrorBody),
     ),
@@ -228,7 +231,11 @@ pub async fn login(
                 email: row.email,
                 name: row.name,
             };
-            Ok(HttpResponse::Ok().json(LoginOut { user, tokens }))
+            let cookie =
+                refresh_cookie::set(&req, &tokens.refresh_token, state.settings.auth.refresh_ttl);
+            Ok(HttpResponse::Ok()
+                .insert_header(cookie)
+                .json(LoginOut { user, tokens }))
         }
         _ => {
             scopes.failed(&state.db, &state.settings.auth).await?;

@@ -14,6 +14,7 @@ mod members;
 mod orgs;
 mod page;
 mod paths;
+mod refresh_cookie;
 mod resources;
 mod sessions;
 mod views;

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use protocol::{Millis, UserId};
 use serde::{Deserialize, Serialize};
 use storage::{NewLoginSession, RevokeReason, Rotation};
@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::page::{list_page, ListPage, PageQuery};
+use super::refresh_cookie::{self, OptionalJson};
 use crate::auth::{hash_refresh_token, Auth, Credential, RefreshToken, MAX_REFRESH_TOKEN_LEN};
 use crate::error::{ApiError, ErrorBody};
 use crate::revocation::Revoked;
@@ -33,7 +34,8 @@ pub struct SessionTokens {
     token_type: &'static str,
     /// Seconds until the access token expires.
     expires_in: u64,
-    refresh_token: String,
+    /// Also set as the `corkboard_refresh` cookie, for browsers.
+    pub(super) refresh_token: String,
     /// Seconds until the session expires unless refreshed.
     refresh_expires_in: u64,
     session_id: Uuid,
@@ -112,11 +114,14 @@ pub async fn start_session(
     SessionTokens::new(state, user, id, refresh)
 }
 
-/// A refresh token to exchange.
+/// A refresh token to exchange. The body may be left out, be `null` or
+/// lack the field when the `corkboard_refresh` cookie carries the token.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Refresh {
-    refresh_token: String,
+    /// Wins over the cookie when both are sent.
+    #[serde(default)]
+    refresh_token: Option<String>,
 }
 
 fn refused(code: &'static str, message: &str) -> ApiError {
@@ -127,22 +132,68 @@ fn refused(code: &'static str, message: &str) -> ApiError {
 }
 
 /// `POST /auth/refresh {refresh_token}`: a new access token and a new
-/// refresh token; the presented one is used up.
+/// refresh token; the presented one is used up. Without a token in the
+/// body, the `corkboard_refresh` cookie's is used (see
+/// [`refresh_cookie`]); the answer sets the new one as the cookie, and a
+/// refused cookie token is cleared.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/refresh",
     tag = "sessions",
-    request_body = Refresh,
+    request_body(
+        content = Option<Refresh>,
+        description = "Optional: without a body, with `null` or without `refresh_token`, the `corkboard_refresh` cookie is used",
+    ),
+    params(
+        ("corkboard_refresh" = Option<String>, Cookie, description = "The refresh token, as login and refresh set it (`HttpOnly`, `SameSite=Strict`, `Path=/api/v1/auth`); read only when the body has no `refresh_token`"),
+    ),
     responses(
-        (status = 200, description = "New tokens; the presented refresh token is used up", body = SessionTokens),
-        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused` (the session is revoked), `session_revoked` or `refresh_token_expired`", body = ErrorBody),
+        (status = 200, description = "New tokens; the presented refresh token is used up", body = SessionTokens,
+            headers(("Set-Cookie" = String, description = "`corkboard_refresh=<new refresh token>; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age=<refresh_expires_in>`, plus `Secure` over HTTPS"))),
+        (status = 401, description = "`missing_refresh_token` (neither body nor cookie has one), `invalid_refresh_token`, `refresh_token_reused` (the session is revoked), `session_revoked` or `refresh_token_expired`; when the refused token came from the cookie, the answer clears it (`Set-Cookie` with `Max-Age=0`)", body = ErrorBody,
+            headers(("Set-Cookie" = String, description = "`corkboard_refresh=; …; Max-Age=0` when the refused token came from the cookie"))),
     ),
 )]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<Refresh>,
+    req: HttpRequest,
+    body: OptionalJson<Refresh>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = body.into_inner().refresh_token;
+    let from_body = body.0.and_then(|b| b.refresh_token);
+    let (presented, from_cookie) = match from_body {
+        Some(token) => (token, false),
+        None => match refresh_cookie::presented(&req) {
+            Some(token) => (token, true),
+            None => {
+                return Err(refused(
+                    "missing_refresh_token",
+                    "send refresh_token in the body or the corkboard_refresh cookie",
+                ))
+            }
+        },
+    };
+    match rotate(&state, &presented).await {
+        Ok(tokens) => Ok(HttpResponse::Ok()
+            .insert_header(refresh_cookie::set(
+                &req,
+                &tokens.refresh_token,
+                state.settings.auth.refresh_ttl,
+            ))
+            .json(tokens)),
+        // The browser would otherwise keep sending a token that can never
+        // work again.
+        Err(refusal @ ApiError::Unauthorized { .. }) if from_cookie => {
+            let mut res = refusal.error_response();
+            refresh_cookie::append(&mut res, refresh_cookie::clear(&req));
+            Ok(res)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Exchange `presented` for new tokens: the same rules whichever way the
+/// token came.
+async fn rotate(state: &AppState, presented: &str) -> Result<SessionTokens, ApiError> {
     if presented.len() > MAX_REFRESH_TOKEN_LEN {
         return Err(refused(
             "invalid_refresh_token",
@@ -154,7 +205,7 @@ pub async fn refresh(
     let rotation = state
         .db
         .rotate_refresh_token(
-            &hash_refresh_token(&presented),
+            &hash_refresh_token(presented),
             &successor.hash,
             auth.refresh_ttl,
             auth.refresh_reuse_grace,
@@ -169,7 +220,7 @@ pub async fn refresh(
             if retry {
                 tracing::info!(session_id = %session, "refresh token presented again within the grace window");
             }
-            Ok(HttpResponse::Ok().json(SessionTokens::new(&state, user, session, successor)?))
+            SessionTokens::new(state, user, session, successor)
         }
         Rotation::Reused { session, user } => {
             tracing::warn!(
@@ -209,18 +260,24 @@ fn session_of(auth: &Auth) -> Result<(UserId, Uuid), ApiError> {
     }
 }
 
-/// `POST /auth/logout`: revoke the session of the access token used.
+/// `POST /auth/logout`: revoke the session of the access token used, and
+/// clear the refresh cookie.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/logout",
     tag = "sessions",
     security(("access_token" = [])),
     responses(
-        (status = 204, description = "Logged out: the session and its tokens are revoked"),
+        (status = 204, description = "Logged out: the session and its tokens are revoked; the `corkboard_refresh` cookie is cleared",
+            headers(("Set-Cookie" = String, description = "`corkboard_refresh=; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age=0`"))),
         (status = 403, description = "Called with an API key", body = ErrorBody),
     ),
 )]
-pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Auth,
+) -> Result<HttpResponse, ApiError> {
     let (user, session) = session_of(&auth)?;
     state
         .db
@@ -228,7 +285,9 @@ pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpRespon
         .await?;
     state.revocations.revoke(Revoked::Session(session));
     tracing::info!(user_id = %user, session_id = %session, "logged out");
-    Ok(HttpResponse::NoContent().finish())
+    Ok(HttpResponse::NoContent()
+        .insert_header(refresh_cookie::clear(&req))
+        .finish())
 }
 
 /// A live login session.
