@@ -133,9 +133,8 @@ fn refused(code: &'static str, message: &str) -> ApiError {
 
 /// `POST /auth/refresh {refresh_token}`: a new access token and a new
 /// refresh token; the presented one is used up. Without a token in the
-/// body, the `corkboard_refresh` cookie's is used (see
-/// [`refresh_cookie`]); the answer sets the new one as the cookie, and a
-/// refused cookie token is cleared.
+/// body, the `corkboard_refresh` cookie's is used; the answer sets the new
+/// one as that cookie, and a refused cookie token is cleared.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/refresh",

@@ -16,7 +16,8 @@ export interface paths {
         /**
          * Log in: starts a login session and returns its first tokens. An
          *     unknown email and a wrong password answer the same 401; repeated
-         *     failures lock the account and the address for a while (429).
+         *     failures lock the account and the address for a while (429). The
+         *     refresh token is also set as the `corkboard_refresh` cookie.
          */
         post: operations["auth_login"];
         delete?: never;
@@ -34,7 +35,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** `POST /auth/logout`: revoke the session of the access token used. */
+        /**
+         * `POST /auth/logout`: revoke the session of the access token used, and
+         *     clear the refresh cookie.
+         */
         post: operations["sessions_logout"];
         delete?: never;
         options?: never;
@@ -53,7 +57,9 @@ export interface paths {
         put?: never;
         /**
          * `POST /auth/refresh {refresh_token}`: a new access token and a new
-         *     refresh token; the presented one is used up.
+         *     refresh token; the presented one is used up. Without a token in the
+         *     body, the `corkboard_refresh` cookie's is used; the answer sets the new
+         *     one as that cookie, and a refused cookie token is cleared.
          */
         post: operations["sessions_refresh"];
         delete?: never;
@@ -1659,9 +1665,13 @@ export interface components {
              */
             seq: number;
         };
-        /** @description A refresh token to exchange. */
+        /**
+         * @description A refresh token to exchange. The body may be left out, be `null` or
+         *     lack the field when the `corkboard_refresh` cookie carries the token.
+         */
         Refresh: {
-            refresh_token: string;
+            /** @description Wins over the cookie when both are sent. */
+            refresh_token?: string | null;
         };
         /** @description A new account. */
         Register: {
@@ -1742,6 +1752,7 @@ export interface components {
              * @description Seconds until the session expires unless refreshed.
              */
             refresh_expires_in: number;
+            /** @description Also set as the `corkboard_refresh` cookie, for browsers. */
             refresh_token: string;
             /** Format: uuid */
             session_id: string;
@@ -1868,6 +1879,8 @@ export interface operations {
             /** @description Logged in */
             200: {
                 headers: {
+                    /** @description `corkboard_refresh=<refresh_token>; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age=<refresh_expires_in>`, plus `Secure` over HTTPS: the refresh token for browsers, out of reach of script */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1907,9 +1920,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Logged out: the session and its tokens are revoked */
+            /** @description Logged out: the session and its tokens are revoked; the `corkboard_refresh` cookie is cleared */
             204: {
                 headers: {
+                    /** @description `corkboard_refresh=; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age=0` */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1933,17 +1948,23 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description The refresh token, as login and refresh set it (`HttpOnly`, `SameSite=Strict`, `Path=/api/v1/auth`); read only when the body has no `refresh_token` */
+                corkboard_refresh?: string | null;
+            };
         };
-        requestBody: {
+        /** @description Optional: without a body, with `null` or without `refresh_token`, the `corkboard_refresh` cookie is used */
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["Refresh"];
+                "application/json": null | components["schemas"]["Refresh"];
             };
         };
         responses: {
             /** @description New tokens; the presented refresh token is used up */
             200: {
                 headers: {
+                    /** @description `corkboard_refresh=<new refresh token>; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Max-Age=<refresh_expires_in>`, plus `Secure` over HTTPS */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1951,9 +1972,11 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            /** @description `invalid_refresh_token`, `refresh_token_reused` (the session is revoked), `session_revoked` or `refresh_token_expired` */
+            /** @description `missing_refresh_token` (neither body nor cookie has one), `invalid_refresh_token`, `refresh_token_reused` (the session is revoked), `session_revoked` or `refresh_token_expired`; when the refused token came from the cookie, the answer clears it (`Set-Cookie` with `Max-Age=0`) */
             401: {
                 headers: {
+                    /** @description `corkboard_refresh=; …; Max-Age=0` when the refused token came from the cookie */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
