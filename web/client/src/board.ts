@@ -28,7 +28,8 @@ export interface BoardChange {
 
 /** The board's side of the client: what it calls on the board. */
 export interface BoardHost {
-  submit(board: BoardId, command: Command): { id: string; done: Promise<{ seq: number }> };
+  /** Queues a command of `handle`'s board; `queued: false` when it was refused before sending. */
+  submit(handle: BoardHandle, command: Command): { id: string; done: Promise<{ seq: number }>; queued: boolean };
   subscribe(board: BoardId): void;
   unsubscribe(board: BoardId): void;
   presence(board: BoardId, state: PresenceState): void;
@@ -115,8 +116,10 @@ export class BoardHandle extends Emitter<Events> {
    * once committed, rejects with a {@link CommandRejected}.
    */
   send(command: Command): Promise<{ seq: number }> {
-    const { id, done } = this.host.submit(this.id, command);
-    this.track(id, command);
+    const { id, done, queued } = this.host.submit(this, command);
+    // A command refused before sending (queue full, too large, client
+    // closed) has nothing to predict.
+    if (queued) this.track(id, command);
     return done;
   }
 

@@ -11,40 +11,23 @@
  */
 
 import { BoardHandle, type BoardHost } from "./board.js";
-import type { BackoffOptions } from "./backoff.js";
-import type { Format } from "./codec.js";
 import { Pipeline } from "./commands.js";
-import { Connection, type Auth, type Status } from "./connection.js";
+import { Connection, type Status } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { CommandRejected, CorkboardError, ServerError } from "./errors.js";
-import type { BoardId, Command, OrgId, PresenceState, ServerMsg, UserId } from "./generated/protocol.js";
+import { PRESENCE_MIN_INTERVAL_MS, type BoardId, type Command, type OrgId, type PresenceState, type ServerMsg, type UserId } from "./generated/protocol.js";
+import { Backoff } from "./backoff.js";
 import { OrgHandle } from "./org.js";
-import { MemoryStore, Outbox, type CommandStore } from "./queue.js";
+import { MemoryStore, Outbox } from "./queue.js";
 import { Rest } from "./rest.js";
+import { endpoints, validateOptions, type ClientOptions } from "./options.js";
 
-/** Settings of {@link createClient}. */
-export interface ClientOptions {
-  /** The server: `http(s)://host[:port]` (the WebSocket is `/ws`, REST `/api/v1`), or a `ws(s)://…/ws` URL. */
-  url: string;
-  /** An access token or API key, or a function returning a fresh one (refreshed before expiry). */
-  auth: Auth;
-  /** Wire encoding (default `json`; `msgpack` loads `@msgpack/msgpack`). */
-  format?: Format;
-  /** Where unanswered commands are kept (default: memory; `IndexedDBStore` survives reloads). */
-  store?: CommandStore;
-  /** Most commands waiting at once (default 1,000). */
-  maxQueue?: number;
-  /** Most commands sent and not yet answered (default 64). */
-  maxInFlight?: number;
-  /** Reconnect backoff. */
-  backoff?: BackoffOptions;
-  /** The WebSocket constructor (default: the global one). */
-  WebSocket?: typeof WebSocket;
-  /** The fetch function for REST (default: the global one). */
-  fetch?: typeof fetch;
-  /** Ping interval in ms (default: from the server's idle timeout). */
-  heartbeatMs?: number;
-}
+export { endpoints, type ClientOptions };
+
+/** The codes that refuse a subscription for good (the board or org is not there for this user). */
+const SUBSCRIBE_REFUSALS: ReadonlySet<string> = new Set(["not_found", "forbidden", "too_many_subscriptions", "access_lost"]);
+/** The least wait before asking again for subscriptions refused for now. */
+const SUBSCRIBE_RETRY_FLOOR_MS = 250;
 
 type Events = {
   status: Status;
@@ -58,23 +41,6 @@ type Events = {
   retrying: { board: BoardId; id: string; code: string; delayMs: number };
 };
 
-function parses(url: string): boolean {
-  try {
-    return ["http:", "https:", "ws:", "wss:"].includes(new URL(url).protocol);
-  } catch {
-    return false;
-  }
-}
-
-/** Splits a base URL into the WebSocket and REST endpoints. */
-export function endpoints(url: string): { ws: string; http: string } {
-  const u = new URL(url);
-  const secure = u.protocol === "https:" || u.protocol === "wss:";
-  const origin = `${secure ? "https" : "http"}://${u.host}`;
-  const ws = u.protocol.startsWith("ws") && u.pathname !== "/" ? u.href : `${secure ? "wss" : "ws"}://${u.host}/ws`;
-  return { ws, http: origin };
-}
-
 export class Client extends Emitter<Events> implements BoardHost {
   /** The REST helper, with the same auth. */
   readonly rest: Rest;
@@ -83,17 +49,13 @@ export class Client extends Emitter<Events> implements BoardHost {
   private readonly pipeline: Pipeline;
   private readonly boards = new Map<BoardId, BoardHandle>();
   private readonly orgs = new Map<OrgId, OrgHandle>();
+  /** Unanswered commands by id, with the handle that predicts them. */
+  private readonly owners = new Map<string, BoardHandle>();
   private restored: Promise<void>;
 
   constructor(options: ClientOptions) {
     super();
-    const auth: unknown = options.auth;
-    if (!(typeof auth === "function" || (typeof auth === "string" && auth.length > 0))) {
-      throw new CorkboardError("invalid_options", "createClient: `auth` must be a token (a non-empty string) or a function returning one");
-    }
-    if (typeof options.url !== "string" || !parses(options.url)) {
-      throw new CorkboardError("invalid_options", `createClient: \`url\` must be an absolute http(s) or ws(s) URL, not ${JSON.stringify(options.url)}`);
-    }
+    validateOptions(options);
     const { ws, http } = endpoints(options.url);
     this.rest = new Rest(http, options.auth, options.fetch);
     const connection = new Connection({
@@ -122,11 +84,11 @@ export class Client extends Emitter<Events> implements BoardHost {
       },
       {
         acked: (board, id, seq) => {
-          this.boards.get(board)?.onAck(id, seq);
+          this.ownerOf(board, id)?.onAck(id, seq);
           this.emit("acked", { board, id, seq });
         },
         rejected: (error) => {
-          this.boards.get(error.board)?.onRejected(error);
+          this.ownerOf(error.board, error.commandId)?.onRejected(error);
           this.emit("rejected", error);
         },
         retrying: (board, id, code, delayMs) => this.emit("retrying", { board, id, code, delayMs }),
@@ -138,14 +100,26 @@ export class Client extends Emitter<Events> implements BoardHost {
       if (status.state === "closed") this.shutdown(status.reason);
       this.emit("status", status);
     });
-    connection.on("welcome", () => this.resume());
+    connection.on("welcome", ({ user }) => {
+      this.pipeline.setUser(user);
+      this.resume();
+    });
     connection.on("message", (msg) => this.route(msg));
     this.restored = this.outbox.restore().then(
       (stored) => {
-        for (const c of stored) this.boards.get(c.board)?.track(c.id, c.command);
+        for (const c of stored) {
+          const handle = this.boards.get(c.board);
+          if (handle) {
+            handle.track(c.id, c.command);
+            this.owners.set(c.id, handle);
+          }
+        }
         this.pipeline.restore(stored);
       },
-      (e) => this.emit("error", new CorkboardError("protocol_error", `the command store could not be read: ${String(e)}`)),
+      (e) => {
+        this.emit("error", new CorkboardError("protocol_error", `the command store could not be read: ${String(e)}`));
+        this.pipeline.restore([]);
+      },
     );
     connection.start();
   }
@@ -191,17 +165,25 @@ export class Client extends Emitter<Events> implements BoardHost {
   /** Follows a board (subscribing, or resuming after a reconnect); one handle per board. */
   board(id: BoardId): BoardHandle {
     if (typeof id !== "string" || id.length === 0) throw new CorkboardError("invalid_options", `client.board: a board id is a UUID string, not ${JSON.stringify(id)}`);
+    if (this.connection.status.state === "closed") throw new CorkboardError("client_closed", "the client is closed; create a new one");
     let handle = this.boards.get(id);
     if (handle) return handle;
     handle = new BoardHandle(id, this);
     this.boards.set(id, handle);
-    for (const c of this.outbox.all()) if (c.board === id) handle.track(c.id, c.command);
+    for (const c of this.outbox.all()) {
+      if (c.board === id && !this.owners.has(c.id)) {
+        handle.track(c.id, c.command);
+        this.owners.set(c.id, handle);
+      }
+    }
     this.subscribe(id);
     return handle;
   }
 
   /** Follows an organization's channel (members, boards). */
   org(id: OrgId): OrgHandle {
+    if (typeof id !== "string" || id.length === 0) throw new CorkboardError("invalid_options", `client.org: an organization id is a UUID string, not ${JSON.stringify(id)}`);
+    if (this.connection.status.state === "closed") throw new CorkboardError("client_closed", "the client is closed; create a new one");
     let handle = this.orgs.get(id);
     if (handle) return handle;
     handle = new OrgHandle(id, this);
@@ -218,8 +200,17 @@ export class Client extends Emitter<Events> implements BoardHost {
   // --- BoardHost / OrgHost ---
 
   /** @internal */
-  submit(board: BoardId, command: Command) {
-    return this.pipeline.submit(board, command);
+  submit(handle: BoardHandle, command: Command) {
+    const submitted = this.pipeline.submit(handle.id, command);
+    if (submitted.queued) this.owners.set(submitted.id, handle);
+    return submitted;
+  }
+
+  /** The handle that shows a command's prediction: the one that sent it, even if closed since. */
+  private ownerOf(board: BoardId, id: string): BoardHandle | undefined {
+    const owner = this.owners.get(id);
+    this.owners.delete(id);
+    return owner ?? this.boards.get(board);
   }
 
   /** @internal */
@@ -242,10 +233,25 @@ export class Client extends Emitter<Events> implements BoardHost {
     handle.setStatus("unsubscribed");
   }
 
-  /** @internal */
+  /**
+   * @internal Sent at most once per `PRESENCE_MIN_INTERVAL_MS` per board
+   * (the server shows no more anyway): the latest state wins.
+   */
   presence(board: BoardId, state: PresenceState): void {
-    this.connection.send({ type: "presence", board, state });
+    const slot = this.presenceSlots.get(board) ?? { sentAt: 0, timer: undefined, latest: state };
+    slot.latest = state;
+    this.presenceSlots.set(board, slot);
+    if (slot.timer !== undefined) return;
+    const wait = slot.sentAt + PRESENCE_MIN_INTERVAL_MS - Date.now();
+    const flush = () => {
+      slot.timer = undefined;
+      slot.sentAt = Date.now();
+      this.connection.send({ type: "presence", board, state: slot.latest });
+    };
+    if (wait <= 0) flush();
+    else slot.timer = setTimeout(flush, wait);
   }
+  private readonly presenceSlots = new Map<BoardId, { sentAt: number; timer: ReturnType<typeof setTimeout> | undefined; latest: PresenceState }>();
 
   /** @internal */
   unsubscribeOrg(org: OrgId): void {
@@ -263,12 +269,34 @@ export class Client extends Emitter<Events> implements BoardHost {
       handle.onResuming();
       this.subscribe(handle.id);
     }
-    for (const org of this.orgs.keys()) this.connection.send({ type: "subscribe_org", org });
+    for (const org of this.orgs.values()) {
+      org.setStatus("resuming");
+      this.connection.send({ type: "subscribe_org", org: org.id });
+    }
     this.pipeline.pump();
   }
 
+  /**
+   * A subscribe refused for now (rate limited, overloaded — with or
+   * without its board named): every board and org not yet live is asked
+   * for again after a backoff.
+   */
+  private resubscribeSoon(): void {
+    if (this.resubscribeTimer !== undefined) return;
+    this.resubscribeTimer = setTimeout(() => {
+      this.resubscribeTimer = undefined;
+      if (!this.connection.open) return;
+      for (const handle of this.boards.values()) if (handle.status !== "live") this.subscribe(handle.id);
+      for (const org of this.orgs.values()) if (org.status !== "live") this.connection.send({ type: "subscribe_org", org: org.id });
+    }, this.subscribeBackoff.next(SUBSCRIBE_RETRY_FLOOR_MS));
+  }
+  private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly subscribeBackoff = new Backoff({ baseMs: 500, maxMs: 10_000 });
+
   private shutdown(reason: CorkboardError): void {
     this.pipeline.close();
+    if (this.resubscribeTimer !== undefined) clearTimeout(this.resubscribeTimer);
+    for (const slot of this.presenceSlots.values()) if (slot.timer !== undefined) clearTimeout(slot.timer);
     for (const handle of this.boards.values()) {
       for (const id of handle.pending) handle.forget(id);
       handle.setStatus("unsubscribed", reason);
@@ -279,6 +307,7 @@ export class Client extends Emitter<Events> implements BoardHost {
   private route(msg: ServerMsg): void {
     switch (msg.type) {
       case "snapshot":
+        this.subscribeBackoff.reset();
         this.boards.get(msg.board)?.onSnapshot(msg.state, msg.seq, msg.reset === true);
         return;
       case "event": {
@@ -307,18 +336,14 @@ export class Client extends Emitter<Events> implements BoardHost {
         const handle = msg.board ? this.boards.get(msg.board) : undefined;
         const error = new ServerError(msg.code, msg.message, msg.board ?? undefined);
         const org = msg.org ? this.orgs.get(msg.org) : undefined;
-        if (org && org.status !== "live") {
-          // A refused subscribe_org: the organization does not exist for this user.
+        if (error.retryable && (msg.board ? handle?.status !== "live" : true) && (msg.org ? org?.status !== "live" : true)) {
+          this.resubscribeSoon();
+        } else if (org && org.status !== "live" && SUBSCRIBE_REFUSALS.has(msg.code)) {
           this.orgs.delete(org.id);
           org.setStatus("failed", error);
-        }
-        if (handle && msg.code !== "already_subscribed" && handle.status !== "live") {
-          if (error.retryable) {
-            setTimeout(() => this.subscribe(handle.id), 1_000);
-          } else {
-            this.boards.delete(handle.id);
-            handle.setStatus("failed", error);
-          }
+        } else if (handle && handle.status !== "live" && SUBSCRIBE_REFUSALS.has(msg.code)) {
+          this.boards.delete(handle.id);
+          handle.setStatus("failed", error);
         }
         this.emit("error", error);
         return;

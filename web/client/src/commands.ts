@@ -10,7 +10,7 @@
  */
 
 import { Backoff } from "./backoff.js";
-import { CommandRejected, CorkboardError } from "./errors.js";
+import { CommandRejected } from "./errors.js";
 import type { BoardId, ClientMsg, Command } from "./generated/protocol.js";
 import type { Outbox, StoredCommand } from "./queue.js";
 
@@ -55,6 +55,10 @@ export class Pipeline {
   private readonly entries = new Map<string, Entry>();
   private pausedUntil = 0;
   private closed = false;
+  /** Nothing is sent before the store's commands are loaded (they go first). */
+  private restored = false;
+  /** The user commands are sent as (from `welcome`). */
+  private user: string | undefined;
   private pauseTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly backoff = new Backoff();
 
@@ -70,7 +74,25 @@ export class Pipeline {
     for (const stored of commands) {
       if (!this.entries.has(stored.id)) this.entries.set(stored.id, { stored, inFlight: false, retries: 0 });
     }
+    this.restored = true;
     this.pump();
+  }
+
+  /**
+   * The session's user (after every `welcome`): commands without one are
+   * stamped with it; commands another user queued (a shared store, a
+   * different login) are refused `user_mismatch`, never sent as this one.
+   */
+  setUser(user: string): void {
+    this.user = user;
+    for (const e of [...this.entries.values()]) {
+      if (e.stored.user === undefined) {
+        e.stored.user = user;
+        this.outbox.update(e.stored);
+      } else if (e.stored.user !== user) {
+        this.fail(e, new CommandRejected(e.stored.id, e.stored.board, "user_mismatch", "queued by another user: not sent"));
+      }
+    }
   }
 
   /** Unanswered commands, oldest first. */
@@ -92,7 +114,7 @@ export class Pipeline {
       const size = this.transport.sizeOf({ type: "command", id, board, command });
       if (size > limit) return refuse("message_too_large", `the command is ${size} bytes; the server accepts at most ${limit}`);
     }
-    const stored = this.outbox.add(id, board, command, Date.now());
+    const stored = this.outbox.add(id, board, command, Date.now(), this.user);
     if (!stored) return refuse("queue_full", `the offline queue is full (${this.outbox.max} commands wait); try again once they are sent`);
     let resolve!: Entry["resolve"];
     let reject!: Entry["reject"];
@@ -107,14 +129,23 @@ export class Pipeline {
 
   /** Sends what may be sent now. */
   pump(): void {
-    if (!this.transport.open || Date.now() < this.pausedUntil) return;
+    if (!this.restored || this.user === undefined || !this.transport.open || Date.now() < this.pausedUntil) return;
     let inFlight = 0;
     for (const e of this.entries.values()) if (e.inFlight) inFlight++;
     for (const e of [...this.entries.values()].sort((a, b) => a.stored.order - b.stored.order)) {
       if (inFlight >= this.maxInFlight) break;
       if (e.inFlight) continue;
       const { id, board, command } = e.stored;
-      if (!this.transport.send({ type: "command", id, board, command })) break;
+      const msg = { type: "command", id, board, command } as const;
+      // Queued before the server's limit was known (offline, or by an
+      // earlier page): the server would answer it with no command id.
+      const limit = this.transport.maxMessageBytes;
+      const size = limit === undefined ? 0 : this.transport.sizeOf(msg);
+      if (limit !== undefined && size > limit) {
+        this.fail(e, new CommandRejected(id, board, "message_too_large", `the command is ${size} bytes; the server accepts at most ${limit}`));
+        continue;
+      }
+      if (!this.transport.send(msg)) break;
       e.inFlight = true;
       inFlight++;
     }
@@ -153,7 +184,9 @@ export class Pipeline {
       return;
     }
     const finalCode = retryable ? "retries_exhausted" : code;
-    const text = retryable ? `gave up after ${e.retries} retries: ${message}` : message;
+    // After a `timeout` the command may have been applied: resending it
+    // with its id (a new client, later) tells.
+    const text = retryable ? `gave up after ${e.retries} retries (${code}; its outcome is unknown if it timed out): ${message}` : message;
     this.fail(e, new CommandRejected(id, e.stored.board, finalCode, text, { retryable: false, details }));
     this.pump();
   }
@@ -189,5 +222,3 @@ export class Pipeline {
     }, Math.max(0, this.pausedUntil - Date.now()));
   }
 }
-
-export { CorkboardError };

@@ -22,7 +22,7 @@ export type Auth = string | (() => string | Promise<string>);
 export type Status =
   | { state: "connecting" }
   | { state: "open"; session: string; user: UserId }
-  | { state: "reconnecting"; attempt: number; retryInMs: number; lastClose?: number }
+  | { state: "reconnecting"; attempt: number; retryInMs: number; lastClose?: number; lastError?: { code: string; message: string } }
   | { state: "offline" }
   | { state: "closed"; reason: CorkboardError };
 
@@ -30,6 +30,8 @@ export type Status =
 export const WELCOME_TIMEOUT_MS = 10_000;
 /** Ping interval when the server's idle timeout is unknown. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** A session that stays up this long resets the reconnect backoff (one closed at once does not). */
+export const STABLE_SESSION_MS = 10_000;
 
 /** Connection settings. */
 export interface ConnectionOptions {
@@ -66,6 +68,14 @@ export class Connection extends Emitter<Events> {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private heard = true;
   private stopped = false;
+  /** A connect is under way (awaiting the token, or the socket is open). */
+  private connecting = false;
+  /** The last close was 1008: the next token must be a fresh one that works. */
+  private needFreshToken = false;
+  /** The user of the first `welcome`: a later one for another user ends the client. */
+  private user: UserId | undefined;
+  /** Bumped on every close, so a refresh started on an old socket stops. */
+  private generation = 0;
   private readonly onOnline = () => this.reconnectNow();
   private readonly onOffline = () => this.socket?.close(1000, "offline");
 
@@ -141,17 +151,38 @@ export class Connection extends Emitter<Events> {
       this.setStatus({ state: "offline" });
       return;
     }
+    if (this.connecting) return;
+    this.connecting = true;
     if (this.status.state !== "reconnecting") this.setStatus({ state: "connecting" });
     let token: string;
     try {
       this.codec ??= await codecFor(this.options.format);
-      token = await this.freshToken();
     } catch (e) {
-      this.lastError = { code: "auth_unavailable", message: `no token: ${String(e)}` };
-      this.scheduleReconnect();
+      this.connecting = false;
+      this.stop(new CorkboardError("protocol_error", `cannot load the ${this.options.format} encoding: ${String(e)}`));
       return;
     }
-    if (this.stopped) return;
+    try {
+      token = await this.freshToken();
+    } catch (e) {
+      this.connecting = false;
+      // The caller's own verdict, or a token that expired and cannot be
+      // replaced, ends the client; anything else (offline?) is retried.
+      if (e instanceof CorkboardError) {
+        this.stop(e);
+      } else if (this.needFreshToken) {
+        const last = this.lastError?.code ?? "token_expired";
+        this.stop(new ConnectionClosed(last, `the token was refused (${last}) and auth could not give a new one: ${String(e)}`, CLOSE.POLICY));
+      } else {
+        this.lastError = { code: "auth_unavailable", message: `the auth function failed: ${String(e)}` };
+        this.scheduleReconnect();
+      }
+      return;
+    }
+    if (this.stopped) {
+      this.connecting = false;
+      return;
+    }
     this.token = token;
     const Ctor = this.options.WebSocket ?? globalThis.WebSocket;
     if (!Ctor) {
@@ -162,6 +193,7 @@ export class Connection extends Emitter<Events> {
     try {
       socket = new Ctor(this.options.wsUrl, this.codec.subprotocol);
     } catch (e) {
+      this.connecting = false;
       // A URL the platform refuses outright (e.g. ws: from an https page).
       this.stop(new CorkboardError("protocol_error", `cannot open a WebSocket to ${this.options.wsUrl}: ${String(e)}`));
       return;
@@ -192,13 +224,20 @@ export class Connection extends Emitter<Events> {
         this.onWelcome(msg);
       } else if (msg.type === "error") {
         this.lastError = { code: msg.code, message: msg.message };
+        if (msg.code === "user_mismatch") {
+          // The auth function returned another user's token: stop before
+          // anything is sent as the wrong user.
+          this.emit("message", msg);
+          this.stop(new ConnectionClosed("user_mismatch", msg.message, CLOSE.POLICY));
+          return;
+        }
       }
       this.emit("message", msg);
     };
     socket.onclose = (ev: CloseEvent) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.onClose(ev.code, ev.reason, welcomed);
+      this.onClose(ev.code, ev.reason);
     };
     socket.onerror = () => {
       // Browsers follow an error with `close`, which decides what to do;
@@ -207,17 +246,23 @@ export class Connection extends Emitter<Events> {
       setTimeout(() => {
         if (this.socket !== socket || socket.readyState === 1) return;
         this.socket = undefined;
-        this.onClose(1006, "connection failed", welcomed);
+        this.onClose(1006, "connection failed");
       }, 0);
     };
   }
 
   private onWelcome(msg: Extract<ServerMsg, { type: "welcome" }>): void {
     const first = this.status.state !== "open";
+    if (this.user !== undefined && msg.user !== this.user) {
+      this.stop(new ConnectionClosed("user_mismatch", `the auth function now gives a token of another user (${msg.user}, not ${this.user}); create a new client for them`, CLOSE.POLICY));
+      return;
+    }
+    this.user = msg.user;
     this.limits = msg.limits;
     this.authFailures = 0;
-    this.backoff.reset();
+    this.needFreshToken = false;
     if (first) {
+      this.later(STABLE_SESSION_MS, () => this.backoff.reset());
       this.startHeartbeat(msg.limits.idle_timeout_ms);
       this.scheduleRefresh();
       this.setStatus({ state: "open", session: msg.session, user: msg.user });
@@ -244,25 +289,29 @@ export class Connection extends Emitter<Events> {
     if (typeof this.options.auth === "string" || this.token === undefined) return;
     const exp = tokenExpiry(this.token);
     if (exp === undefined) return;
-    this.later(refreshDelay(exp, Date.now()), () => void this.refresh(exp));
+    const generation = this.generation;
+    this.later(refreshDelay(exp, Date.now()), () => void this.refresh(exp, generation));
   }
 
-  private async refresh(oldExp: number): Promise<void> {
+  private async refresh(oldExp: number, generation: number): Promise<void> {
     try {
       const token = await this.freshToken();
-      if (!this.open) return;
+      // The socket this refresh was for is gone: the reconnect has its own.
+      if (!this.open || generation !== this.generation) return;
       this.token = token;
       this.send({ type: "auth", token });
       this.scheduleRefresh();
     } catch {
       // Try again, a little later, until the old token runs out.
       const wait = Math.min(5_000, Math.max(0, oldExp - Date.now()));
-      if (wait > 0) this.later(wait, () => void this.refresh(oldExp));
+      if (wait > 0 && generation === this.generation) this.later(wait, () => void this.refresh(oldExp, generation));
     }
   }
 
-  private onClose(code: number, reason: string, welcomed: boolean): void {
+  private onClose(code: number, reason: string): void {
     this.clearTimers();
+    this.connecting = false;
+    this.generation += 1;
     if (this.stopped) return;
     const last = this.lastError;
     if (CLIENT_FAULT.has(code)) {
@@ -281,8 +330,8 @@ export class Connection extends Emitter<Events> {
         this.stop(new ConnectionClosed(lastCode, last?.message ?? `closed by the server (${code}): ${reason}`, code));
         return;
       }
+      this.needFreshToken = true;
     }
-    void welcomed;
     this.scheduleReconnect(code);
   }
 
@@ -295,13 +344,14 @@ export class Connection extends Emitter<Events> {
     const retryInMs = this.backoff.next();
     const status: Status = { state: "reconnecting", attempt: this.backoff.attempts, retryInMs };
     if (lastClose !== undefined) status.lastClose = lastClose;
+    if (this.lastError) status.lastError = this.lastError;
     this.setStatus(status);
     this.later(retryInMs, () => void this.connect());
   }
 
   /** Reconnect at once (the browser says the network is back). */
   private reconnectNow(): void {
-    if (this.stopped || this.socket) return;
+    if (this.stopped || this.socket || this.connecting) return;
     this.clearTimers();
     this.setStatus({ state: "reconnecting", attempt: this.backoff.attempts, retryInMs: 0 });
     void this.connect();

@@ -6,7 +6,9 @@
  * safe to match on.
  */
 
-import type { ErrorCode } from "./generated/protocol.js";
+import { RETRYABLE_ERROR_CODES, type ErrorCode } from "./generated/protocol.js";
+
+const RETRYABLE: ReadonlySet<string> = new Set(RETRYABLE_ERROR_CODES);
 
 /** Codes the client itself produces (never sent by the server). */
 export type ClientErrorCode =
@@ -23,7 +25,9 @@ export type ClientErrorCode =
   /** The server sent something this client cannot read. */
   | "protocol_error"
   /** `createClient` or a method was called with unusable arguments. */
-  | "invalid_options";
+  | "invalid_options"
+  /** The REST request got no answer (network down, CORS) or an unreadable one. */
+  | "network_error";
 
 /** A code from the server (known to this version) or from the client. */
 export type Code = ErrorCode | ClientErrorCode | (string & {});
@@ -73,7 +77,7 @@ export class ServerError extends CorkboardError {
   readonly board: string | undefined;
 
   constructor(code: Code, message: string, board?: string) {
-    super(code, message, { retryable: code === "rate_limited" || code === "unavailable" });
+    super(code, message, { retryable: RETRYABLE.has(code) });
     this.name = "ServerError";
     this.board = board;
   }

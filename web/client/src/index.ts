@@ -18,4 +18,23 @@ export { cachedToken, tokenExpiry } from "./token.js";
 export { applyEvent, emptyBoard, cloneBoard, byPosition, compareStrings } from "./fold.js";
 export { predict, isProvisional } from "./predict.js";
 export { between, isValid as isValidPosition } from "./position.js";
-export * from "./generated/protocol.js";
+export type * from "./generated/protocol.js";
+// The generated constants, but not `ERROR_CODE_DESCRIPTIONS` (the server's
+// wording of every code, for UIs): it is `@corkboard/client/codes`, so an
+// app that does not show it does not carry it.
+export {
+  JSON_SUBPROTOCOL,
+  MSGPACK_SUBPROTOCOL,
+  COMMAND_ID_MAX,
+  PRESENCE_MIN_INTERVAL_MS,
+  CLIENT_TYPES,
+  SERVER_TYPES,
+  COMMAND_TYPES,
+  EVENT_TYPES,
+  ORG_EVENT_TYPES,
+  CLOSE,
+  CLOSE_RECONNECT,
+  CLOSE_TERMINAL,
+  ERROR_CODES,
+  RETRYABLE_ERROR_CODES,
+} from "./generated/protocol.js";

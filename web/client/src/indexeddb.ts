@@ -101,12 +101,17 @@ export class IndexedDBStore implements CommandStore {
 
   private async write(ops: Op[]): Promise<void> {
     const db = this.db ?? (await this.open());
-    const tx = db.transaction(STORE, "readwrite");
+    // Relaxed durability: committed once the browser has the data, without
+    // waiting for the disk — the window in which a closing page can lose
+    // it is as short as it can be.
+    const tx = db.transaction(STORE, "readwrite", { durability: "relaxed" });
     const store = tx.objectStore(STORE);
     for (const op of ops) {
       if ("put" in op) store.put(op.put);
       else store.delete(op.delete);
     }
+    // Commit now rather than when the task ends.
+    tx.commit?.();
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
       tx.onerror = () => reject(tx.error);

@@ -22,7 +22,7 @@ export interface OrgState {
 }
 
 /** Where an organization's channel is. */
-export type OrgStatus = "subscribing" | "live" | "unsubscribed" | "failed";
+export type OrgStatus = "subscribing" | "resuming" | "live" | "unsubscribed" | "failed";
 
 type Events = {
   change: { event?: OrgEvent; at?: number };

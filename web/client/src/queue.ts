@@ -23,6 +23,8 @@ export interface StoredCommand {
   order: number;
   /** When it was issued (ms since the epoch). */
   issuedAt: number;
+  /** Who issued it, once known (the `welcome`'s user): never sent as anyone else. */
+  user?: string;
 }
 
 /** Where the outbox keeps its commands. Every method may be async. */
@@ -70,12 +72,25 @@ export class Outbox {
 
   /** Loads what the store kept (from an earlier page or process), oldest first. */
   async restore(): Promise<StoredCommand[]> {
-    const stored = (await this.store.load()).sort((a, b) => a.order - b.order);
+    // Commands issued while the store was loading (perhaps already in it)
+    // come after the ones an earlier page left.
+    const early = this.all();
+    const earlyIds = new Set(early.map((c) => c.id));
+    const stored = (await this.store.load()).filter((c) => !earlyIds.has(c.id)).sort((a, b) => a.order - b.order);
     for (const command of stored) {
-      if (!this.byId.has(command.id)) this.byId.set(command.id, command);
+      this.byId.set(command.id, command);
       this.nextOrder = Math.max(this.nextOrder, command.order + 1);
     }
+    for (const command of early) {
+      command.order = this.nextOrder++;
+      this.track(this.store.put(command));
+    }
     return stored;
+  }
+
+  /** Stores a changed command again (e.g. stamped with its user). */
+  update(command: StoredCommand): void {
+    if (this.byId.has(command.id)) this.track(this.store.put(command));
   }
 
   /** Commands waiting, oldest first. */
@@ -99,9 +114,10 @@ export class Outbox {
   }
 
   /** Adds a command; `false` when the outbox is full (nothing is added). */
-  add(id: string, board: BoardId, command: Command, now: number): StoredCommand | false {
+  add(id: string, board: BoardId, command: Command, now: number, user?: string): StoredCommand | false {
     if (this.byId.size >= this.max) return false;
     const stored: StoredCommand = { id, board, command, order: this.nextOrder++, issuedAt: now };
+    if (user !== undefined) stored.user = user;
     this.byId.set(id, stored);
     this.track(this.store.put(stored));
     return stored;

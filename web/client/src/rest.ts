@@ -69,9 +69,21 @@ export class Rest {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const res = await this.fetchFn(`${this.baseUrl}${url}`, init);
-    const text = await res.text();
-    if (res.ok) return text ? JSON.parse(text) : undefined;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}${url}`, init);
+      text = await res.text();
+    } catch (e) {
+      throw new RestError(0, "network_error", `${method.toUpperCase()} ${url}: no answer (${String(e)})`, { retryable: true });
+    }
+    if (res.ok) {
+      try {
+        return text ? JSON.parse(text) : undefined;
+      } catch {
+        throw new RestError(res.status, "network_error", `${method.toUpperCase()} ${url}: the answer is not JSON`);
+      }
+    }
     let parsed: { code?: string; message?: string; details?: unknown; request_id?: string } = {};
     try {
       parsed = JSON.parse(text) as typeof parsed;

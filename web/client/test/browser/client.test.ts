@@ -20,7 +20,7 @@
 
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, afterEach, before, it } from "node:test";
 

@@ -90,3 +90,35 @@ it("an unknown board and an oversize command get typed errors", async () => {
   await assert.rejects(handle.send({ type: "create_item", title: "big", description: "x".repeat(300 * 1024) }), (e: { code: string }) => e.code === "message_too_large");
   assert.equal(client.queued, 0);
 });
+
+it("an auth function that cannot give a fresh token after expiry ends the client with the reason", async () => {
+  const ada = await newUser(server.url, "ada");
+  let calls = 0;
+  const client = track(
+    createClient({
+      url: server.url,
+      auth: async () => {
+        calls += 1;
+        if (calls === 1) return shortLivedToken(ada.token, SECRET, 2);
+        throw new Error("the refresh endpoint answered 401");
+      },
+    }),
+  );
+  await until("closed", () => client.status.state === "closed", [[client, "status"]], 10_000);
+  const status = client.status;
+  assert.ok(status.state === "closed" && status.reason instanceof ConnectionClosed, JSON.stringify(status));
+  assert.equal(status.reason.code, "token_expired");
+  assert.match(status.reason.message, /refresh endpoint answered 401/);
+});
+
+it("a token of another user on the live socket ends the client: nothing is sent as them", async () => {
+  const ada = await newUser(server.url, "ada");
+  const bob = await newUser(server.url, "bob");
+  let calls = 0;
+  // The first token lives 3 s; the refresh returns Bob's.
+  const client = track(createClient({ url: server.url, auth: async () => (++calls === 1 ? shortLivedToken(ada.token, SECRET, 3) : bob.token) }));
+  await until("closed", () => client.status.state === "closed", [[client, "status"]], 10_000);
+  const status = client.status;
+  assert.ok(status.state === "closed");
+  assert.equal(status.reason.code, "user_mismatch");
+});

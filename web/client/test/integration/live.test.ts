@@ -152,11 +152,19 @@ describe("two clients on one board", () => {
       const theirs = watcher.board(board);
       await until("snapshots", () => mine.state !== null && theirs.state !== null, [[mine, "change"], [theirs, "change"]]);
       await until("open", () => a.status.state === "open", [[a, "status"]]);
+      const titles = (b: Board | null) =>
+        Object.values(b?.items ?? {})
+          .map((it) => it?.title ?? "")
+          .filter((t) => t.startsWith("offline "))
+          .sort();
 
-      // Half are sent and the network goes before their acks can come back;
-      // the other half are issued with no network at all.
+      // Half reach the server but their answers are held back, then the
+      // network goes; the other half are issued with no network at all.
+      proxy.holdAnswers();
       const sends: Array<Promise<{ seq: number }>> = [];
       for (let i = 0; i < 25; i++) sends.push(mine.send({ type: "create_item", title: `offline ${i}` }));
+      await until("the server applied the first 25", () => titles(theirs.state).length === 25, [[theirs, "change"]]);
+      assert.equal(a.queued, 25, "none of them was answered");
       proxy.cut();
       await until("the client noticed", () => a.status.state !== "open", [[a, "status"]]);
       for (let i = 25; i < 50; i++) sends.push(mine.send({ type: "create_item", title: `offline ${i}` }));
@@ -166,11 +174,6 @@ describe("two clients on one board", () => {
 
       proxy.restore();
       await Promise.all(sends);
-      const titles = (b: Board | null) =>
-        Object.values(b?.items ?? {})
-          .map((it) => it?.title ?? "")
-          .filter((t) => t.startsWith("offline "))
-          .sort();
       const expected = Array.from({ length: 50 }, (_, i) => `offline ${i}`).sort();
       await until("the watcher sees all 50", () => titles(theirs.state).length === 50, [[theirs, "change"]]);
       assert.deepEqual(titles(theirs.state), expected, "each command applied exactly once");

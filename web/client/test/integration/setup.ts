@@ -79,7 +79,9 @@ export function shortLivedToken(realToken: string, secret: string, ttlSecs: numb
 /** A TCP proxy in front of the server whose network can be cut and restored. */
 export class CuttableProxy {
   private readonly sockets = new Set<Socket>();
+  private readonly upstreams = new Set<Socket>();
   private cutOff = false;
+  private holding = false;
 
   private constructor(
     private readonly server: Server,
@@ -103,8 +105,10 @@ export class CuttableProxy {
           upstream.destroy();
         });
       }
+      proxy.upstreams.add(upstream);
+      upstream.on("close", () => proxy?.upstreams.delete(upstream));
       client.pipe(upstream);
-      upstream.pipe(client);
+      if (!proxy.holding) upstream.pipe(client);
     });
     await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
     const addr = server.address();
@@ -117,6 +121,15 @@ export class CuttableProxy {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Lets requests through but holds every answer back (a one-way network failure). */
+  holdAnswers(): void {
+    this.holding = true;
+    for (const s of this.upstreams) {
+      s.unpipe();
+      s.pause();
+    }
+  }
+
   /** Drops every connection and refuses new ones, like a network that is gone. */
   cut(): void {
     this.cutOff = true;
@@ -127,6 +140,7 @@ export class CuttableProxy {
   /** The network is back. */
   restore(): void {
     this.cutOff = false;
+    this.holding = false;
   }
 
   async close(): Promise<void> {

@@ -51,7 +51,10 @@ function board(): Board {
 function harness() {
   let n = 0;
   const host: BoardHost = {
-    submit: (_b: string, _c: Command) => ({ id: `c-${++n}`, done: new Promise(() => {}) }),
+    submit: (_h: BoardHandle, c: Command) =>
+      c.type === "rename_board" && c.name === "refused"
+        ? { id: `c-${++n}`, done: Promise.reject(new CommandRejected(`c-${n}`, B, "queue_full", "full")), queued: false }
+        : { id: `c-${++n}`, done: new Promise(() => {}), queued: true },
     subscribe: () => {},
     unsubscribe: () => {},
     presence: () => {},
@@ -83,6 +86,13 @@ describe("predictions", () => {
     h.onAck("c-1", 5);
     assert.deepEqual(h.pending, []);
     assert.equal(h.state, h.confirmedState, "nothing left to predict");
+  });
+
+  it("a command refused before it is sent is never predicted", async () => {
+    const h = harness();
+    await assert.rejects(h.send({ type: "rename_board", name: "refused" }), (e: CommandRejected) => e.code === "queue_full");
+    assert.equal(h.state, h.confirmedState);
+    assert.deepEqual(h.pending, []);
   });
 
   it("a rejection removes the prediction and is reported", () => {

@@ -28,12 +28,15 @@ function setup(maxInFlight = 64) {
   };
   const acks: string[] = [];
   const rejections: CommandRejected[] = [];
-  const pipeline = new Pipeline(new Outbox(new MemoryStore(), 5), transport, {
+  const outbox = new Outbox(new MemoryStore(), 5);
+  const pipeline = new Pipeline(outbox, transport, {
     acked: (_b, id) => acks.push(id),
     rejected: (e) => rejections.push(e),
     retrying: () => {},
   }, maxInFlight);
-  return { pipeline, transport, sent, acks, rejections };
+  pipeline.restore([]);
+  pipeline.setUser("u-1");
+  return { pipeline, transport, sent, acks, rejections, outbox };
 }
 
 it("sends in order within the window, and the rest as answers come", async () => {
@@ -97,4 +100,43 @@ it("after close, unanswered commands are refused client_closed and new ones at o
   const late = pipeline.submit(B, { type: "archive_board" });
   assert.equal(late.queued, false);
   await assert.rejects(late.done, (e: CommandRejected) => e.code === "client_closed");
+});
+
+it("a command queued before the limit was known and too large for it is refused, not sent", async () => {
+  const { pipeline, transport, sent, rejections } = setup();
+  transport.open = false;
+  const big = pipeline.submit(B, { type: "rename_board", name: "y".repeat(600) });
+  const small = pipeline.submit(B, { type: "archive_board" });
+  (transport as { maxMessageBytes: number }).maxMessageBytes = 500;
+  transport.open = true;
+  pipeline.pump();
+  await assert.rejects(big.done, (e: CommandRejected) => e.code === "message_too_large");
+  assert.deepEqual(sent, [small.id]);
+  assert.equal(rejections.length, 1);
+});
+
+it("commands are sent as their user only: another user's are refused user_mismatch", async () => {
+  const { pipeline, transport, sent, outbox } = setup();
+  transport.open = false;
+  const mine = pipeline.submit(B, { type: "archive_board" });
+  assert.equal(outbox.all()[0]?.user, "u-1", "stamped with the session's user");
+  pipeline.setUser("u-2");
+  await assert.rejects(mine.done, (e: CommandRejected) => e.code === "user_mismatch");
+  transport.open = true;
+  pipeline.pump();
+  assert.deepEqual(sent, []);
+});
+
+it("nothing is sent before the store's commands are loaded, and those go first", async () => {
+  const sent: string[] = [];
+  const transport = { open: true, send: (m: ClientMsg) => (m.type === "command" && sent.push(m.id), true), maxMessageBytes: 10_000, sizeOf: () => 10 };
+  const store = new MemoryStore();
+  await store.put({ id: "stored-1", board: B, command: { type: "restore_board" }, order: 7, issuedAt: 0, user: "u-1" });
+  const outbox = new Outbox(store);
+  const pipeline = new Pipeline(outbox, transport, { acked: () => {}, rejected: () => {}, retrying: () => {} });
+  pipeline.setUser("u-1");
+  const early = pipeline.submit(B, { type: "archive_board" });
+  assert.deepEqual(sent, [], "held until the store is read");
+  pipeline.restore(await outbox.restore());
+  assert.deepEqual(sent, ["stored-1", early.id]);
 });

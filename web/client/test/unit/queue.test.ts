@@ -40,3 +40,15 @@ it("a failing store is reported, never thrown at the caller", async () => {
   await new Promise((r) => setImmediate(r));
   assert.equal(errors.length, 1);
 });
+
+it("commands added while the store loads are numbered after the stored ones", async () => {
+  const store = new MemoryStore();
+  await store.put({ id: "old", board, command: { type: "archive_board" }, order: 5, issuedAt: 1 });
+  const outbox = new Outbox(store);
+  outbox.add("new", board, { type: "restore_board" }, 2);
+  await outbox.restore();
+  assert.deepEqual(outbox.all().map((c) => c.id), ["old", "new"]);
+  await outbox.flushed();
+  const kept = (await store.load()).sort((a, b) => a.order - b.order);
+  assert.deepEqual(kept.map((c) => c.id), ["old", "new"]);
+});
