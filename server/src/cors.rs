@@ -8,8 +8,10 @@
 //! answered here, 204 with the allowed methods and headers. Other origins
 //! get no CORS header (so the browser withholds the response), and their
 //! preflights a 403. Requests without `Origin` (non-browser clients) are
-//! untouched. Credentials are bearer tokens, never cookies, so
-//! `Access-Control-Allow-Credentials` is never sent.
+//! untouched. `Access-Control-Allow-Credentials` is never sent: API calls
+//! carry bearer tokens, and the one cookie (`corkboard_refresh`, for the
+//! browser app on the server's own origin) is `SameSite=Strict`, so no
+//! other origin's script can use it.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
