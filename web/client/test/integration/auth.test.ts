@@ -6,37 +6,24 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 
 import { ConnectionClosed, createClient, type Client } from "../../src/index.js";
-import { TestServer } from "./server.js";
+import { serverForFile } from "./server.js";
 import { call, newBoard, newUser, shortLivedToken } from "./setup.js";
 import { until } from "./wait.js";
 
 const SECRET = "integration-test-signing-key-of-at-least-32-bytes";
-let server: TestServer;
-const clients: Client[] = [];
+const file = serverForFile({ CORKBOARD_JWT_SECRET: SECRET });
 
-before(async () => {
-  server = await TestServer.start({ CORKBOARD_JWT_SECRET: SECRET });
-});
-after(async () => {
-  for (const c of clients) c.close();
-  await server?.stop();
-});
-
-function track(c: Client): Client {
-  c.on("error", () => {});
-  clients.push(c);
-  return c;
-}
+const track = (c: Client): Client => file.track(c);
 
 it("a token refreshed on the live socket keeps the session past the old token's expiry", async () => {
-  const ada = await newUser(server.url, "ada");
-  const { board } = await newBoard(server.url, ada);
+  const ada = await newUser(file.server.url, "ada");
+  const { board } = await newBoard(file.server.url, ada);
   let issued = 0;
   // Tokens that live 3 s; the client must refresh each on the socket in time.
-  const client = track(createClient({ url: server.url, auth: async () => (issued++, shortLivedToken(ada.token, SECRET, 3)) }));
+  const client = track(createClient({ url: file.server.url, auth: async () => (issued++, shortLivedToken(ada.token, SECRET, 3)) }));
   const handle = client.board(board);
   await until("open", () => client.status.state === "open" && handle.state !== null, [[client, "status"], [handle, "change"]]);
   const session = client.session;
@@ -50,8 +37,8 @@ it("a token refreshed on the live socket keeps the session past the old token's 
 });
 
 it("a token that cannot be refreshed ends the connection with token_expired, for good", async () => {
-  const ada = await newUser(server.url, "ada");
-  const client = track(createClient({ url: server.url, auth: shortLivedToken(ada.token, SECRET, 2) }));
+  const ada = await newUser(file.server.url, "ada");
+  const client = track(createClient({ url: file.server.url, auth: shortLivedToken(ada.token, SECRET, 2) }));
   await until("open", () => client.status.state === "open", [[client, "status"]]);
   await until("closed", () => client.status.state === "closed", [[client, "status"]], 10_000);
   const status = client.status;
@@ -61,13 +48,13 @@ it("a token that cannot be refreshed ends the connection with token_expired, for
 });
 
 it("a revoked login session ends the connection with token_revoked and no reconnect", async () => {
-  const ada = await newUser(server.url, "ada");
-  const { board } = await newBoard(server.url, ada);
+  const ada = await newUser(file.server.url, "ada");
+  const { board } = await newBoard(file.server.url, ada);
   let calls = 0;
-  const client = track(createClient({ url: server.url, auth: async () => (calls++, ada.token) }));
+  const client = track(createClient({ url: file.server.url, auth: async () => (calls++, ada.token) }));
   const handle = client.board(board);
   await until("open", () => client.status.state === "open" && handle.state !== null, [[client, "status"], [handle, "change"]]);
-  await call(server.url, "POST", "/auth/logout", undefined, ada.token);
+  await call(file.server.url, "POST", "/auth/logout", undefined, ada.token);
   await until("closed", () => client.status.state === "closed", [[client, "status"]], 5_000);
   const status = client.status;
   assert.ok(status.state === "closed");
@@ -79,9 +66,9 @@ it("a revoked login session ends the connection with token_revoked and no reconn
 });
 
 it("an unknown board and an oversize command get typed errors", async () => {
-  const ada = await newUser(server.url, "ada");
-  const { board } = await newBoard(server.url, ada);
-  const client = track(createClient({ url: server.url, auth: ada.token }));
+  const ada = await newUser(file.server.url, "ada");
+  const { board } = await newBoard(file.server.url, ada);
+  const client = track(createClient({ url: file.server.url, auth: ada.token }));
   const ghost = client.board("00000000-0000-4000-8000-000000000000");
   await until("refused", () => ghost.status === "failed", [[ghost, "status"]]);
   assert.equal(ghost.error?.code, "not_found");
@@ -92,11 +79,11 @@ it("an unknown board and an oversize command get typed errors", async () => {
 });
 
 it("an auth function that cannot give a fresh token after expiry ends the client with the reason", async () => {
-  const ada = await newUser(server.url, "ada");
+  const ada = await newUser(file.server.url, "ada");
   let calls = 0;
   const client = track(
     createClient({
-      url: server.url,
+      url: file.server.url,
       auth: async () => {
         calls += 1;
         if (calls === 1) return shortLivedToken(ada.token, SECRET, 2);
@@ -112,11 +99,11 @@ it("an auth function that cannot give a fresh token after expiry ends the client
 });
 
 it("a token of another user on the live socket ends the client: nothing is sent as them", async () => {
-  const ada = await newUser(server.url, "ada");
-  const bob = await newUser(server.url, "bob");
+  const ada = await newUser(file.server.url, "ada");
+  const bob = await newUser(file.server.url, "bob");
   let calls = 0;
   // The first token lives 3 s; the refresh returns Bob's.
-  const client = track(createClient({ url: server.url, auth: async () => (++calls === 1 ? shortLivedToken(ada.token, SECRET, 3) : bob.token) }));
+  const client = track(createClient({ url: file.server.url, auth: async () => (++calls === 1 ? shortLivedToken(ada.token, SECRET, 3) : bob.token) }));
   await until("closed", () => client.status.state === "closed", [[client, "status"]], 10_000);
   const status = client.status;
   assert.ok(status.state === "closed");

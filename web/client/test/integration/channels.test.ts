@@ -5,42 +5,31 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 
 import { createClient, RestError, type Client } from "../../src/index.js";
-import { TestServer } from "./server.js";
+import { serverForFile } from "./server.js";
 import { addMember, CuttableProxy, newBoard, newUser } from "./setup.js";
 import { until } from "./wait.js";
 
-let server: TestServer;
-const clients: Client[] = [];
-
-before(async () => {
-  server = await TestServer.start();
-});
-after(async () => {
-  for (const c of clients) c.close();
-  await server?.stop();
-});
+const file = serverForFile();
 
 function open(url: string, token: string): Client {
   const c = createClient({ url, auth: token, backoff: { baseMs: 50, maxMs: 300 } });
-  c.on("error", () => {});
-  clients.push(c);
-  return c;
+  return file.track(c);
 }
 
 it("the org channel shows members and boards as they change", async () => {
-  const ada = await newUser(server.url, "ada");
-  const bob = await newUser(server.url, "bob");
-  const { org, key } = await newBoard(server.url, ada);
-  const client = open(server.url, ada.token);
+  const ada = await newUser(file.server.url, "ada");
+  const bob = await newUser(file.server.url, "bob");
+  const { org, key } = await newBoard(file.server.url, ada);
+  const client = open(file.server.url, ada.token);
   const channel = client.org(org);
   await until("org snapshot", () => channel.state !== null, [[channel, "change"]]);
   assert.equal(channel.state?.key, key);
   assert.deepEqual(channel.state?.members.map((m) => m.role), ["owner"]);
   assert.equal(channel.state?.boards.length, 1);
-  await addMember(server.url, ada, org, bob, "viewer");
+  await addMember(file.server.url, ada, org, bob, "viewer");
   await until("bob appears", () => channel.state?.members.some((m) => m.user === bob.id && m.role === "viewer") === true, [[channel, "change"]]);
   await client.rest.call("post", "/api/v1/orgs/{org}/boards", { path: { org }, body: { name: "Second" } });
   await until("the new board appears", () => channel.state?.boards.length === 2, [[channel, "change"]]);
@@ -51,14 +40,14 @@ it("the org channel shows members and boards as they change", async () => {
 });
 
 it("presence: mine is seen by others, and restored after a reconnect", async () => {
-  const ada = await newUser(server.url, "ada");
-  const bob = await newUser(server.url, "bob");
-  const { org, board } = await newBoard(server.url, ada);
-  await addMember(server.url, ada, org, bob, "member");
-  const proxy = await CuttableProxy.start(server.port);
+  const ada = await newUser(file.server.url, "ada");
+  const bob = await newUser(file.server.url, "bob");
+  const { org, board } = await newBoard(file.server.url, ada);
+  await addMember(file.server.url, ada, org, bob, "member");
+  const proxy = await CuttableProxy.start(file.server.port);
   try {
     const a = open(proxy.url, ada.token);
-    const b = open(server.url, bob.token);
+    const b = open(file.server.url, bob.token);
     const mine = a.board(board);
     const theirs = b.board(board);
     await until("both live", () => mine.status === "live" && theirs.status === "live", [[mine, "status"], [theirs, "status"]]);
@@ -80,9 +69,9 @@ it("presence: mine is seen by others, and restored after a reconnect", async () 
 });
 
 it("REST: items with filters and cursors, search, history, comments, members, and typed errors", async () => {
-  const ada = await newUser(server.url, "ada");
-  const { org, board } = await newBoard(server.url, ada);
-  const client = open(server.url, ada.token);
+  const ada = await newUser(file.server.url, "ada");
+  const { org, board } = await newBoard(file.server.url, ada);
+  const client = open(file.server.url, ada.token);
   const handle = client.board(board);
   await until("live", () => handle.status === "live", [[handle, "status"]]);
   for (let i = 0; i < 7; i++) await handle.send({ type: "create_item", title: i === 3 ? "Fix the login bug" : `card ${i}` });

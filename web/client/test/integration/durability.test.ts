@@ -6,31 +6,21 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 
-import { createClient, type Client } from "../../src/index.js";
+import { createClient } from "../../src/index.js";
 import type { Board } from "../../src/generated/protocol.js";
-import { TestServer } from "./server.js";
+import { serverForFile } from "./server.js";
 import { newBoard, newUser } from "./setup.js";
 import { until } from "./wait.js";
 
-let server: TestServer;
-const clients: Client[] = [];
-
-before(async () => {
-  server = await TestServer.start();
-});
-after(async () => {
-  for (const c of clients) c.close();
-  await server?.stop();
-});
+const file = serverForFile();
 
 it("a SIGKILL and restart mid-stream loses no acked command and the client converges", async () => {
-  const ada = await newUser(server.url, "ada");
-  const { board } = await newBoard(server.url, ada);
-  const client = createClient({ url: server.url, auth: ada.token, backoff: { baseMs: 100, maxMs: 1_000 } });
-  client.on("error", () => {});
-  clients.push(client);
+  const ada = await newUser(file.server.url, "ada");
+  const { board } = await newBoard(file.server.url, ada);
+  const client = createClient({ url: file.server.url, auth: ada.token, backoff: { baseMs: 100, maxMs: 1_000 } });
+  file.track(client);
   const handle = client.board(board);
   await until("snapshot", () => handle.state !== null, [[handle, "change"]]);
 
@@ -49,9 +39,9 @@ it("a SIGKILL and restart mid-stream loses no acked command and the client conve
     );
     if (i === killAt) {
       await until("some acks before the kill", () => acked.size >= 20, [[client, "acked"]]);
-      await server.kill9();
+      await file.server.kill9();
     }
-    if (i === killAt + 40) await server.restart();
+    if (i === killAt + 40) await file.server.restart();
     await new Promise((r) => setImmediate(r));
   }
   await Promise.all(all);
@@ -59,8 +49,8 @@ it("a SIGKILL and restart mid-stream loses no acked command and the client conve
   assert.ok(statuses.includes("reconnecting"), `the client never noticed the kill: ${statuses.join(",")}`);
 
   // Every acked command is in a fresh snapshot, once, and the client's state is that snapshot.
-  const fresh = createClient({ url: server.url, auth: ada.token });
-  clients.push(fresh);
+  const fresh = createClient({ url: file.server.url, auth: ada.token });
+  file.track(fresh);
   const again = fresh.board(board);
   await until("a fresh snapshot", () => again.state !== null, [[again, "change"]]);
   await until("the first client caught up", () => handle.seq === again.seq && handle.pending.length === 0, [[handle, "change"], [again, "change"]]);

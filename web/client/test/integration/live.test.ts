@@ -5,30 +5,19 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import { createClient, type Client } from "../../src/index.js";
 import type { Board, Command } from "../../src/generated/protocol.js";
-import { TestServer } from "./server.js";
+import { serverForFile } from "./server.js";
 import { addMember, call, CuttableProxy, newBoard, newUser, type User } from "./setup.js";
 import { until } from "./wait.js";
 
-let server: TestServer;
-const clients: Client[] = [];
-
-before(async () => {
-  server = await TestServer.start();
-});
-after(async () => {
-  for (const c of clients) c.close();
-  await server?.stop();
-});
+const file = serverForFile();
 
 function client(url: string, user: User, format: "json" | "msgpack" = "json"): Client {
   const c = createClient({ url, auth: user.token, format, backoff: { baseMs: 50, maxMs: 500 } });
-  c.on("error", () => {});
-  clients.push(c);
-  return c;
+  return file.track(c);
 }
 
 /** A deterministic PRNG, so a failure can be replayed. */
@@ -71,12 +60,12 @@ async function freshSnapshot(url: string, user: User, board: string): Promise<Bo
 
 describe("two clients on one board", () => {
   it("converge on the same state after 500 random concurrent commands, one JSON and one MessagePack", async () => {
-    const ada = await newUser(server.url, "ada");
-    const bob = await newUser(server.url, "bob");
-    const { org, board } = await newBoard(server.url, ada);
-    await addMember(server.url, ada, org, bob, "admin");
-    const a = client(server.url, ada, "json");
-    const b = client(server.url, bob, "msgpack");
+    const ada = await newUser(file.server.url, "ada");
+    const bob = await newUser(file.server.url, "bob");
+    const { org, board } = await newBoard(file.server.url, ada);
+    await addMember(file.server.url, ada, org, bob, "admin");
+    const a = client(file.server.url, ada, "json");
+    const b = client(file.server.url, bob, "msgpack");
     const boardA = a.board(board);
     const boardB = b.board(board);
     await until("both snapshots", () => boardA.state !== null && boardB.state !== null, [[boardA, "change"], [boardB, "change"]]);
@@ -103,7 +92,7 @@ describe("two clients on one board", () => {
     assert.equal(acked + refused, 500);
     assert.ok(acked > 250, `only ${acked} of 500 commands were applied`);
 
-    const { seq } = await call<{ seq: number }>(server.url, "GET", `/boards/${board}`, undefined, ada.token);
+    const { seq } = await call<{ seq: number }>(file.server.url, "GET", `/boards/${board}`, undefined, ada.token);
     await until(
       "both clients at the server's seq with nothing pending",
       () => boardA.seq === seq && boardB.seq === seq && boardA.pending.length === 0 && boardB.pending.length === 0,
@@ -112,13 +101,13 @@ describe("two clients on one board", () => {
     assert.deepEqual(boardA.state, boardA.confirmedState, "A's view still shows a prediction");
     assert.deepEqual(boardB.state, boardB.confirmedState, "B's view still shows a prediction");
     assert.deepEqual(boardA.confirmedState, boardB.confirmedState);
-    assert.deepEqual(boardA.confirmedState, await freshSnapshot(server.url, ada, board));
+    assert.deepEqual(boardA.confirmedState, await freshSnapshot(file.server.url, ada, board));
   });
 
   it("a rejected optimistic move snaps back and says why", async () => {
-    const ada = await newUser(server.url, "ada");
-    const { board } = await newBoard(server.url, ada);
-    const a = client(server.url, ada);
+    const ada = await newUser(file.server.url, "ada");
+    const { board } = await newBoard(file.server.url, ada);
+    const a = client(file.server.url, ada);
     const handle = a.board(board);
     await until("snapshot", () => handle.state !== null, [[handle, "change"]]);
     const [todo, doing] = (handle.state as Board).columns;
@@ -140,14 +129,14 @@ describe("two clients on one board", () => {
   });
 
   it("commands issued offline land exactly once when the network returns, even those whose first send got through", async () => {
-    const ada = await newUser(server.url, "ada");
-    const bob = await newUser(server.url, "bob");
-    const { org, board } = await newBoard(server.url, ada);
-    await addMember(server.url, ada, org, bob, "member");
-    const proxy = await CuttableProxy.start(server.port);
+    const ada = await newUser(file.server.url, "ada");
+    const bob = await newUser(file.server.url, "bob");
+    const { org, board } = await newBoard(file.server.url, ada);
+    await addMember(file.server.url, ada, org, bob, "member");
+    const proxy = await CuttableProxy.start(file.server.port);
     try {
       const a = client(proxy.url, ada);
-      const watcher = client(server.url, bob);
+      const watcher = client(file.server.url, bob);
       const mine = a.board(board);
       const theirs = watcher.board(board);
       await until("snapshots", () => mine.state !== null && theirs.state !== null, [[mine, "change"], [theirs, "change"]]);
@@ -179,7 +168,7 @@ describe("two clients on one board", () => {
       assert.deepEqual(titles(theirs.state), expected, "each command applied exactly once");
       assert.deepEqual(titles(mine.state), expected);
       assert.equal(a.queued, 0);
-      const events = await call<{ events: Array<{ command_id?: string }> }>(server.url, "GET", `/boards/${board}/events?limit=500`, undefined, ada.token);
+      const events = await call<{ events: Array<{ command_id?: string }> }>(file.server.url, "GET", `/boards/${board}/events?limit=500`, undefined, ada.token);
       const ids = events.events.map((e) => e.command_id).filter((id): id is string => typeof id === "string");
       assert.equal(new Set(ids).size, ids.length, "no command id recorded twice");
     } finally {

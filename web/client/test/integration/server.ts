@@ -15,6 +15,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
 /** Longest wait for `/health/ready` (a first start runs initdb and the migrations). */
@@ -146,4 +147,40 @@ export class TestServer {
   recentLog(): string {
     return this.log;
   }
+}
+
+/** What a test file gets from {@link serverForFile}. */
+export interface FileServer {
+  /** The file's server (started before its first test). */
+  readonly server: TestServer;
+  /** Closes `client` after the file's tests, before the server stops; silences its `error` events. */
+  track<C extends { close(): void; on(event: "error", listener: (e: unknown) => void): unknown }>(client: C): C;
+}
+
+/**
+ * One server for the test file that calls this: started before its tests
+ * (with `env` added to its settings), stopped after them, and every
+ * tracked client closed first.
+ */
+export function serverForFile(env: Record<string, string> = {}): FileServer {
+  let server: TestServer | undefined;
+  const clients: Array<{ close(): void }> = [];
+  before(async () => {
+    server = await TestServer.start(env);
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await server?.stop();
+  });
+  return {
+    get server(): TestServer {
+      if (!server) throw new Error("the file's server is not started yet (use it inside a test)");
+      return server;
+    },
+    track(client) {
+      client.on("error", () => {});
+      clients.push(client);
+      return client;
+    },
+  };
 }
