@@ -220,7 +220,7 @@ export class Client extends Emitter<Events> implements BoardHost {
     const sent = this.connection.send(since === undefined ? { type: "subscribe", board } : { type: "subscribe", board, since });
     if (sent && handle) {
       const restore = handle.presenceToRestore;
-      if (restore) this.connection.send({ type: "presence", board, state: restore });
+      if (restore) this.presence(board, restore);
     }
   }
 
@@ -229,6 +229,9 @@ export class Client extends Emitter<Events> implements BoardHost {
     const handle = this.boards.get(board);
     if (!handle) return;
     this.boards.delete(board);
+    const slot = this.presenceSlots.get(board);
+    if (slot?.timer !== undefined) clearTimeout(slot.timer);
+    this.presenceSlots.delete(board);
     this.connection.send({ type: "unsubscribe", board });
     handle.setStatus("unsubscribed");
   }
@@ -362,6 +365,8 @@ export class Client extends Emitter<Events> implements BoardHost {
         return;
       }
       case "presence":
+        // Every subscribe's answer ends with it: subscribing works again.
+        this.subscribeBackoff.reset();
         this.boards.get(msg.board)?.onPresence(msg.sessions);
         return;
       case "presence_changed":

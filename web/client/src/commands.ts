@@ -55,6 +55,8 @@ export class Pipeline {
   private readonly entries = new Map<string, Entry>();
   private pausedUntil = 0;
   private closed = false;
+  private pumping = false;
+  private pumpAgain = false;
   /** Nothing is sent before the store's commands are loaded (they go first). */
   private restored = false;
   /** The user commands are sent as (from `welcome`). */
@@ -85,14 +87,24 @@ export class Pipeline {
    */
   setUser(user: string): void {
     this.user = user;
-    for (const e of [...this.entries.values()]) {
-      if (e.stored.user === undefined) {
-        e.stored.user = user;
-        this.outbox.update(e.stored);
-      } else if (e.stored.user !== user) {
-        this.fail(e, new CommandRejected(e.stored.id, e.stored.board, "user_mismatch", "queued by another user: not sent"));
-      }
+    for (const e of [...this.entries.values()]) this.checkUser(e);
+  }
+
+  /**
+   * Stamps a command with the session's user, or refuses it when another
+   * user queued it. `false` when it must not be sent. Checked again right
+   * before sending, so commands restored after the `welcome` are too.
+   */
+  private checkUser(e: Entry): boolean {
+    if (this.user === undefined || this.entries.get(e.stored.id) !== e) return false;
+    if (e.stored.user === undefined) {
+      e.stored.user = this.user;
+      this.outbox.update(e.stored);
+    } else if (e.stored.user !== this.user) {
+      this.fail(e, new CommandRejected(e.stored.id, e.stored.board, "user_mismatch", "queued by another user: not sent"));
+      return false;
     }
+    return true;
   }
 
   /** Unanswered commands, oldest first. */
@@ -129,12 +141,30 @@ export class Pipeline {
 
   /** Sends what may be sent now. */
   pump(): void {
+    // A refusal below runs listeners, which may send (and pump) again:
+    // that pump waits for this one to finish and then runs.
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.pumpOnce();
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpOnce(): void {
     if (!this.restored || this.user === undefined || !this.transport.open || Date.now() < this.pausedUntil) return;
     let inFlight = 0;
     for (const e of this.entries.values()) if (e.inFlight) inFlight++;
     for (const e of [...this.entries.values()].sort((a, b) => a.stored.order - b.stored.order)) {
       if (inFlight >= this.maxInFlight) break;
-      if (e.inFlight) continue;
+      if (e.inFlight || !this.checkUser(e)) continue;
       const { id, board, command } = e.stored;
       const msg = { type: "command", id, board, command } as const;
       // Queued before the server's limit was known (offline, or by an

@@ -52,6 +52,15 @@ type Events = {
   message: ServerMsg;
 };
 
+/** `promise`, or a rejection naming `what` after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Close codes after which reconnecting cannot help: the client has a bug or the server says stop. */
 const CLIENT_FAULT = new Set<number>([CLOSE.PROTOCOL_ERROR, CLOSE.INVALID_DATA, CLOSE.TOO_BIG]);
 
@@ -163,12 +172,12 @@ export class Connection extends Emitter<Events> {
       return;
     }
     try {
-      token = await this.freshToken();
+      token = await withTimeout(this.freshToken(), WELCOME_TIMEOUT_MS, "the auth function gave no token");
     } catch (e) {
       this.connecting = false;
       // The caller's own verdict, or a token that expired and cannot be
       // replaced, ends the client; anything else (offline?) is retried.
-      if (e instanceof CorkboardError) {
+      if (e instanceof CorkboardError && !e.retryable) {
         this.stop(e);
       } else if (this.needFreshToken) {
         const last = this.lastError?.code ?? "token_expired";
@@ -246,6 +255,8 @@ export class Connection extends Emitter<Events> {
       setTimeout(() => {
         if (this.socket !== socket || socket.readyState === 1) return;
         this.socket = undefined;
+        // Should it open after all, it must not linger unused.
+        socket.close();
         this.onClose(1006, "connection failed");
       }, 0);
     };

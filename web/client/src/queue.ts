@@ -72,11 +72,12 @@ export class Outbox {
 
   /** Loads what the store kept (from an earlier page or process), oldest first. */
   async restore(): Promise<StoredCommand[]> {
+    const loaded = await this.store.load();
     // Commands issued while the store was loading (perhaps already in it)
     // come after the ones an earlier page left.
     const early = this.all();
     const earlyIds = new Set(early.map((c) => c.id));
-    const stored = (await this.store.load()).filter((c) => !earlyIds.has(c.id)).sort((a, b) => a.order - b.order);
+    const stored = loaded.filter((c) => !earlyIds.has(c.id)).sort((a, b) => a.order - b.order);
     for (const command of stored) {
       this.byId.set(command.id, command);
       this.nextOrder = Math.max(this.nextOrder, command.order + 1);

@@ -140,3 +140,54 @@ it("nothing is sent before the store's commands are loaded, and those go first",
   pipeline.restore(await outbox.restore());
   assert.deepEqual(sent, ["stored-1", early.id]);
 });
+
+it("another user's stored commands are refused even when the welcome comes before the store is read", async () => {
+  const sent: string[] = [];
+  const transport = { open: true, send: (m: ClientMsg) => (m.type === "command" && sent.push(m.id), true), maxMessageBytes: 10_000, sizeOf: () => 10 };
+  const store = new MemoryStore();
+  await store.put({ id: "alice-1", board: B, command: { type: "archive_board" }, order: 1, issuedAt: 0, user: "alice" });
+  await store.put({ id: "anyone-1", board: B, command: { type: "restore_board" }, order: 2, issuedAt: 0 });
+  const refused: string[] = [];
+  const outbox = new Outbox(store);
+  const pipeline = new Pipeline(outbox, transport, { acked: () => {}, rejected: (e) => refused.push(`${e.commandId}:${e.code}`), retrying: () => {} });
+  pipeline.setUser("bob");
+  pipeline.restore(await outbox.restore());
+  assert.deepEqual(sent, ["anyone-1"], "alice's command is never sent as bob");
+  assert.deepEqual(refused, ["alice-1:user_mismatch"]);
+  assert.equal(outbox.all().find((c) => c.id === "anyone-1")?.user, "bob", "an unstamped one is stamped");
+});
+
+it("a listener that sends from inside a refusal does not make the pump settle anything twice", () => {
+  const sent: string[] = [];
+  // The limit is not known yet when the commands are queued.
+  const transport: { open: boolean; send: (m: ClientMsg) => boolean; maxMessageBytes: number | undefined; sizeOf: (m: ClientMsg) => number } = {
+    open: false,
+    send: (m: ClientMsg) => (m.type === "command" && sent.push(m.id), transport.open),
+    maxMessageBytes: undefined,
+    sizeOf: (m: ClientMsg) => JSON.stringify(m).length,
+  };
+  const refused: string[] = [];
+  let pipeline!: Pipeline;
+  let resent = false;
+  pipeline = new Pipeline(new Outbox(new MemoryStore()), transport, {
+    acked: () => {},
+    rejected: (e) => {
+      refused.push(e.commandId);
+      if (!resent) {
+        resent = true;
+        pipeline.submit(B, { type: "archive_board" });
+      }
+    },
+    retrying: () => {},
+  });
+  pipeline.restore([]);
+  pipeline.setUser("u-1");
+  const big = [0, 1, 2].map(() => pipeline.submit(B, { type: "rename_board", name: "z".repeat(200) }));
+  for (const b of big) b.done.catch(() => {});
+  transport.maxMessageBytes = 150;
+  transport.open = true;
+  pipeline.pump();
+  assert.equal(refused.length, 3, `refusals: ${refused.join(", ")}`);
+  assert.equal(new Set(refused).size, 3);
+  assert.equal(sent.length, 1, "the command sent from the listener went once");
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 
-import { MemoryStore, Outbox } from "../../src/queue.js";
+import { MemoryStore, Outbox, type StoredCommand } from "../../src/queue.js";
 
 const board = "0b0a0000-0000-4000-8000-000000000001";
 
@@ -43,12 +43,19 @@ it("a failing store is reported, never thrown at the caller", async () => {
 
 it("commands added while the store loads are numbered after the stored ones", async () => {
   const store = new MemoryStore();
-  await store.put({ id: "old", board, command: { type: "archive_board" }, order: 5, issuedAt: 1 });
-  const outbox = new Outbox(store);
-  outbox.add("new", board, { type: "restore_board" }, 2);
-  await outbox.restore();
-  assert.deepEqual(outbox.all().map((c) => c.id), ["old", "new"]);
+  await store.put({ id: "old-1", board, command: { type: "archive_board" }, order: 1, issuedAt: 1 });
+  await store.put({ id: "old-2", board, command: { type: "restore_board" }, order: 2, issuedAt: 1 });
+  // The store answers only when the gate opens, as a slow IndexedDB would.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const slow = { ...store, load: async () => (await gate, store.load()), put: (c: StoredCommand) => store.put(c), delete: (id: string) => store.delete(id) };
+  const outbox = new Outbox(slow);
+  const restoring = outbox.restore();
+  outbox.add("new", board, { type: "rename_board", name: "n" }, 2);
+  open();
+  await restoring;
+  assert.deepEqual(outbox.all().map((c) => c.id), ["old-1", "old-2", "new"]);
   await outbox.flushed();
   const kept = (await store.load()).sort((a, b) => a.order - b.order);
-  assert.deepEqual(kept.map((c) => c.id), ["old", "new"]);
+  assert.deepEqual(kept.map((c) => [c.id, c.order]), [["old-1", 1], ["old-2", 2], ["new", 3]]);
 });
