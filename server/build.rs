@@ -6,9 +6,15 @@
 //! `git rev-parse --short HEAD`; otherwise `unknown`. It never fails the
 //! build. It reruns when HEAD or the branch it points to moves, so the
 //! commit stays current across commits and checkouts.
+//!
+//! It also writes the table of the app's committed build (`web/app/dist/`)
+//! that the binary embeds: see `build/app_assets.rs`.
 
 use std::path::Path;
 use std::process::Command;
+
+#[path = "build/app_assets.rs"]
+mod app_assets;
 
 const ENV: &str = "CORKBOARD_GIT_COMMIT";
 
@@ -21,6 +27,7 @@ fn main() {
         .or_else(git_commit)
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env={ENV}={commit}");
+    app_assets::generate();
 }
 
 /// The output of `git <args>`, trimmed; `None` when git is missing, fails,

@@ -8,6 +8,7 @@
 //! so REST and WebSocket edits are ordered and broadcast the same way.
 //! Clients get stable error codes; internal causes go to the log only.
 
+pub mod app_assets;
 pub mod auth;
 pub mod cli;
 pub mod client_addr;

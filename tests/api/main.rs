@@ -5,6 +5,7 @@
 mod helpers;
 
 mod api_keys;
+mod app_assets;
 mod auth;
 mod backpressure;
 mod boards;

@@ -126,7 +126,7 @@ api_routes! {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(api_scope().default_service(web::to(not_found)));
     let mut others = Paths::default();
-    others.add("/", "get", web::get().to(home));
+    others.add("/", "get", web::get().to(crate::app_assets::home));
     others.add("/ws", "get", web::get().to(ws::upgrade));
     others.add("/health/startup", "get", web::get().to(health::startup));
     others.add("/health/live", "get", web::get().to(health::live));
@@ -134,18 +134,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for resource in others.resources() {
         cfg.service(resource);
     }
-    cfg.default_service(web::to(not_found));
-}
-
-/// `GET /`: the URL the server logs as `listening` leads a browser
-/// somewhere useful — the API reference — until the board app serves `/`.
-async fn home() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::SeeOther()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            format!("{API_PREFIX}/docs"),
-        ))
-        .finish()
+    // The app's files and pages, never under `/api`, `/ws`, `/health`
+    // or `/metrics` (those stay 404 `not_found`).
+    cfg.default_service(web::to(crate::app_assets::fallback));
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
