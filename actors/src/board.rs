@@ -322,7 +322,7 @@ impl Drop for BoardActor {
         }
         let msg = ServerMsg::Unsubscribed {
             board: self.id,
-            reason: "board_restarted".into(),
+            reason: protocol::codes::BOARD_RESTARTED.into(),
         };
         for sub in self.subscribers.values() {
             let _ = sub.outbox.send(&msg);

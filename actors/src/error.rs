@@ -35,13 +35,13 @@ impl ActorError {
     /// Stable machine code for clients.
     pub fn code(&self) -> &'static str {
         match self {
-            ActorError::NotFound => "not_found",
+            ActorError::NotFound => protocol::codes::NOT_FOUND,
             ActorError::Rejected(r) => r.code(),
-            ActorError::Overloaded => "overloaded",
-            ActorError::Unavailable(_) => "unavailable",
-            ActorError::Timeout => "timeout",
-            ActorError::TooManySubscriptions { .. } => "too_many_subscriptions",
-            ActorError::AlreadySubscribed => "already_subscribed",
+            ActorError::Overloaded => protocol::codes::OVERLOADED,
+            ActorError::Unavailable(_) => protocol::codes::UNAVAILABLE,
+            ActorError::Timeout => protocol::codes::TIMEOUT,
+            ActorError::TooManySubscriptions { .. } => protocol::codes::TOO_MANY_SUBSCRIPTIONS,
+            ActorError::AlreadySubscribed => protocol::codes::ALREADY_SUBSCRIBED,
         }
     }
 

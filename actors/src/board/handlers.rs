@@ -382,7 +382,7 @@ impl Handler<AccessLost> for BoardActor {
             .map(|(session, sub)| {
                 let _ = sub.outbox.send(&ServerMsg::Unsubscribed {
                     board,
-                    reason: "access_lost".into(),
+                    reason: protocol::codes::ACCESS_LOST.into(),
                 });
                 *session
             })

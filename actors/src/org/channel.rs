@@ -80,7 +80,7 @@ impl OrgActor {
             }
             let _ = sub.outbox.send(&ServerMsg::OrgUnsubscribed {
                 org,
-                reason: "access_lost".into(),
+                reason: protocol::codes::ACCESS_LOST.into(),
             });
             false
         });

@@ -166,9 +166,9 @@ impl DecodeError {
     /// `malformed_frame`, `unknown_type` or `invalid_message`.
     pub fn code(&self) -> &'static str {
         match self {
-            DecodeError::MalformedFrame(_) => "malformed_frame",
-            DecodeError::UnknownType(_) => "unknown_type",
-            DecodeError::InvalidMessage(_) => "invalid_message",
+            DecodeError::MalformedFrame(_) => crate::codes::MALFORMED_FRAME,
+            DecodeError::UnknownType(_) => crate::codes::UNKNOWN_TYPE,
+            DecodeError::InvalidMessage(_) => crate::codes::INVALID_MESSAGE,
         }
     }
 

@@ -59,10 +59,10 @@ pub enum TokenError {
 impl TokenError {
     pub fn code(&self) -> &'static str {
         match self {
-            TokenError::Expired => "token_expired",
-            TokenError::Invalid => "invalid_token",
-            TokenError::Revoked => "token_revoked",
-            TokenError::Unavailable => "unavailable",
+            TokenError::Expired => protocol::codes::TOKEN_EXPIRED,
+            TokenError::Invalid => protocol::codes::INVALID_TOKEN,
+            TokenError::Revoked => protocol::codes::TOKEN_REVOKED,
+            TokenError::Unavailable => protocol::codes::UNAVAILABLE,
         }
     }
 }
