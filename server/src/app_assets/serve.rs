@@ -93,31 +93,9 @@ pub fn is_reserved(path: &str) -> bool {
 /// even as the app's page.
 fn has_dot_segment(path: &str) -> bool {
     path.split('/').any(|segment| {
-        let decoded = percent_decode(segment);
+        let decoded: Vec<u8> = percent_encoding::percent_decode_str(segment).collect();
         decoded == b"." || decoded == b".." || decoded.iter().any(|b| matches!(b, b'/' | b'\\'))
     })
-}
-
-fn percent_decode(segment: &str) -> Vec<u8> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 /// 200 with the file, its type and cache policy, gzipped when the client
