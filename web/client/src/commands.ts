@@ -121,11 +121,8 @@ export class Pipeline {
       queued: false,
     });
     if (this.closed) return refuse("client_closed", "the client is closed; create a new one to send commands");
-    const limit = this.transport.maxMessageBytes;
-    if (limit !== undefined) {
-      const size = this.transport.sizeOf({ type: "command", id, board, command });
-      if (size > limit) return refuse("message_too_large", `the command is ${size} bytes; the server accepts at most ${limit}`);
-    }
+    const tooLarge = this.tooLarge({ type: "command", id, board, command });
+    if (tooLarge) return refuse("message_too_large", tooLarge);
     const stored = this.outbox.add(id, board, command, Date.now(), this.user);
     if (!stored) return refuse("queue_full", `the offline queue is full (${this.outbox.max} commands wait); try again once they are sent`);
     let resolve!: Entry["resolve"];
@@ -169,16 +166,23 @@ export class Pipeline {
       const msg = { type: "command", id, board, command } as const;
       // Queued before the server's limit was known (offline, or by an
       // earlier page): the server would answer it with no command id.
-      const limit = this.transport.maxMessageBytes;
-      const size = limit === undefined ? 0 : this.transport.sizeOf(msg);
-      if (limit !== undefined && size > limit) {
-        this.fail(e, new CommandRejected(id, board, "message_too_large", `the command is ${size} bytes; the server accepts at most ${limit}`));
+      const tooLarge = this.tooLarge(msg);
+      if (tooLarge) {
+        this.fail(e, new CommandRejected(id, board, "message_too_large", tooLarge));
         continue;
       }
       if (!this.transport.send(msg)) break;
       e.inFlight = true;
       inFlight++;
     }
+  }
+
+  /** Why `msg` exceeds the server's message limit, once that is known; `undefined` when it fits. */
+  private tooLarge(msg: ClientMsg): string | undefined {
+    const limit = this.transport.maxMessageBytes;
+    if (limit === undefined) return undefined;
+    const size = this.transport.sizeOf(msg);
+    return size > limit ? `the command is ${size} bytes; the server accepts at most ${limit}` : undefined;
   }
 
   /** The connection dropped: nothing is in flight any more (it is all sent again). */

@@ -9,7 +9,7 @@ import { it } from "node:test";
 
 import { createClient, RestError, type Client } from "../../src/index.js";
 import { serverForFile } from "./server.js";
-import { addMember, CuttableProxy, newBoard, newUser } from "./setup.js";
+import { addMember, CuttableProxy, newBoard, newUser, sharedBoard } from "./setup.js";
 import { until } from "./wait.js";
 
 const file = serverForFile();
@@ -40,10 +40,7 @@ it("the org channel shows members and boards as they change", async () => {
 });
 
 it("presence: mine is seen by others, and restored after a reconnect", async () => {
-  const ada = await newUser(file.server.url, "ada");
-  const bob = await newUser(file.server.url, "bob");
-  const { org, board } = await newBoard(file.server.url, ada);
-  await addMember(file.server.url, ada, org, bob, "member");
+  const { ada, bob, board } = await sharedBoard(file.server.url, "member");
   const proxy = await CuttableProxy.start(file.server.port);
   try {
     const a = open(proxy.url, ada.token);

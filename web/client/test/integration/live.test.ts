@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { createClient, type Client } from "../../src/index.js";
 import type { Board, Command } from "../../src/generated/protocol.js";
 import { serverForFile } from "./server.js";
-import { addMember, call, CuttableProxy, newBoard, newUser, type User } from "./setup.js";
+import { call, CuttableProxy, newBoard, newUser, sharedBoard, type User } from "./setup.js";
 import { until } from "./wait.js";
 
 const file = serverForFile();
@@ -60,10 +60,7 @@ async function freshSnapshot(url: string, user: User, board: string): Promise<Bo
 
 describe("two clients on one board", () => {
   it("converge on the same state after 500 random concurrent commands, one JSON and one MessagePack", async () => {
-    const ada = await newUser(file.server.url, "ada");
-    const bob = await newUser(file.server.url, "bob");
-    const { org, board } = await newBoard(file.server.url, ada);
-    await addMember(file.server.url, ada, org, bob, "admin");
+    const { ada, bob, board } = await sharedBoard(file.server.url, "admin");
     const a = client(file.server.url, ada, "json");
     const b = client(file.server.url, bob, "msgpack");
     const boardA = a.board(board);
@@ -129,10 +126,7 @@ describe("two clients on one board", () => {
   });
 
   it("commands issued offline land exactly once when the network returns, even those whose first send got through", async () => {
-    const ada = await newUser(file.server.url, "ada");
-    const bob = await newUser(file.server.url, "bob");
-    const { org, board } = await newBoard(file.server.url, ada);
-    await addMember(file.server.url, ada, org, bob, "member");
+    const { ada, bob, board } = await sharedBoard(file.server.url, "member");
     const proxy = await CuttableProxy.start(file.server.port);
     try {
       const a = client(proxy.url, ada);

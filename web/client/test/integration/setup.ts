@@ -59,6 +59,15 @@ export async function addMember(base: string, owner: User, org: string, user: Us
   await call(base, "POST", `/orgs/${org}/members`, { email: user.email, role }, owner.token);
 }
 
+/** Ada's new board with Bob as a member of its organization in `role`. */
+export async function sharedBoard(base: string, role: string): Promise<{ ada: User; bob: User; org: string; board: string }> {
+  const ada = await newUser(base, "ada");
+  const bob = await newUser(base, "bob");
+  const { org, board } = await newBoard(base, ada);
+  await addMember(base, ada, org, bob, role);
+  return { ada, bob, org, board };
+}
+
 /** Any REST call, for the odd step a test needs. */
 export { call };
 
