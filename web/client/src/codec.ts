@@ -23,7 +23,24 @@ export interface Codec {
   size(frame: string | Uint8Array): number;
 }
 
-const utf8 = new TextEncoder();
+/** The UTF-8 length of a string (lone surrogates count as U+FFFD, as `TextEncoder` writes them), counted without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: one 4-byte character.
+      bytes += 4;
+      i += 1;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** The size in bytes of a frame. */
+const frameSize = (frame: string | Uint8Array): number => (typeof frame === "string" ? utf8Length(frame) : frame.length);
 
 function jsonCodec(): Codec {
   return {
@@ -33,7 +50,7 @@ function jsonCodec(): Codec {
       if (typeof frame !== "string") throw new Error("a binary frame on a JSON connection");
       return JSON.parse(frame) as ServerMsg;
     },
-    size: (frame) => (typeof frame === "string" ? utf8.encode(frame).length : frame.length),
+    size: frameSize,
   };
 }
 
@@ -48,7 +65,7 @@ async function msgpackCodec(): Promise<Codec> {
       if (typeof frame === "string") throw new Error("a text frame on a MessagePack connection");
       return decoder.decode(frame instanceof Uint8Array ? frame : new Uint8Array(frame)) as ServerMsg;
     },
-    size: (frame) => (typeof frame === "string" ? utf8.encode(frame).length : frame.length),
+    size: frameSize,
   };
 }
 

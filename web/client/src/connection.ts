@@ -108,14 +108,25 @@ export class Connection extends Emitter<Events> {
   /** Sends a message on the open socket; `false` when there is none. */
   send(msg: ClientMsg): boolean {
     if (!this.socket || this.socket.readyState !== 1 || !this.codec) return false;
-    this.socket.send(this.codec.encode(msg));
+    this.socket.send(this.encode(this.codec, msg));
+    this.lastEncoded = undefined;
     return true;
   }
 
   /** The size of a message as it would be sent. */
   sizeOf(msg: ClientMsg): number {
-    return this.codec ? this.codec.size(this.codec.encode(msg)) : 0;
+    return this.codec ? this.codec.size(this.encode(this.codec, msg)) : 0;
   }
+
+  /**
+   * The frame for `msg`; a command measured (`sizeOf`) and then sent is
+   * encoded once.
+   */
+  private encode(codec: Codec, msg: ClientMsg): string | Uint8Array {
+    if (this.lastEncoded?.msg !== msg) this.lastEncoded = { msg, frame: codec.encode(msg) };
+    return this.lastEncoded.frame;
+  }
+  private lastEncoded: { msg: ClientMsg; frame: string | Uint8Array } | undefined;
 
   /** Closes for good. */
   stop(reason: CorkboardError): void {

@@ -38,3 +38,11 @@ it("createClient refuses unusable options with a clear error instead of retrying
   assert.throws(() => createClient({ url: "http://localhost:8080", auth: "" }), /`auth` must be a token/);
   assert.throws(() => createClient({ url: "localhost:8080", auth: "t" }), /`url` must be an absolute/);
 });
+
+it("a frame's UTF-8 size is counted exactly without encoding it", async () => {
+  const { utf8Length } = await import("../../src/codec.js");
+  const utf8 = new TextEncoder();
+  for (const text of ["", "plain", "später", "ｚ", "🙂 a", "\ud800", "\udc00x", "a\ud83d", JSON.stringify({ label: "🙂ü\u2028" })]) {
+    assert.equal(utf8Length(text), utf8.encode(text).length, JSON.stringify(text));
+  }
+});
