@@ -64,14 +64,22 @@ async fn owner_with_org(app: &TestApp) -> (String, String) {
 #[actix_web::test]
 async fn unknown_paths_are_a_404_in_the_error_shape_inside_and_outside_the_api() {
     let app = spawn_app().await;
-    for path in ["/nope", "/api/v1/nope", "/api/nope", "/health/nope"] {
+    // A dotless path outside the server's own is a page of the app; a
+    // dotted one is a missing file.
+    for path in [
+        "/nope.js",
+        "/api/v1/nope",
+        "/api/nope",
+        "/health/nope",
+        "/metrics/nope",
+    ] {
         let (_, body) = expect_error(app.http.get(app.url(path)), (404, "not_found")).await;
         assert_eq!(body["message"], "route not found", "{path}");
     }
     // A request id the client sent is the one answered.
     let (_, body) = expect_error(
         app.http
-            .post(app.url("/nope"))
+            .post(app.url("/api/nope"))
             .header("x-request-id", "client-chosen-1"),
         (404, "not_found"),
     )
@@ -328,6 +336,6 @@ async fn refused_upgrades_are_in_the_error_shape() {
         (401, "invalid_token"),
     )
     .await;
-    refused_upgrade(&app, "/nope", &[], (404, "not_found")).await;
+    refused_upgrade(&app, "/api/nope", &[], (404, "not_found")).await;
     refused_upgrade(&app, "/api/v1/me", &[], (401, "missing_token")).await;
 }

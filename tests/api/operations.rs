@@ -326,18 +326,42 @@ async fn metrics_show_every_series_after_a_session_of_rest_calls_and_ws_commands
 }
 
 #[actix_web::test]
-async fn the_root_url_the_server_logs_leads_to_the_api_reference() {
+async fn the_root_url_the_server_logs_opens_the_board_app() {
     let app = spawn_app().await;
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let res = no_redirects.get(app.url("/")).send().await.expect("answer");
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers()["location"], "/api/v1/docs");
-    let page = app.http.get(app.url("/")).send().await.expect("answer");
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.expect("html").contains("<html"));
+    let res = app.http.get(app.url("/")).send().await.expect("answer");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let page = res.text().await.expect("html");
+    assert!(page.contains(r#"<div id="app">"#), "{page}");
+    // The app's script is a hashed file of the embedded build, cached for good.
+    let script = page
+        .split(r#"src="/"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a script tag");
+    let js = app
+        .http
+        .get(app.url(&format!("/{script}")))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(js.status(), StatusCode::OK, "{script}");
+    assert!(js.headers()["cache-control"]
+        .to_str()
+        .expect("ascii")
+        .contains("immutable"));
+    // The API reference stays where the app links to it.
+    let docs = app
+        .http
+        .get(app.url("/api/v1/docs"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(docs.status(), StatusCode::OK);
 }
 
 #[actix_web::test]

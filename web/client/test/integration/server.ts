@@ -14,16 +14,23 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
 /** Longest wait for `/health/ready` (a first start runs initdb and the migrations). */
 const READY_TIMEOUT_MS = 120_000;
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-/** The workspace root, from `web/client/.test-build/test/integration/`. */
-const ROOT = resolve(here, "../../../../..");
+/** The Cargo workspace root: the nearest directory above this file with a `Cargo.lock` (the app's tests compile this file elsewhere). */
+const ROOT = (() => {
+  let dir = fileURLToPath(new URL(".", import.meta.url));
+  while (!existsSync(join(dir, "Cargo.lock"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("no Cargo.lock above the test build: run the tests inside the repository");
+    dir = up;
+  }
+  return dir;
+})();
 
 function binary(): string {
   const target = process.env.CARGO_TARGET_DIR ? resolve(ROOT, process.env.CARGO_TARGET_DIR) : join(ROOT, "target");

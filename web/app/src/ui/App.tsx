@@ -1,0 +1,75 @@
+/** The page for the current path: the login gate, then the organization's pages. */
+
+import { useEffect } from "preact/hooks";
+import { match, navigate, useLocation } from "../router.js";
+import { session } from "../session.js";
+import { useStore } from "../store.js";
+import { AccountPage } from "./Account.js";
+import { LoginPage, RegisterPage } from "./Auth.js";
+import { BoardPage } from "./board/BoardPage.js";
+import { BoardsPage } from "./Boards.js";
+import { InvitePage } from "./Invite.js";
+import { KeysPage } from "./Keys.js";
+import { MembersPage } from "./Members.js";
+import { CreateOrgPage, Home } from "./Orgs.js";
+import { Shell } from "./Shell.js";
+import { Announcer, Toasts } from "./Toasts.js";
+
+export function App() {
+  const state = useStore(session);
+  const path = useLocation();
+  const bare = path.split("?")[0] ?? "/";
+
+  const invite = match("/invite/:token", bare);
+  const publicPage = bare === "/login" || bare === "/register";
+
+  useEffect(() => {
+    if (state.kind === "anonymous" && !publicPage && !invite) {
+      navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true });
+    }
+    if (state.kind === "in" && publicPage) {
+      const next = new URLSearchParams(path.split("?")[1] ?? "").get("next");
+      navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
+    }
+  }, [state.kind, path]);
+
+  let page;
+  if (state.kind === "loading") {
+    page = (
+      <main class="centered" aria-busy="true">
+        <p class="muted">Loading…</p>
+      </main>
+    );
+  } else if (invite) {
+    page = <InvitePage token={invite.token!} />;
+  } else if (state.kind === "anonymous") {
+    page = bare === "/register" ? <RegisterPage /> : <LoginPage notice={state.notice} />;
+  } else {
+    page = <Shell>{signedIn(bare)}</Shell>;
+  }
+  return (
+    <>
+      {page}
+      <Toasts />
+      <Announcer />
+    </>
+  );
+}
+
+function signedIn(path: string) {
+  let m;
+  if ((m = match("/o/:org/b/:board/:card", path))) return <BoardPage orgKey={m.org!} boardId={m.board!} card={m.card!} />;
+  if ((m = match("/o/:org/b/:board", path))) return <BoardPage orgKey={m.org!} boardId={m.board!} />;
+  if ((m = match("/o/:org/members", path))) return <MembersPage orgKey={m.org!} />;
+  if ((m = match("/o/:org/api-keys", path))) return <KeysPage orgKey={m.org!} />;
+  if ((m = match("/o/:org", path))) return <BoardsPage orgKey={m.org!} />;
+  if (path === "/orgs/new") return <CreateOrgPage />;
+  if (path === "/account") return <AccountPage />;
+  if (path === "/" || path === "/login" || path === "/register") return <Home />;
+  return (
+    <main class="page">
+      <h1>Not found</h1>
+      <p>There is no page at {path}.</p>
+    </main>
+  );
+}

@@ -1,0 +1,153 @@
+/** An organization's boards: open, create, rename, archive and restore (live through the org channel). */
+
+import type { Schemas } from "@corkboard/client";
+import { useEffect, useState } from "preact/hooks";
+import { errorText } from "../api.js";
+import { Link, navigate } from "../router.js";
+import { current, type OrgView } from "../session.js";
+import { useLoad } from "../store.js";
+import { ErrorLine, Field, useSubmit, valueOf } from "./forms.js";
+import { toast } from "./Toasts.js";
+import { canEdit, isAdmin, orgByKey } from "./useOrg.js";
+
+type BoardView = Schemas["BoardView"];
+
+async function allBoards(org: string): Promise<BoardView[]> {
+  const { client } = current();
+  const boards: BoardView[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.rest.boards(org, { limit: 200, ...(cursor ? { cursor } : {}) });
+    boards.push(...page.boards);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return boards;
+}
+
+export function BoardsPage(props: { orgKey: string }) {
+  const org = orgByKey(props.orgKey);
+  if (!org) return <NoOrg orgKey={props.orgKey} />;
+  return <OrgBoards key={org.id} org={org} />;
+}
+
+function OrgBoards({ org }: { org: OrgView }) {
+  const { client } = current();
+  const boards = useLoad(() => allBoards(org.id), [org.id]);
+  const [showArchived, setShowArchived] = useState(false);
+  useEffect(() => {
+    const channel = client.org(org.id);
+    const off = channel.on("change", ({ event }) => {
+      if (event) boards.reload();
+    });
+    return () => {
+      off();
+      channel.close();
+    };
+  }, [org.id]);
+  const list = (boards.data ?? []).filter((b) => b.archived === showArchived);
+  return (
+    <main class="page">
+      <div class="page-head">
+        <h1>{org.name} boards</h1>
+        <label class="check">
+          <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived((e.currentTarget as HTMLInputElement).checked)} />
+          Show archived boards
+        </label>
+      </div>
+      {boards.error !== undefined && <ErrorLine error={boards.error} />}
+      {boards.loading && !boards.data && <p class="muted">Loading boards…</p>}
+      {boards.data && list.length === 0 && (
+        <p class="muted">{showArchived ? "No archived boards." : canEdit(org.role) ? "No boards yet: create the first one below." : "No boards yet."}</p>
+      )}
+      <ul class="board-list">
+        {list.map((b) => (
+          <BoardRow key={b.id} board={b} orgKey={org.key} editable={canEdit(org.role)} admin={isAdmin(org.role)} onChanged={boards.reload} />
+        ))}
+      </ul>
+      {canEdit(org.role) && !showArchived && <CreateBoard orgId={org.id} orgKey={org.key} />}
+    </main>
+  );
+}
+
+function BoardRow(props: { board: BoardView; orgKey: string; editable: boolean; admin: boolean; onChanged: () => void }) {
+  const { client } = current();
+  const b = props.board;
+  const [renaming, setRenaming] = useState(false);
+  const [name, setName] = useState(b.name);
+  const run = (action: () => Promise<unknown>) =>
+    action().then(props.onChanged, (e: unknown) => toast(errorText(e)));
+  return (
+    <li class="board-row">
+      {renaming ? (
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setRenaming(false);
+            if (name.trim() && name.trim() !== b.name) run(() => client.rest.call("patch", "/api/v1/boards/{board}", { path: { board: b.id }, body: { name: name.trim() } }));
+          }}
+        >
+          <label>
+            <span class="visually-hidden">Board name</span>
+            <input value={name} maxLength={100} required autoFocus onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
+          </label>
+          <button type="submit">Save</button>
+          <button type="button" class="link" onClick={() => setRenaming(false)}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <Link href={`/o/${props.orgKey}/b/${b.id}`} class="board-link">
+          {b.name}
+        </Link>
+      )}
+      <span class="muted small">{b.seq} changes · updated {new Date(b.updated_at).toLocaleDateString()}</span>
+      {props.editable && !renaming && !b.archived && (
+        <span class="row-actions">
+          <button type="button" class="link" onClick={() => { setName(b.name); setRenaming(true); }} aria-label={`Rename board ${b.name}`}>
+            Rename
+          </button>
+          <button type="button" class="link danger" onClick={() => run(() => client.rest.call("post", "/api/v1/boards/{board}/archive", { path: { board: b.id } }))} aria-label={`Archive board ${b.name}`}>
+            Archive
+          </button>
+        </span>
+      )}
+      {props.editable && b.archived && (
+        <button type="button" class="link" onClick={() => run(() => client.rest.call("post", "/api/v1/boards/{board}/restore", { path: { board: b.id } }))} aria-label={`Restore board ${b.name}`}>
+          Restore
+        </button>
+      )}
+    </li>
+  );
+}
+
+function CreateBoard(props: { orgId: string; orgKey: string }) {
+  const [name, setName] = useState("");
+  const form = useSubmit(async () => {
+    const { client } = current();
+    const created = await client.rest.call("post", "/api/v1/orgs/{org}/boards", { path: { org: props.orgId }, body: { name: name.trim() } });
+    navigate(`/o/${props.orgKey}/b/${created.board.id}`);
+  });
+  return (
+    <form class="card-form inline" onSubmit={form.onSubmit} aria-label="New board">
+      <h2>New board</h2>
+      <Field label="Board name" hint="It starts with the columns To do, In progress and Done.">
+        <input name="board-name" required maxLength={100} value={name} onInput={(e) => setName(valueOf(e))} />
+      </Field>
+      <ErrorLine error={form.error} />
+      <button type="submit" class="primary" disabled={form.busy}>
+        Create board
+      </button>
+    </form>
+  );
+}
+
+export function NoOrg(props: { orgKey: string }) {
+  return (
+    <main class="page">
+      <h1>No such organization</h1>
+      <p>You are not a member of an organization with the key {props.orgKey}.</p>
+      <Link href="/">Go to your boards</Link>
+    </main>
+  );
+}

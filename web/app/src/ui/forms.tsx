@@ -1,0 +1,53 @@
+/** Form pieces every page uses: a labelled field and an error line. */
+
+import type { ComponentChildren, JSX } from "preact";
+import { useState } from "preact/hooks";
+import { errorText } from "../api.js";
+
+export function Field(props: { label: string; hint?: string; children: ComponentChildren }) {
+  return (
+    <label class="field">
+      <span class="field-label">{props.label}</span>
+      {props.children}
+      {props.hint && <span class="field-hint">{props.hint}</span>}
+    </label>
+  );
+}
+
+export function ErrorLine(props: { error: unknown }) {
+  if (!props.error) return null;
+  return (
+    <p class="error" role="alert">
+      {errorText(props.error)}
+    </p>
+  );
+}
+
+/** Runs `action` for a form's submit: busy while it runs, its error kept to show. */
+export function useSubmit(action: () => Promise<void>): { busy: boolean; error: unknown; onSubmit: (e: JSX.TargetedEvent<HTMLFormElement>) => void; setError: (e: unknown) => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  return {
+    busy,
+    error,
+    setError,
+    onSubmit: (e) => {
+      e.preventDefault();
+      if (busy) return;
+      setBusy(true);
+      setError(undefined);
+      action().then(
+        () => setBusy(false),
+        (err: unknown) => {
+          setBusy(false);
+          setError(err);
+        },
+      );
+    },
+  };
+}
+
+/** Text of an `<input>`'s event. */
+export function valueOf(e: Event): string {
+  return (e.currentTarget as HTMLInputElement).value;
+}

@@ -1,0 +1,70 @@
+/**
+ * An organization's members by user id (names for avatars, assignees and
+ * history), loaded once per organization and reloaded when the org
+ * channel reports a membership change.
+ */
+
+import type { OrgHandle, Schemas } from "@corkboard/client";
+import { useEffect, useState } from "preact/hooks";
+import { current } from "../session.js";
+
+export type MemberView = Schemas["MemberView"];
+export type People = Map<string, MemberView>;
+
+const cache = new Map<string, Promise<People>>();
+
+async function load(org: string): Promise<People> {
+  const { client } = current();
+  const people: People = new Map();
+  let cursor: string | undefined;
+  do {
+    const page = await client.rest.members(org, { limit: 200, ...(cursor ? { cursor } : {}) });
+    for (const m of page.members) people.set(m.user_id, m);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return people;
+}
+
+/** The members of `org` (empty until loaded), current with `channel`'s membership events. */
+export function usePeople(org: string | undefined, channel?: OrgHandle): People {
+  const [people, setPeople] = useState<People>(new Map());
+  useEffect(() => {
+    if (!org) return;
+    let live = true;
+    const refresh = (fresh: boolean) => {
+      if (fresh || !cache.has(org)) cache.set(org, load(org));
+      cache.get(org)!.then(
+        (p) => live && setPeople(p),
+        () => cache.delete(org),
+      );
+    };
+    refresh(false);
+    const off = channel?.on("change", ({ event }) => {
+      if (event && (event.type === "member_added" || event.type === "member_removed" || event.type === "member_role_changed")) refresh(true);
+    });
+    return () => {
+      live = false;
+      off?.();
+    };
+  }, [org, channel]);
+  return people;
+}
+
+/** A person's display name; "Someone" for a user the list does not know (a removed member). */
+export function nameOf(people: People, user: string): string {
+  return people.get(user)?.name ?? "Someone";
+}
+
+/** Up to two initials of a name, for an avatar. */
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0]![0], parts[parts.length - 1]![0]] : [parts[0]?.[0], parts[0]?.[1]];
+  return letters.filter(Boolean).join("").toUpperCase() || "?";
+}
+
+/** A stable hue per user, for avatars. */
+export function hueOf(user: string): number {
+  let h = 0;
+  for (let i = 0; i < user.length; i++) h = (h * 31 + user.charCodeAt(i)) >>> 0;
+  return h % 360;
+}
