@@ -1,9 +1,11 @@
 //! The `events` and `snapshots` tables: writing a batch of events with its
 //! projections, and reading a board's log back.
 
+use std::collections::HashMap;
+
 use deadpool_postgres::{GenericClient, Transaction};
 use protocol::codec::{decode_board, decode_event, encode_event};
-use protocol::{Board, BoardId, Millis, Recorded, UserId};
+use protocol::{Board, BoardId, CommentId, ItemId, Millis, Recorded, UserId};
 use tokio_postgres::Row;
 
 use crate::db::{from_sql_i64, to_sql_i64, DbError};
@@ -11,11 +13,32 @@ use crate::outcomes;
 use crate::projection::{self, Params};
 
 /// One statement for the whole batch: parallel arrays, unnested into rows.
-const INSERT_EVENTS: &str = "INSERT INTO events (board_id, seq, at, actor, command_id, payload) \
-     SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[], $5::text[], $6::bytea[])";
+/// `$7` is each event's item when the event names it; `$8` the comment of
+/// a `comment_edited`/`comment_deleted` whose item must be looked up in the
+/// `comments` read model. This statement runs before the batch's
+/// projections, so a comment deleted in this batch still has its row; one
+/// added in this batch has no row yet and comes with its item in `$7`.
+const INSERT_EVENTS: &str =
+    "INSERT INTO events (board_id, seq, at, actor, command_id, payload, item_id) \
+     SELECT u.board_id, u.seq, u.at, u.actor, u.command_id, u.payload, \
+            COALESCE(u.item_id, c.item_id) \
+     FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[], $5::text[], $6::bytea[], \
+                 $7::uuid[], $8::uuid[]) \
+          AS u(board_id, seq, at, actor, command_id, payload, item_id, comment_id) \
+     LEFT JOIN comments c ON c.id = u.comment_id AND c.board_id = u.board_id";
 
 const SELECT_EVENTS: &str = "SELECT seq, at, actor, command_id, payload FROM events \
      WHERE board_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
+/// One item's events (on `events_item_seq_idx`), left-joined from the item
+/// so "no such item on this board" (no row) and "no more events" (one row
+/// of NULLs) are told apart in one statement.
+const SELECT_ITEM_EVENTS: &str = "SELECT e.seq, e.at, e.actor, e.command_id, e.payload \
+     FROM items i LEFT JOIN LATERAL ( \
+         SELECT seq, at, actor, command_id, payload FROM events \
+         WHERE board_id = $2 AND item_id = $1 AND seq > $3 ORDER BY seq LIMIT $4 \
+     ) e ON true \
+     WHERE i.id = $1 AND i.board_id = $2";
 
 /// Inserts `events` (any boards, each board's events in seq order) and
 /// projects them into the read models, inside `tx`. All statements are
@@ -34,6 +57,11 @@ pub(crate) async fn write(
     let mut actors = Vec::with_capacity(events.len());
     let mut command_ids = Vec::with_capacity(events.len());
     let mut payloads = Vec::with_capacity(events.len());
+    let mut items = Vec::with_capacity(events.len());
+    let mut comments = Vec::with_capacity(events.len());
+    // Comments added in this batch: their rows are not projected yet when
+    // the insert looks up the item of a later edit or deletion.
+    let mut added: HashMap<CommentId, ItemId> = HashMap::new();
     for rec in events {
         boards.push(rec.board.0);
         seqs.push(to_sql_i64(rec.seq));
@@ -41,6 +69,18 @@ pub(crate) async fn write(
         actors.push(rec.by.0);
         command_ids.push(rec.command_id.as_deref());
         payloads.push(encode_event(&rec.event));
+        let comment = rec.event.comment();
+        let item = match (rec.event.item(), comment) {
+            (Some(item), Some(comment)) => {
+                added.insert(comment, item);
+                Some(item)
+            }
+            (Some(item), None) => Some(item),
+            (None, Some(comment)) => added.get(&comment).copied(),
+            (None, None) => None,
+        };
+        items.push(item.map(|item| item.0));
+        comments.push(comment.filter(|_| item.is_none()).map(|c| c.0));
     }
     let insert = tx.prepare_cached(INSERT_EVENTS).await?;
     let params: Params<'_> = vec![
@@ -50,6 +90,8 @@ pub(crate) async fn write(
         Box::new(actors),
         Box::new(command_ids),
         Box::new(payloads),
+        Box::new(items),
+        Box::new(comments),
     ];
     let mut pending = vec![projection::execute(tx, insert, params)];
     if let Some((sql, params)) = outcomes::accepted(events) {
@@ -187,5 +229,41 @@ impl crate::Db {
     ) -> Result<Vec<Recorded>, DbError> {
         let client = self.client().await?;
         events_after(&client, board, after, i64::from(limit)).await
+    }
+
+    /// A page of the events of `board` that concern `item`: the item
+    /// events and the comment events on it (see [`protocol::Event::item`];
+    /// `comment_edited` and `comment_deleted` are mapped to their item when
+    /// appended), with `seq > after`, at most `limit`, in seq order. One
+    /// statement, on `events_item_seq_idx`: the page costs its own rows,
+    /// not the board's other events. `None` when `board` has no such item.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached;
+    /// [`DbError::Other`] for an event that no longer decodes.
+    pub async fn item_events(
+        &self,
+        board: BoardId,
+        item: ItemId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Option<Vec<Recorded>>, DbError> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(SELECT_ITEM_EVENTS).await?;
+        let rows = client
+            .query(
+                &stmt,
+                &[&item.0, &board.0, &to_sql_i64(after), &i64::from(limit)],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        rows.iter()
+            // The one row of NULLs of an item without (more) events.
+            .filter(|row| row.get::<_, Option<i64>>("seq").is_some())
+            .map(|row| recorded(board, row))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 }

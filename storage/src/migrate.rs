@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "list_pages",
         include_str!("../migrations/0010_list_pages.sql"),
     ),
+    (
+        11,
+        "event_items",
+        include_str!("../migrations/0011_event_items.sql"),
+    ),
 ];
 
 impl Db {

@@ -14,6 +14,7 @@ mod errors;
 mod frames;
 mod head;
 mod idempotency;
+mod item_history;
 mod kill;
 mod live_access;
 mod matrix_rest;

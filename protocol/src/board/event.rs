@@ -162,6 +162,49 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The item the event names, if any: every item event and
+    /// `CommentAdded`. `CommentEdited` and `CommentDeleted` name only their
+    /// comment (its item is in the board's [`CommentMeta`](super::CommentMeta)
+    /// and in the `CommentAdded` of the same comment); board and column
+    /// events name no item.
+    pub fn item(&self) -> Option<ItemId> {
+        match self {
+            Event::ItemCreated { item, .. }
+            | Event::ItemEdited { item, .. }
+            | Event::ItemMoved { item, .. }
+            | Event::ItemAssigned { item, .. }
+            | Event::ItemUnassigned { item, .. }
+            | Event::LabelAdded { item, .. }
+            | Event::LabelRemoved { item, .. }
+            | Event::ItemArchived { item }
+            | Event::ItemRestored { item }
+            | Event::CommentAdded { item, .. } => Some(*item),
+            Event::BoardCreated { .. }
+            | Event::BoardRenamed { .. }
+            | Event::ColumnAdded { .. }
+            | Event::ColumnRenamed { .. }
+            | Event::ColumnMoved { .. }
+            | Event::ColumnRemoved { .. }
+            | Event::WipLimitSet { .. }
+            | Event::BoardArchived
+            | Event::BoardRestored
+            | Event::CommentEdited { .. }
+            | Event::CommentDeleted { .. } => None,
+        }
+    }
+
+    /// The comment the event names, if any (the three comment events).
+    pub fn comment(&self) -> Option<CommentId> {
+        match self {
+            Event::CommentAdded { comment, .. }
+            | Event::CommentEdited { comment, .. }
+            | Event::CommentDeleted { comment } => Some(*comment),
+            _ => None,
+        }
+    }
+}
+
 /// An event as recorded in a board's log: its place in the total order, who
 /// caused it, when, and under which client command id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ mod api_keys;
 mod batched;
 mod group_commit;
 mod invites;
+mod item_history;
 mod local_pg;
 mod login_sessions;
 mod memberships;

@@ -25,6 +25,7 @@ type Params<O> = O extends { parameters: infer Pa } ? Pa : never;
 type QueryOf<O> = Params<O> extends { query?: infer Q } ? (Q extends undefined ? never : Q) : never;
 type PathOf<O> = Params<O> extends { path?: infer Q } ? (Q extends undefined ? never : Q) : never;
 type BodyOf<O> = O extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
+type HistoryQuery = QueryOf<Op<"/api/v1/boards/{board}/events", "get">>;
 
 /** What a request carries: path parameters, query and JSON body, each typed by the operation. */
 export interface RequestParts<O> {
@@ -131,15 +132,19 @@ export class Rest {
   }
 
   /** One page of a board's event log after `since` (who did what, when). */
-  history(board: string, query: QueryOf<Op<"/api/v1/boards/{board}/events", "get">> = {}) {
+  history(board: string, query: HistoryQuery = {}) {
     return this.call("get", "/api/v1/boards/{board}/events", { path: { board }, query });
   }
 
-  /** Every event of a board's log after `since`, page after page (follows `next_since`). */
-  async *allHistory(board: string, since = 0) {
+  /**
+   * Every event of a board's log after `since`, page after page (follows
+   * `next_since`). With `item`, only the events concerning that item: its
+   * item events and the events of its comments (the server filters).
+   */
+  async *allHistory(board: string, since = 0, item?: HistoryQuery["item"]) {
     let after: number | undefined = since;
     while (after !== undefined) {
-      const page = await this.history(board, { since: after });
+      const page = await this.history(board, item === undefined ? { since: after } : { since: after, item });
       yield* page.events;
       after = page.has_more ? (page.next_since ?? undefined) : undefined;
     }

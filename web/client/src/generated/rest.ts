@@ -279,7 +279,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A board's event history: the audit log of who did what when. */
+        /**
+         * A board's event history: the audit log of who did what when.
+         * @description With `item`, only the events concerning that item: the item events
+         *     (created, edited, moved, assigned, unassigned, label added/removed,
+         *     archived, restored) and the comment events (added, edited, deleted) of
+         *     its comments. Paging is unchanged: `seq`s are the board's (so they have
+         *     gaps), `next_since` is the seq of the last event returned, `has_more`
+         *     says whether more *matching* events follow; an empty page keeps
+         *     `next_since` at `since`, which is still right for polling since every
+         *     later matching event has a greater seq. An item that is not on the
+         *     board is a 404.
+         */
         get: operations["history_events"];
         put?: never;
         post?: never;
@@ -1418,11 +1429,12 @@ export interface components {
         /** @description A page of a board's history, in seq order. */
         HistoryPage: {
             events: components["schemas"]["Entry"][];
-            /** @description Whether more events follow. */
+            /** @description Whether more events (matching `item`, when given) follow. */
             has_more: boolean;
             /**
              * Format: int64
-             * @description Pass as `since` for the next page.
+             * @description Pass as `since` for the next page: the seq of the last event of
+             *     this page, or `since` unchanged when the page is empty.
              */
             next_since: number;
         };
@@ -2865,6 +2877,14 @@ export interface operations {
                 since?: number;
                 /** @description Page size, 1–1000 (default 100). */
                 limit?: number;
+                /**
+                 * @description Only the events concerning this item (an item id of this board):
+                 *     `item_created`, `item_edited`, `item_moved`, `item_assigned`,
+                 *     `item_unassigned`, `label_added`, `label_removed`, `item_archived`,
+                 *     `item_restored`, and `comment_added`, `comment_edited`,
+                 *     `comment_deleted` of comments on it.
+                 */
+                item?: string;
             };
             header?: never;
             path: {
@@ -2886,7 +2906,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            /** @description No such board, or the caller cannot see it */
+            /** @description No such board, or the caller cannot see it; or no such item on it */
             404: {
                 headers: {
                     [name: string]: unknown;
