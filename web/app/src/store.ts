@@ -24,8 +24,14 @@ export class Store<T> {
 
 export function useStore<T>(store: Store<T>): T {
   const [, setTick] = useState(0);
-  useEffect(() => store.subscribe(() => setTick((t) => t + 1)), [store]);
-  return store.value;
+  const value = store.value;
+  useEffect(() => {
+    const off = store.subscribe(() => setTick((t) => t + 1));
+    // A change between the render and this effect was not heard.
+    if (store.value !== value) setTick((t) => t + 1);
+    return off;
+  }, [store]);
+  return value;
 }
 
 /** Re-renders whenever `subscribe` reports (an emitter's `on`), until unmounted. */
