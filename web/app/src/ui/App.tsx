@@ -65,7 +65,9 @@ function signedIn(path: string) {
   if ((m = match("/o/:org", path))) return <BoardsPage orgKey={m.org!} />;
   if (path === "/orgs/new") return <CreateOrgPage />;
   if (path === "/account") return <AccountPage />;
-  if (path === "/" || path === "/login" || path === "/register") return <Home />;
+  if (path === "/") return <Home />;
+  // The login gate sends a logged-in visitor of these on (see `App`).
+  if (path === "/login" || path === "/register") return null;
   return (
     <main class="page">
       <h1>Not found</h1>

@@ -69,7 +69,9 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
     const id = focusAfter.current;
     if (!id) return;
     const el = document.querySelector<HTMLElement>(`[data-item="${CSS.escape(id)}"]`);
-    if (el && document.activeElement !== el) el.focus();
+    if (!el) return;
+    if (document.activeElement !== el) el.focus();
+    focusAfter.current = null;
   });
 
   // The card panel's card, and presence saying which card this tab has open.

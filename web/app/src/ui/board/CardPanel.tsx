@@ -151,6 +151,7 @@ function CardBody(props: Parameters<typeof CardPanel>[0] & { item: Item }) {
             <span class="field-label">Assign</span>
             <select
               value=""
+              aria-label="Assign a member"
               onChange={(e) => {
                 const user = (e.currentTarget as HTMLSelectElement).value;
                 if (user) props.send({ type: "assign_item", item: item.id, user });

@@ -29,7 +29,7 @@ export function viewersByItem(handle: BoardHandle, mySession: string | undefined
 export function Avatar(props: { user: string; people: People; size?: "small" }) {
   const name = nameOf(props.people, props.user);
   return (
-    <span class={`avatar${props.size ? ` avatar-${props.size}` : ""}`} title={name} style={{ backgroundColor: `hsl(${hueOf(props.user)} 55% 38%)` }}>
+    <span class={`avatar${props.size ? ` avatar-${props.size}` : ""}`} title={name} style={{ backgroundColor: `hsl(${hueOf(props.user)} 50% 30%)` }}>
       <span aria-hidden="true">{initials(name)}</span>
       <span class="visually-hidden">{name}</span>
     </span>
