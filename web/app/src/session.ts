@@ -88,10 +88,9 @@ function start(me: Me, firstToken: string): void {
     const code = status.reason.code;
     if (code === "client_closed") return;
     client.close();
-    const notice =
-      code === "token_revoked" || code === "session_ended" || code === "token_expired" || code === "invalid_token"
-        ? "Your login session has ended. Log in again."
-        : `Disconnected: ${status.reason.message}`;
+    const ended = code === "token_revoked" || code === "session_ended" || code === "token_expired" || code === "invalid_token";
+    if (ended) remember(false);
+    const notice = ended ? "Your login session has ended. Log in again." : `Disconnected: ${status.reason.message}`;
     session.set({ kind: "anonymous", notice });
   });
   session.set({ kind: "in", me, client });

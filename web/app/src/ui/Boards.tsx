@@ -6,7 +6,7 @@ import { errorText } from "../api.js";
 import { Link, navigate } from "../router.js";
 import { current, type OrgView } from "../session.js";
 import { useLoad } from "../store.js";
-import { ErrorLine, Field, useSubmit, valueOf } from "./forms.js";
+import { ErrorLine, Field, focusOnMount, useSubmit, valueOf } from "./forms.js";
 import { toast } from "./Toasts.js";
 import { canEdit, isAdmin, orgByKey } from "./useOrg.js";
 
@@ -89,7 +89,7 @@ function BoardRow(props: { board: BoardView; orgKey: string; editable: boolean; 
         >
           <label>
             <span class="visually-hidden">Board name</span>
-            <input value={name} maxLength={100} required autoFocus onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
+            <input value={name} maxLength={100} required ref={focusOnMount} onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
           </label>
           <button type="submit">Save</button>
           <button type="button" class="link" onClick={() => setRenaming(false)}>

@@ -51,3 +51,12 @@ export function useSubmit(action: () => Promise<void>): { busy: boolean; error: 
 export function valueOf(e: Event): string {
   return (e.currentTarget as HTMLInputElement).value;
 }
+
+/**
+ * `ref={focusOnMount}`: focuses the element when it appears. (The
+ * `autofocus` attribute works only once per page load, so an inline editor
+ * opened later would not get the focus.)
+ */
+export function focusOnMount(el: HTMLElement | null): void {
+  el?.focus();
+}

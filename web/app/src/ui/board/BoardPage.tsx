@@ -11,7 +11,7 @@ import { errorText } from "../../api.js";
 import { Link, navigate } from "../../router.js";
 import { current, reloadMe, type OrgView } from "../../session.js";
 import { NoOrg } from "../Boards.js";
-import { valueOf } from "../forms.js";
+import { focusOnMount, valueOf } from "../forms.js";
 import { usePeople } from "../people.js";
 import { announce, toast } from "../Toasts.js";
 import { canEdit, orgByKey } from "../useOrg.js";
@@ -52,7 +52,16 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
   const { org } = props;
   const handle = useBoard(props.boardId);
   const channel = useMemo(() => client.org(org.id), [org.id]);
-  useEffect(() => () => channel.close(), [channel]);
+  useEffect(() => {
+    // A role change of mine (made read-only, or made an editor) shows at once.
+    const off = channel.on("change", ({ event }) => {
+      if (event?.type === "member_role_changed" && event.user === me.id) void reloadMe().catch(() => undefined);
+    });
+    return () => {
+      off();
+      channel.close();
+    };
+  }, [channel]);
   const people = usePeople(org.id, channel);
   const [drag, setDrag] = useState<PointerDrag | null>(null);
   const [picked, setPicked] = useState<Target | null>(null);
@@ -238,7 +247,7 @@ function BoardHeader(props: { handle: BoardHandle; org: OrgView; editable: boole
         >
           <label>
             <span class="visually-hidden">Board name</span>
-            <input value={name} maxLength={100} required autoFocus onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
+            <input value={name} maxLength={100} required ref={focusOnMount} onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
           </label>
           <button type="submit">Save</button>
         </form>

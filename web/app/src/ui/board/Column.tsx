@@ -4,7 +4,7 @@ import type { Command, Item } from "@corkboard/client";
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { People } from "../people.js";
-import { valueOf } from "../forms.js";
+import { focusOnMount, valueOf } from "../forms.js";
 import { cardKey, type ColumnView } from "./model.js";
 import { Avatar } from "./Presence.js";
 
@@ -77,7 +77,7 @@ function ColumnHeader(props: Parameters<typeof ColumnBox>[0] & { full: boolean; 
         >
           <label>
             <span class="visually-hidden">Column name</span>
-            <input value={name} maxLength={50} required autoFocus onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
+            <input value={name} maxLength={50} required ref={focusOnMount} onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
           </label>
           <button type="submit">Save</button>
         </form>
@@ -210,7 +210,7 @@ function Composer(props: { columnName: string; onCreate: (title: string) => void
         <textarea
           rows={2}
           maxLength={500}
-          autoFocus
+          ref={focusOnMount}
           placeholder="What needs doing?"
           value={title}
           onInput={(e) => setTitle(valueOf(e))}
