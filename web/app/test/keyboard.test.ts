@@ -44,6 +44,8 @@ it("keyboard only: create a card, move it to the next column, open and close it"
   assert.match((await announcer.textContent()) ?? "", /Picked up KEYS-1 “Typed without a mouse” in To do, position 1 of 1/);
   await page.keyboard.press("ArrowRight");
   await page.waitForFunction(() => document.querySelector("[data-testid=announcer]")?.textContent?.includes("In progress, position 1 of 1"), undefined, { timeout: SEE_MS });
+  // The card, shown in its new column, still has the focus.
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-key")), "KEYS-1");
   await page.keyboard.press("Space");
   await page.waitForFunction(() => document.querySelector("[data-testid=announcer]")?.textContent?.startsWith("Dropped"), undefined, { timeout: SEE_MS });
   assert.match((await announcer.textContent()) ?? "", /Dropped KEYS-1 “Typed without a mouse” in In progress, position 1 of 1/);

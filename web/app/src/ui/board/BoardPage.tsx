@@ -6,7 +6,7 @@
  */
 
 import { CommandRejected, type BoardHandle, type Command, type Item } from "@corkboard/client";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { errorText } from "../../api.js";
 import { Link, navigate } from "../../router.js";
 import { current, reloadMe, type OrgView } from "../../session.js";
@@ -73,8 +73,9 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
   const columns = useMemo(() => (board ? columnsOf(board, target) : []), [board, handle.seq, handle.pending.length, target]);
   const session = client.session;
 
-  // The card that had focus moves to another list on a keyboard move: keep focus on it.
-  useEffect(() => {
+  // The card that had focus moves to another list on a keyboard move: keep
+  // focus on it, in the same commit (a key pressed next must reach it).
+  useLayoutEffect(() => {
     const id = focusAfter.current;
     if (!id) return;
     const el = document.querySelector<HTMLElement>(`[data-item="${CSS.escape(id)}"]`);
@@ -262,8 +263,32 @@ function BoardHeader(props: { handle: BoardHandle; org: OrgView; editable: boole
         </h1>
       )}
       <div class="spacer" />
+      <ArchivedCards handle={props.handle} org={props.org} />
       {props.presence}
     </div>
+  );
+}
+
+/** The board's archived cards, to open (and restore from the panel). */
+function ArchivedCards(props: { handle: BoardHandle; org: OrgView }) {
+  const board = props.handle.state!;
+  const archived = Object.values(board.items)
+    .filter((i) => i.archived)
+    .sort((a, b) => b.updated_at - a.updated_at);
+  if (archived.length === 0) return null;
+  return (
+    <details class="menu archived-cards" data-testid="archived-cards">
+      <summary>Archived cards ({archived.length})</summary>
+      <ul class="menu-body">
+        {archived.map((item) => (
+          <li key={item.id}>
+            <Link href={`/o/${props.org.key}/b/${board.id}/${cardKey(props.org.key, item)}`}>
+              {cardKey(props.org.key, item)} {item.title}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 

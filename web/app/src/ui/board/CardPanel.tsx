@@ -6,7 +6,7 @@
  * events touch this card.
  */
 
-import type { BoardHandle, Command, Event, Item, Schemas } from "@corkboard/client";
+import type { BoardHandle, Command, Event, Item, Recorded, Schemas } from "@corkboard/client";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../../api.js";
 import type { OrgView } from "../../session.js";
@@ -220,39 +220,66 @@ function CardBody(props: Parameters<typeof CardPanel>[0] & { item: Item }) {
   );
 }
 
-/** Comments and history of the card, reloaded when the board's events touch it. */
+/**
+ * Comments and history of the card: read once over REST (the whole
+ * history of the item, the newest {@link HISTORY_MAX} kept), then kept
+ * current from the board's confirmed events, which carry everything both
+ * need — no request per change. Events that arrive while the first read
+ * is under way are applied after it (each applies idempotently).
+ */
 function Activity(props: Parameters<typeof CardPanel>[0] & { item: Item }) {
   const { client } = current();
   const { item, handle, people } = props;
   const [comments, setComments] = useState<CommentView[] | null>(null);
   const [history, setHistory] = useState<Entry[] | null>(null);
   const [draft, setDraft] = useState("");
-  const [round, setRound] = useState(0);
   const [editing, setEditing] = useState<{ id: string; body: string } | null>(null);
 
   useEffect(() => {
-    const ids = () => new Set((comments ?? []).map((c) => c.id));
-    return handle.on("change", ({ events }) => {
-      if (events?.some((r) => touches(r.event, item.id, ids()))) setRound((r) => r + 1);
-    });
-  }, [handle, item.id, comments]);
-
-  useEffect(() => {
     let live = true;
+    let loaded = false;
+    let byId = new Map<string, CommentView>();
+    let entries: Entry[] = [];
+    const buffered: Recorded[] = [];
+    const publish = () => {
+      if (!live) return;
+      setComments([...byId.values()].sort((a, b) => a.seq - b.seq));
+      setHistory(entries.slice(-HISTORY_MAX).reverse());
+    };
+    const apply = (r: Recorded) => {
+      const e = r.event;
+      // Decided before the comment map changes: a deleted comment was this card's.
+      const concerns = touches(e, item.id, new Set(byId.keys()));
+      if (e.type === "comment_added" && e.item === item.id && !byId.has(e.comment)) {
+        byId.set(e.comment, { id: e.comment, item_id: e.item, author: r.by, body: e.body, created_at: r.at, updated_at: r.at, seq: r.seq });
+      } else if (e.type === "comment_edited" && byId.has(e.comment)) {
+        byId.set(e.comment, { ...byId.get(e.comment)!, body: e.body, updated_at: r.at });
+      } else if (e.type === "comment_deleted") {
+        byId.delete(e.comment);
+      }
+      const last = entries[entries.length - 1];
+      if (concerns && (!last || r.seq > last.seq)) {
+        entries.push({ seq: r.seq, at: r.at, by: r.by, event: e as Entry["event"], command_id: r.command_id ?? null });
+      }
+    };
+    const off = handle.on("change", ({ cause, events }) => {
+      if (cause !== "events") return;
+      for (const r of events) (loaded ? apply : (x: Recorded) => buffered.push(x))(r);
+      if (loaded) publish();
+    });
     (async () => {
       const page = await client.rest.comments(handle.id, item.id, { limit: 100 });
-      if (live) setComments(page.comments);
-      const entries: Entry[] = [];
-      for await (const entry of client.rest.allHistory(handle.id, 0, item.id)) {
-        entries.push(entry);
-        if (entries.length >= HISTORY_MAX) break;
-      }
-      if (live) setHistory(entries.reverse());
+      byId = new Map(page.comments.map((c) => [c.id, c]));
+      for await (const entry of client.rest.allHistory(handle.id, 0, item.id)) entries.push(entry);
+      loaded = true;
+      for (const r of buffered) apply(r);
+      publish();
     })().catch((e: unknown) => live && toast(errorText(e)));
     return () => {
       live = false;
+      off();
     };
-  }, [round, item.id]);
+  }, [handle, item.id]);
 
   const canComment = props.editable && !item.archived;
   return (

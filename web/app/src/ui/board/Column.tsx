@@ -90,7 +90,13 @@ function ColumnHeader(props: Parameters<typeof ColumnBox>[0] & { full: boolean; 
       {props.editable && (
         <details class="menu">
           <summary aria-label={`Actions of column ${v.name}`}>⋯</summary>
-          <div class="menu-body">
+          <div
+            class="menu-body"
+            onClick={(e) => {
+              // An action closes the menu; typing a WIP limit does not.
+              if ((e.target as HTMLElement).closest("button")) (e.currentTarget.closest("details") as HTMLDetailsElement).open = false;
+            }}
+          >
             <button type="button" onClick={() => { setName(v.name); setRenaming(true); }}>
               Rename
             </button>
@@ -163,7 +169,15 @@ function CardTile(props: {
               {l}
             </span>
           ))}
-          {props.comments > 0 && <span class="small muted" title={`${props.comments} comments`}>💬 {props.comments}</span>}
+          {props.comments > 0 && (
+            <span class="small muted comment-count" title={`${props.comments} comment${props.comments === 1 ? "" : "s"}`}>
+              <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+                <path d="M2 2h12v9H6l-3 3v-3H2z" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round" />
+              </svg>
+              <span class="visually-hidden">Comments: </span>
+              {props.comments}
+            </span>
+          )}
           <span class="card-people">
             {item.assignees.map((u) => (
               <Avatar key={u} user={u} people={props.people} size="small" />
