@@ -136,8 +136,9 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
         .is_some_and(|chosen| chosen == Encoding::gzip())
 }
 
-/// The gzipped bytes of `asset`, with actix-http's own encoder (no other
-/// dependency); `None` for types left uncompressed, or if encoding fails.
+/// The gzipped bytes of `asset` (flate2, which actix-http's compression
+/// already builds on); `None` for types left uncompressed, or if encoding
+/// fails.
 async fn gzip(asset: super::Asset) -> Option<Bytes> {
     use std::io::Write;
     if !super::compressible(asset.content_type) {

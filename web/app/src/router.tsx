@@ -38,7 +38,11 @@ export function match(pattern: string, path: string): Record<string, string> | n
     const g = got[i] ?? "";
     if (w.startsWith(":")) {
       if (!g) return null;
-      params[w.slice(1)] = decodeURIComponent(g);
+      try {
+        params[w.slice(1)] = decodeURIComponent(g);
+      } catch {
+        return null; // A stray `%`: no page of the app.
+      }
     } else if (w !== g) return null;
   }
   return params;

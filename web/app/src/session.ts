@@ -59,17 +59,33 @@ function returning(): boolean {
   }
 }
 
-/** A fresh access token from the refresh cookie; a refused cookie ends the session. */
+/**
+ * A fresh access token from the refresh cookie. A refused cookie (401)
+ * ends the session everywhere in the page: the socket stops (a
+ * non-retryable `CorkboardError` from `auth`) and, for a REST call that
+ * asked first, the page returns to the login form. Any other failure (the
+ * server restarting, a 5xx, no network) is a plain error, which the
+ * client retries with its backoff.
+ */
 async function refreshToken(): Promise<string> {
   try {
     return (await anonymous<SessionTokens>("POST", "/api/v1/auth/refresh")).access_token;
   } catch (e) {
     if (e instanceof RestError && e.status === 401) {
       remember(false);
+      queueMicrotask(() => end("Your login session has ended. Log in again."));
       throw new CorkboardError("session_ended", "Your login session has ended. Log in again.");
     }
-    throw e;
+    throw new Error(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** Closes the logged-in client and shows the login form with `notice`. */
+function end(notice: string): void {
+  const s = session.value;
+  if (s.kind !== "in") return;
+  s.client.close();
+  session.set({ kind: "anonymous", notice });
 }
 
 function start(me: Me, firstToken: string): void {
@@ -87,11 +103,9 @@ function start(me: Me, firstToken: string): void {
     if (status.state !== "closed" || session.value.kind !== "in" || session.value.client !== client) return;
     const code = status.reason.code;
     if (code === "client_closed") return;
-    client.close();
     const ended = code === "token_revoked" || code === "session_ended" || code === "token_expired" || code === "invalid_token";
     if (ended) remember(false);
-    const notice = ended ? "Your login session has ended. Log in again." : `Disconnected: ${status.reason.message}`;
-    session.set({ kind: "anonymous", notice });
+    end(ended ? "Your login session has ended. Log in again." : `Disconnected: ${status.reason.message}`);
   });
   session.set({ kind: "in", me, client });
 }

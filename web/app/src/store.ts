@@ -56,7 +56,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     setState((s) => ({ ...s, loading: true }));
     load().then(
       (data) => live && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => live && setState({ data: undefined, error, loading: false }),
+      // A failed reload keeps what was shown, with the error beside it.
+      (error: unknown) => live && setState((s) => ({ data: s.data, error, loading: false })),
     );
     return () => {
       live = false;

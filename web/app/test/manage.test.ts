@@ -9,7 +9,9 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 
-import { call } from "../../client/test/integration/setup.js";
+import type { BrowserContext } from "playwright-core";
+
+import { call, type User } from "../../client/test/integration/setup.js";
 import { appFixture, cardOf, columnOf, openBoard, orgWithBoard, SEE_MS, titlesIn } from "./harness.js";
 
 const app = appFixture();
@@ -111,12 +113,20 @@ it("a card moves under a finger: touch events drag it to another column", async 
   const { board, key } = await orgWithBoard(app.server.url, ada.user, "TUCH");
   await create(ada.user.token, board, "Swipe me");
   const phone = await app.browser.newContext({ hasTouch: true, isMobile: true, viewport: { width: 1000, height: 800 } });
+  try {
+    await touchDrag(phone, ada.user, key, board);
+  } finally {
+    await phone.close();
+  }
+});
+
+async function touchDrag(phone: BrowserContext, user: User, key: string, board: string): Promise<void> {
   const page = await phone.newPage();
   const errors: string[] = [];
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   await page.goto(`${app.base()}/login`);
-  await page.getByLabel("Email").fill(ada.user.email);
-  await page.getByLabel("Password").fill(ada.user.password);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.waitForURL((u) => u.pathname !== "/login");
   await page.goto(`${app.base()}/o/${key}/b/${board}`);
@@ -138,5 +148,4 @@ it("a card moves under a finger: touch events drag it to another column", async 
   assert.deepEqual(await titlesIn(page, "In progress"), ["Swipe me"]);
   assert.equal(await page.getByTestId("card-panel").count(), 0, "a drag is not a tap: the card did not open");
   assert.deepEqual(errors, []);
-  await phone.close();
-});
+}

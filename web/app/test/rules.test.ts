@@ -92,6 +92,29 @@ it("a viewer sees the board read-only: no composer, no drag, no editable card", 
   app.expectClean(vic);
 });
 
+it("a member (not an admin) changes cards but not the board's structure: no column menu, no new column, no renaming", async () => {
+  const ada = await app.person("Ada");
+  const { org, board, key } = await orgWithBoard(app.server.url, ada.user, "MEMB");
+  await command(ada.user.token, board, { type: "create_item", title: "Member work" });
+  const max = await app.person("Max");
+  await call(app.server.url, "POST", `/orgs/${org}/members`, { email: max.user.email, role: "member" }, ada.user.token);
+  await openBoard(max, app.base(), key, board);
+  assert.equal(await max.page.locator("details.menu summary", { hasText: "⋯" }).count(), 0, "no column menu");
+  assert.equal(await max.page.getByRole("button", { name: "Add column" }).count(), 0, "no new column");
+  assert.equal(await max.page.getByRole("button", { name: /Rename/ }).count(), 0, "no renaming the board");
+  // Cards are theirs to change.
+  await columnOf(max.page, "To do").getByRole("button", { name: "+ Add a card to To do" }).click();
+  await max.page.getByRole("textbox", { name: "Title of a new card in To do" }).fill("Added by a member");
+  await max.page.keyboard.press("Enter");
+  await max.page.waitForFunction(() => !document.querySelector(".card[data-key$='-…']") && document.querySelectorAll(".card").length === 2, undefined, { timeout: SEE_MS });
+  assert.deepEqual(await titlesIn(max.page, "To do"), ["Member work", "Added by a member"]);
+  await max.page.goto(`${app.base()}/o/${key}`);
+  await max.page.getByRole("link", { name: "Launch" }).waitFor({ timeout: SEE_MS });
+  assert.equal(await max.page.getByRole("button", { name: "Create board" }).count(), 0, "no new board");
+  assert.equal(await max.page.getByRole("button", { name: /Archive board/ }).count(), 0, "no archiving");
+  app.expectClean(max);
+});
+
 it("a member removed from the organization loses the board within a second", async () => {
   const ada = await app.person("Ada");
   const { org, board, key } = await orgWithBoard(app.server.url, ada.user, "GONE");
@@ -107,5 +130,8 @@ it("a member removed from the organization loses the board within a second", asy
   const after = Date.now() - removed;
   assert.ok(after < 1_000, `${after} ms`);
   assert.equal(await bob.page.locator(".card").count(), 0, "no card of the board is left on the page");
+  // The account is read again (the organization leaves the switcher), and the page still says why.
+  await bob.page.waitForFunction((k) => ![...document.querySelectorAll(".org-switch option")].some((o) => o.textContent?.includes(`(${k})`)), key, { timeout: SEE_MS });
+  assert.match((await bob.page.getByTestId("board-lost").textContent()) ?? "", /no longer have access/);
   app.expectClean(bob);
 });

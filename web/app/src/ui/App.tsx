@@ -21,6 +21,9 @@ export function App() {
   const bare = path.split("?")[0] ?? "/";
 
   const invite = match("/invite/:token", bare);
+  useEffect(() => {
+    if (!match("/o/:org/b/:board", bare) && !match("/o/:org/b/:board/:card", bare)) document.title = titleOf(bare);
+  }, [bare]);
   const publicPage = bare === "/login" || bare === "/register";
 
   useEffect(() => {
@@ -28,8 +31,7 @@ export function App() {
       navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true });
     }
     if (state.kind === "in" && publicPage) {
-      const next = new URLSearchParams(path.split("?")[1] ?? "").get("next");
-      navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
+      navigate(sameOrigin(new URLSearchParams(path.split("?")[1] ?? "").get("next")) ?? "/", { replace: true });
     }
   }, [state.kind, path]);
 
@@ -54,6 +56,31 @@ export function App() {
       <Announcer />
     </>
   );
+}
+
+/** `next` as a path of this origin, or undefined (no leaving the app from a login link). */
+export function sameOrigin(next: string | null): string | undefined {
+  if (!next) return undefined;
+  try {
+    const url = new URL(next, window.location.origin);
+    return url.origin === window.location.origin ? url.pathname + url.search : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tab's title for a path (a board page names its board itself). */
+function titleOf(path: string): string {
+  if (path.startsWith("/login")) return "Log in · Corkboard";
+  if (path.startsWith("/register")) return "Create an account · Corkboard";
+  if (path.startsWith("/invite/")) return "Invitation · Corkboard";
+  if (path === "/account") return "Your account · Corkboard";
+  if (path === "/orgs/new") return "New organization · Corkboard";
+  const org = path.split("/")[2];
+  if (path.endsWith("/members")) return `Members · ${org} · Corkboard`;
+  if (path.endsWith("/api-keys")) return `API keys · ${org} · Corkboard`;
+  if (path.startsWith("/o/")) return `${org} · Corkboard`;
+  return "Corkboard";
 }
 
 function signedIn(path: string) {

@@ -1,14 +1,14 @@
 /** An organization's boards: open, create, rename, archive and restore (live through the org channel). */
 
 import type { Schemas } from "@corkboard/client";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { errorText } from "../api.js";
 import { Link, navigate } from "../router.js";
 import { current, type OrgView } from "../session.js";
 import { useLoad } from "../store.js";
 import { ErrorLine, Field, focusOnMount, useSubmit, valueOf } from "./forms.js";
 import { toast } from "./Toasts.js";
-import { canEdit, isAdmin, orgByKey } from "./useOrg.js";
+import { isAdmin, orgByKey, useOrgChannel } from "./useOrg.js";
 
 type BoardView = Schemas["BoardView"];
 
@@ -31,19 +31,9 @@ export function BoardsPage(props: { orgKey: string }) {
 }
 
 function OrgBoards({ org }: { org: OrgView }) {
-  const { client } = current();
   const boards = useLoad(() => allBoards(org.id), [org.id]);
   const [showArchived, setShowArchived] = useState(false);
-  useEffect(() => {
-    const channel = client.org(org.id);
-    const off = channel.on("change", ({ event }) => {
-      if (event) boards.reload();
-    });
-    return () => {
-      off();
-      channel.close();
-    };
-  }, [org.id]);
+  useOrgChannel(org, () => boards.reload());
   const list = (boards.data ?? []).filter((b) => b.archived === showArchived);
   return (
     <main class="page">
@@ -57,19 +47,20 @@ function OrgBoards({ org }: { org: OrgView }) {
       {boards.error !== undefined && <ErrorLine error={boards.error} />}
       {boards.loading && !boards.data && <p class="muted">Loading boards…</p>}
       {boards.data && list.length === 0 && (
-        <p class="muted">{showArchived ? "No archived boards." : canEdit(org.role) ? "No boards yet: create the first one below." : "No boards yet."}</p>
+        <p class="muted">{showArchived ? "No archived boards." : isAdmin(org.role) ? "No boards yet: create the first one below." : "No boards yet: an admin of the organization creates them."}</p>
       )}
       <ul class="board-list">
         {list.map((b) => (
-          <BoardRow key={b.id} board={b} orgKey={org.key} editable={canEdit(org.role)} admin={isAdmin(org.role)} onChanged={boards.reload} />
+          <BoardRow key={b.id} board={b} orgKey={org.key} manage={isAdmin(org.role)} onChanged={boards.reload} />
         ))}
       </ul>
-      {canEdit(org.role) && !showArchived && <CreateBoard orgId={org.id} orgKey={org.key} />}
+      {isAdmin(org.role) && !showArchived && <CreateBoard orgId={org.id} orgKey={org.key} />}
     </main>
   );
 }
 
-function BoardRow(props: { board: BoardView; orgKey: string; editable: boolean; admin: boolean; onChanged: () => void }) {
+/** A board in the list; `manage` (admins and owners) renames, archives and restores it. */
+function BoardRow(props: { board: BoardView; orgKey: string; manage: boolean; onChanged: () => void }) {
   const { client } = current();
   const b = props.board;
   const [renaming, setRenaming] = useState(false);
@@ -102,7 +93,7 @@ function BoardRow(props: { board: BoardView; orgKey: string; editable: boolean; 
         </Link>
       )}
       <span class="muted small">{b.seq} changes · updated {new Date(b.updated_at).toLocaleDateString()}</span>
-      {props.editable && !renaming && !b.archived && (
+      {props.manage && !renaming && !b.archived && (
         <span class="row-actions">
           <button type="button" class="link" onClick={() => { setName(b.name); setRenaming(true); }} aria-label={`Rename board ${b.name}`}>
             Rename
@@ -112,7 +103,7 @@ function BoardRow(props: { board: BoardView; orgKey: string; editable: boolean; 
           </button>
         </span>
       )}
-      {props.editable && b.archived && (
+      {props.manage && b.archived && (
         <button type="button" class="link" onClick={() => run(() => client.rest.call("post", "/api/v1/boards/{board}/restore", { path: { board: b.id } }))} aria-label={`Restore board ${b.name}`}>
           Restore
         </button>

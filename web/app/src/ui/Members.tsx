@@ -14,7 +14,7 @@ import { NoOrg } from "./Boards.js";
 import { ErrorLine, Field, useSubmit, valueOf } from "./forms.js";
 import type { MemberView } from "./people.js";
 import { announce, toast } from "./Toasts.js";
-import { isAdmin, orgByKey } from "./useOrg.js";
+import { isAdmin, orgByKey, useOrgChannel } from "./useOrg.js";
 
 export type Role = Schemas["Role"];
 type InviteView = Schemas["InviteView"];
@@ -116,23 +116,15 @@ export function MembersPage(props: { orgKey: string }) {
 }
 
 function OrgMembers({ org }: { org: OrgView }) {
-  const { client, me } = current();
+  const { me } = current();
   const members = useLoad(() => allMembers(org.id), [org.id]);
   const admin = isAdmin(org.role);
-  useEffect(() => {
-    const channel = client.org(org.id);
-    const off = channel.on("change", ({ event }) => {
-      if (!event) return;
-      if (event.type === "member_added" || event.type === "member_removed" || event.type === "member_role_changed") {
-        members.reload();
-        if (event.user === me.id) void reloadMe().catch(() => undefined);
-      }
-    });
-    return () => {
-      off();
-      channel.close();
-    };
-  }, [org.id]);
+  useOrgChannel(org, (event) => {
+    if (event.type === "member_added" || event.type === "member_removed" || event.type === "member_role_changed") {
+      members.reload();
+      if (event.user === me.id) void reloadMe().catch(() => undefined);
+    }
+  });
   const list = members.data ?? [];
   return (
     <main class="page" data-testid="members-page">

@@ -1,8 +1,4 @@
-/**
- * An organization's members by user id (names for avatars, assignees and
- * history), loaded once per organization and reloaded when the org
- * channel reports a membership change.
- */
+/** An organization's members by user id: names for avatars, assignees and history. */
 
 import type { OrgHandle, Schemas } from "@corkboard/client";
 import { useEffect, useState } from "preact/hooks";
@@ -10,8 +6,6 @@ import { current } from "../session.js";
 
 export type MemberView = Schemas["MemberView"];
 export type People = Map<string, MemberView>;
-
-const cache = new Map<string, Promise<People>>();
 
 async function load(org: string): Promise<People> {
   const { client } = current();
@@ -25,22 +19,28 @@ async function load(org: string): Promise<People> {
   return people;
 }
 
-/** The members of `org` (empty until loaded), current with `channel`'s membership events. */
+/**
+ * The members of `org` (empty until loaded): read when the page mounts,
+ * and again when `channel` reports a membership change. Each page reads
+ * its own (no cache to go stale between pages); a later answer never
+ * replaces a newer one.
+ */
 export function usePeople(org: string | undefined, channel?: OrgHandle): People {
   const [people, setPeople] = useState<People>(new Map());
   useEffect(() => {
     if (!org) return;
     let live = true;
-    const refresh = (fresh: boolean) => {
-      if (fresh || !cache.has(org)) cache.set(org, load(org));
-      cache.get(org)!.then(
-        (p) => live && setPeople(p),
-        () => cache.delete(org),
+    let asked = 0;
+    const refresh = () => {
+      const round = ++asked;
+      load(org).then(
+        (p) => live && round === asked && setPeople(p),
+        () => undefined, // Names fall back to "Someone"; the next membership event reads again.
       );
     };
-    refresh(false);
+    refresh();
     const off = channel?.on("change", ({ event }) => {
-      if (event && (event.type === "member_added" || event.type === "member_removed" || event.type === "member_role_changed")) refresh(true);
+      if (event && (event.type === "member_added" || event.type === "member_removed" || event.type === "member_role_changed")) refresh();
     });
     return () => {
       live = false;

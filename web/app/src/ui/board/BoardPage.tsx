@@ -5,7 +5,7 @@
  * (its prediction is dropped) and a toast says why.
  */
 
-import { CommandRejected, type BoardHandle, type Command, type Item } from "@corkboard/client";
+import { CommandRejected, isProvisional, type BoardHandle, type Command, type Item } from "@corkboard/client";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { errorText } from "../../api.js";
 import { Link, navigate } from "../../router.js";
@@ -14,7 +14,7 @@ import { NoOrg } from "../Boards.js";
 import { focusOnMount, valueOf } from "../forms.js";
 import { usePeople } from "../people.js";
 import { announce, toast } from "../Toasts.js";
-import { canEdit, orgByKey } from "../useOrg.js";
+import { canEdit, isAdmin, orgByKey } from "../useOrg.js";
 import { CardPanel } from "./CardPanel.js";
 import { ColumnBox, type CardHandlers } from "./Column.js";
 import { followPointer, type PointerDrag } from "./drag.js";
@@ -24,7 +24,11 @@ import { others, PresenceBar, viewersByItem } from "./Presence.js";
 import { refusalText } from "./words.js";
 
 export function BoardPage(props: { orgKey: string; boardId: string; card?: string }) {
-  const org = orgByKey(props.orgKey);
+  // Once shown, a board keeps its organization: when I am removed, the
+  // account reloads without it, and the page must still say why.
+  const seen = useRef<OrgView | undefined>(undefined);
+  const org = orgByKey(props.orgKey) ?? (seen.current?.key === props.orgKey ? seen.current : undefined);
+  seen.current = org;
   if (!org) return <NoOrg orgKey={props.orgKey} />;
   return <LiveBoard key={props.boardId} org={org} boardId={props.boardId} card={props.card} />;
 }
@@ -67,9 +71,36 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
   const [picked, setPicked] = useState<Target | null>(null);
   const focusAfter = useRef<string | null>(null);
 
+  useEffect(() => {
+    if (!picked) return;
+    const put = () => {
+      setPicked(null);
+      announce("Move cancelled.");
+    };
+    const onFocus = (e: FocusEvent) => {
+      const el = e.target as HTMLElement | null;
+      if (el?.dataset?.item !== picked.item) put();
+    };
+    const onPointer = () => put();
+    document.addEventListener("focusin", onFocus);
+    document.addEventListener("pointerdown", onPointer, true);
+    return () => {
+      document.removeEventListener("focusin", onFocus);
+      document.removeEventListener("pointerdown", onPointer, true);
+    };
+  }, [picked?.item]);
+
   const board = handle.state;
+  // Cards: members and up. The board's structure (columns, WIP limits,
+  // its name): admins and owners, as the server decides.
   const editable = canEdit(org.role) && !!board && !board.archived;
-  const target = drag?.target ?? picked;
+  const manage = isAdmin(org.role) && !!board && !board.archived;
+  // A picked card that can no longer move (archived, gone, my role lowered) is put back.
+  const pickedItem = picked && board ? board.items[picked.item] : undefined;
+  if (picked && (!editable || !pickedItem || pickedItem.archived)) {
+    setPicked(null);
+  }
+  const target = drag?.target ?? (picked && editable && pickedItem && !pickedItem.archived ? picked : null);
   const columns = useMemo(() => (board ? columnsOf(board, target) : []), [board, handle.seq, handle.pending.length, target]);
   const session = client.session;
 
@@ -78,11 +109,16 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
   useLayoutEffect(() => {
     const id = focusAfter.current;
     if (!id) return;
-    const el = document.querySelector<HTMLElement>(`[data-item="${CSS.escape(id)}"]`);
-    if (!el) return;
-    if (document.activeElement !== el) el.focus();
     focusAfter.current = null;
+    const el = document.querySelector<HTMLElement>(`[data-item="${CSS.escape(id)}"]`);
+    // A card that is not shown (archived from its panel) leaves the focus on the board.
+    const to = el ?? document.querySelector<HTMLElement>(".board-head h1");
+    if (to && document.activeElement !== to) to.focus();
   });
+
+  useEffect(() => {
+    if (board) document.title = `${board.name} · ${org.key} · Corkboard`;
+  }, [board?.name]);
 
   // The card panel's card, and presence saying which card this tab has open.
   const openCard = board && props.card ? findCard(board, org.key, props.card) : undefined;
@@ -104,10 +140,12 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
   };
 
   const drop = (t: Target | null) => {
-    if (!board || !t) return;
-    const item = board.items[t.item];
-    if (!item || isNoMove(board, t)) return;
-    const index = moveIndex(board, t.item, t.column, t.before);
+    // The board now, not as it was when the drag began.
+    const now = handle.state;
+    if (!now || !t) return;
+    const item = now.items[t.item];
+    if (!item || isProvisional(t.column) || isNoMove(now, t)) return;
+    const index = moveIndex(now, t.item, t.column, t.before);
     send({ type: "move_item", item: t.item, column: t.column, ...(index === undefined ? {} : { index }) });
   };
 
@@ -115,7 +153,7 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
 
   const handlers: CardHandlers = {
     onPointerDown: (e, item) => {
-      if (e.button !== 0 || !editable) return;
+      if (e.button !== 0 || !editable || isProvisional(item.id)) return;
       followPointer(e, e.currentTarget as HTMLElement, item.id, setDrag, (t) => {
         setDrag(null);
         drop(t);
@@ -125,10 +163,10 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
       if (!board) return;
       if (e.key === "Enter" && !picked) {
         e.preventDefault();
-        open(item);
+        if (!isProvisional(item.id)) open(item);
         return;
       }
-      if (!editable) return;
+      if (!editable || isProvisional(item.id)) return;
       const result = moveKeys(e.key, item, picked, columns, org.key);
       if (!result) return;
       e.preventDefault();
@@ -142,7 +180,7 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
       announce(result.say);
     },
     onOpen: (item) => {
-      if (!picked) open(item);
+      if (!picked && !isProvisional(item.id)) open(item);
     },
   };
 
@@ -175,9 +213,11 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
   const moving = drag?.target.item ?? null;
   return (
     <main class="board-page" data-testid="board" data-seq={handle.seq}>
-      <BoardHeader handle={handle} org={org} editable={editable} send={send} presence={<PresenceBar entries={others(handle, session)} people={people} cardTitle={(id) => board.items[id]?.title} />} />
+      <BoardHeader handle={handle} org={org} editable={manage} send={send} presence={<PresenceBar entries={others(handle, session)} people={people} cardTitle={(id) => board.items[id]?.title} />} />
       {!canEdit(org.role) && <p class="notice">You are a viewer in {org.name}: this board is read-only.</p>}
-      {board.archived && <p class="notice">This board is archived: restore it from the boards list to change it.</p>}
+      {board.archived && (
+        <p class="notice">This board is archived{isAdmin(org.role) ? ": restore it from the boards list to change it." : ". An admin can restore it."}</p>
+      )}
       <p id="card-help" class="visually-hidden">
         Press Enter to open the card. Press Space to pick it up, arrow keys to move it, Space again to drop it, Escape to cancel.
       </p>
@@ -190,6 +230,7 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
             count={columns.length}
             orgKey={org.key}
             editable={editable}
+            manage={manage}
             people={people}
             viewers={viewers}
             comments={comments}
@@ -199,7 +240,7 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
             send={send}
           />
         ))}
-        {editable && <AddColumn send={send} />}
+        {manage && <AddColumn send={send} />}
       </div>
       {drag && board.items[drag.target.item] && (
         <div class="card card-ghost" aria-hidden="true" style={{ transform: `translate(${drag.x}px, ${drag.y}px)`, width: `${drag.width}px` }}>
@@ -253,7 +294,7 @@ function BoardHeader(props: { handle: BoardHandle; org: OrgView; editable: boole
           <button type="submit">Save</button>
         </form>
       ) : (
-        <h1>
+        <h1 tabIndex={-1}>
           {board.name}
           {props.editable && (
             <button type="button" class="link small" onClick={() => { setName(board.name); setRenaming(true); }}>

@@ -44,6 +44,8 @@ export function CardPanel(props: {
   useEffect(() => {
     heading.current?.focus();
     const onKey = (e: KeyboardEvent) => {
+      // An Escape something else used (a drag, a picked card) is not for the panel.
+      if (e.defaultPrevented) return;
       if (e.key === "Escape" && !(e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement)) props.onClose();
     };
     window.addEventListener("keydown", onKey);
@@ -104,15 +106,26 @@ function CardBody(props: Parameters<typeof CardPanel>[0] & { item: Item }) {
       </label>
       <label class="field">
         <span class="field-label">Description</span>
-        <textarea rows={5} value={description} readOnly={!editable} maxLength={10_000} onInput={(e) => setDescription(valueOf(e))} />
+        <textarea
+          rows={5}
+          value={description}
+          readOnly={!editable}
+          maxLength={10_000}
+          onInput={(e) => setDescription(valueOf(e))}
+          // Leaving the field saves it, as the title does: closing the panel loses nothing.
+          onBlur={() => editable && description !== item.description && props.send({ type: "edit_item", item: item.id, description })}
+          onKeyDown={(e) => {
+            if (e.key === "Escape") {
+              e.preventDefault();
+              setDescription(item.description);
+            }
+          }}
+        />
       </label>
       {editable && description !== item.description && (
         <div class="row">
           <button type="button" class="primary" onClick={() => props.send({ type: "edit_item", item: item.id, description })}>
             Save description
-          </button>
-          <button type="button" class="link" onClick={() => setDescription(item.description)}>
-            Discard
           </button>
         </div>
       )}
@@ -234,11 +247,12 @@ function Activity(props: Parameters<typeof CardPanel>[0] & { item: Item }) {
   const [history, setHistory] = useState<Entry[] | null>(null);
   const [draft, setDraft] = useState("");
   const [editing, setEditing] = useState<{ id: string; body: string } | null>(null);
+  const [round, setRound] = useState(0);
 
   useEffect(() => {
     let live = true;
     let loaded = false;
-    let byId = new Map<string, CommentView>();
+    const byId = new Map<string, CommentView>();
     let entries: Entry[] = [];
     const buffered: Recorded[] = [];
     const publish = () => {
@@ -263,13 +277,22 @@ function Activity(props: Parameters<typeof CardPanel>[0] & { item: Item }) {
       }
     };
     const off = handle.on("change", ({ cause, events }) => {
+      // A reset (a gap the server could not fill) may have skipped events: read again.
+      if (cause === "reset") {
+        setRound((r) => r + 1);
+        return;
+      }
       if (cause !== "events") return;
       for (const r of events) (loaded ? apply : (x: Recorded) => buffered.push(x))(r);
       if (loaded) publish();
     });
     (async () => {
-      const page = await client.rest.comments(handle.id, item.id, { limit: 100 });
-      byId = new Map(page.comments.map((c) => [c.id, c]));
+      let cursor: string | undefined;
+      do {
+        const page = await client.rest.comments(handle.id, item.id, { limit: 100, ...(cursor ? { cursor } : {}) });
+        for (const c of page.comments) byId.set(c.id, c);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
       for await (const entry of client.rest.allHistory(handle.id, 0, item.id)) entries.push(entry);
       loaded = true;
       for (const r of buffered) apply(r);
@@ -279,7 +302,7 @@ function Activity(props: Parameters<typeof CardPanel>[0] & { item: Item }) {
       live = false;
       off();
     };
-  }, [handle, item.id]);
+  }, [handle, item.id, round]);
 
   const canComment = props.editable && !item.archived;
   return (

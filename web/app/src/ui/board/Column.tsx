@@ -1,8 +1,8 @@
 /** A column: its header (count / WIP limit, actions), its cards, and the composer at its end. */
 
-import type { Command, Item } from "@corkboard/client";
+import { isProvisional, type Command, type Item } from "@corkboard/client";
 import type { JSX } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { People } from "../people.js";
 import { focusOnMount, valueOf } from "../forms.js";
 import { cardKey, type ColumnView } from "./model.js";
@@ -20,7 +20,10 @@ export function ColumnBox(props: {
   index: number;
   count: number;
   orgKey: string;
+  /** Cards may change (members and up). */
   editable: boolean;
+  /** The column may change (admins and owners). */
+  manage: boolean;
   people: People;
   viewers: Map<string, string[]>;
   comments: Map<string, number>;
@@ -52,7 +55,7 @@ export function ColumnBox(props: {
           />
         ))}
       </ol>
-      {props.editable && <Composer columnName={v.name} onCreate={(title) => props.send({ type: "create_item", title, column: v.id })} />}
+      {props.editable && !isProvisional(v.id) && <Composer columnName={v.name} onCreate={(title) => props.send({ type: "create_item", title, column: v.id })} />}
     </section>
   );
 }
@@ -62,6 +65,8 @@ function ColumnHeader(props: Parameters<typeof ColumnBox>[0] & { full: boolean; 
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(v.name);
   const [limit, setLimit] = useState(v.wipLimit === null ? "" : String(v.wipLimit));
+  // Someone else's change shows in the field (a later "Set" must not undo it).
+  useEffect(() => setLimit(v.wipLimit === null ? "" : String(v.wipLimit)), [v.wipLimit]);
   const countText = v.wipLimit === null ? `${v.load}` : `${v.load} / ${v.wipLimit}`;
   const countLabel = v.wipLimit === null ? `${v.load} cards` : `${v.load} of at most ${v.wipLimit} cards${props.full ? ", full" : ""}`;
   return (
@@ -87,7 +92,7 @@ function ColumnHeader(props: Parameters<typeof ColumnBox>[0] & { full: boolean; 
       <span class={`count${props.full ? " count-full" : ""}`} aria-label={countLabel} title={countLabel} data-testid="column-count">
         {countText}
       </span>
-      {props.editable && (
+      {props.manage && !isProvisional(v.id) && (
         <details class="menu">
           <summary aria-label={`Actions of column ${v.name}`}>⋯</summary>
           <div
@@ -148,7 +153,7 @@ function CardTile(props: {
   return (
     <li class="card-slot">
     <div
-      class={`card${props.moving ? " moving" : ""}${props.picked ? " picked" : ""}`}
+      class={`card${props.moving ? " moving" : ""}${props.picked ? " picked" : ""}${isProvisional(item.id) ? " pending" : ""}`}
       data-item={item.id}
       data-key={key}
       tabIndex={0}

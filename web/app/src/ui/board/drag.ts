@@ -61,12 +61,18 @@ export function followPointer(
     if (!dragging && Math.hypot(e.clientX - down.clientX, e.clientY - down.clientY) < DRAG_THRESHOLD_PX) return;
     dragging = true;
     e.preventDefault();
+    autoScroll(card, e.clientX, e.clientY);
     last = targetAt(e.clientX, e.clientY, item) ?? last;
     if (last) onMove({ target: last, x: e.clientX - dx, y: e.clientY - dy, width: rect.width });
   };
   const end = (cancelled: boolean) => (e: Event) => {
     if (e instanceof PointerEvent && e.pointerId !== down.pointerId) return;
-    if (e instanceof KeyboardEvent && e.key !== "Escape") return;
+    if (e instanceof KeyboardEvent) {
+      if (e.key !== "Escape") return;
+      // This Escape cancels the drag only (an open card panel stays).
+      e.stopPropagation();
+      e.preventDefault();
+    }
     window.removeEventListener("pointermove", move);
     window.removeEventListener("pointerup", up);
     window.removeEventListener("pointercancel", cancel);
@@ -84,6 +90,23 @@ export function followPointer(
   window.addEventListener("pointerup", up);
   window.addEventListener("pointercancel", cancel);
   window.addEventListener("keydown", escape, true);
+}
+
+/** Pixels from an edge where a drag scrolls the columns (or the page) that way. */
+export const SCROLL_EDGE_PX = 48;
+/** Pixels scrolled per pointer move near an edge. */
+const SCROLL_STEP_PX = 24;
+
+/** Scrolls the columns sideways, and the page up or down, when a drag nears an edge. */
+function autoScroll(card: HTMLElement, x: number, y: number): void {
+  const columns = card.closest<HTMLElement>(".columns");
+  if (columns) {
+    const r = columns.getBoundingClientRect();
+    if (x > r.right - SCROLL_EDGE_PX) columns.scrollLeft += SCROLL_STEP_PX;
+    else if (x < r.left + SCROLL_EDGE_PX) columns.scrollLeft -= SCROLL_STEP_PX;
+  }
+  if (y > window.innerHeight - SCROLL_EDGE_PX) window.scrollBy(0, SCROLL_STEP_PX);
+  else if (y < SCROLL_EDGE_PX) window.scrollBy(0, -SCROLL_STEP_PX);
 }
 
 function swallow(e: Event): void {

@@ -79,7 +79,7 @@ export function cardKey(orgKey: string, item: Item): string {
 
 /** The card a `DS-12` key (or an item id) names. */
 export function findCard(board: Board, orgKey: string, key: string): Item | undefined {
-  if (board.items[key]) return board.items[key];
+  if (Object.hasOwn(board.items, key)) return board.items[key];
   const m = /^([A-Z][A-Z0-9]*)-(\d+)$/.exec(key);
   if (!m || m[1] !== orgKey) return undefined;
   const n = Number(m[2]);

@@ -15,7 +15,7 @@ export function refusalText(e: CommandRejected, board: Board | null): string {
     case "item_archived":
       return `${title ? `“${title}”` : "That card"} is archived: restore it before changing it.`;
     case "forbidden":
-      return "You do not have permission to do that: viewers can look but not change the board.";
+      return "Your role does not allow that: viewers only look, members change cards, and admins change columns and boards.";
     case "board_archived":
       return "This board is archived: restore it before changing it.";
     case "column_not_empty":
