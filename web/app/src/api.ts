@@ -56,3 +56,26 @@ function sentence(text: string): string {
   const first = t.charAt(0).toUpperCase() + t.slice(1);
   return /[.!?]$/.test(first) ? first : `${first}.`;
 }
+
+/** How many rows each page of a cursor-paged list asks for. */
+export const PAGE_LIMIT = 200;
+
+/**
+ * Every row of a cursor-paged list: `page(query)` fetches one page with
+ * `{limit, cursor?}`, `rows` picks its list; pages are followed until
+ * `next_cursor` is empty.
+ */
+export async function allPages<P extends { next_cursor?: string | null }, T>(
+  page: (query: { limit: number; cursor?: string }) => Promise<P>,
+  rows: (page: P) => T[],
+  limit = PAGE_LIMIT,
+): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const p = await page({ limit, ...(cursor ? { cursor } : {}) });
+    all.push(...rows(p));
+    cursor = p.next_cursor ?? undefined;
+  } while (cursor);
+  return all;
+}

@@ -2,7 +2,7 @@
 
 import type { Schemas } from "@corkboard/client";
 import { useState } from "preact/hooks";
-import { errorText } from "../api.js";
+import { allPages, errorText } from "../api.js";
 import { Link } from "../router.js";
 import { current, logout, session } from "../session.js";
 import { useLoad, useStore } from "../store.js";
@@ -12,16 +12,9 @@ import { announce, toast } from "./Toasts.js";
 
 type SessionOut = Schemas["SessionOut"];
 
-async function allSessions(): Promise<SessionOut[]> {
+function allSessions(): Promise<SessionOut[]> {
   const { client } = current();
-  const sessions: SessionOut[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.rest.call("get", "/api/v1/auth/sessions", { query: { limit: 200, ...(cursor ? { cursor } : {}) } });
-    sessions.push(...page.sessions);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return sessions;
+  return allPages((query) => client.rest.call("get", "/api/v1/auth/sessions", { query }), (p) => p.sessions);
 }
 
 /** "Firefox on Linux" from a user agent; the agent's start when it is not a browser. */

@@ -2,7 +2,7 @@
 
 import type { Schemas } from "@corkboard/client";
 import { useState } from "preact/hooks";
-import { errorText } from "../api.js";
+import { allPages, errorText } from "../api.js";
 import { Link, navigate } from "../router.js";
 import { current, type OrgView } from "../session.js";
 import { useLoad } from "../store.js";
@@ -12,16 +12,9 @@ import { isAdmin, orgByKey, useOrgChannel } from "./useOrg.js";
 
 type BoardView = Schemas["BoardView"];
 
-async function allBoards(org: string): Promise<BoardView[]> {
+function allBoards(org: string): Promise<BoardView[]> {
   const { client } = current();
-  const boards: BoardView[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.rest.boards(org, { limit: 200, ...(cursor ? { cursor } : {}) });
-    boards.push(...page.boards);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return boards;
+  return allPages((query) => client.rest.boards(org, query), (p) => p.boards);
 }
 
 export function BoardsPage(props: { orgKey: string }) {

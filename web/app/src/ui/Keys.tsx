@@ -2,7 +2,7 @@
 
 import type { Schemas } from "@corkboard/client";
 import { useState } from "preact/hooks";
-import { errorText } from "../api.js";
+import { allPages, errorText } from "../api.js";
 import { current, session, type OrgView } from "../session.js";
 import { useLoad, useStore } from "../store.js";
 import { NoOrg } from "./Boards.js";
@@ -14,16 +14,9 @@ import { isAdmin, orgByKey } from "./useOrg.js";
 type ListedKey = Schemas["ListedKey"];
 type CreatedKey = Schemas["CreatedKey"];
 
-async function allKeys(org: string): Promise<ListedKey[]> {
+function allKeys(org: string): Promise<ListedKey[]> {
   const { client } = current();
-  const keys: ListedKey[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.rest.call("get", "/api/v1/orgs/{org}/api-keys", { path: { org }, query: { limit: 200, ...(cursor ? { cursor } : {}) } });
-    keys.push(...page.api_keys);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return keys;
+  return allPages((query) => client.rest.call("get", "/api/v1/orgs/{org}/api-keys", { path: { org }, query }), (p) => p.api_keys);
 }
 
 export function KeysPage(props: { orgKey: string }) {

@@ -6,13 +6,13 @@
 
 import type { Schemas } from "@corkboard/client";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { errorText } from "../api.js";
+import { allPages, errorText } from "../api.js";
 import { navigate } from "../router.js";
 import { current, reloadMe, session, type OrgView } from "../session.js";
 import { useLoad, useStore } from "../store.js";
 import { NoOrg } from "./Boards.js";
 import { ErrorLine, Field, useSubmit, valueOf } from "./forms.js";
-import type { MemberView } from "./people.js";
+import { allMembers, type MemberView } from "./people.js";
 import { announce, toast } from "./Toasts.js";
 import { isAdmin, orgByKey, useOrgChannel } from "./useOrg.js";
 
@@ -84,28 +84,10 @@ export function SecretBox(props: { label: string; value: string; note: string; t
   );
 }
 
-async function allMembers(org: string): Promise<MemberView[]> {
-  const { client } = current();
-  const members: MemberView[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.rest.members(org, { limit: 200, ...(cursor ? { cursor } : {}) });
-    members.push(...page.members);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return members;
-}
 
-async function allInvites(org: string): Promise<InviteView[]> {
+function allInvites(org: string): Promise<InviteView[]> {
   const { client } = current();
-  const invites: InviteView[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.rest.call("get", "/api/v1/orgs/{org}/invites", { path: { org }, query: { limit: 200, ...(cursor ? { cursor } : {}) } });
-    invites.push(...page.invites);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return invites;
+  return allPages((query) => client.rest.call("get", "/api/v1/orgs/{org}/invites", { path: { org }, query }), (p) => p.invites);
 }
 
 export function MembersPage(props: { orgKey: string }) {

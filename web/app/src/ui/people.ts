@@ -2,21 +2,20 @@
 
 import type { OrgHandle, Schemas } from "@corkboard/client";
 import { useEffect, useState } from "preact/hooks";
+import { allPages } from "../api.js";
 import { current } from "../session.js";
 
 export type MemberView = Schemas["MemberView"];
 export type People = Map<string, MemberView>;
 
-async function load(org: string): Promise<People> {
+/** Every member of `org`. */
+export function allMembers(org: string): Promise<MemberView[]> {
   const { client } = current();
-  const people: People = new Map();
-  let cursor: string | undefined;
-  do {
-    const page = await client.rest.members(org, { limit: 200, ...(cursor ? { cursor } : {}) });
-    for (const m of page.members) people.set(m.user_id, m);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return people;
+  return allPages((query) => client.rest.members(org, query), (p) => p.members);
+}
+
+async function load(org: string): Promise<People> {
+  return new Map((await allMembers(org)).map((m) => [m.user_id, m]));
 }
 
 /**

@@ -8,7 +8,7 @@
 
 import type { BoardHandle, Command, Event, Item, Recorded, Schemas } from "@corkboard/client";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { errorText } from "../../api.js";
+import { allPages, errorText } from "../../api.js";
 import type { OrgView } from "../../session.js";
 import { current } from "../../session.js";
 import { valueOf } from "../forms.js";
@@ -287,12 +287,7 @@ function Activity(props: Parameters<typeof CardPanel>[0] & { item: Item }) {
       if (loaded) publish();
     });
     (async () => {
-      let cursor: string | undefined;
-      do {
-        const page = await client.rest.comments(handle.id, item.id, { limit: 100, ...(cursor ? { cursor } : {}) });
-        for (const c of page.comments) byId.set(c.id, c);
-        cursor = page.next_cursor ?? undefined;
-      } while (cursor);
+      for (const c of await allPages((query) => client.rest.comments(handle.id, item.id, query), (p) => p.comments)) byId.set(c.id, c);
       for await (const entry of client.rest.allHistory(handle.id, 0, item.id)) entries.push(entry);
       loaded = true;
       for (const r of buffered) apply(r);
