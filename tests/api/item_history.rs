@@ -65,6 +65,60 @@ async fn item_history(
     }
 }
 
+/// Whose history an event belongs to.
+#[derive(Clone, Copy)]
+enum Of {
+    A,
+    B,
+    Neither,
+}
+
+/// The expected histories of the two items, as commands run.
+struct Histories<'h> {
+    a: &'h mut Vec<(u64, String)>,
+    b: &'h mut Vec<(u64, String)>,
+}
+
+impl Histories<'_> {
+    /// Runs each command in order, adding its events to the history named.
+    async fn run<const N: usize>(
+        &mut self,
+        app: &TestApp,
+        token: &str,
+        board: &str,
+        steps: [(Of, Value); N],
+    ) {
+        for (of, command) in steps {
+            let events = run(app, token, board, command).await;
+            match of {
+                Of::A => self.a.extend(events),
+                Of::B => self.b.extend(events),
+                Of::Neither => {}
+            }
+        }
+    }
+}
+
+/// Submits a command of `kind` with `fields` that creates something:
+/// the new `id_field` of its first event, and the command's seq.
+async fn created(
+    app: &TestApp,
+    token: &str,
+    board: &str,
+    kind: &str,
+    id_field: &str,
+    mut fields: Value,
+) -> (String, u64) {
+    fields["type"] = json!(kind);
+    let (status, body) = app.command(token, board, fields).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["events"][0]["event"][id_field]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    (id, body["seq"].as_u64().expect("seq"))
+}
+
 fn seq_and_type(entries: &[Value]) -> Vec<(u64, String)> {
     entries
         .iter()
@@ -91,187 +145,111 @@ async fn an_items_history_holds_only_its_events_in_seq_order_across_pages() {
 
     let mut of_a = Vec::new();
     let mut of_b = Vec::new();
-    let (status, body) = app
-        .command(
-            &token,
-            board_id,
-            json!({ "type": "create_item", "title": "A" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let a = body["events"][0]["event"]["item"]
-        .as_str()
-        .expect("item")
-        .to_owned();
-    of_a.push((
-        body["seq"].as_u64().expect("seq"),
-        "item_created".to_owned(),
-    ));
-    let (status, body) = app
-        .command(
-            &token,
-            board_id,
-            json!({ "type": "create_item", "title": "B" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let b = body["events"][0]["event"]["item"]
-        .as_str()
-        .expect("item")
-        .to_owned();
-    of_b.push((
-        body["seq"].as_u64().expect("seq"),
-        "item_created".to_owned(),
-    ));
+    let (a, seq) = created(
+        &app,
+        &token,
+        board_id,
+        "create_item",
+        "item",
+        json!({ "title": "A" }),
+    )
+    .await;
+    of_a.push((seq, "item_created".to_owned()));
+    let (b, seq) = created(
+        &app,
+        &token,
+        board_id,
+        "create_item",
+        "item",
+        json!({ "title": "B" }),
+    )
+    .await;
+    of_b.push((seq, "item_created".to_owned()));
 
     // A's and B's events interleaved with board and column events.
-    of_a.extend(
-        run(
+    let mut histories = Histories {
+        a: &mut of_a,
+        b: &mut of_b,
+    };
+    histories
+        .run(
             &app,
             &token,
             board_id,
-            json!({ "type": "move_item", "item": a, "column": columns[1] }),
-        )
-        .await,
-    );
-    of_b.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "move_item", "item": b, "column": columns[2] }),
-        )
-        .await,
-    );
-    run(
-        &app,
-        &token,
-        board_id,
-        json!({ "type": "rename_board", "name": "Audited" }),
-    )
-    .await;
-    of_a.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "assign_item", "item": a, "user": owner }),
-        )
-        .await,
-    );
-    of_a.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "add_label", "item": a, "label": "bug" }),
-        )
-        .await,
-    );
-    let (status, body) = app
-        .command(
-            &token,
-            board_id,
-            json!({ "type": "add_comment", "item": a, "body": "Why?" }),
+            [
+                (
+                    Of::A,
+                    json!({ "type": "move_item", "item": a, "column": columns[1] }),
+                ),
+                (
+                    Of::B,
+                    json!({ "type": "move_item", "item": b, "column": columns[2] }),
+                ),
+                (
+                    Of::Neither,
+                    json!({ "type": "rename_board", "name": "Audited" }),
+                ),
+                (
+                    Of::A,
+                    json!({ "type": "assign_item", "item": a, "user": owner }),
+                ),
+                (
+                    Of::A,
+                    json!({ "type": "add_label", "item": a, "label": "bug" }),
+                ),
+            ],
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let comment = body["events"][0]["event"]["comment"]
-        .as_str()
-        .expect("comment")
-        .to_owned();
-    of_a.push((
-        body["seq"].as_u64().expect("seq"),
-        "comment_added".to_owned(),
-    ));
-    of_b.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "add_comment", "item": b, "body": "Not A" }),
-        )
-        .await,
-    );
-    run(
+    let (comment, seq) = created(
         &app,
         &token,
         board_id,
-        json!({ "type": "rename_column", "column": columns[0], "name": "Later" }),
+        "add_comment",
+        "comment",
+        json!({ "item": a, "body": "Why?" }),
     )
     .await;
-    of_a.extend(
-        run(
+    histories.a.push((seq, "comment_added".to_owned()));
+    histories
+        .run(
             &app,
             &token,
             board_id,
-            json!({ "type": "edit_comment", "comment": comment, "body": "Why not?" }),
+            [
+                (
+                    Of::B,
+                    json!({ "type": "add_comment", "item": b, "body": "Not A" }),
+                ),
+                (
+                    Of::Neither,
+                    json!({ "type": "rename_column", "column": columns[0], "name": "Later" }),
+                ),
+                (
+                    Of::A,
+                    json!({ "type": "edit_comment", "comment": comment, "body": "Why not?" }),
+                ),
+                (
+                    Of::A,
+                    json!({ "type": "remove_label", "item": a, "label": "bug" }),
+                ),
+                (
+                    Of::A,
+                    json!({ "type": "unassign_item", "item": a, "user": owner }),
+                ),
+                (
+                    Of::A,
+                    json!({ "type": "edit_item", "item": a, "title": "A, renamed" }),
+                ),
+                (Of::B, json!({ "type": "archive_item", "item": b })),
+                (Of::A, json!({ "type": "archive_item", "item": a })),
+                (Of::A, json!({ "type": "restore_item", "item": a })),
+                (
+                    Of::A,
+                    json!({ "type": "delete_comment", "comment": comment }),
+                ),
+            ],
         )
-        .await,
-    );
-    of_a.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "remove_label", "item": a, "label": "bug" }),
-        )
-        .await,
-    );
-    of_a.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "unassign_item", "item": a, "user": owner }),
-        )
-        .await,
-    );
-    of_a.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "edit_item", "item": a, "title": "A, renamed" }),
-        )
-        .await,
-    );
-    of_b.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "archive_item", "item": b }),
-        )
-        .await,
-    );
-    of_a.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "archive_item", "item": a }),
-        )
-        .await,
-    );
-    of_a.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "restore_item", "item": a }),
-        )
-        .await,
-    );
-    of_a.extend(
-        run(
-            &app,
-            &token,
-            board_id,
-            json!({ "type": "delete_comment", "comment": comment }),
-        )
-        .await,
-    );
+        .await;
     let last_seq = run(
         &app,
         &token,

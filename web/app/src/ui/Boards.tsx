@@ -6,7 +6,7 @@ import { allPages, errorText } from "../api.js";
 import { Link, navigate } from "../router.js";
 import { current, type OrgView } from "../session.js";
 import { useLoad } from "../store.js";
-import { ErrorLine, Field, focusOnMount, useSubmit, valueOf } from "./forms.js";
+import { ErrorLine, Field, InlineRename, useSubmit, valueOf } from "./forms.js";
 import { toast } from "./Toasts.js";
 import { isAdmin, orgByKey, useOrgChannel } from "./useOrg.js";
 
@@ -57,29 +57,18 @@ function BoardRow(props: { board: BoardView; orgKey: string; manage: boolean; on
   const { client } = current();
   const b = props.board;
   const [renaming, setRenaming] = useState(false);
-  const [name, setName] = useState(b.name);
   const run = (action: () => Promise<unknown>) =>
     action().then(props.onChanged, (e: unknown) => toast(errorText(e)));
   return (
     <li class="board-row">
       {renaming ? (
-        <form
-          class="inline-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setRenaming(false);
-            if (name.trim() && name.trim() !== b.name) run(() => client.rest.call("patch", "/api/v1/boards/{board}", { path: { board: b.id }, body: { name: name.trim() } }));
-          }}
-        >
-          <label>
-            <span class="visually-hidden">Board name</span>
-            <input value={name} maxLength={100} required ref={focusOnMount} onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
-          </label>
-          <button type="submit">Save</button>
-          <button type="button" class="link" onClick={() => setRenaming(false)}>
-            Cancel
-          </button>
-        </form>
+        <InlineRename
+          label="Board name"
+          value={b.name}
+          maxLength={100}
+          onClose={() => setRenaming(false)}
+          onSave={(name) => run(() => client.rest.call("patch", "/api/v1/boards/{board}", { path: { board: b.id }, body: { name } }))}
+        />
       ) : (
         <Link href={`/o/${props.orgKey}/b/${b.id}`} class="board-link">
           {b.name}
@@ -88,7 +77,7 @@ function BoardRow(props: { board: BoardView; orgKey: string; manage: boolean; on
       <span class="muted small">{b.seq} changes · updated {new Date(b.updated_at).toLocaleDateString()}</span>
       {props.manage && !renaming && !b.archived && (
         <span class="row-actions">
-          <button type="button" class="link" onClick={() => { setName(b.name); setRenaming(true); }} aria-label={`Rename board ${b.name}`}>
+          <button type="button" class="link" onClick={() => setRenaming(true)} aria-label={`Rename board ${b.name}`}>
             Rename
           </button>
           <button type="button" class="link danger" onClick={() => run(() => client.rest.call("post", "/api/v1/boards/{board}/archive", { path: { board: b.id } }))} aria-label={`Archive board ${b.name}`}>

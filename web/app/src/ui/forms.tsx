@@ -60,3 +60,31 @@ export function valueOf(e: Event): string {
 export function focusOnMount(el: HTMLElement | null): void {
   el?.focus();
 }
+
+/**
+ * An inline editor for a name (a board's, a column's): Enter or Save
+ * keeps a changed, non-empty name; Escape or Cancel closes it unchanged.
+ */
+export function InlineRename(props: { label: string; value: string; maxLength: number; onSave: (name: string) => void; onClose: () => void }) {
+  const [name, setName] = useState(props.value);
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onClose();
+        const trimmed = name.trim();
+        if (trimmed && trimmed !== props.value) props.onSave(trimmed);
+      }}
+    >
+      <label>
+        <span class="visually-hidden">{props.label}</span>
+        <input value={name} maxLength={props.maxLength} required ref={focusOnMount} onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && props.onClose()} />
+      </label>
+      <button type="submit">Save</button>
+      <button type="button" class="link" onClick={props.onClose}>
+        Cancel
+      </button>
+    </form>
+  );
+}

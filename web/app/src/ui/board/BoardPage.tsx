@@ -11,7 +11,7 @@ import { errorText } from "../../api.js";
 import { Link, navigate } from "../../router.js";
 import { current, reloadMe, type OrgView } from "../../session.js";
 import { NoOrg } from "../Boards.js";
-import { focusOnMount, valueOf } from "../forms.js";
+import { InlineRename, valueOf } from "../forms.js";
 import { usePeople } from "../people.js";
 import { announce, toast } from "../Toasts.js";
 import { canEdit, isAdmin, orgByKey } from "../useOrg.js";
@@ -272,32 +272,18 @@ function LiveBoard(props: { org: OrgView; boardId: string; card: string | undefi
 function BoardHeader(props: { handle: BoardHandle; org: OrgView; editable: boolean; send: (c: Command) => void; presence: preact.ComponentChildren }) {
   const board = props.handle.state!;
   const [renaming, setRenaming] = useState(false);
-  const [name, setName] = useState(board.name);
   return (
     <div class="board-head">
       <Link href={`/o/${props.org.key}`} class="back">
         ← Boards
       </Link>
       {renaming ? (
-        <form
-          class="inline-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setRenaming(false);
-            if (name.trim() && name.trim() !== board.name) props.send({ type: "rename_board", name: name.trim() });
-          }}
-        >
-          <label>
-            <span class="visually-hidden">Board name</span>
-            <input value={name} maxLength={100} required ref={focusOnMount} onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
-          </label>
-          <button type="submit">Save</button>
-        </form>
+        <InlineRename label="Board name" value={board.name} maxLength={100} onClose={() => setRenaming(false)} onSave={(name) => props.send({ type: "rename_board", name })} />
       ) : (
         <h1 tabIndex={-1}>
           {board.name}
           {props.editable && (
-            <button type="button" class="link small" onClick={() => { setName(board.name); setRenaming(true); }}>
+            <button type="button" class="link small" onClick={() => setRenaming(true)}>
               Rename<span class="visually-hidden"> board</span>
             </button>
           )}

@@ -4,7 +4,7 @@ import { isProvisional, type Command, type Item } from "@corkboard/client";
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { People } from "../people.js";
-import { focusOnMount, valueOf } from "../forms.js";
+import { focusOnMount, InlineRename, valueOf } from "../forms.js";
 import { cardKey, type ColumnView } from "./model.js";
 import { Avatar } from "./Presence.js";
 
@@ -63,7 +63,6 @@ export function ColumnBox(props: {
 function ColumnHeader(props: Parameters<typeof ColumnBox>[0] & { full: boolean; headingId: string }) {
   const v = props.view;
   const [renaming, setRenaming] = useState(false);
-  const [name, setName] = useState(v.name);
   const [limit, setLimit] = useState(v.wipLimit === null ? "" : String(v.wipLimit));
   // Someone else's change shows in the field (a later "Set" must not undo it).
   useEffect(() => setLimit(v.wipLimit === null ? "" : String(v.wipLimit)), [v.wipLimit]);
@@ -72,20 +71,7 @@ function ColumnHeader(props: Parameters<typeof ColumnBox>[0] & { full: boolean; 
   return (
     <header class="column-head">
       {renaming ? (
-        <form
-          class="inline-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setRenaming(false);
-            if (name.trim() && name.trim() !== v.name) props.send({ type: "rename_column", column: v.id, name: name.trim() });
-          }}
-        >
-          <label>
-            <span class="visually-hidden">Column name</span>
-            <input value={name} maxLength={50} required ref={focusOnMount} onInput={(e) => setName(valueOf(e))} onKeyDown={(e) => e.key === "Escape" && setRenaming(false)} />
-          </label>
-          <button type="submit">Save</button>
-        </form>
+        <InlineRename label="Column name" value={v.name} maxLength={50} onClose={() => setRenaming(false)} onSave={(name) => props.send({ type: "rename_column", column: v.id, name })} />
       ) : (
         <h2 id={props.headingId}>{v.name}</h2>
       )}
@@ -102,7 +88,7 @@ function ColumnHeader(props: Parameters<typeof ColumnBox>[0] & { full: boolean; 
               if ((e.target as HTMLElement).closest("button")) (e.currentTarget.closest("details") as HTMLDetailsElement).open = false;
             }}
           >
-            <button type="button" onClick={() => { setName(v.name); setRenaming(true); }}>
+            <button type="button" onClick={() => setRenaming(true)}>
               Rename
             </button>
             <form
