@@ -39,6 +39,7 @@ codes! {
     ACCESS_LOST = "access_lost", retry: false,
         "Unsubscribed: the user lost access to the board or organization (removed, demoted, board gone).";
     ALREADY_ASSIGNED = "already_assigned", retry: false, "The user is already assigned to the item.";
+    ALREADY_MEMBER = "already_member", retry: false, "The user is already a member of the organization.";
     ALREADY_SUBSCRIBED = "already_subscribed", retry: false,
         "Already subscribed to this board; send `since` to catch up, or unsubscribe first.";
     AUTH_TIMEOUT = "auth_timeout", retry: true,
@@ -68,11 +69,15 @@ codes! {
     INVALID_MESSAGE = "invalid_message", retry: false,
         "A known message type with a missing, unknown or ill-typed field (or a message that is invalid in this state).";
     INVALID_TOKEN = "invalid_token", retry: false, "The access token is invalid; the socket closes (1008).";
+    INVITE_EXPIRED = "invite_expired", retry: false, "The invitation has expired.";
+    INVITE_REVOKED = "invite_revoked", retry: false, "The invitation was revoked.";
+    INVITE_USED = "invite_used", retry: false, "The invitation was already accepted.";
     ITEM_ARCHIVED = "item_archived", retry: false, "The item is archived; restore it first.";
     ITEM_NOT_ARCHIVED = "item_not_archived", retry: false, "The item is not archived.";
     ITEM_NOT_FOUND = "item_not_found", retry: false, "The item does not exist on this board.";
     LABEL_EXISTS = "label_exists", retry: false, "The item already has the label.";
     LABEL_NOT_FOUND = "label_not_found", retry: false, "The item does not have the label.";
+    LAST_OWNER = "last_owner", retry: false, "The organization must keep at least one owner.";
     MALFORMED_FRAME = "malformed_frame", retry: false,
         "Not valid JSON / MessagePack, trailing bytes, or the wrong frame kind for the subprotocol.";
     MESSAGE_TOO_LARGE = "message_too_large", retry: false, "The message exceeds the size limit.";
@@ -85,6 +90,7 @@ codes! {
     NOT_FOUND = "not_found", retry: false,
         "The board or organization does not exist or is not visible to you.";
     NOT_SUBSCRIBED = "not_subscribed", retry: false, "The board is not subscribed by this session.";
+    ORG_ALREADY_EXISTS = "org_already_exists", retry: false, "The organization already exists.";
     OVERLOADED = "overloaded", retry: true, "The board is overloaded; nothing was applied, retry shortly.";
     RATE_LIMITED = "rate_limited", retry: true,
         "Too many messages; retry after `details.retry_after_ms`.";

@@ -62,6 +62,10 @@ uuid_id!(
     /// A comment on an item.
     CommentId
 );
+uuid_id!(
+    /// An invitation to join an organization.
+    InviteId
+);
 
 /// Milliseconds since the Unix epoch. The core never reads a clock: the
 /// caller passes `now` in [`crate::Ctx`].

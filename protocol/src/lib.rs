@@ -29,8 +29,8 @@ pub mod wire;
 
 pub use board::{Board, Column, Command, CommentMeta, Ctx, Event, Item, Recorded, Rejection};
 pub use codec::{DecodeError, Format};
-pub use ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
-pub use org::{Member, OrgEvent};
+pub use ids::{BoardId, ColumnId, CommentId, InviteId, ItemId, Millis, OrgId, UserId};
+pub use org::{Member, Org, OrgCaller, OrgCommand, OrgCtx, OrgEvent, OrgRecorded, OrgRejection};
 pub use presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 pub use role::{Permission, Role, Roster};
 pub use store::{BoardStore, LoadedBoard, MemStore, OrgRecord, Outcome, StoreError, StoreFuture};

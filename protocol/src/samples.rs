@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use crate::board::{Board, Column, Command, Event, Item, Rejection};
-use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
+use crate::ids::{BoardId, ColumnId, CommentId, InviteId, ItemId, Millis, OrgId, UserId};
 use crate::org::{Member, OrgEvent};
 use crate::presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 use crate::role::Role;
@@ -24,6 +24,8 @@ pub const AT: Millis = Millis(1_767_225_600_000);
 pub const BOARD_2: BoardId = BoardId(Uuid::from_u128(0x0b0a_0000_0000_4000_8000_0000_0000_0002));
 /// A second user.
 pub const USER_2: UserId = UserId(Uuid::from_u128(0x0200_0000_0000_4000_8000_0000_0000_0002));
+/// An invitation of the samples.
+pub const INVITE: InviteId = InviteId(Uuid::from_u128(0x0e1e_0000_0000_4000_8000_0000_0000_0001));
 /// A comment on [`ITEM`].
 pub const COMMENT: CommentId =
     CommentId(Uuid::from_u128(0x0c0e_0000_0000_4000_8000_0000_0000_0001));
@@ -235,6 +237,27 @@ pub fn org_events() -> Vec<OrgEvent> {
         },
         OrgEvent::BoardArchived { board: BOARD_2 },
         OrgEvent::BoardRestored { board: BOARD_2 },
+        OrgEvent::OrgCreated {
+            name: "Design Studio".into(),
+            key: "DS".into(),
+            owner: USER,
+        },
+        OrgEvent::OrgRenamed {
+            name: "Design Studio Ltd".into(),
+        },
+        OrgEvent::OrgDeleted,
+        OrgEvent::InviteCreated {
+            invite: INVITE,
+            role: Role::Member,
+            token_hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            expires_at: Millis(1_767_225_600_000),
+        },
+        OrgEvent::InviteAccepted {
+            invite: INVITE,
+            user: USER_2,
+            joined: true,
+        },
+        OrgEvent::InviteRevoked { invite: INVITE },
     ]
 }
 
@@ -451,6 +474,12 @@ pub fn org_event_index(event: &OrgEvent) -> usize {
         OrgEvent::BoardCreated { .. } => 3,
         OrgEvent::BoardArchived { .. } => 4,
         OrgEvent::BoardRestored { .. } => 5,
+        OrgEvent::OrgCreated { .. } => 6,
+        OrgEvent::OrgRenamed { .. } => 7,
+        OrgEvent::OrgDeleted => 8,
+        OrgEvent::InviteCreated { .. } => 9,
+        OrgEvent::InviteAccepted { .. } => 10,
+        OrgEvent::InviteRevoked { .. } => 11,
     }
 }
 
@@ -493,5 +522,5 @@ fn samples_cover_every_variant_once() {
     let names: BTreeSet<&str> = commands().iter().map(Command::name).collect();
     assert_eq!(names.len(), 20);
     let indexes: Vec<usize> = org_events().iter().map(org_event_index).collect();
-    assert_eq!(indexes, (0..6).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..12).collect::<Vec<_>>());
 }

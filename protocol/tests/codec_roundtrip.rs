@@ -18,8 +18,8 @@ use protocol::codec::{
 };
 use protocol::{
     Board, BoardId, ClientMsg, Column, ColumnId, Command, CommentId, CommentMeta, Cursor, Event,
-    Format, Item, ItemId, Limits, Member, Millis, OrgEvent, OrgId, PresenceChange, PresenceEntry,
-    PresenceState, Role, ServerMsg, UserId,
+    Format, InviteId, Item, ItemId, Limits, Member, Millis, OrgEvent, OrgId, PresenceChange,
+    PresenceEntry, PresenceState, Role, ServerMsg, UserId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -184,6 +184,31 @@ fn org_event() -> impl Strategy<Value = OrgEvent> {
         (board_id(), text()).prop_map(|(board, name)| OrgEvent::BoardCreated { board, name }),
         board_id().prop_map(|board| OrgEvent::BoardArchived { board }),
         board_id().prop_map(|board| OrgEvent::BoardRestored { board }),
+        (text(), text(), user_id()).prop_map(|(name, key, owner)| OrgEvent::OrgCreated {
+            name,
+            key,
+            owner
+        }),
+        text().prop_map(|name| OrgEvent::OrgRenamed { name }),
+        Just(OrgEvent::OrgDeleted),
+        (uuid(), role(), text(), millis()).prop_map(|(invite, role, token_hash, expires_at)| {
+            OrgEvent::InviteCreated {
+                invite: InviteId(invite),
+                role,
+                token_hash,
+                expires_at,
+            }
+        }),
+        (uuid(), user_id(), any::<bool>()).prop_map(|(invite, user, joined)| {
+            OrgEvent::InviteAccepted {
+                invite: InviteId(invite),
+                user,
+                joined,
+            }
+        }),
+        uuid().prop_map(|invite| OrgEvent::InviteRevoked {
+            invite: InviteId(invite)
+        }),
     ]
 }
 

@@ -108,6 +108,12 @@ pub const ORG_EVENT_TYPES: &[&str] = &[
     "board_created",
     "board_archived",
     "board_restored",
+    "org_created",
+    "org_renamed",
+    "org_deleted",
+    "invite_created",
+    "invite_accepted",
+    "invite_revoked",
 ];
 
 /// A wire encoding, chosen once per connection by subprotocol.
@@ -332,6 +338,20 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
 /// store treats like a missing snapshot.
 pub fn encode_board(board: &Board) -> Vec<u8> {
     try_encode_msgpack(board).unwrap_or_default()
+}
+
+/// The persisted encoding of an organization event, as stored in the
+/// `org_events` table: like [`encode_event`], pinned by golden bytes.
+pub fn encode_org_event(event: &crate::OrgEvent) -> Vec<u8> {
+    try_encode_msgpack(event).unwrap_or_default()
+}
+
+/// Decodes a persisted organization event.
+///
+/// # Errors
+/// [`DecodeError`] as for [`decode_event`].
+pub fn decode_org_event(bytes: &[u8]) -> Result<crate::OrgEvent, DecodeError> {
+    decode(bytes, Format::MsgPack, Some(ORG_EVENT_TYPES), &[])
 }
 
 /// Decodes a board snapshot.

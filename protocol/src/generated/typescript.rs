@@ -16,7 +16,7 @@ use crate::codec::{
     CLIENT_TYPES, COMMAND_TYPES, EVENT_TYPES, JSON_SUBPROTOCOL, MSGPACK_SUBPROTOCOL,
     ORG_EVENT_TYPES, SERVER_TYPES,
 };
-use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
+use crate::ids::{BoardId, ColumnId, CommentId, InviteId, ItemId, Millis, OrgId, UserId};
 use crate::org::{Member, OrgEvent};
 use crate::presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 use crate::role::Role;
@@ -68,6 +68,7 @@ fn decls(cfg: &Config) -> Vec<Decl> {
         decl::<ItemId>(cfg),
         decl::<ColumnId>(cfg),
         decl::<CommentId>(cfg),
+        decl::<InviteId>(cfg),
         decl::<Millis>(cfg),
         decl::<serde_json::Value>(cfg),
         decl::<Role>(cfg),

@@ -45,6 +45,13 @@ export type ColumnId = string;
 export type CommentId = string;
 
 /**
+ * An invitation to join an organization.
+ *
+ * The `Default` value is the nil UUID (all zero bits).
+ */
+export type InviteId = string;
+
+/**
  * Milliseconds since the Unix epoch. The core never reads a clock: the
  * caller passes `now` in [`crate::Ctx`].
  */
@@ -688,7 +695,55 @@ board: BoardId, } | { "type": "board_restored",
 /**
  * The board.
  */
-board: BoardId, };
+board: BoardId, } | { "type": "org_created",
+/**
+ * Its name.
+ */
+name: string,
+/**
+ * The item-key prefix (`DS` in `DS-123`).
+ */
+key: string,
+/**
+ * The first owner.
+ */
+owner: UserId, } | { "type": "org_renamed",
+/**
+ * The new name.
+ */
+name: string, } | { "type": "org_deleted" } | { "type": "invite_created",
+/**
+ * The invitation.
+ */
+invite: InviteId,
+/**
+ * The role it grants.
+ */
+role: Role,
+/**
+ * SHA-256 of its token, lowercase hex (the token is never stored).
+ */
+token_hash: string,
+/**
+ * When it stops being accepted.
+ */
+expires_at: Millis, } | { "type": "invite_accepted",
+/**
+ * The invitation.
+ */
+invite: InviteId,
+/**
+ * Who accepted it.
+ */
+user: UserId,
+/**
+ * Whether they became a member by it.
+ */
+joined: boolean, } | { "type": "invite_revoked",
+/**
+ * The invitation.
+ */
+invite: InviteId, };
 
 /**
  * A pointer position.
@@ -1010,7 +1065,7 @@ export const COMMAND_TYPES = ["rename_board", "add_column", "rename_column", "mo
 /** The `type` tags of `Event`. */
 export const EVENT_TYPES = ["board_created", "board_renamed", "column_added", "column_renamed", "column_moved", "column_removed", "wip_limit_set", "item_created", "item_edited", "item_moved", "item_assigned", "item_unassigned", "label_added", "label_removed", "item_archived", "item_restored", "board_archived", "board_restored", "comment_added", "comment_edited", "comment_deleted"] as const;
 /** The `type` tags of `OrgEvent`. */
-export const ORG_EVENT_TYPES = ["member_added", "member_role_changed", "member_removed", "board_created", "board_archived", "board_restored"] as const;
+export const ORG_EVENT_TYPES = ["member_added", "member_role_changed", "member_removed", "board_created", "board_archived", "board_restored", "org_created", "org_renamed", "org_deleted", "invite_created", "invite_accepted", "invite_revoked"] as const;
 
 // Close codes.
 
@@ -1048,6 +1103,7 @@ export const CLOSE_TERMINAL = [1002, 1007, 1008, 1009] as const;
 export type ErrorCode =
   | "access_lost"
   | "already_assigned"
+  | "already_member"
   | "already_subscribed"
   | "auth_timeout"
   | "board_already_exists"
@@ -1066,11 +1122,15 @@ export type ErrorCode =
   | "invalid_field"
   | "invalid_message"
   | "invalid_token"
+  | "invite_expired"
+  | "invite_revoked"
+  | "invite_used"
   | "item_archived"
   | "item_not_archived"
   | "item_not_found"
   | "label_exists"
   | "label_not_found"
+  | "last_owner"
   | "malformed_frame"
   | "message_too_large"
   | "no_change"
@@ -1080,6 +1140,7 @@ export type ErrorCode =
   | "not_comment_author"
   | "not_found"
   | "not_subscribed"
+  | "org_already_exists"
   | "overloaded"
   | "rate_limited"
   | "requested"
@@ -1097,13 +1158,14 @@ export type ErrorCode =
   | "wip_limit_reached"
 ;
 /** Every `ErrorCode`, sorted. */
-export const ERROR_CODES = ["access_lost", "already_assigned", "already_subscribed", "auth_timeout", "board_already_exists", "board_archived", "board_not_archived", "board_not_found", "board_restarted", "column_not_empty", "column_not_found", "comment_not_found", "duplicate_column_name", "forbidden", "internal", "invalid_command", "invalid_command_id", "invalid_field", "invalid_message", "invalid_token", "item_archived", "item_not_archived", "item_not_found", "label_exists", "label_not_found", "malformed_frame", "message_too_large", "no_change", "no_column", "not_a_member", "not_assigned", "not_comment_author", "not_found", "not_subscribed", "overloaded", "rate_limited", "requested", "server_shutdown", "timeout", "token_expired", "token_revoked", "too_many_columns", "too_many_items", "too_many_subscriptions", "unauthenticated", "unavailable", "unknown_type", "user_mismatch", "wip_limit_reached"] as const;
+export const ERROR_CODES = ["access_lost", "already_assigned", "already_member", "already_subscribed", "auth_timeout", "board_already_exists", "board_archived", "board_not_archived", "board_not_found", "board_restarted", "column_not_empty", "column_not_found", "comment_not_found", "duplicate_column_name", "forbidden", "internal", "invalid_command", "invalid_command_id", "invalid_field", "invalid_message", "invalid_token", "invite_expired", "invite_revoked", "invite_used", "item_archived", "item_not_archived", "item_not_found", "label_exists", "label_not_found", "last_owner", "malformed_frame", "message_too_large", "no_change", "no_column", "not_a_member", "not_assigned", "not_comment_author", "not_found", "not_subscribed", "org_already_exists", "overloaded", "rate_limited", "requested", "server_shutdown", "timeout", "token_expired", "token_revoked", "too_many_columns", "too_many_items", "too_many_subscriptions", "unauthenticated", "unavailable", "unknown_type", "user_mismatch", "wip_limit_reached"] as const;
 /** The codes after which sending the same message again later may succeed. */
 export const RETRYABLE_ERROR_CODES = ["auth_timeout", "board_restarted", "overloaded", "rate_limited", "server_shutdown", "timeout", "unavailable"] as const;
 /** What each code means. */
 export const ERROR_CODE_DESCRIPTIONS: { readonly [code in ErrorCode]: string } = {
   access_lost: "Unsubscribed: the user lost access to the board or organization (removed, demoted, board gone).",
   already_assigned: "The user is already assigned to the item.",
+  already_member: "The user is already a member of the organization.",
   already_subscribed: "Already subscribed to this board; send `since` to catch up, or unsubscribe first.",
   auth_timeout: "No `auth` message within the deadline; the socket closes (4000).",
   board_already_exists: "The board already exists.",
@@ -1122,11 +1184,15 @@ export const ERROR_CODE_DESCRIPTIONS: { readonly [code in ErrorCode]: string } =
   invalid_field: "A field breaks a rule (length, characters, range).",
   invalid_message: "A known message type with a missing, unknown or ill-typed field (or a message that is invalid in this state).",
   invalid_token: "The access token is invalid; the socket closes (1008).",
+  invite_expired: "The invitation has expired.",
+  invite_revoked: "The invitation was revoked.",
+  invite_used: "The invitation was already accepted.",
   item_archived: "The item is archived; restore it first.",
   item_not_archived: "The item is not archived.",
   item_not_found: "The item does not exist on this board.",
   label_exists: "The item already has the label.",
   label_not_found: "The item does not have the label.",
+  last_owner: "The organization must keep at least one owner.",
   malformed_frame: "Not valid JSON / MessagePack, trailing bytes, or the wrong frame kind for the subprotocol.",
   message_too_large: "The message exceeds the size limit.",
   no_change: "The command would change nothing.",
@@ -1136,6 +1202,7 @@ export const ERROR_CODE_DESCRIPTIONS: { readonly [code in ErrorCode]: string } =
   not_comment_author: "Only a comment's author may edit or delete it.",
   not_found: "The board or organization does not exist or is not visible to you.",
   not_subscribed: "The board is not subscribed by this session.",
+  org_already_exists: "The organization already exists.",
   overloaded: "The board is overloaded; nothing was applied, retry shortly.",
   rate_limited: "Too many messages; retry after `details.retry_after_ms`.",
   requested: "Unsubscribed because the client asked to.",

@@ -1,0 +1,65 @@
+//! Organizations as aggregates, shaped like boards: [`Org`] is the state,
+//! [`Org::decide`] holds every membership, invitation, ownership and
+//! directory rule and answers events or an [`OrgRejection`], and
+//! [`Org::apply`] only folds events, so replaying an organization's log
+//! always reproduces its state. The org actor is the only caller of
+//! `decide` and the only writer of an organization.
+//!
+//! One source of truth for roles: [`Org::role_of`].
+
+mod apply;
+mod command;
+mod decide;
+mod event;
+mod rejection;
+mod state;
+#[cfg(test)]
+mod tests;
+
+pub use command::OrgCommand;
+pub use decide::{valid_org_key, valid_org_name, ORG_NAME_MAX};
+pub use event::{Member, OrgEvent, OrgRecorded};
+pub use rejection::{ForbiddenRule, OrgRejection};
+pub use state::{BoardEntry, Invite, InviteState, Org};
+
+use crate::ids::{Millis, UserId};
+use crate::role::Role;
+
+/// Who asks the organization for a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrgCaller {
+    /// A user: their role is what the organization says it is.
+    User(UserId),
+    /// An API key of the organization, with its role; `by` is the user
+    /// recorded for its events (the key's creator).
+    ApiKey {
+        /// The key's role.
+        role: Role,
+        /// Recorded as the events' author.
+        by: UserId,
+    },
+    /// The server itself on behalf of a user: a board reporting its
+    /// creation, archiving or restoring (already allowed by the board's
+    /// own rules), or the creation of the organization.
+    System(UserId),
+}
+
+impl OrgCaller {
+    /// The user recorded as the author of the events.
+    pub fn author(&self) -> UserId {
+        match *self {
+            OrgCaller::User(user) | OrgCaller::System(user) => user,
+            OrgCaller::ApiKey { by, .. } => by,
+        }
+    }
+}
+
+/// What `decide` needs besides the state and the command: who asks, and
+/// the time (the core reads no clock).
+#[derive(Clone, Copy, Debug)]
+pub struct OrgCtx {
+    /// Who asks.
+    pub caller: OrgCaller,
+    /// The current time.
+    pub now: Millis,
+}
