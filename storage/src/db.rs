@@ -85,6 +85,7 @@ fn conflict_subject(constraint: Option<&str>) -> &'static str {
         Some("api_keys_pkey") => "api key",
         Some("invites_token_hash_key") => "invite token",
         Some("events_pkey") => "event seq",
+        Some("org_events_pkey") => "org event seq",
         Some("boards_pkey") => "board",
         Some("items_org_number_key") => "item number",
         _ => "record",

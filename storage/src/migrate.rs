@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "event_items",
         include_str!("../migrations/0011_event_items.sql"),
     ),
+    (
+        12,
+        "org_events",
+        include_str!("../migrations/0012_org_events.sql"),
+    ),
 ];
 
 impl Db {

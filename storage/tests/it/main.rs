@@ -11,6 +11,7 @@ mod item_history;
 mod local_pg;
 mod login_sessions;
 mod memberships;
+mod org_log;
 mod migrations;
 mod outage;
 mod pages;

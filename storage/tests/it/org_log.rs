@@ -1,0 +1,350 @@
+//! An organization's log (`Db::append_org`, `Db::load_org`): events and
+//! read models written in one transaction, one writer per seq, command
+//! outcomes, and the log seeded for organizations made before it existed.
+
+use protocol::{
+    InviteId, Millis, Org, OrgCaller, OrgCommand, OrgCtx, OrgId, OrgRecorded, Role, UserId,
+};
+use storage::{Db, DbError, NewInvite, OrgCommandKey, OrgOutcome};
+use uuid::Uuid;
+
+use crate::{fresh_db, org_with_owner};
+
+const NOW: Millis = Millis(1_767_225_600_000);
+
+async fn user(db: &Db, name: &str) -> UserId {
+    let id = UserId(Uuid::new_v4());
+    db.create_user(id, &format!("{id}@example.com"), name, "hash")
+        .await
+        .unwrap();
+    id
+}
+
+/// Decides `cmd` on `org` and appends its events, as the org actor does.
+async fn run(
+    db: &Db,
+    org: &mut Org,
+    caller: OrgCaller,
+    cmd: OrgCommand,
+    key: Option<&OrgCommandKey>,
+) -> Vec<OrgRecorded> {
+    let events = org
+        .decide(&OrgCtx { caller, now: NOW }, &cmd)
+        .expect("accepted");
+    let records: Vec<OrgRecorded> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| OrgRecorded {
+            seq: org.seq + 1 + i as u64,
+            at: NOW,
+            by: caller.author(),
+            command_id: key.map(|k| k.command_id.clone()),
+            event,
+        })
+        .collect();
+    db.append_org(org.id, &records, key).await.unwrap();
+    for rec in &records {
+        org.apply_recorded(rec);
+    }
+    records
+}
+
+async fn role_row(db: &Db, org: OrgId, user: UserId) -> Option<Role> {
+    db.membership(org, user).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_log_and_the_read_models_move_together() {
+    let (_t, db) = fresh_db().await;
+    let (ann, bob) = (user(&db, "Ann").await, user(&db, "Bob").await);
+    let id = OrgId(Uuid::new_v4());
+    let mut org = Org::new(id);
+    run(
+        &db,
+        &mut org,
+        OrgCaller::System(ann),
+        OrgCommand::CreateOrg {
+            name: "Design".into(),
+            key: "OL".into(),
+        },
+        None,
+    )
+    .await;
+    assert_eq!(db.org(id).await.unwrap().expect("orgs row").name, "Design");
+    assert_eq!(role_row(&db, id, ann).await, Some(Role::Owner));
+
+    run(
+        &db,
+        &mut org,
+        OrgCaller::User(ann),
+        OrgCommand::AddMember {
+            user: bob,
+            role: Role::Viewer,
+        },
+        None,
+    )
+    .await;
+    run(
+        &db,
+        &mut org,
+        OrgCaller::User(ann),
+        OrgCommand::ChangeRole {
+            user: bob,
+            role: Role::Admin,
+        },
+        None,
+    )
+    .await;
+    assert_eq!(role_row(&db, id, bob).await, Some(Role::Admin));
+    run(
+        &db,
+        &mut org,
+        OrgCaller::User(ann),
+        OrgCommand::RenameOrg {
+            name: "Design Studio".into(),
+        },
+        None,
+    )
+    .await;
+    assert_eq!(
+        db.org(id).await.unwrap().expect("orgs row").name,
+        "Design Studio"
+    );
+
+    let invite = InviteId(Uuid::new_v4());
+    let hash = "ab".repeat(32);
+    run(
+        &db,
+        &mut org,
+        OrgCaller::User(bob),
+        OrgCommand::CreateInvite {
+            invite,
+            role: Role::Member,
+            token_hash: hash.clone(),
+            expires_at: Millis(NOW.0 + 3_600_000),
+        },
+        None,
+    )
+    .await;
+    let carl = user(&db, "Carl").await;
+    run(
+        &db,
+        &mut org,
+        OrgCaller::User(carl),
+        OrgCommand::AcceptInvite { token_hash: hash },
+        None,
+    )
+    .await;
+    assert_eq!(role_row(&db, id, carl).await, Some(Role::Member));
+    let row = db.invite(id, invite.0).await.unwrap().expect("invite row");
+    assert_eq!(row.accepted_by, Some(carl));
+
+    run(
+        &db,
+        &mut org,
+        OrgCaller::User(ann),
+        OrgCommand::RemoveMember { user: bob },
+        None,
+    )
+    .await;
+    assert_eq!(role_row(&db, id, bob).await, None);
+
+    // The log folds back into the same organization.
+    let loaded = db.load_org(id).await.unwrap().expect("exists");
+    assert_eq!(loaded, org);
+    assert_eq!(loaded.seq, 9);
+}
+
+#[tokio::test]
+async fn a_second_writer_at_the_same_seq_is_refused_and_changes_nothing() {
+    let (_t, db) = fresh_db().await;
+    let (ann, bob) = (user(&db, "Ann").await, user(&db, "Bob").await);
+    let id = OrgId(Uuid::new_v4());
+    let mut org = Org::new(id);
+    run(
+        &db,
+        &mut org,
+        OrgCaller::System(ann),
+        OrgCommand::CreateOrg {
+            name: "Race".into(),
+            key: "RACE".into(),
+        },
+        None,
+    )
+    .await;
+    let stale = org.clone();
+    run(
+        &db,
+        &mut org,
+        OrgCaller::User(ann),
+        OrgCommand::AddMember {
+            user: bob,
+            role: Role::Member,
+        },
+        None,
+    )
+    .await;
+    // Another node decided against the older state: its seq is taken.
+    let events = stale
+        .decide(
+            &OrgCtx {
+                caller: OrgCaller::User(ann),
+                now: NOW,
+            },
+            &OrgCommand::AddMember {
+                user: bob,
+                role: Role::Admin,
+            },
+        )
+        .unwrap();
+    let late = OrgRecorded {
+        seq: stale.seq + 1,
+        at: NOW,
+        by: ann,
+        command_id: None,
+        event: events[0].clone(),
+    };
+    assert!(matches!(
+        db.append_org(id, &[late], None).await,
+        Err(DbError::Conflict("org event seq"))
+    ));
+    assert_eq!(
+        role_row(&db, id, bob).await,
+        Some(Role::Member),
+        "the loser's projection was rolled back"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_key_refuses_the_creation_whole() {
+    let (_t, db) = fresh_db().await;
+    let ann = user(&db, "Ann").await;
+    let (_, _) = org_with_owner(&db, "TAKEN").await;
+    let id = OrgId(Uuid::new_v4());
+    let mut org = Org::new(id);
+    let events = org
+        .decide(
+            &OrgCtx {
+                caller: OrgCaller::System(ann),
+                now: NOW,
+            },
+            &OrgCommand::CreateOrg {
+                name: "X".into(),
+                key: "TAKEN".into(),
+            },
+        )
+        .unwrap();
+    let records: Vec<OrgRecorded> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| OrgRecorded {
+            seq: i as u64 + 1,
+            at: NOW,
+            by: ann,
+            command_id: None,
+            event,
+        })
+        .collect();
+    assert!(matches!(
+        db.append_org(id, &records, None).await,
+        Err(DbError::Conflict("org key"))
+    ));
+    assert!(
+        db.load_org(id).await.unwrap().is_none(),
+        "no log and no orgs row"
+    );
+    org.seq = 0;
+}
+
+#[tokio::test]
+async fn command_outcomes_are_kept_for_retries() {
+    let (_t, db) = fresh_db().await;
+    let (ann, bob) = (user(&db, "Ann").await, user(&db, "Bob").await);
+    let id = OrgId(Uuid::new_v4());
+    let mut org = Org::new(id);
+    run(
+        &db,
+        &mut org,
+        OrgCaller::System(ann),
+        OrgCommand::CreateOrg {
+            name: "Retry".into(),
+            key: "RTRY".into(),
+        },
+        None,
+    )
+    .await;
+    let key = OrgCommandKey {
+        actor: ann,
+        command_id: "c-1".into(),
+    };
+    run(
+        &db,
+        &mut org,
+        OrgCaller::User(ann),
+        OrgCommand::AddMember {
+            user: bob,
+            role: Role::Member,
+        },
+        Some(&key),
+    )
+    .await;
+    assert_eq!(
+        db.org_outcome(id, &key).await.unwrap(),
+        Some(OrgOutcome::Accepted { first: 3, last: 3 })
+    );
+    let refused = OrgCommandKey {
+        actor: ann,
+        command_id: "c-2".into(),
+    };
+    let rejection = serde_json::json!({"code": "already_member"});
+    db.record_org_rejection(id, &refused, &rejection, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.org_outcome(id, &refused).await.unwrap(),
+        Some(OrgOutcome::Rejected(rejection))
+    );
+    let unknown = OrgCommandKey {
+        actor: bob,
+        command_id: "c-1".into(),
+    };
+    assert_eq!(
+        db.org_outcome(id, &unknown).await.unwrap(),
+        None,
+        "outcomes are per author"
+    );
+}
+
+#[tokio::test]
+async fn organizations_from_before_the_log_get_it_seeded_once_from_their_read_models() {
+    let (_t, db) = fresh_db().await;
+    let (id, owner) = org_with_owner(&db, "OLD").await;
+    let bob = user(&db, "Bob").await;
+    db.add_member(id, bob, Role::Viewer).await.unwrap();
+    let invite = Uuid::new_v4();
+    db.create_invite(&NewInvite {
+        id: invite,
+        org: id,
+        role: Role::Admin,
+        token_hash: [7; 32],
+        created_by: owner.0,
+        ttl_secs: 3600,
+    })
+    .await
+    .unwrap();
+
+    let org = db.load_org(id).await.unwrap().expect("seeded");
+    assert_eq!(org.key, "OLD");
+    assert_eq!(org.role_of(owner), Some(Role::Owner));
+    assert_eq!(org.role_of(bob), Some(Role::Viewer));
+    let (found, pending) = org.invite_by_hash(&"07".repeat(32)).expect("the invite");
+    assert_eq!(found.0, invite);
+    assert_eq!(pending.role, Role::Admin);
+    let seeded = db.org_events(id, 0).await.unwrap().len();
+    assert_eq!(seeded, 4, "created, two members, one invite");
+
+    // A second load reads the log; it is not seeded again.
+    assert_eq!(db.load_org(id).await.unwrap().expect("exists"), org);
+    assert_eq!(db.org_events(id, 0).await.unwrap().len(), seeded);
+    assert!(db.load_org(OrgId(Uuid::new_v4())).await.unwrap().is_none());
+}
