@@ -359,6 +359,18 @@ mod tests {
         assert_eq!((code.as_str(), details), ("no_change", None));
     }
     #[test]
+    fn refused_is_retryable_exactly_when_it_says_when() {
+        let msg = ServerMsg::refused("c-3", "overloaded", "busy", Some(250));
+        let json = serde_json::to_value(&msg).expect("encodes");
+        assert_eq!(json["retryable"], true);
+        assert_eq!(json["details"], serde_json::json!({"retry_after_ms": 250}));
+        let msg = ServerMsg::refused("c-4", "invalid_command_id", "too long", None);
+        let json = serde_json::to_value(&msg).expect("encodes");
+        assert_eq!(json["retryable"], false);
+        assert!(json.get("details").is_none(), "{json}");
+    }
+
+    #[test]
     fn kind_is_the_type_tag() {
         let board = BoardId(uuid::Uuid::from_u128(1));
         let org = OrgId(uuid::Uuid::from_u128(2));
