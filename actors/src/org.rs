@@ -37,6 +37,8 @@ pub(crate) use numbers::{AllocateNumber, ReturnNumber};
 pub(crate) struct OrgSubscriber {
     caller: crate::caller::Caller,
     outbox: Outbox,
+    /// Tells the session the channel holds it, until dropped.
+    _slot: crate::outbox::Slot,
 }
 
 /// Read the roster and directory.

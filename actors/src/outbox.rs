@@ -5,13 +5,14 @@
 //! subscriber is too slow, so it is cut off (its writer closes the socket
 //! with [`CLOSE_SLOW_CONSUMER`]) instead of slowing the board down.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use bytes::Bytes;
 use bytestring::ByteString;
 use protocol::codec::{encode_json, encode_msgpack};
-use protocol::{Format, ServerMsg};
+use protocol::{BoardId, Format, OrgId, ServerMsg};
 use tokio::sync::{mpsc, Notify};
 
 use crate::stats::ActorStats;
@@ -103,28 +104,73 @@ pub struct Outbox {
     tx: mpsc::Sender<OutFrame>,
     overflowed: Arc<Overflow>,
     counter: Option<Arc<dyn SentCounter>>,
-    slots: Option<Arc<SubscriptionSlots>>,
+    slots: Arc<SubscriptionSlots>,
 }
 
-/// The boards a session holds, counted by the boards themselves when they
-/// attach it (see [`Outbox::with_subscription_limit`]): a subscribe still
-/// in flight, or one the board refuses (not found), holds nothing, and
-/// boards that attach the same session at once cannot pass the limit.
+/// The boards (and org channels) a session holds, recorded by the actors
+/// themselves when they attach it and when they let it go (see
+/// [`Outbox::with_subscription_limit`]): a subscribe still in flight, or one
+/// the board refuses (not found), holds nothing, and boards that attach the
+/// same session at once cannot pass the limit, which counts boards only.
+/// The session reads what holds it from here, so a subscription the server
+/// ends by itself (access lost, restart, an org channel's removal) is off
+/// its list at once, with no message to the session.
 #[derive(Debug)]
 pub struct SubscriptionSlots {
-    held: AtomicUsize,
+    /// The slots each channel holds: one, except for the moment a retiring
+    /// board actor and its successor both hold the session. A std lock:
+    /// held only to read or change the map, never across an `.await`.
+    held: Mutex<HashMap<Channel, usize>>,
     max: usize,
 }
 
-/// One board's hold on one of its subscriber's slots, given back when the
-/// board lets the session go (unsubscribe, cut, access lost, restart).
+impl SubscriptionSlots {
+    fn new(max: usize) -> Arc<SubscriptionSlots> {
+        Arc::new(SubscriptionSlots {
+            held: Mutex::new(HashMap::new()),
+            max,
+        })
+    }
+
+    /// The map; a panic elsewhere while it was held left it consistent
+    /// (every change is one step), so poisoning is ignored.
+    fn held(&self) -> MutexGuard<'_, HashMap<Channel, usize>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Slots held by boards (what the limit counts).
+    fn boards_held(held: &HashMap<Channel, usize>) -> usize {
+        held.iter()
+            .filter(|(channel, _)| matches!(channel, Channel::Board(_)))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// What holds a session: a board, or an org channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Channel {
+    Board(BoardId),
+    Org(OrgId),
+}
+
+/// One board's (or org channel's) hold on one of its subscriber's slots,
+/// given back when it lets the session go (unsubscribe, cut, access lost,
+/// restart).
 #[derive(Debug)]
-pub(crate) struct Slot(Option<Arc<SubscriptionSlots>>);
+pub(crate) struct Slot {
+    slots: Arc<SubscriptionSlots>,
+    channel: Channel,
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Some(slots) = &self.0 {
-            slots.held.fetch_sub(1, Ordering::AcqRel);
+        let mut held = self.slots.held();
+        if let Some(n) = held.get_mut(&self.channel) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.channel);
+            }
         }
     }
 }
@@ -222,7 +268,7 @@ impl Outbox {
             tx,
             overflowed: overflowed.clone(),
             counter: None,
-            slots: None,
+            slots: SubscriptionSlots::new(usize::MAX),
         };
         (outbox, rx, overflowed)
     }
@@ -245,40 +291,55 @@ impl Outbox {
     }
 
     /// Let boards attach this session to at most `max` of them at once
-    /// (unlimited by default).
+    /// (unlimited by default). Set before the outbox is cloned.
     pub fn with_subscription_limit(mut self, max: usize) -> Outbox {
-        self.slots = Some(Arc::new(SubscriptionSlots {
-            held: AtomicUsize::new(0),
-            max,
-        }));
+        self.slots = SubscriptionSlots::new(max);
         self
     }
 
     /// The boards that hold this session now.
     pub fn subscriptions_held(&self) -> usize {
-        self.slots
-            .as_ref()
-            .map_or(0, |s| s.held.load(Ordering::Acquire))
+        SubscriptionSlots::boards_held(&self.slots.held())
+    }
+
+    /// Whether `board` holds this session now: `false` once the board has
+    /// let it go, whoever ended the subscription.
+    pub fn held_by(&self, board: BoardId) -> bool {
+        self.slots.held().contains_key(&Channel::Board(board))
+    }
+
+    /// Whether `org`'s channel holds this session now.
+    pub fn held_by_org(&self, org: OrgId) -> bool {
+        self.slots.held().contains_key(&Channel::Org(org))
     }
 
     /// The most boards that may hold this session at once, if limited.
     pub fn subscription_limit(&self) -> Option<usize> {
-        self.slots.as_ref().map(|s| s.max)
+        (self.slots.max != usize::MAX).then_some(self.slots.max)
     }
 
-    /// Take a slot for one more board; `None` when the session holds its
-    /// limit.
-    pub(crate) fn take_slot(&self) -> Option<Slot> {
-        let Some(slots) = &self.slots else {
-            return Some(Slot(None));
-        };
-        slots
-            .held
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
-                (held < slots.max).then_some(held + 1)
-            })
-            .ok()
-            .map(|_| Slot(Some(slots.clone())))
+    /// Take a slot for `board`; `None` when the session holds its limit.
+    pub(crate) fn take_slot(&self, board: BoardId) -> Option<Slot> {
+        let mut held = self.slots.held();
+        if SubscriptionSlots::boards_held(&held) >= self.slots.max {
+            return None;
+        }
+        let channel = Channel::Board(board);
+        *held.entry(channel).or_default() += 1;
+        Some(Slot {
+            slots: self.slots.clone(),
+            channel,
+        })
+    }
+
+    /// Take a slot for `org`'s channel (not limited).
+    pub(crate) fn take_org_slot(&self, org: OrgId) -> Slot {
+        let channel = Channel::Org(org);
+        *self.slots.held().entry(channel).or_default() += 1;
+        Slot {
+            slots: self.slots.clone(),
+            channel,
+        }
     }
 
     /// Count every message queued through this outbox (and its clones).

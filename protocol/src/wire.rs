@@ -287,22 +287,48 @@ impl ServerMsg {
     /// rejection's code and text, `retryable: false`, and its fields as
     /// `details` (none for a variant without fields).
     pub fn rejected(id: impl Into<String>, rejection: &Rejection) -> ServerMsg {
-        // A `Rejection` is a map of strings and numbers, so converting it to
-        // a JSON value cannot fail; were it to, the details are just left out.
-        let details = match serde_json::to_value(rejection) {
-            Ok(serde_json::Value::Object(mut fields)) => {
-                fields.remove("code");
-                (!fields.is_empty()).then_some(serde_json::Value::Object(fields))
-            }
-            _ => None,
-        };
         ServerMsg::Rejected {
             id: id.into(),
             code: rejection.code().to_owned(),
             message: rejection.to_string(),
             retryable: false,
-            details,
+            details: rejection_details(rejection),
         }
+    }
+
+    /// The `rejected` answer to command `id` for anything but a rule: a
+    /// command that cannot be read, or a server condition. With
+    /// `retry_after_ms` it is retryable and says when to resend as
+    /// `details.retry_after_ms`; without, it is final and has no details.
+    pub fn refused(
+        id: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        retry_after_ms: Option<u64>,
+    ) -> ServerMsg {
+        ServerMsg::Rejected {
+            id: id.into(),
+            code: code.into(),
+            message: message.into(),
+            retryable: retry_after_ms.is_some(),
+            details: retry_after_ms.map(|ms| serde_json::json!({ "retry_after_ms": ms })),
+        }
+    }
+}
+
+/// A rule rejection's `details`, as PROTOCOL.md lists them: its fields
+/// without the code (which is the message's `code`), or `None` for a
+/// variant without fields. REST error bodies use the same value, so both
+/// transports describe a refusal alike.
+pub fn rejection_details(rejection: &Rejection) -> Option<serde_json::Value> {
+    // A `Rejection` is a map of strings and numbers, so converting it to a
+    // JSON value cannot fail; were it to, the details are just left out.
+    match serde_json::to_value(rejection) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            fields.remove("code");
+            (!fields.is_empty()).then_some(serde_json::Value::Object(fields))
+        }
+        _ => None,
     }
 }
 
@@ -332,6 +358,18 @@ mod tests {
         };
         assert_eq!((code.as_str(), details), ("no_change", None));
     }
+    #[test]
+    fn refused_is_retryable_exactly_when_it_says_when() {
+        let msg = ServerMsg::refused("c-3", "overloaded", "busy", Some(250));
+        let json = serde_json::to_value(&msg).expect("encodes");
+        assert_eq!(json["retryable"], true);
+        assert_eq!(json["details"], serde_json::json!({"retry_after_ms": 250}));
+        let msg = ServerMsg::refused("c-4", "invalid_command_id", "too long", None);
+        let json = serde_json::to_value(&msg).expect("encodes");
+        assert_eq!(json["retryable"], false);
+        assert!(json.get("details").is_none(), "{json}");
+    }
+
     #[test]
     fn kind_is_the_type_tag() {
         let board = BoardId(uuid::Uuid::from_u128(1));

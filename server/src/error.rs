@@ -126,7 +126,7 @@ impl ApiError {
     fn details(&self) -> Option<serde_json::Value> {
         match self {
             ApiError::Validation { field, message } => Some(serde_json::json!({ field: message })),
-            ApiError::Actor(ActorError::Rejected(r)) => serde_json::to_value(r).ok(),
+            ApiError::Actor(ActorError::Rejected(r)) => protocol::wire::rejection_details(r),
             ApiError::Actor(e) if e.retryable() => Some(serde_json::json!({ "retryable": true })),
             ApiError::Unavailable(_) => Some(serde_json::json!({ "retryable": true })),
             ApiError::TooManyRequests {

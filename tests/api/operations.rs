@@ -445,3 +445,65 @@ async fn metrics_can_be_turned_off() {
         .expect("request");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// A command through a resource route is counted in the command metrics
+/// exactly as one through `POST /boards/{board}/commands`: one ack each,
+/// and a refusal by either is one rejection.
+#[actix_web::test]
+async fn resource_routes_and_the_commands_route_are_counted_alike() {
+    let app = spawn_app().await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board_id = board["id"].as_str().expect("id").to_owned();
+    let count = |m: &Scrape, outcome: &str| {
+        m.sum(
+            "corkboard_command_duration_seconds_count",
+            &[("transport", "rest"), ("outcome", outcome)],
+        )
+    };
+    let resource = |title: &str| {
+        app.http
+            .post(app.url(&format!("/api/v1/boards/{board_id}/items")))
+            .bearer_auth(&token)
+            .json(&json!({ "title": title }))
+            .send()
+    };
+
+    let mut last = scrape(&app).await;
+    let steps: [(&str, &str); 4] = [
+        ("resource", "ack"),
+        ("commands", "ack"),
+        ("resource", "rejected"),
+        ("commands", "rejected"),
+    ];
+    for (route, outcome) in steps {
+        // An empty title breaks a rule: 422.
+        let title = if outcome == "ack" { "counted" } else { "" };
+        let status = match route {
+            "resource" => resource(title).await.expect("request").status().as_u16(),
+            _ => app
+                .command(
+                    &token,
+                    &board_id,
+                    json!({ "type": "create_item", "title": title }),
+                )
+                .await
+                .0
+                .as_u16(),
+        };
+        let expected = if outcome == "ack" {
+            [200, 201]
+        } else {
+            [422, 422]
+        };
+        assert!(expected.contains(&status), "{route} {outcome}: {status}");
+        let now = scrape(&app).await;
+        for o in ["ack", "rejected"] {
+            let grew = count(&now, o) - count(&last, o);
+            let want = if o == outcome { 1.0 } else { 0.0 };
+            assert_eq!(grew, want, "{route} {outcome}: {o} grew by {grew}");
+        }
+        last = now;
+    }
+}

@@ -154,13 +154,18 @@ async fn every_rule_violation_returns_its_code_over_every_transport() {
             );
             assert_eq!(answer["code"], code, "{:?} {command}: {answer}", ws.format);
             assert_eq!(answer["retryable"], false);
-            // `details` holds the rejection's fields, as PROTOCOL.md shows
-            // them, not its code a second time.
-            assert!(
-                answer
-                    .get("details")
-                    .is_none_or(|d| d.get("code").is_none()),
+            // `details` holds the rejection's fields, as PROTOCOL.md lists
+            // them (not its code a second time), the same as REST's.
+            assert_eq!(
+                detail_fields(&answer),
+                protocol_fields(code),
                 "{:?} {command}: {answer}",
+                ws.format
+            );
+            assert_eq!(
+                answer.get("details"),
+                body.get("details"),
+                "{:?} {command}: WebSocket {answer}, REST {body}",
                 ws.format
             );
             if code == "wip_limit_reached" {
@@ -175,6 +180,79 @@ async fn every_rule_violation_returns_its_code_over_every_transport() {
         .1["seq"]
         .clone();
     assert_eq!(before, after);
+}
+
+/// PROTOCOL.md's table of command rejections: `code` → the `details`
+/// fields it lists, sorted.
+fn protocol_fields(code: &str) -> Vec<String> {
+    const SPEC: &str = include_str!("../../protocol/PROTOCOL.md");
+    let table = SPEC
+        .split_once("### Command rejections")
+        .expect("the rejections section")
+        .1;
+    let row = table
+        .lines()
+        .find(|line| line.starts_with(&format!("| `{code}` |")))
+        .unwrap_or_else(|| panic!("{code} is not in PROTOCOL.md's table"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    let mut fields: Vec<String> = cells[2]
+        .split(',')
+        .map(|f| f.trim().trim_matches('`').to_owned())
+        .filter(|f| !f.is_empty())
+        .collect();
+    fields.sort();
+    fields
+}
+
+/// The fields of an answer's `details`, sorted (none when absent).
+fn detail_fields(answer: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = answer
+        .get("details")
+        .and_then(Value::as_object)
+        .map(|d| d.keys().cloned().collect())
+        .unwrap_or_default();
+    fields.sort();
+    fields
+}
+
+/// The example of PROTOCOL.md's `rejected` section, exactly: a
+/// `wip_limit_reached` has `details` `{"column", "limit"}` over WebSocket
+/// (both encodings), and REST answers the same code and the same details.
+#[actix_web::test]
+async fn a_rule_rejection_has_the_details_protocol_md_shows_over_rest_and_websocket() {
+    let app = spawn_app().await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board_id = board["id"].as_str().expect("id").to_owned();
+    let column = column_ids(&board)[0].clone();
+    let (status, body) = app
+        .command(
+            &token,
+            &board_id,
+            json!({ "type": "set_wip_limit", "column": column, "limit": 1 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let create = json!({ "type": "create_item", "title": "one", "column": column });
+    let (status, body) = app.command(&token, &board_id, create.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let expected = json!({ "column": column, "limit": 1 });
+    let (status, rest) = app.command(&token, &board_id, create.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rest}");
+    assert_eq!(rest["code"], "wip_limit_reached", "{rest}");
+    assert_eq!(rest["details"], expected, "REST: {rest}");
+    for wire in [Wire::Json, Wire::MsgPack] {
+        let mut ws = app.ws(&token, wire).await;
+        let answer = ws.command("c-18", &board_id, create.clone()).await;
+        assert_eq!(answer["type"], "rejected", "{answer}");
+        assert_eq!(answer["id"], "c-18", "{answer}");
+        assert_eq!(answer["code"], rest["code"], "{answer}");
+        assert_eq!(answer["retryable"], false, "{answer}");
+        assert_eq!(answer["details"], expected, "{wire:?}: {answer}");
+        assert_eq!(answer["details"], rest["details"], "{wire:?}: {answer}");
+    }
 }
 
 /// Refused creates spend no item number: after the org's item 1 and

@@ -379,3 +379,132 @@ async fn subscribing_again_sends_no_second_snapshot() {
         "nothing after the last seq"
     );
 }
+
+/// Subscriptions the server ends by itself (`unsubscribed` with
+/// `access_lost` or `board_restarted`) no longer count toward
+/// `max_subscriptions`, and the session forgets them: presence for such a
+/// board is `not_subscribed`.
+#[actix_web::test]
+async fn subscriptions_the_server_ended_no_longer_count_toward_the_limit() {
+    const MAX: usize = 2;
+    let app = spawn_app_with(|s| s.ws.max_subscriptions = MAX).await;
+    let (owner, _) = app.register(&email()).await;
+    let member_email = email();
+    let (member, member_id) = app.register(&member_email).await;
+    // The member is in two orgs; removal from the first ends only its board.
+    let first = app.create_org(&owner, &org_key()).await;
+    let second = app.create_org(&owner, &org_key()).await;
+    app.add_member(&owner, &first, &member_email, "member")
+        .await;
+    app.add_member(&owner, &second, &member_email, "member")
+        .await;
+    let lost = app.create_board(&owner, &first).await;
+    let lost = lost["id"].as_str().expect("id").to_owned();
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        let board = app.create_board(&owner, &second).await;
+        others.push(board["id"].as_str().expect("id").to_owned());
+    }
+
+    let mut ws = app.ws(&member, Wire::Json).await;
+    ws.subscribe(&lost).await;
+    ws.subscribe(&others[0]).await;
+    ws.send(json!({ "type": "subscribe_org", "org": first }))
+        .await;
+    ws.recv_type("org_snapshot").await;
+    ws.send(json!({ "type": "subscribe", "board": others[1] }))
+        .await;
+    let full = ws.recv_type("error").await;
+    assert_eq!(full["code"], "too_many_subscriptions", "{full}");
+
+    // access_lost: the member leaves the first org.
+    let res = app
+        .http
+        .delete(app.url(&format!("/api/v1/orgs/{first}/members/{member_id}")))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), reqwest::StatusCode::NO_CONTENT);
+    let (mut board_gone, mut org_gone) = (false, false);
+    while !(board_gone && org_gone) {
+        let msg = ws.recv().await;
+        match msg["type"].as_str() {
+            Some("unsubscribed") => {
+                assert_eq!(
+                    (&msg["board"], &msg["reason"]),
+                    (&json!(lost), &json!("access_lost"))
+                );
+                board_gone = true;
+            }
+            Some("org_unsubscribed") => {
+                assert_eq!(msg["reason"], "access_lost", "{msg}");
+                org_gone = true;
+            }
+            _ => {}
+        }
+    }
+    assert_forgotten(&mut ws, &lost).await;
+    assert_eq!(ws.subscribe(&others[1]).await["board"], others[1]);
+
+    // board_restarted: a row written behind the board actor's back makes
+    // its next append conflict, and the actor restarts from storage.
+    let seq = app.board(&owner, &others[0]).await["seq"]
+        .as_u64()
+        .expect("seq");
+    insert_foreign_event(&app, &others[0], seq + 1).await;
+    let (status, body) = app
+        .command(
+            &owner,
+            &others[0],
+            json!({ "type": "rename_board", "name": "conflicted" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let ended = ws.recv_type("unsubscribed").await;
+    assert_eq!(ended["board"], others[0], "{ended}");
+    assert_eq!(ended["reason"], "board_restarted", "{ended}");
+    assert_forgotten(&mut ws, &others[0]).await;
+    assert_eq!(ws.subscribe(&others[2]).await["board"], others[2]);
+    // Both slots are taken again.
+    ws.send(json!({ "type": "subscribe", "board": others[0] }))
+        .await;
+    let full = ws.recv_type("error").await;
+    assert_eq!(full["code"], "too_many_subscriptions", "{full}");
+}
+
+/// The session answers presence for `board` with `not_subscribed`: it
+/// no longer holds an entry for it.
+async fn assert_forgotten(ws: &mut crate::helpers::WsClient, board: &str) {
+    ws.send(json!({ "type": "presence", "board": board, "state": {} }))
+        .await;
+    let answers = ws.until_pong().await;
+    assert!(
+        answers
+            .iter()
+            .any(|a| a["type"] == "error" && a["code"] == "not_subscribed" && a["board"] == board),
+        "{answers:?}"
+    );
+}
+
+/// Append an event to `board` at `seq` directly in the database, as another
+/// writer would.
+async fn insert_foreign_event(app: &crate::helpers::TestApp, board: &str, seq: u64) {
+    let server::config::DatabaseSettings::Url(url) = &app.settings.database else {
+        panic!("tests use a database URL");
+    };
+    let db = storage::Db::connect(url, 1).await.expect("connects");
+    let client = db.pool().get().await.expect("connection");
+    let payload = protocol::codec::encode_event(&protocol::Event::BoardRenamed {
+        name: "written elsewhere".into(),
+    });
+    let board: uuid::Uuid = board.parse().expect("uuid");
+    let seq = i64::try_from(seq).expect("seq fits");
+    client
+        .execute(
+            "INSERT INTO events (board_id, seq, at, actor, payload) VALUES ($1, $2, 0, $1, $3)",
+            &[&board, &seq, &payload],
+        )
+        .await
+        .expect("insert");
+}

@@ -138,7 +138,10 @@ impl BoardActor {
         if slot.is_some() || self.subscribers.contains_key(&outbox.session()) {
             return Ok(slot);
         }
-        outbox.take_slot().map(Some).ok_or_else(|| too_many(outbox))
+        outbox
+            .take_slot(self.id)
+            .map(Some)
+            .ok_or_else(|| too_many(outbox))
     }
 
     /// Attach with an in-memory plan.

@@ -204,6 +204,7 @@ impl Handler<SubscribeOrg> for OrgActor {
                     msg.outbox.session(),
                     OrgSubscriber {
                         caller: msg.caller,
+                        _slot: msg.outbox.take_org_slot(org.id),
                         outbox: msg.outbox,
                     },
                 );

@@ -1,21 +1,18 @@
 //! The outermost middleware: times every HTTP request and records it by
 //! route pattern (`/api/v1/boards/{board}`, never the raw path with its
-//! ids), method and status. REST board commands also feed the command
-//! latency histogram, like WebSocket commands do.
+//! ids), method and status. (REST board commands feed the command latency
+//! histogram where they are submitted, `routes/commands.rs`, whichever
+//! route they came by.)
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use super::{Outcome, Transport};
 use crate::startup::AppState;
-
-/// The route pattern of REST board commands.
-pub const COMMANDS_ROUTE: &str = "/api/v1/boards/{board}/commands";
 
 /// Route label of requests that matched no route.
 const UNMATCHED: &str = "unmatched";
@@ -31,17 +28,6 @@ fn method_label(method: &Method) -> &'static str {
         Method::DELETE => "DELETE",
         Method::OPTIONS => "OPTIONS",
         _ => "OTHER",
-    }
-}
-
-/// Whether a REST command answered with `status` reached the board. The
-/// others were refused before they became commands (bad body, no
-/// credential, rate limit...).
-fn command_outcome(status: StatusCode) -> Option<Outcome> {
-    match status.as_u16() {
-        200..=299 => Some(Outcome::Ack),
-        400 | 401 | 413 | 415 | 429 => None,
-        _ => Some(Outcome::Rejected),
     }
 }
 
@@ -68,11 +54,6 @@ pub async fn record(
     };
     let took = started.elapsed();
     metrics.http_request(&route, method, status.as_u16(), took);
-    if route == COMMANDS_ROUTE && method == "POST" {
-        if let Some(outcome) = command_outcome(status) {
-            metrics.command_done(Transport::Rest, outcome, took);
-        }
-    }
     res
 }
 
@@ -81,19 +62,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn methods_and_outcomes_are_bounded() {
+    fn methods_are_bounded() {
         assert_eq!(method_label(&Method::PATCH), "PATCH");
         let custom = Method::from_bytes(b"BREW").expect("a token");
         assert_eq!(method_label(&custom), "OTHER");
-        assert_eq!(command_outcome(StatusCode::OK), Some(Outcome::Ack));
-        assert_eq!(
-            command_outcome(StatusCode::UNPROCESSABLE_ENTITY),
-            Some(Outcome::Rejected)
-        );
-        assert_eq!(
-            command_outcome(StatusCode::SERVICE_UNAVAILABLE),
-            Some(Outcome::Rejected)
-        );
-        assert_eq!(command_outcome(StatusCode::TOO_MANY_REQUESTS), None);
     }
 }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 
 pub use exposition::{Exposition, Histogram, Kind, CONTENT_TYPE, LATENCY_BUCKETS};
-pub use http::{record, COMMANDS_ROUTE};
+pub use http::record;
 pub use page::{route, serve};
 pub use process::{ProcessStats, GIT_COMMIT, VERSION};
 

@@ -1,16 +1,16 @@
 //! Boards: list and create within an organization, read the live board,
 //! run any board command, and fetch an item by its number.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use protocol::wire::COMMAND_ID_MAX;
 use protocol::{Board, BoardId, ColumnId, Command, OrgId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::commands::{submit, CommandAck};
 use super::orgs::role_in;
 use super::page::{list_page, ListPage, PageQuery};
-use super::resources::CommandAck;
 use super::views::{BoardView, ItemView};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
@@ -18,9 +18,6 @@ use crate::startup::AppState;
 
 /// Columns a new board gets when the request names none.
 pub const DEFAULT_COLUMNS: [&str; 3] = ["To do", "In progress", "Done"];
-
-/// Header carrying the client's command id (the idempotency key).
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// A new board.
 #[derive(Deserialize, ToSchema)]
@@ -83,7 +80,7 @@ pub async fn list(
         (status = 201, description = "Created", body = CreatedBoard),
         (status = 403, description = "The caller's role cannot create boards", body = ErrorBody),
         (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
-        (status = 422, description = "A rule refused it (`details.code`, e.g. `invalid_field`)", body = ErrorBody),
+        (status = 422, description = "A rule refused it (`code`, e.g. `invalid_field`; its fields in `details`)", body = ErrorBody),
         (status = 504, description = "`timeout`: the organization did not answer in time", body = ErrorBody),
     ),
 )]
@@ -140,24 +137,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(board))
 }
 
-/// The command id: the `Idempotency-Key` header when present.
-pub(super) fn command_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let id = value
-        .to_str()
-        .map_err(|_| ApiError::validation("Idempotency-Key", "must be visible ASCII"))?
-        .trim();
-    if id.is_empty() || id.len() > COMMAND_ID_MAX {
-        return Err(ApiError::validation(
-            "Idempotency-Key",
-            format!("must be 1–{COMMAND_ID_MAX} characters"),
-        ));
-    }
-    Ok(Some(id.to_owned()))
-}
-
 /// Run any board command (the same JSON as the WebSocket's `command`);
 /// answered once it is committed. With an `Idempotency-Key`, a retry
 /// answers the first outcome instead of running the command again.
@@ -175,7 +154,7 @@ pub(super) fn command_id(req: &HttpRequest) -> Result<Option<String>, ApiError> 
         (status = 200, description = "Committed", body = CommandAck),
         (status = 403, description = "The caller's role does not allow the command", body = ErrorBody),
         (status = 404, description = "No such board, or the caller cannot see it", body = ErrorBody),
-        (status = 422, description = "A rule refused the command; `details.code` names it (e.g. `wip_limit_reached`)", body = ErrorBody),
+        (status = 422, description = "A rule refused the command; `code` names it (e.g. `wip_limit_reached`), `details` holds its fields", body = ErrorBody),
         (status = 504, description = "`timeout`: the board did not answer in time", body = ErrorBody),
     ),
 )]
@@ -186,17 +165,8 @@ pub async fn command(
     path: web::Path<Uuid>,
     body: web::Json<Command>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = command_id(&req)?;
-    let committed = state
-        .registry
-        .board(BoardId(path.into_inner()))
-        .submit(auth.0.caller, body.into_inner(), id.clone())
-        .await?;
-    Ok(HttpResponse::Ok().json(CommandAck {
-        command_id: id,
-        seq: committed.seq,
-        events: committed.events,
-    }))
+    let board = path.into_inner();
+    submit(&req, &state, auth, board, body.into_inner(), StatusCode::OK).await
 }
 
 /// `123` or `KEY-123`.

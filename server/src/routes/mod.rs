@@ -3,6 +3,7 @@
 mod api_keys;
 mod auth;
 mod boards;
+mod commands;
 mod comments;
 mod docs;
 mod extract;

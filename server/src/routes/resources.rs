@@ -3,9 +3,11 @@
 //! REST client expects (`POST /boards/{b}/items`, `PATCH /boards/{b}/items/{i}`,
 //! `DELETE /boards/{b}/columns/{c}`, ...).
 //!
-//! Each route builds one [`Command`] and submits it through the board
-//! actor, so it is decided by the same rules, committed before the answer,
-//! broadcast to subscribers, and idempotent under `Idempotency-Key`. Every
+//! Each route builds one [`Command`] and submits it through
+//! [`super::commands::submit`], the path `POST /boards/{board}/commands`
+//! takes too, so it is decided by the same rules, committed before the
+//! answer, broadcast to subscribers, idempotent under `Idempotency-Key` and
+//! counted in the same metrics. Every
 //! route answers with a [`CommandAck`]: 201 when it created something
 //! (column, item, comment — its id is in the first event), 200 otherwise.
 //! `PUT`/`DELETE` of an assignee or a label are idempotent, as HTTP expects:
@@ -14,12 +16,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actors::ActorError;
-use protocol::{BoardId, ColumnId, Command, CommentId, ItemId, PresenceEntry, Recorded, Rejection};
+use protocol::{BoardId, ColumnId, Command, CommentId, ItemId, PresenceEntry, Rejection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::boards::command_id;
+use super::commands::{command_id, submit};
+pub use super::commands::{CommandAck, CommandRefusals, IdempotencyKey};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
@@ -27,77 +30,6 @@ use crate::startup::AppState;
 mod items;
 
 pub use items::*;
-
-/// The refusals every board command route documents, after its success
-/// answer (`responses((status = 200, ...), CommandRefusals)`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // only describes answers `ApiError` produces
-pub enum CommandRefusals {
-    #[response(
-        status = 403,
-        description = "The caller's role does not allow the command"
-    )]
-    Forbidden(ErrorBody),
-    #[response(
-        status = 404,
-        description = "No such board, or the caller cannot see it"
-    )]
-    NotFound(ErrorBody),
-    #[response(
-        status = 422,
-        description = "A rule refused the command; `details.code` names it"
-    )]
-    Refused(ErrorBody),
-    #[response(
-        status = 504,
-        description = "`timeout`: the board did not answer in time"
-    )]
-    Timeout(ErrorBody),
-}
-
-/// The `Idempotency-Key` header every board command route takes.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-#[allow(dead_code)] // read by `boards::command_id`; this only documents it
-pub struct IdempotencyKey {
-    /// The command id: 1–64 visible ASCII characters
-    #[param(rename = "Idempotency-Key")]
-    idempotency_key: Option<String>,
-}
-
-/// The answer to a committed command.
-#[derive(Serialize, ToSchema)]
-pub struct CommandAck {
-    /// The command id: the `Idempotency-Key` header, when one was sent.
-    pub command_id: Option<String>,
-    /// The board's seq after the command's last event.
-    pub seq: u64,
-    /// The events the command recorded, in seq order.
-    pub events: Vec<Recorded>,
-}
-
-/// Submit `command` to `board` as the caller; answer `status` with the
-/// committed events.
-pub(super) async fn submit(
-    req: &HttpRequest,
-    state: &AppState,
-    auth: Auth,
-    board: Uuid,
-    command: Command,
-    status: StatusCode,
-) -> Result<HttpResponse, ApiError> {
-    let id = command_id(req)?;
-    let committed = state
-        .registry
-        .board(BoardId(board))
-        .submit(auth.0.caller, command, id.clone())
-        .await?;
-    Ok(HttpResponse::build(status).json(CommandAck {
-        command_id: id,
-        seq: committed.seq,
-        events: committed.events,
-    }))
-}
 
 /// Submit `command` for a `PUT`/`DELETE` that sets a state (an assignee,
 /// a label): when `already` says the rejection only means the state already

@@ -71,13 +71,12 @@ impl WsSession {
                 let command_id = command_id(bytes, format);
                 match (limited, command_id) {
                     (Some(wait), command_id) => self.rate_limited(command_id, wait),
-                    (None, Some(id)) => self.send(&ServerMsg::Rejected {
+                    (None, Some(id)) => self.send(&ServerMsg::refused(
                         id,
-                        code: codes::INVALID_COMMAND.into(),
-                        message: e.to_string(),
-                        retryable: false,
-                        details: None,
-                    }),
+                        codes::INVALID_COMMAND,
+                        e.to_string(),
+                        None,
+                    )),
                     (None, None) => self.error(e.code(), e.to_string(), None),
                 }
                 return;
@@ -104,6 +103,7 @@ impl WsSession {
             }
             ClientMsg::Subscribe { board, since } => self.on_subscribe(board, since, ctx),
             ClientMsg::Unsubscribe { board } => {
+                self.forget_ended();
                 if self.subscriptions.remove(&board) {
                     if self.pending.contains(&board) {
                         // Still being attached: detach when that completes.
@@ -119,6 +119,7 @@ impl WsSession {
             ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
             ClientMsg::SubscribeOrg { org } => self.on_subscribe_org(org, ctx),
             ClientMsg::Presence { board, state } => {
+                self.forget_ended();
                 if let Err(problem) = state.validate() {
                     self.error(codes::INVALID_MESSAGE, problem, Some(board));
                 } else if !self.subscriptions.contains(&board) {
@@ -135,6 +136,7 @@ impl WsSession {
                 }
             }
             ClientMsg::UnsubscribeOrg { org } => {
+                self.forget_ended();
                 if self.org_subscriptions.remove(&org) {
                     self.state.registry.org(org).unsubscribe(self.id);
                 }
@@ -146,6 +148,19 @@ impl WsSession {
         }
     }
 
+    /// Drop the entries of subscriptions the server ended by itself: a
+    /// board that sent `unsubscribed` (access lost, board restarted, ...) or
+    /// an org channel that sent `org_unsubscribed` has let go of the
+    /// session's outbox, which is where this reads it. Subscribes still in
+    /// flight are kept.
+    fn forget_ended(&mut self) {
+        let (pending, outbox) = (&self.pending, &self.outbox);
+        self.subscriptions
+            .retain(|board| pending.contains(board) || outbox.held_by(*board));
+        self.org_subscriptions
+            .retain(|org| outbox.held_by_org(*org));
+    }
+
     /// Answer a message over the session's rate limit: a command is
     /// `rejected` (retryable, with `details.retry_after_ms`), anything else
     /// gets an `error`. The session goes on.
@@ -154,13 +169,12 @@ impl WsSession {
         let retry_after_ms = retry_after_ms(wait);
         let message = format!("too many messages; retry after {retry_after_ms} ms");
         match command_id {
-            Some(id) => self.send(&ServerMsg::Rejected {
+            Some(id) => self.send(&ServerMsg::refused(
                 id,
-                code: codes::RATE_LIMITED.into(),
+                codes::RATE_LIMITED,
                 message,
-                retryable: true,
-                details: Some(serde_json::json!({ "retry_after_ms": retry_after_ms })),
-            }),
+                Some(retry_after_ms),
+            )),
             None => self.error(codes::RATE_LIMITED, message, None),
         }
     }
@@ -214,6 +228,7 @@ impl WsSession {
         // slots, taken by a board when it attaches the session), not the
         // subscribes in flight: a burst to boards that do not exist holds
         // nothing, and boards attaching at once cannot pass the limit.
+        self.forget_ended();
         let max = self.state.settings.ws.max_subscriptions;
         if !self.subscriptions.contains(&board) && self.outbox.subscriptions_held() >= max {
             let e = ActorError::TooManySubscriptions { max };
@@ -279,13 +294,12 @@ impl WsSession {
             return;
         };
         if id.is_empty() || id.len() > COMMAND_ID_MAX {
-            self.send(&ServerMsg::Rejected {
+            self.send(&ServerMsg::refused(
                 id,
-                code: codes::INVALID_COMMAND_ID.into(),
-                message: format!("command id must be 1–{COMMAND_ID_MAX} bytes"),
-                retryable: false,
-                details: None,
-            });
+                codes::INVALID_COMMAND_ID,
+                format!("command id must be 1–{COMMAND_ID_MAX} bytes"),
+                None,
+            ));
             return;
         }
         let metrics = self.state.metrics.clone();
@@ -319,15 +333,12 @@ impl WsSession {
                     // A rule's refusal carries its fields as `details`, as
                     // PROTOCOL.md shows them (the code is already `code`).
                     Err(ActorError::Rejected(r)) => ServerMsg::rejected(id, &r),
-                    Err(e) => ServerMsg::Rejected {
+                    Err(e) => ServerMsg::refused(
                         id,
-                        code: e.code().into(),
-                        message: e.client_message(),
-                        retryable: e.retryable(),
-                        details: e
-                            .retryable()
-                            .then(|| serde_json::json!({ "retry_after_ms": RETRY_AFTER_MS })),
-                    },
+                        e.code(),
+                        e.client_message(),
+                        e.retryable().then_some(RETRY_AFTER_MS),
+                    ),
                 };
                 act.send(&reply);
             }),

@@ -2206,7 +2206,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2272,7 +2272,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2344,7 +2344,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2412,7 +2412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2486,7 +2486,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2560,7 +2560,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2634,7 +2634,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2706,7 +2706,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it (e.g. `wip_limit_reached`) */
+            /** @description A rule refused the command; `code` names it (e.g. `wip_limit_reached`), `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2774,7 +2774,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2848,7 +2848,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2969,7 +2969,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3043,7 +3043,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3111,7 +3111,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3181,7 +3181,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3251,7 +3251,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3368,7 +3368,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3438,7 +3438,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3508,7 +3508,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3582,7 +3582,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3650,7 +3650,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3761,7 +3761,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A rule refused the command; `details.code` names it */
+            /** @description A rule refused the command; `code` names it, `details` holds its fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4279,7 +4279,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description A rule refused it (`details.code`, e.g. `invalid_field`) */
+            /** @description A rule refused it (`code`, e.g. `invalid_field`; its fields in `details`) */
             422: {
                 headers: {
                     [name: string]: unknown;
