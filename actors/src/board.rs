@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
-use protocol::{Board, BoardId, ColumnId, Command, Millis, OrgId, Recorded, ServerMsg};
+use protocol::{Board, BoardId, ColumnId, Command, Millis, OrgId, Recorded, ServerMsg, StoreError};
 use tokio::sync::oneshot;
 
 use crate::caller::Caller;
@@ -126,6 +126,14 @@ pub struct BoardActor {
 /// How long a retiring actor keeps answering requests already sent to it.
 pub(crate) const RETIRE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How long an actor whose activation hit a permanent fault
+/// ([`ActorError::Internal`]) stays registered, answering every request
+/// with it, before it retires. Loading the board again would fail the same
+/// way, so a fresh actor per request (and a load per request) would only
+/// repeat the fault; after this, one request tries again, in case the data
+/// was repaired.
+pub(crate) const FAULT_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub(crate) fn now_millis() -> Millis {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -154,6 +162,7 @@ impl BoardActor {
     /// the next request starts a fresh one, and stops after
     /// [`RETIRE_GRACE`], answering whatever was already queued for it with
     /// the same error (stopping at once would drop those requests unanswered).
+    /// After a permanent fault it first stays registered for [`FAULT_HOLD`].
     fn unavailable(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
         let err = match &self.failed {
             Some(err) => err.clone(),
@@ -166,10 +175,19 @@ impl BoardActor {
         }
         if !self.retiring {
             self.retiring = true;
-            self.registry.board_stopped(self.id, &ctx.address());
-            ctx.run_later(RETIRE_GRACE, |_, ctx| ctx.stop());
+            if matches!(err, ActorError::Internal(_)) {
+                ctx.run_later(FAULT_HOLD, |act, ctx| act.retire(ctx));
+            } else {
+                self.retire(ctx);
+            }
         }
         Some(err)
+    }
+
+    /// Leave the registry now and stop after [`RETIRE_GRACE`].
+    fn retire(&mut self, ctx: &mut Context<Self>) {
+        self.registry.board_stopped(self.id, &ctx.address());
+        ctx.run_later(RETIRE_GRACE, |_, ctx| ctx.stop());
     }
 
     /// Apply committed events, remember them and send them to subscribers.
@@ -280,6 +298,10 @@ impl Actor for BoardActor {
                     ActorStats::add(&act.registry.stats().boards_activated, 1);
                 }
                 Ok(None) => {}
+                Err(e @ StoreError::Internal(_)) => {
+                    tracing::error!(board_id = %act.id, error = %e, "loading board failed for good");
+                    act.failed = Some(ActorError::from(e));
+                }
                 Err(e) => {
                     tracing::warn!(board_id = %act.id, error = %e, "loading board failed");
                     act.failed = Some(ActorError::from(e));

@@ -19,6 +19,11 @@ pub enum ActorError {
     /// acknowledged, retry shortly.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    /// A permanent storage fault (a stored record that does not decode, a
+    /// statement the database always refuses): nothing was applied, and
+    /// sending the same request again cannot help.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The operation did not finish in time; its outcome is unknown.
     #[error("timed out")]
     Timeout,
@@ -39,6 +44,7 @@ impl ActorError {
             ActorError::Rejected(r) => r.code(),
             ActorError::Overloaded => protocol::codes::OVERLOADED,
             ActorError::Unavailable(_) => protocol::codes::UNAVAILABLE,
+            ActorError::Internal(_) => protocol::codes::INTERNAL,
             ActorError::Timeout => protocol::codes::TIMEOUT,
             ActorError::TooManySubscriptions { .. } => protocol::codes::TOO_MANY_SUBSCRIPTIONS,
             ActorError::AlreadySubscribed => protocol::codes::ALREADY_SUBSCRIBED,
@@ -58,6 +64,11 @@ impl ActorError {
         match self {
             ActorError::Unavailable(_) => {
                 "storage is temporarily unavailable; nothing was applied, retry shortly".into()
+            }
+            ActorError::Internal(_) => {
+                "the server hit a fault it cannot recover from by itself; nothing was applied, \
+                 and retrying will not help"
+                    .into()
             }
             other => other.to_string(),
         }
@@ -81,6 +92,7 @@ impl From<StoreError> for ActorError {
         match e {
             StoreError::Overloaded => ActorError::Overloaded,
             StoreError::Timeout => ActorError::Timeout,
+            StoreError::Internal(cause) => ActorError::Internal(cause),
             other => ActorError::Unavailable(other.to_string()),
         }
     }

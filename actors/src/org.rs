@@ -78,16 +78,28 @@ impl OrgActor {
     }
 
     /// The failure to answer with, if activation failed. Like a board, the
-    /// actor retires: out of the registry now, stopped after the grace
-    /// period, answering what was already queued.
+    /// actor retires: out of the registry now (after a permanent fault, once
+    /// `FAULT_HOLD` has passed), stopped after the grace period, answering
+    /// what was already queued.
     fn failure(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
         let err = self.failed.clone()?;
         if !self.retiring {
             self.retiring = true;
-            self.registry.org_stopped(self.id, &ctx.address());
-            ctx.run_later(RETIRE_GRACE, |_, ctx| ctx.stop());
+            // After a permanent fault, stay registered for a while (see
+            // `FAULT_HOLD`) instead of reloading for every request.
+            if matches!(err, ActorError::Internal(_)) {
+                ctx.run_later(crate::board::FAULT_HOLD, |act, ctx| act.retire(ctx));
+            } else {
+                self.retire(ctx);
+            }
         }
         Some(err)
+    }
+
+    /// Leave the registry now and stop after [`RETIRE_GRACE`].
+    fn retire(&mut self, ctx: &mut Context<Self>) {
+        self.registry.org_stopped(self.id, &ctx.address());
+        ctx.run_later(RETIRE_GRACE, |_, ctx| ctx.stop());
     }
 }
 

@@ -60,7 +60,7 @@ codes! {
         "Another column already has this name (ignoring case).";
     FORBIDDEN = "forbidden", retry: false, "Your role does not allow the command.";
     INTERNAL = "internal", retry: false,
-        "The server could not encode its answer (a server bug); the session goes on.";
+        "A server fault that retrying cannot fix (a stored record that does not decode, a statement the database always refuses, an answer that cannot be encoded); nothing was applied, the session goes on.";
     INVALID_COMMAND = "invalid_command", retry: false,
         "A command message whose id could be read but which could not be decoded.";
     INVALID_COMMAND_ID = "invalid_command_id", retry: false, "The command id is empty or too long.";

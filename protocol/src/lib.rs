@@ -33,5 +33,7 @@ pub use ids::{BoardId, ColumnId, CommentId, InviteId, ItemId, Millis, OrgId, Use
 pub use org::{Member, Org, OrgCaller, OrgCommand, OrgCtx, OrgEvent, OrgRecorded, OrgRejection};
 pub use presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 pub use role::{Permission, Role, Roster};
-pub use store::{BoardStore, LoadedBoard, MemStore, OrgRecord, Outcome, StoreError, StoreFuture};
+#[cfg(any(test, feature = "test-util"))]
+pub use store::MemStore;
+pub use store::{BoardStore, LoadedBoard, OrgRecord, Outcome, StoreError, StoreFuture};
 pub use wire::{ClientMsg, Limits, ServerMsg};

@@ -128,6 +128,9 @@ impl ApiError {
             ApiError::Validation { field, message } => Some(serde_json::json!({ field: message })),
             ApiError::Actor(ActorError::Rejected(r)) => protocol::wire::rejection_details(r),
             ApiError::Actor(e) if e.retryable() => Some(serde_json::json!({ "retryable": true })),
+            ApiError::Actor(ActorError::Internal(_)) | ApiError::Internal(_) => {
+                Some(serde_json::json!({ "retryable": false }))
+            }
             ApiError::Unavailable(_) => Some(serde_json::json!({ "retryable": true })),
             ApiError::TooManyRequests {
                 retry_after_secs, ..
@@ -174,6 +177,7 @@ impl ResponseError for ApiError {
                 ActorError::Overloaded | ActorError::Unavailable(_) => {
                     StatusCode::SERVICE_UNAVAILABLE
                 }
+                ActorError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 ActorError::Timeout => StatusCode::GATEWAY_TIMEOUT,
                 // Subscriptions are WebSocket-only; REST never sees these.
                 ActorError::TooManySubscriptions { .. } | ActorError::AlreadySubscribed => {
@@ -194,6 +198,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Actor(ActorError::Unavailable(cause)) => {
                 tracing::warn!(code = self.code(), cause = %cause, "request failed");
+            }
+            ApiError::Actor(ActorError::Internal(cause)) => {
+                tracing::error!(code = self.code(), cause = %cause, "request failed");
             }
             _ => tracing::debug!(code = self.code(), "request refused"),
         }

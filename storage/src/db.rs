@@ -18,24 +18,34 @@ pub const POOL_TIMEOUT: Duration = Duration::from_secs(2);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A database failure, classified for callers.
+///
+/// | cause | variant | to clients |
+/// |---|---|---|
+/// | no connection: refused, lost, I/O error, pool or connect timeout | `Unavailable` | `unavailable`, retryable, 503 |
+/// | SQLSTATE 08 (connection), 40 (serialization failure, deadlock), 53 (insufficient resources), 55P03 (lock not available), 57 (shutdown, cancel), 58 (system I/O) | `Unavailable` | `unavailable`, retryable, 503 |
+/// | 23505 unique violation | `Conflict` | a 409 where a route expects it, else `internal` |
+/// | any other SQLSTATE: 22 (data exception), 23 (other constraints), 42 (syntax, undefined table or column), XX (corruption), ... | `Other` | `internal`, not retryable, 500 |
+/// | a stored value that does not decode, a parameter that does not encode | `Other` | `internal`, not retryable, 500 |
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// The database cannot be reached: connection refused or lost, pool
-    /// exhausted, timeout, server shutting down. Retryable.
+    /// The database cannot be reached or refused for now: connection
+    /// refused or lost, pool exhausted, timeout, server shutting down,
+    /// serialization failure or deadlock. Retryable.
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// A unique constraint rejected the write; names what is taken
     /// (`"email"`, `"org key"`, `"membership"`, ...).
     #[error("{0} already exists")]
     Conflict(&'static str),
-    /// Anything else (a statement failed, a stored value is invalid).
+    /// A permanent fault: a statement the database will refuse again, or
+    /// a stored value that is invalid. Retrying cannot help.
     #[error("database error: {0}")]
     Other(String),
 }
 
 impl From<tokio_postgres::Error> for DbError {
     fn from(e: tokio_postgres::Error) -> Self {
-        if is_unavailable(&e) {
+        if is_transient(&e) {
             return DbError::Unavailable(describe(&e));
         }
         match e.as_db_error() {
@@ -47,21 +57,32 @@ impl From<tokio_postgres::Error> for DbError {
     }
 }
 
-/// Whether `e` means "the database cannot be reached" rather than "the
-/// statement was rejected".
-pub(crate) fn is_unavailable(e: &tokio_postgres::Error) -> bool {
-    let Some(db) = e.as_db_error() else {
+/// Whether `e` may go away by itself ("the database cannot be reached
+/// now", "try the transaction again") rather than "the statement was
+/// rejected and will be again".
+pub(crate) fn is_transient(e: &tokio_postgres::Error) -> bool {
+    match e.as_db_error() {
+        Some(db) => is_transient_sqlstate(db.code().code()),
         // No server error: a closed connection or an I/O failure (refused,
         // reset, connect timeout) means unreachable; anything else
         // (encoding a parameter, decoding a row) is a bug, not an outage.
-        return e.is_closed()
-            || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
-    };
-    // 08: connection exception, 57: operator intervention (shutdown,
-    // cannot connect now, query canceled), 53: insufficient resources (too
-    // many connections, disk full).
-    let class = db.code().code().get(..2).unwrap_or_default();
-    matches!(class, "08" | "57" | "53")
+        None => {
+            e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+        }
+    }
+}
+
+/// Whether a server error with SQLSTATE `code` is transient. 08:
+/// connection exception; 40: transaction rollback (serialization failure,
+/// deadlock); 53: insufficient resources (too many connections, disk
+/// full); 55P03: lock not available; 57: operator intervention (admin
+/// shutdown, cannot connect now, query canceled); 58: system error (I/O
+/// outside PostgreSQL). Everything else — 22 data exception, 23 integrity
+/// constraint, 42 syntax error or undefined object, XX internal error (data
+/// corrupted) — is refused again on retry.
+pub(crate) fn is_transient_sqlstate(code: &str) -> bool {
+    let class = code.get(..2).unwrap_or_default();
+    matches!(class, "08" | "40" | "53" | "57" | "58") || code == "55P03"
 }
 
 impl From<PoolError> for DbError {
@@ -228,4 +249,48 @@ pub(crate) fn to_sql_i64(v: u64) -> i64 {
 /// The schema never stores negative values there; they read as 0.
 pub(crate) fn from_sql_i64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transient_sqlstate;
+
+    #[test]
+    fn outages_and_rollbacks_are_transient() {
+        for code in [
+            "08000", // connection_exception
+            "08006", // connection_failure
+            "40001", // serialization_failure
+            "40P01", // deadlock_detected
+            "53300", // too_many_connections
+            "53100", // disk_full
+            "55P03", // lock_not_available
+            "57P01", // admin_shutdown
+            "57P03", // cannot_connect_now
+            "57014", // query_canceled (statement_timeout)
+            "58030", // io_error
+        ] {
+            assert!(is_transient_sqlstate(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn refused_statements_and_bad_data_are_permanent() {
+        for code in [
+            "22021", // character_not_in_repertoire (a NUL in text)
+            "22P02", // invalid_text_representation
+            "23502", // not_null_violation
+            "23503", // foreign_key_violation
+            "23505", // unique_violation (a Conflict where expected)
+            "23514", // check_violation
+            "42601", // syntax_error
+            "42703", // undefined_column
+            "42P01", // undefined_table
+            "55000", // object_not_in_prerequisite_state
+            "XX001", // data_corrupted
+            "",
+        ] {
+            assert!(!is_transient_sqlstate(code), "{code}");
+        }
+    }
 }

@@ -110,13 +110,22 @@ impl PgStore {
     }
 }
 
-fn unavailable(e: DbError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+/// A read or write that failed, as the actors see it: an outage is
+/// retryable, anything else (a row that does not decode, a refused
+/// statement) is a permanent fault that retrying would only repeat.
+fn store_error(e: DbError) -> StoreError {
+    match e {
+        DbError::Unavailable(_) => StoreError::Unavailable(e.to_string()),
+        DbError::Conflict(_) | DbError::Other(_) => {
+            tracing::error!(error = %e, "storage fault");
+            StoreError::Internal(e.to_string())
+        }
+    }
 }
 
 impl BoardStore for PgStore {
     fn load_board(&self, board: BoardId) -> StoreFuture<'_, Option<LoadedBoard>> {
-        Box::pin(async move { self.read_board(board).await.map_err(unavailable) })
+        Box::pin(async move { self.read_board(board).await.map_err(store_error) })
     }
 
     fn append(&self, events: Vec<Recorded>) -> StoreFuture<'_, ()> {
@@ -132,20 +141,20 @@ impl BoardStore for PgStore {
         Box::pin(async move {
             self.read_events_after(board, after, limit)
                 .await
-                .map_err(unavailable)
+                .map_err(store_error)
         })
     }
 
     fn save_snapshot(&self, board: Board) -> StoreFuture<'_, ()> {
-        Box::pin(async move { self.write_snapshot(board).await.map_err(unavailable) })
+        Box::pin(async move { self.write_snapshot(board).await.map_err(store_error) })
     }
 
     fn load_org(&self, org: OrgId) -> StoreFuture<'_, Option<OrgRecord>> {
-        Box::pin(async move { self.read_org(org).await.map_err(unavailable) })
+        Box::pin(async move { self.read_org(org).await.map_err(store_error) })
     }
 
     fn reserve_item_numbers(&self, org: OrgId, count: u32) -> StoreFuture<'_, u64> {
-        Box::pin(async move { self.reserve_numbers(org, count).await.map_err(unavailable) })
+        Box::pin(async move { self.reserve_numbers(org, count).await.map_err(store_error) })
     }
 
     fn find_outcome(
@@ -158,7 +167,7 @@ impl BoardStore for PgStore {
             self.db
                 .find_outcome(board, actor, &command_id)
                 .await
-                .map_err(unavailable)
+                .map_err(store_error)
         })
     }
 
@@ -173,7 +182,7 @@ impl BoardStore for PgStore {
             self.db
                 .record_rejection(board, actor, &command_id, &rejection)
                 .await
-                .map_err(unavailable)
+                .map_err(store_error)
         })
     }
 }

@@ -11,6 +11,7 @@ mod backpressure;
 mod boards;
 mod cookies;
 mod errors;
+mod faults;
 mod frames;
 mod head;
 mod idempotency;

@@ -101,6 +101,13 @@ impl BoardActor {
                         act.return_item_numbers(&records);
                         let _ = reply.send(Err(ActorError::from(StoreError::Overloaded)));
                     }
+                    Err(e @ StoreError::Internal(_)) => {
+                        // Refused for good, and certainly not committed:
+                        // the numbers go back, the board state stands.
+                        act.return_item_numbers(&records);
+                        tracing::error!(board_id = %act.id, error = %e, "append refused");
+                        let _ = reply.send(Err(ActorError::from(e)));
+                    }
                     Err(e) => {
                         tracing::warn!(board_id = %act.id, error = %e, "append failed");
                         let _ = reply.send(Err(ActorError::from(e)));

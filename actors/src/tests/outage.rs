@@ -102,3 +102,54 @@ async fn an_outage_at_activation_is_retryable_and_then_recovers() {
     let next = world.submit(board.id, MEMBER, create_item("Two")).await;
     assert_eq!(next.seq, before.seq + 1);
 }
+
+#[actix_rt::test]
+async fn a_permanent_fault_at_activation_is_final_and_not_reloaded_per_request() {
+    let world = World::new();
+    let board = world.new_board().await;
+    let world = world.restart();
+
+    world.store.set_faulty(true);
+    let read = within(world.board(board.id).read(VIEWER)).await;
+    let err = read.expect_err("the board cannot be decoded");
+    assert_eq!(err.code(), "internal");
+    assert!(!err.retryable(), "{err:?}");
+    let submitted = within(
+        world
+            .board(board.id)
+            .submit(MEMBER, create_item("Two"), None),
+    )
+    .await;
+    let err = submitted.expect_err("still faulty");
+    assert_eq!(err.code(), "internal");
+    assert!(!err.retryable(), "{err:?}");
+
+    // Repaired, but the failed actor still holds its fault instead of
+    // loading the board again for every request.
+    world.store.set_faulty(false);
+    let held = within(world.board(board.id).read(VIEWER)).await;
+    assert_eq!(held.expect_err("held").code(), "internal");
+    assert_eq!(world.stored_seq(board.id), 3, "nothing was applied");
+}
+
+#[actix_rt::test]
+async fn a_permanently_refused_append_is_final_and_the_board_goes_on() {
+    let world = World::new();
+    let board = world.new_board().await;
+    // A block of numbers is reserved now, so the next item needs only the
+    // append.
+    world.create_item(board.id, "One").await;
+    world.store.set_faulty(true);
+    let failed = within(
+        world
+            .board(board.id)
+            .submit(MEMBER, create_item("Two"), None),
+    )
+    .await;
+    let err = failed.expect_err("refused");
+    assert_eq!(err.code(), "internal");
+    assert!(!err.retryable(), "{err:?}");
+    world.store.set_faulty(false);
+    let (_, number) = world.create_item(board.id, "Two").await;
+    assert_eq!(number, 2, "the refused append gave its item number back");
+}

@@ -32,6 +32,7 @@ struct State {
 pub struct MemStore {
     state: Mutex<State>,
     unavailable: AtomicBool,
+    faulty: AtomicBool,
 }
 
 impl MemStore {
@@ -51,6 +52,12 @@ impl MemStore {
         self.unavailable.store(unavailable, Ordering::SeqCst);
     }
 
+    /// While `true`, every call fails with [`StoreError::Internal`], as
+    /// when a stored record no longer decodes; `false` repairs the store.
+    pub fn set_faulty(&self, faulty: bool) {
+        self.faulty.store(faulty, Ordering::SeqCst);
+    }
+
     /// The whole log of a board, in seq order (empty when unknown).
     pub fn events(&self, board: BoardId) -> Vec<Recorded> {
         self.lock().logs.get(&board).cloned().unwrap_or_default()
@@ -68,8 +75,13 @@ impl MemStore {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Fails when the outage switch is on.
+    /// Fails when the outage or the fault switch is on.
     fn check_available(&self) -> Result<(), StoreError> {
+        if self.faulty.load(Ordering::SeqCst) {
+            return Err(StoreError::Internal(
+                "memory store made faulty for this test".to_owned(),
+            ));
+        }
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable(
                 "memory store switched off for this test".to_owned(),

@@ -1,5 +1,5 @@
-//! The persistence port. `storage` implements it on PostgreSQL; [`MemStore`]
-//! implements it in memory for actor tests. Futures are boxed so the trait
+//! The persistence port. `storage` implements it on PostgreSQL; `MemStore`
+//! (behind the `test-util` feature) implements it in memory for actor tests. Futures are boxed so the trait
 //! can be used as `Arc<dyn BoardStore>`; the core itself never awaits them.
 
 use std::future::Future;
@@ -9,20 +9,28 @@ use crate::board::{Board, Recorded};
 use crate::ids::{BoardId, OrgId, UserId};
 use crate::role::Roster;
 
+#[cfg(any(test, feature = "test-util"))]
 mod mem;
+#[cfg(any(test, feature = "test-util"))]
 pub use mem::MemStore;
 
 /// A boxed, sendable future returned by store methods.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// Why a store operation failed. All variants are infrastructure failures:
-/// the command may succeed when retried.
+/// Why a store operation failed. Every variant but [`StoreError::Internal`]
+/// is transient: the command may succeed when retried.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The store cannot be reached or the operation failed (database down,
-    /// connection lost, statement failed).
+    /// The store cannot be reached for now (database down, connection
+    /// lost, pool exhausted, serialization failure or deadlock, server
+    /// shutting down). Retryable.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A permanent fault: a stored record does not decode, or the database
+    /// refused a statement in a way that retrying cannot change (a server
+    /// bug or corrupt data). Nothing was written. Not retryable.
+    #[error("storage fault: {0}")]
+    Internal(String),
     /// The storage queue is full; retry after a short delay.
     #[error("storage queue is full")]
     Overloaded,

@@ -20,6 +20,7 @@ fn actor_errors() -> Vec<ActorError> {
         ActorError::Rejected(Rejection::NoChange),
         ActorError::Overloaded,
         ActorError::Unavailable("db down".into()),
+        ActorError::Internal("undecodable event".into()),
         ActorError::Timeout,
         ActorError::TooManySubscriptions { max: 1 },
         ActorError::AlreadySubscribed,
@@ -30,6 +31,7 @@ fn actor_errors() -> Vec<ActorError> {
             | ActorError::Rejected(_)
             | ActorError::Overloaded
             | ActorError::Unavailable(_)
+            | ActorError::Internal(_)
             | ActorError::Timeout
             | ActorError::TooManySubscriptions { .. }
             | ActorError::AlreadySubscribed => {}

@@ -25,7 +25,6 @@ use tokio::task::JoinSet;
 
 use crate::db::Db;
 
-mod culprits;
 mod writer;
 use writer::write_batch;
 
@@ -229,8 +228,11 @@ impl StorageHandle {
     /// - [`StoreError::Timeout`] when no answer came within the commit
     ///   timeout (the events may or may not have been committed);
     /// - [`StoreError::Conflict`] when one of the seqs is already taken;
+    /// - [`StoreError::Duplicate`] when the command id was already used;
     /// - [`StoreError::Unavailable`] when the database failed or the actor
-    ///   is shutting down (nothing was written).
+    ///   is shutting down (nothing was written);
+    /// - [`StoreError::Internal`] when the database refused the events for
+    ///   good (nothing was written; sending them again cannot help).
     pub async fn append(&self, events: Vec<Recorded>) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());

@@ -1,34 +1,37 @@
 //! Writing one batch: a single transaction for all requests. When the
-//! database rejects it, the requests that caused it fail alone and the
-//! others are written together again (each on its own only as a last
-//! resort), so one retried command id does not cost a transaction per
-//! request.
+//! database rejects a statement, the batch is written once more in one
+//! transaction with a SAVEPOINT per request: a failing request is rolled
+//! back to its savepoint and answered with its own error, the others
+//! commit together. A batch costs at most two transactions, however many
+//! of its requests fail.
 
 use std::time::{Duration, Instant};
 
 use protocol::{BoardId, Recorded, StoreError};
 use tracing::{Instrument, Span};
 
-use super::{culprits, AppendRequest, Counters};
-use crate::db::{describe, is_seq_conflict, is_unavailable, Db};
+use deadpool_postgres::GenericClient;
+
+use super::{AppendRequest, Counters};
+use crate::db::{describe, is_seq_conflict, is_transient, Db};
 use crate::{event_log, outcomes};
 
 /// Why a batch transaction failed.
 enum BatchError {
-    /// The database rejected a statement; retrying requests one by one
-    /// finds the culprit.
+    /// The database rejected a statement (a reused command id, a taken
+    /// seq, or a permanent fault); writing request by request finds which.
     Statement(tokio_postgres::Error),
-    /// The connection or pool failed; nothing can be written now.
+    /// The connection or pool failed, or the database asks to try again
+    /// (serialization failure, deadlock); nothing can be written now.
     Unavailable(String),
     /// The transaction did not finish in time; its outcome is unknown.
     Timeout,
 }
 
 /// Writes `batch` in one transaction and answers every request. When the
-/// database rejects it, the requests that caused it (a reused command id, a
-/// taken seq) are answered and the rest is written together once more; only
-/// if that fails too, or the cause is something else, is each request
-/// written on its own.
+/// database rejects a statement, the batch is written again in one
+/// transaction with a savepoint per request, so only the requests that
+/// caused it (a reused command id, a taken seq, a permanent fault) fail.
 pub(super) async fn write_batch(
     db: &Db,
     batch: Vec<AppendRequest>,
@@ -65,31 +68,20 @@ async fn write_batch_in_span(
     counters: &Counters,
     timeout: Duration,
 ) {
+    let started = Instant::now();
     let Some(failed) = write_together(db, batch, counters, timeout).await else {
         return;
     };
-    let rest = match culprits::find(db, &failed).await {
-        Ok(found) if !found.is_empty() => answer_culprits(failed, found, counters),
-        Ok(_) => failed,
-        Err(e) => {
-            tracing::debug!(error = %e, "finding the failing requests failed");
-            failed
-        }
-    };
-    let Some(failed) = write_together(db, rest, counters, timeout).await else {
-        return;
-    };
-    for request in failed {
-        let span = request.span.clone();
-        write_alone(db, request, counters, timeout)
-            .instrument(span)
-            .await;
-    }
+    // Both transactions together within the commit timeout, which is all
+    // the callers wait anyway.
+    let left = timeout.saturating_sub(started.elapsed());
+    write_each(db, failed, counters, left).await;
 }
 
 /// Writes `batch` in one transaction and answers every request, except
 /// when a statement failed in a batch of several requests: then none is
-/// answered and the batch is returned for a closer look.
+/// answered and the batch is returned, to be written request by request
+/// in one transaction.
 async fn write_together(
     db: &Db,
     batch: Vec<AppendRequest>,
@@ -112,11 +104,14 @@ async fn write_together(
             }
         }
         Err(BatchError::Statement(e)) if batch.len() > 1 => {
-            tracing::debug!(error = %describe(&e), requests = batch.len(), "batch failed; looking for the culprits");
+            tracing::debug!(error = %describe(&e), requests = batch.len(), "batch failed; writing it with a savepoint per request");
             return Some(batch);
         }
         Err(e) => {
-            let error = store_error(db, &events, e).await;
+            let error = match db.client().await {
+                Ok(client) => store_error(&client, &events, e).await,
+                Err(_) => store_error_unqueried(&events, e),
+            };
             counters.failed(batch.len(), &error);
             for request in batch {
                 request.answer(Err(clone_error(&error)));
@@ -126,40 +121,82 @@ async fn write_together(
     None
 }
 
-/// Answers the `culprits` (sorted by index) with their errors; returns the
-/// other requests of `batch`, in order.
-fn answer_culprits(
-    batch: Vec<AppendRequest>,
-    culprits: Vec<(usize, StoreError)>,
-    counters: &Counters,
-) -> Vec<AppendRequest> {
-    let mut culprits = culprits.into_iter().peekable();
-    let mut rest = Vec::with_capacity(batch.len());
-    for (i, request) in batch.into_iter().enumerate() {
-        match culprits.next_if(|(c, _)| *c == i) {
-            Some((_, error)) => {
-                counters.failed(1, &error);
-                request.answer(Err(error));
-            }
-            None => rest.push(request),
-        }
-    }
-    rest
-}
-
-/// Writes one request in its own transaction and answers it.
-async fn write_alone(db: &Db, request: AppendRequest, counters: &Counters, timeout: Duration) {
+/// Writes `batch` in one transaction, each request inside its own
+/// SAVEPOINT: a request whose statements fail is rolled back to its
+/// savepoint and answered with its error; the others are answered once
+/// the transaction has committed. An outage or timeout fails every request
+/// not yet refused.
+async fn write_each(db: &Db, batch: Vec<AppendRequest>, counters: &Counters, timeout: Duration) {
     let started = Instant::now();
-    match commit(db, &request.events, timeout).await {
+    let mut refused: Vec<Option<StoreError>> = batch.iter().map(|_| None).collect();
+    let work = async {
+        let mut client = db
+            .client()
+            .await
+            .map_err(|e| BatchError::Unavailable(e.to_string()))?;
+        let tx = client.transaction().await.map_err(classify)?;
+        // One savepoint name, set again after each request: `ROLLBACK TO`
+        // keeps it, `RELEASE` drops it. Releasing keeps the subtransactions
+        // from piling up in a large batch.
+        tx.batch_execute("SAVEPOINT request")
+            .await
+            .map_err(classify)?;
+        let last = batch.len().saturating_sub(1);
+        for (i, request) in batch.iter().enumerate() {
+            match event_log::write(&tx, &request.events)
+                .await
+                .map_err(classify)
+            {
+                Ok(()) if i < last => tx
+                    .batch_execute("RELEASE SAVEPOINT request; SAVEPOINT request")
+                    .await
+                    .map_err(classify)?,
+                Ok(()) => {}
+                Err(BatchError::Statement(e)) => {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT request")
+                        .await
+                        .map_err(classify)?;
+                    let error = {
+                        let span = request.span.clone();
+                        let events = &request.events;
+                        store_error(&tx, events, BatchError::Statement(e))
+                            .instrument(span)
+                            .await
+                    };
+                    refused[i] = Some(error);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        tx.commit().await.map_err(|e| {
+            tracing::warn!(error = %describe(&e), "COMMIT failed; outcome unknown");
+            BatchError::Timeout
+        })
+    };
+    let result = tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or(Err(BatchError::Timeout));
+    let written: Vec<usize> = (0..batch.len()).filter(|&i| refused[i].is_none()).collect();
+    let events: usize = written.iter().map(|&i| batch[i].events.len()).sum();
+    let failure = match result {
         Ok(()) => {
-            counters.committed(1, request.events.len(), started.elapsed());
-            request.answer(Ok(()));
+            if !written.is_empty() {
+                counters.committed(written.len(), events, started.elapsed());
+            }
+            None
         }
-        Err(e) => {
-            let error = store_error(db, &request.events, e).await;
-            counters.failed(1, &error);
-            request.answer(Err(error));
+        Err(e) => Some(store_error_unqueried(&[], e)),
+    };
+    for (request, refusal) in batch.into_iter().zip(refused) {
+        let answer = match (refusal, &failure) {
+            (Some(error), _) => Err(error),
+            (None, Some(error)) => Err(clone_error(error)),
+            (None, None) => Ok(()),
+        };
+        if let Err(error) = &answer {
+            counters.failed(1, error);
         }
+        request.answer(answer);
     }
 }
 
@@ -186,44 +223,57 @@ async fn commit(db: &Db, events: &[Recorded], timeout: Duration) -> Result<(), B
 }
 
 fn classify(e: tokio_postgres::Error) -> BatchError {
-    if is_unavailable(&e) {
+    if is_transient(&e) {
         BatchError::Unavailable(describe(&e))
     } else {
         BatchError::Statement(e)
     }
 }
 
-/// What to tell the callers of a failed transaction over `events`.
-async fn store_error(db: &Db, events: &[Recorded], error: BatchError) -> StoreError {
+/// What to tell the callers of a failed write of `events`. For a taken
+/// seq, `client` is asked which one (inside the transaction that failed,
+/// after rolling back to a savepoint, it also sees that transaction's
+/// earlier writes).
+async fn store_error(
+    client: &impl GenericClient,
+    events: &[Recorded],
+    error: BatchError,
+) -> StoreError {
+    match error {
+        BatchError::Statement(e) if is_seq_conflict(&e) => {
+            let board = board_of(events);
+            let seqs: Vec<u64> = events.iter().map(|r| r.seq).collect();
+            let taken = event_log::first_taken_seq(client, board, &seqs)
+                .await
+                .ok()
+                .flatten();
+            let seq = taken.or_else(|| seqs.first().copied()).unwrap_or(0);
+            StoreError::Conflict { board, seq }
+        }
+        other => store_error_unqueried(events, other),
+    }
+}
+
+/// [`store_error`] without asking the database: a taken seq is reported
+/// as the first of `events`.
+fn store_error_unqueried(events: &[Recorded], error: BatchError) -> StoreError {
     match error {
         BatchError::Statement(e) if outcomes::is_duplicate(&e) => StoreError::Duplicate {
-            board: events
-                .first()
-                .map_or(BoardId(uuid::Uuid::nil()), |r| r.board),
+            board: board_of(events),
             command_id: events
                 .iter()
                 .find_map(|r| r.command_id.clone())
                 .unwrap_or_default(),
         },
-        BatchError::Statement(e) if is_seq_conflict(&e) => {
-            let board = events
-                .first()
-                .map_or(BoardId(uuid::Uuid::nil()), |r| r.board);
-            let seqs: Vec<u64> = events.iter().map(|r| r.seq).collect();
-            let taken = match db.client().await {
-                Ok(client) => event_log::first_taken_seq(&client, board, &seqs)
-                    .await
-                    .ok()
-                    .flatten(),
-                Err(_) => None,
-            };
-            let seq = taken.or_else(|| seqs.first().copied()).unwrap_or(0);
-            StoreError::Conflict { board, seq }
-        }
+        BatchError::Statement(e) if is_seq_conflict(&e) => StoreError::Conflict {
+            board: board_of(events),
+            seq: events.first().map_or(0, |r| r.seq),
+        },
         BatchError::Statement(e) => {
+            // Deterministic: the same events would be refused again.
             let cause = describe(&e);
-            tracing::error!(error = %cause, events = events.len(), "append failed");
-            StoreError::Unavailable(format!("append failed: {cause}"))
+            tracing::error!(error = %cause, events = events.len(), "append refused");
+            StoreError::Internal(format!("append refused: {cause}"))
         }
         BatchError::Unavailable(msg) => {
             tracing::warn!(error = %msg, "append failed: database unavailable");
@@ -233,9 +283,16 @@ async fn store_error(db: &Db, events: &[Recorded], error: BatchError) -> StoreEr
     }
 }
 
+fn board_of(events: &[Recorded]) -> BoardId {
+    events
+        .first()
+        .map_or(BoardId(uuid::Uuid::nil()), |r| r.board)
+}
+
 fn clone_error(e: &StoreError) -> StoreError {
     match e {
         StoreError::Unavailable(msg) => StoreError::Unavailable(msg.clone()),
+        StoreError::Internal(msg) => StoreError::Internal(msg.clone()),
         StoreError::Overloaded => StoreError::Overloaded,
         StoreError::Conflict { board, seq } => StoreError::Conflict {
             board: *board,

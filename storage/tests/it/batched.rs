@@ -253,8 +253,9 @@ async fn a_rejected_statement_names_its_cause() {
         name: "a\0b".into(),
     };
     let failed = storage.append(vec![rec(board, 2, user, nul)]).await;
-    let Err(StoreError::Unavailable(message)) = failed else {
-        panic!("expected a storage failure, got {failed:?}");
+    // Refused for good (SQLSTATE class 22): not retryable.
+    let Err(StoreError::Internal(message)) = failed else {
+        panic!("expected a permanent storage fault, got {failed:?}");
     };
     // Not just "db error": the SQLSTATE and PostgreSQL's message.
     assert!(message.contains("22021"), "{message}");

@@ -2,7 +2,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
-use protocol::{BoardId, BoardStore, Event, StoreError};
+use protocol::{BoardId, BoardStore, Event, Recorded, StoreError};
 use storage::{spawn_storage_actor, PgStore, StorageConfig};
 use uuid::Uuid;
 
@@ -155,6 +155,77 @@ async fn a_reused_command_id_fails_only_its_own_request() {
     assert_eq!(after.batches_committed - before.batches_committed, 1);
     assert_eq!(db.board_row(b).await.unwrap().unwrap().seq, 1);
     assert_eq!(db.board_row(c).await.unwrap().unwrap().seq, 3);
+    task.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_statement_fails_only_its_own_request_in_one_transaction() {
+    let (_t, db) = fresh_db().await;
+    let (org, user) = org_with_owner(&db, "SP").await;
+    let (storage, task) = spawn_storage_actor(db.clone(), StorageConfig::default());
+    let [a, b, c, d] = [(); 4].map(|_| BoardId(Uuid::new_v4()));
+    for board in [a, b, c, d] {
+        storage
+            .append(vec![rec(board, 1, user, board_created(org, "original"))])
+            .await
+            .unwrap();
+    }
+    let before = storage.stats();
+
+    let renamed =
+        |board, seq, name: &str| rec(board, seq, user, Event::BoardRenamed { name: name.into() });
+    // PostgreSQL text cannot hold NUL: b's statement fails, and would
+    // fail again however often it is sent (neither a taken seq nor a
+    // reused command id). d's seq is taken: a conflict in the same batch.
+    let mut ok_a = Box::pin(storage.append(vec![renamed(a, 2, "new"), renamed(a, 3, "newer")]));
+    let mut bad_b = Box::pin(storage.append(vec![renamed(b, 2, "a\0b")]));
+    let mut ok_c = Box::pin(storage.append(vec![renamed(c, 2, "new")]));
+    let mut taken_d = Box::pin(storage.append(vec![renamed(d, 1, "new")]));
+    queue(&mut ok_a).await;
+    queue(&mut bad_b).await;
+    queue(&mut ok_c).await;
+    queue(&mut taken_d).await;
+    assert_eq!(storage.queue_depth(), 4);
+
+    ok_a.await.unwrap();
+    let refused = bad_b.await;
+    assert!(
+        matches!(&refused, Err(StoreError::Internal(message)) if message.contains("22021")),
+        "{refused:?}"
+    );
+    ok_c.await.unwrap();
+    let conflict = taken_d.await;
+    assert!(
+        matches!(conflict, Err(StoreError::Conflict { board, seq: 1 }) if board == d),
+        "{conflict:?}"
+    );
+
+    let after = storage.stats();
+    assert_eq!(after.failures - before.failures, 2);
+    assert_eq!(after.requests_committed - before.requests_committed, 2);
+    assert_eq!(after.events_committed - before.events_committed, 3);
+    // The failed first attempt committed nothing; the second one wrote
+    // every request in its own savepoint and committed a and c together.
+    assert_eq!(after.batches_committed - before.batches_committed, 1);
+
+    assert_eq!(db.board_row(a).await.unwrap().unwrap().name, "newer");
+    assert_eq!(db.board_row(c).await.unwrap().unwrap().name, "new");
+    for board in [b, d] {
+        let row = db.board_row(board).await.unwrap().unwrap();
+        assert_eq!((row.seq, row.name.as_str()), (1, "original"));
+    }
+    // a's events and outcomes were kept: a retry of its command is a
+    // duplicate, not a second write.
+    let retried = storage
+        .append(vec![Recorded {
+            seq: 4,
+            ..renamed(a, 2, "new")
+        }])
+        .await;
+    assert!(
+        matches!(&retried, Err(StoreError::Duplicate { command_id, .. }) if command_id == "cmd-2"),
+        "{retried:?}"
+    );
     task.shutdown().await;
 }
 

@@ -1178,7 +1178,7 @@ export const ERROR_CODE_DESCRIPTIONS: { readonly [code in ErrorCode]: string } =
   comment_not_found: "The comment does not exist on this board (or was deleted).",
   duplicate_column_name: "Another column already has this name (ignoring case).",
   forbidden: "Your role does not allow the command.",
-  internal: "The server could not encode its answer (a server bug); the session goes on.",
+  internal: "A server fault that retrying cannot fix (a stored record that does not decode, a statement the database always refuses, an answer that cannot be encoded); nothing was applied, the session goes on.",
   invalid_command: "A command message whose id could be read but which could not be decoded.",
   invalid_command_id: "The command id is empty or too long.",
   invalid_field: "A field breaks a rule (length, characters, range).",
