@@ -214,6 +214,7 @@ pub fn board() -> Board {
         items,
         archived: false,
         comments: std::collections::BTreeMap::new(),
+        by_column: Default::default(),
     }
 }
 
