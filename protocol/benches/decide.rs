@@ -89,6 +89,18 @@ fn bench_decide_apply(c: &mut Criterion) {
         let ctx = ctx(&members, 0xffff_ffff, 5_000);
         b.iter(|| black_box(&full).decide(&ctx, black_box(&create)))
     });
+    // Appending (no index), what the app and most clients send: the key
+    // after the column's last item.
+    let append = Command::CreateItem {
+        title: "One more item".into(),
+        description: String::new(),
+        column: Some(column(0)),
+        index: None,
+    };
+    group.bench_function("decide/create_item_append", |b| {
+        let ctx = ctx(&members, 0xffff_ffff, 5_000);
+        b.iter(|| black_box(&full).decide(&ctx, black_box(&append)))
+    });
     group.bench_function("decide_apply/create_item", |b| {
         let ctx = ctx(&members, 0xffff_ffff, 5_000);
         b.iter_batched_ref(

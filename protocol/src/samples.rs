@@ -216,6 +216,7 @@ pub fn board() -> Board {
         items,
         archived: false,
         comments: std::collections::BTreeMap::new(),
+        by_column: Default::default(),
     }
 }
 

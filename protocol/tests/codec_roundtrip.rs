@@ -286,15 +286,18 @@ fn board() -> impl Strategy<Value = Board> {
                 BTreeMap<ItemId, Item>,
                 _,
                 _,
-            )| Board {
-                id,
-                org,
-                name,
-                seq,
-                columns,
-                items,
-                archived,
-                comments,
+            )| {
+                // Built field by field: the board's per-column index is
+                // private (derived from `items`, never encoded).
+                let mut board = Board::new(id);
+                board.org = org;
+                board.name = name;
+                board.seq = seq;
+                board.columns = columns;
+                board.items = items;
+                board.archived = archived;
+                board.comments = comments;
+                board
             },
         )
 }

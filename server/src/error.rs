@@ -5,6 +5,7 @@
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use actors::ActorError;
+use protocol::codes::ErrorCode;
 use serde::Serialize;
 use storage::DbError;
 
@@ -21,9 +22,9 @@ pub enum ApiError {
     Validation { field: String, message: String },
     /// The request itself is unusable (bad JSON, bad path parameter...).
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
+    Unauthorized { code: ErrorCode, message: String },
     #[error("{message}")]
     Forbidden { message: String },
     #[error("{what} not found")]
@@ -32,17 +33,17 @@ pub enum ApiError {
     #[error("this route does not accept this method; it accepts {}", method_list(.allow))]
     MethodNotAllowed { allow: Vec<Method> },
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// The thing existed but can no longer be used (an expired invite).
     #[error("{message}")]
-    Gone { code: &'static str, message: String },
+    Gone { code: ErrorCode, message: String },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// Refused for now (a locked login): 429 with `Retry-After` and
     /// `details.retry_after_secs`.
     #[error("{message}")]
     TooManyRequests {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         retry_after_secs: u64,
     },
@@ -72,8 +73,9 @@ pub enum ApiError {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable machine code to match on, e.g. `not_found`,
-    /// `validation_failed`, `invalid_body`, `rate_limited`.
-    #[schema(example = "validation_failed")]
+    /// `validation_failed`, `invalid_body`, `rate_limited`: one of
+    /// `ErrorCode` (`protocol::codes`, also listed in PROTOCOL.md).
+    #[schema(value_type = ErrorCode, example = "validation_failed")]
     pub code: String,
     /// What went wrong, for humans. Never internal error text.
     pub message: String,
@@ -102,24 +104,24 @@ impl ApiError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Validation { .. } => "validation_failed",
-            ApiError::BadRequest { code, .. } => code,
-            ApiError::Unauthorized { code, .. } => code,
-            ApiError::Forbidden { .. } => "forbidden",
-            ApiError::NotFound { .. } => "not_found",
-            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::Conflict { code, .. } => code,
-            ApiError::Gone { code, .. } => code,
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::TooManyRequests { code, .. } => code,
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::Validation { .. } => ErrorCode::ValidationFailed.as_str(),
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthorized { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. }
+            | ApiError::TooManyRequests { code, .. } => code.as_str(),
+            ApiError::Forbidden { .. } => ErrorCode::Forbidden.as_str(),
+            ApiError::NotFound { .. } => ErrorCode::NotFound.as_str(),
+            ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed.as_str(),
+            ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge.as_str(),
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited.as_str(),
+            ApiError::UnsupportedMediaType { .. } => ErrorCode::UnsupportedMediaType.as_str(),
             ApiError::Actor(e) => e.code(),
-            ApiError::Unavailable(_) => "unavailable",
-            ApiError::Internal(_) => "internal",
-            ApiError::Status(status) => status_code_name(*status),
+            ApiError::Unavailable(_) => ErrorCode::Unavailable.as_str(),
+            ApiError::Internal(_) => ErrorCode::Internal.as_str(),
+            ApiError::Status(status) => status_code_name(*status).as_str(),
         }
     }
 
@@ -246,28 +248,28 @@ fn method_list(methods: &[Method]) -> String {
 /// answers by itself, the reason phrase in snake case (`413 Payload Too
 /// Large` is `payload_too_large`); any other is `bad_request` or
 /// `internal`.
-fn status_code_name(status: StatusCode) -> &'static str {
+fn status_code_name(status: StatusCode) -> ErrorCode {
     match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::GONE => "gone",
-        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
-        StatusCode::REQUEST_TIMEOUT => "request_timeout",
-        StatusCode::LENGTH_REQUIRED => "length_required",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::URI_TOO_LONG => "uri_too_long",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::EXPECTATION_FAILED => "expectation_failed",
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "request_header_fields_too_large",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        StatusCode::GATEWAY_TIMEOUT => "timeout",
-        s if s.is_server_error() => "internal",
-        _ => "bad_request",
+        StatusCode::BAD_REQUEST => ErrorCode::BadRequest,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
+        StatusCode::GONE => ErrorCode::Gone,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::TooManyRequests,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::NOT_ACCEPTABLE => ErrorCode::NotAcceptable,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+        StatusCode::LENGTH_REQUIRED => ErrorCode::LengthRequired,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::URI_TOO_LONG => ErrorCode::UriTooLong,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::EXPECTATION_FAILED => ErrorCode::ExpectationFailed,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ErrorCode::RequestHeaderFieldsTooLarge,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        StatusCode::GATEWAY_TIMEOUT => ErrorCode::Timeout,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
     }
 }
 
@@ -283,7 +285,7 @@ impl From<crate::auth::TokenError> for ApiError {
         match e {
             crate::auth::TokenError::Unavailable => ApiError::Unavailable(e.to_string()),
             other => ApiError::Unauthorized {
-                code: other.code(),
+                code: other.error_code(),
                 message: other.to_string(),
             },
         }
@@ -295,7 +297,7 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Unavailable(cause) => ApiError::Unavailable(cause),
             DbError::Conflict(what) => ApiError::Conflict {
-                code: "conflict",
+                code: ErrorCode::Conflict,
                 message: format!("{what} already exists"),
             },
             other => ApiError::Internal(other.to_string()),

@@ -60,6 +60,13 @@ impl Board {
                 column,
                 position,
             } => {
+                // A re-created id (only in a damaged log) leaves its old spot.
+                let from = self
+                    .items
+                    .get(item)
+                    .map(|it| (it.column, it.position.as_str()));
+                self.by_column
+                    .relocate(*item, from, Some((*column, position.as_str())));
                 self.items.insert(
                     *item,
                     Item {
@@ -94,10 +101,17 @@ impl Board {
                 item,
                 column,
                 position,
-            } => self.update_item(*item, rec.at, |it| {
-                it.column = *column;
-                it.position.clone_from(position);
-            }),
+            } => {
+                if let Some(it) = self.items.get(item) {
+                    let from = Some((it.column, it.position.as_str()));
+                    self.by_column
+                        .relocate(*item, from, Some((*column, position.as_str())));
+                }
+                self.update_item(*item, rec.at, |it| {
+                    it.column = *column;
+                    it.position.clone_from(position);
+                })
+            }
             Event::ItemAssigned { item, user } => self.update_item(*item, rec.at, |it| {
                 it.assignees.insert(*user);
             }),

@@ -7,6 +7,7 @@ mod decide;
 mod decide_comments;
 mod decide_items;
 mod event;
+mod item_order;
 mod query;
 mod rejection;
 mod state;

@@ -80,13 +80,19 @@ impl Board {
     /// Every item of a column, archived ones included, ordered by
     /// `(position, id)`, top to bottom. Command indexes count in this order.
     pub fn items_in_column(&self, column: ColumnId) -> Vec<&Item> {
-        let mut items: Vec<&Item> = self
-            .items
-            .values()
-            .filter(|item| item.column == column)
-            .collect();
-        items.sort_by(|a, b| item_order(a, b));
-        items
+        self.column_items(column)
+            .filter_map(|(_, id)| self.items.get(id))
+            .collect()
+    }
+
+    /// The `(position, id)` keys of a column's items, in order, from the
+    /// per-column index (no scan of the board).
+    fn column_items(&self, column: ColumnId) -> impl DoubleEndedIterator<Item = &(String, ItemId)> {
+        self.by_column
+            .get(&self.items)
+            .get(&column)
+            .into_iter()
+            .flatten()
     }
 
     /// The item with this organization-wide number, if it is on this board.
@@ -122,23 +128,16 @@ impl Board {
         index: Option<u32>,
         moving: Option<ItemId>,
     ) -> String {
+        let mut others = self
+            .column_items(column)
+            .filter(|(_, id)| Some(*id) != moving)
+            .map(|(position, _)| position.as_str());
         if index.is_none() {
-            // Appending (the common case) needs only the last key: one
-            // pass, no sort, whatever the board's size.
-            let last = self
-                .items
-                .values()
-                .filter(|item| item.column == column && Some(item.id) != moving)
-                .max_by(|a, b| item_order(a, b));
-            return position::between(last.map(|item| item.position.as_str()), None);
+            // Appending (the common case) needs only the last key: O(log n)
+            // from the index, whatever the board's size.
+            return position::between(others.next_back(), None);
         }
-        let others: Vec<&str> = self
-            .items_in_column(column)
-            .into_iter()
-            .filter(|item| Some(item.id) != moving)
-            .map(|item| item.position.as_str())
-            .collect();
-        key_at(&others, index)
+        key_at(&others.collect::<Vec<_>>(), index)
     }
 
     /// The index a column has now among the other columns.

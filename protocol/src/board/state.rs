@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::item_order::ItemOrder;
 use crate::ids::{BoardId, ColumnId, CommentId, ItemId, Millis, OrgId, UserId};
 
 /// A column. Columns are ordered by `(position, id)`.
@@ -91,4 +92,11 @@ pub struct Board {
     /// encoding when empty, so snapshots without comments keep their bytes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub comments: BTreeMap<CommentId, CommentMeta>,
+    /// Each column's items in `(position, id)` order, so appending reads
+    /// the last key without scanning the board. Derived from `items`: not
+    /// encoded (snapshots keep their bytes) and not compared.
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    #[cfg_attr(test, ts(skip))]
+    pub(crate) by_column: ItemOrder,
 }

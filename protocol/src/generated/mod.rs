@@ -9,7 +9,7 @@
 mod fold;
 mod fold_edges;
 mod positions;
-mod random;
+pub(crate) mod random;
 mod shape;
 mod typescript;
 

@@ -5,6 +5,7 @@
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
+use protocol::codes::ErrorCode;
 use protocol::UserId;
 
 use super::{authenticate, Principal};
@@ -51,7 +52,7 @@ impl FromRequest for Auth {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthorized {
-                code: "missing_token",
+                code: ErrorCode::MissingToken,
                 message: "send an access token or API key in the Authorization: Bearer header"
                     .into(),
             })?;

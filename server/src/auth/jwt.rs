@@ -2,6 +2,7 @@
 //! claims another one is refused), `exp`, `nbf`, `iss`, `aud` and `sub` are
 //! required, and the header carries a key id so keys can rotate.
 
+use protocol::codes::ErrorCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{
@@ -58,11 +59,16 @@ pub enum TokenError {
 
 impl TokenError {
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The code as the catalog's enum.
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            TokenError::Expired => protocol::codes::TOKEN_EXPIRED,
-            TokenError::Invalid => protocol::codes::INVALID_TOKEN,
-            TokenError::Revoked => protocol::codes::TOKEN_REVOKED,
-            TokenError::Unavailable => protocol::codes::UNAVAILABLE,
+            TokenError::Expired => ErrorCode::TokenExpired,
+            TokenError::Invalid => ErrorCode::InvalidToken,
+            TokenError::Revoked => ErrorCode::TokenRevoked,
+            TokenError::Unavailable => ErrorCode::Unavailable,
         }
     }
 }

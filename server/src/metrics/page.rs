@@ -5,6 +5,7 @@
 //! off (`CORKBOARD_METRICS=off`).
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use protocol::codes::ErrorCode;
 use storage::{BATCH_EVENTS_BUCKETS, COMMIT_MICROS_BUCKETS};
 
 use super::{Exposition, Kind, CONTENT_TYPE};
@@ -28,7 +29,7 @@ pub async fn serve(
         .is_ok();
         if !equal {
             return Err(crate::error::ApiError::Unauthorized {
-                code: "invalid_token",
+                code: ErrorCode::InvalidToken,
                 message: "GET /metrics needs the bearer token of CORKBOARD_METRICS_TOKEN".into(),
             });
         }

@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
 
 pub use standard::StandardResponses;
 
+use protocol::codes::ErrorCode;
+
 use crate::error::ErrorBody;
 
 /// Name of the security scheme for a user's JWT access token.
@@ -39,7 +41,7 @@ pub const API_KEY: &str = "api_key";
             `Authorization: Bearer cbk_<prefix>_<secret>` (an API key). Another \
             organization's resources answer 404, never 403.",
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, ErrorCode)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Accounts, login and tokens"),
@@ -137,6 +139,32 @@ mod tests {
         assert_eq!(schemes["access_token"]["scheme"], "bearer");
         assert_eq!(schemes["api_key"]["scheme"], "bearer");
         assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    }
+
+    /// `ErrorBody.code` is documented as the catalog's `ErrorCode`, whose
+    /// schema lists exactly the codes of `protocol::codes` (which
+    /// PROTOCOL.md is checked against), so REST clients generated from the
+    /// document get every code and no other.
+    #[test]
+    fn the_error_body_code_lists_exactly_the_catalog() {
+        let doc: serde_json::Value =
+            serde_json::from_str(super::document_json()).expect("valid JSON");
+        let schemas = &doc["components"]["schemas"];
+        let code = &schemas["ErrorBody"]["properties"]["code"];
+        let reference = code["$ref"]
+            .as_str()
+            .or_else(|| code["allOf"][0]["$ref"].as_str())
+            .unwrap_or_else(|| panic!("ErrorBody.code is not a reference: {code}"));
+        assert_eq!(reference, "#/components/schemas/ErrorCode");
+        let listed: Vec<&str> = schemas["ErrorCode"]["enum"]
+            .as_array()
+            .expect("ErrorCode is a string enum")
+            .iter()
+            .map(|v| v.as_str().expect("a string"))
+            .collect();
+        let catalog: Vec<&str> = protocol::codes::ALL.iter().map(|c| c.code).collect();
+        assert_eq!(listed, catalog);
+        assert!(schemas["ErrorCode"]["description"].is_string());
     }
 
     /// Every `$ref` names a component that exists (a `value_type` that is

@@ -6,6 +6,7 @@
 //! and a wrong password (checking a dummy hash), and the same `429` when
 //! locked. See `docs/auth.md`.
 
+use protocol::codes::ErrorCode;
 use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -170,7 +171,7 @@ pub async fn register(
 fn locked(remaining: Duration) -> ApiError {
     let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
     ApiError::TooManyRequests {
-        code: "login_locked",
+        code: ErrorCode::LoginLocked,
         message: "too many failed logins; try again later".into(),
         retry_after_secs: secs.max(1),
     }
@@ -240,7 +241,7 @@ pub async fn login(
         _ => {
             scopes.failed(&state.db, &state.settings.auth).await?;
             Err(ApiError::Unauthorized {
-                code: "invalid_credentials",
+                code: ErrorCode::InvalidCredentials,
                 message: "email or password is wrong".into(),
             })
         }
@@ -266,7 +267,7 @@ pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, 
         .user_by_id(user_id)
         .await?
         .ok_or(ApiError::Unauthorized {
-            code: "invalid_token",
+            code: ErrorCode::InvalidToken,
             message: "the account no longer exists".into(),
         })?;
     let orgs = state.db.orgs_of_user(user_id).await?;

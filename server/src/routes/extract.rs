@@ -3,6 +3,7 @@
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, HttpRequest};
+use protocol::codes::ErrorCode;
 
 use crate::error::ApiError;
 
@@ -19,11 +20,11 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
                     message: "send the body as application/json".into(),
                 },
                 JsonPayloadError::Deserialize(e) => ApiError::BadRequest {
-                    code: "invalid_body",
+                    code: ErrorCode::InvalidBody,
                     message: format!("request body is invalid: {e}"),
                 },
                 other => ApiError::BadRequest {
-                    code: "invalid_body",
+                    code: ErrorCode::InvalidBody,
                     message: format!("request body could not be read: {other}"),
                 },
             };
@@ -40,7 +41,7 @@ pub fn path_config() -> web::PathConfig {
             other => other.to_string(),
         };
         ApiError::BadRequest {
-            code: "invalid_path",
+            code: ErrorCode::InvalidPath,
             message: format!(
                 "path parameter ({}) is invalid: {detail}",
                 params.join(", ")
@@ -58,7 +59,7 @@ pub fn query_config() -> web::QueryConfig {
             other => other.to_string(),
         };
         ApiError::BadRequest {
-            code: "invalid_query",
+            code: ErrorCode::InvalidQuery,
             message: format!("query string is invalid: {detail}"),
         }
         .into()

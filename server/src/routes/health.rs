@@ -58,7 +58,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         HttpResponse::Ok().json(body)
     } else {
         // The report, in the one error shape as well.
-        body["code"] = json!("unavailable");
+        body["code"] = json!(protocol::codes::ErrorCode::Unavailable.as_str());
         body["message"] = json!(if db_ok {
             "the storage queue is nearly full"
         } else {

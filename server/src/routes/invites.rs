@@ -7,6 +7,7 @@
 
 use actix_web::{web, HttpResponse};
 use aws_lc_rs::digest;
+use protocol::codes::ErrorCode;
 use protocol::{Millis, OrgId, Permission, Role};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -238,7 +239,7 @@ pub async fn revoke(
     match state.db.revoke_invite(org_id, id).await? {
         RevokeOutcome::Revoked => Ok(HttpResponse::NoContent().finish()),
         RevokeOutcome::Accepted => Err(ApiError::Conflict {
-            code: "invite_used",
+            code: ErrorCode::InviteUsed,
             message: "the invite has already been accepted; remove the member instead".into(),
         }),
         RevokeOutcome::NotFound => Err(ApiError::NotFound { what: "invite" }),
@@ -281,9 +282,12 @@ pub async fn accept(
         .await
         .map_err(|e| match e {
             RedeemError::NotFound => ApiError::NotFound { what: "invite" },
-            RedeemError::Expired => gone("invite_expired", "the invite has expired"),
-            RedeemError::Used => gone("invite_used", "the invite has already been accepted"),
-            RedeemError::Revoked => gone("invite_revoked", "the invite has been revoked"),
+            RedeemError::Expired => gone(ErrorCode::InviteExpired, "the invite has expired"),
+            RedeemError::Used => gone(
+                ErrorCode::InviteUsed,
+                "the invite has already been accepted",
+            ),
+            RedeemError::Revoked => gone(ErrorCode::InviteRevoked, "the invite has been revoked"),
             RedeemError::Db(e) => e.into(),
         })?;
     if redeemed.joined {
@@ -300,7 +304,7 @@ pub async fn accept(
     }))
 }
 
-fn gone(code: &'static str, message: &str) -> ApiError {
+fn gone(code: ErrorCode, message: &str) -> ApiError {
     ApiError::Gone {
         code,
         message: message.into(),

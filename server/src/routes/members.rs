@@ -10,6 +10,7 @@
 
 use actix_web::{web, HttpResponse};
 use actors::Caller;
+use protocol::codes::ErrorCode;
 use protocol::{OrgId, Permission, Role, Roster, UserId};
 use serde::{Deserialize, Serialize};
 use storage::MembershipError;
@@ -243,7 +244,7 @@ pub async fn add(
         .await
         .map_err(|e| match e {
             storage::DbError::Conflict(_) => ApiError::Conflict {
-                code: "already_member",
+                code: ErrorCode::AlreadyMember,
                 message: "this user is already a member".into(),
             },
             other => other.into(),
@@ -349,7 +350,7 @@ async fn change_member(
         .map_err(|e| match e {
             MembershipError::NotMember => ApiError::NotFound { what: "member" },
             MembershipError::LastOwner => ApiError::Conflict {
-                code: "last_owner",
+                code: ErrorCode::LastOwner,
                 message: "the organization must keep at least one owner: \
                           make another member owner first"
                     .into(),

@@ -5,6 +5,7 @@
 
 use actix_web::{web, HttpResponse};
 use actors::Caller;
+use protocol::codes::ErrorCode;
 use protocol::{BoardId, OrgId, Role};
 use serde::Deserialize;
 use storage::BoardRow;
@@ -117,7 +118,7 @@ pub async fn create(
         .await
         .map_err(|e| match e {
             storage::DbError::Conflict(_) => ApiError::Conflict {
-                code: "org_key_taken",
+                code: ErrorCode::OrgKeyTaken,
                 message: format!("the organization key {key} is taken"),
             },
             other => other.into(),

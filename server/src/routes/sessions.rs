@@ -6,6 +6,7 @@
 //! [`Revocations`](crate::revocation::Revocations), which refuses the
 //! session's access tokens on REST and closes its live WebSockets (1008).
 
+use protocol::codes::ErrorCode;
 use std::net::IpAddr;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -124,7 +125,7 @@ pub struct Refresh {
     refresh_token: Option<String>,
 }
 
-fn refused(code: &'static str, message: &str) -> ApiError {
+fn refused(code: ErrorCode, message: &str) -> ApiError {
     ApiError::Unauthorized {
         code,
         message: message.into(),
@@ -165,7 +166,7 @@ pub async fn refresh(
             Some(token) => (token, true),
             None => {
                 return Err(refused(
-                    "missing_refresh_token",
+                    ErrorCode::MissingRefreshToken,
                     "send refresh_token in the body or the corkboard_refresh cookie",
                 ))
             }
@@ -195,7 +196,7 @@ pub async fn refresh(
 async fn rotate(state: &AppState, presented: &str) -> Result<SessionTokens, ApiError> {
     if presented.len() > MAX_REFRESH_TOKEN_LEN {
         return Err(refused(
-            "invalid_refresh_token",
+            ErrorCode::InvalidRefreshToken,
             "the refresh token is invalid",
         ));
     }
@@ -229,20 +230,20 @@ async fn rotate(state: &AppState, presented: &str) -> Result<SessionTokens, ApiE
             );
             state.revocations.revoke(Revoked::Session(session));
             Err(refused(
-                "refresh_token_reused",
+                ErrorCode::RefreshTokenReused,
                 "this refresh token was already used; the session has been revoked, log in again",
             ))
         }
         Rotation::Revoked { .. } => Err(refused(
-            "session_revoked",
+            ErrorCode::SessionRevoked,
             "the login session has been revoked; log in again",
         )),
         Rotation::Expired { .. } => Err(refused(
-            "refresh_token_expired",
+            ErrorCode::RefreshTokenExpired,
             "the login session has expired; log in again",
         )),
         Rotation::Unknown => Err(refused(
-            "invalid_refresh_token",
+            ErrorCode::InvalidRefreshToken,
             "the refresh token is invalid",
         )),
     }

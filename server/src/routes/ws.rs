@@ -6,6 +6,7 @@
 
 use actix_web::http::header::{HeaderValue, HOST, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use protocol::codes::ErrorCode;
 use protocol::Format;
 
 use crate::auth::{authenticate, bearer_token};
@@ -41,7 +42,7 @@ fn negotiate(req: &HttpRequest) -> Result<Option<Format>, ApiError> {
         .find_map(|p| Format::from_subprotocol(p))
         .map(Some)
         .ok_or_else(|| ApiError::BadRequest {
-            code: "unsupported_subprotocol",
+            code: ErrorCode::UnsupportedSubprotocol,
             message: format!(
                 "none of the offered subprotocols ({}) is supported; use {} or {}",
                 offered.join(", "),
@@ -82,7 +83,7 @@ pub async fn upgrade(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let not_a_websocket = |why: String| ApiError::BadRequest {
-        code: "not_a_websocket",
+        code: ErrorCode::NotAWebsocket,
         message: format!("WebSocket handshake failed: {why}"),
     };
     // Only a request the upgrade service passed on can be taken over.

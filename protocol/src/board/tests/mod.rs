@@ -4,6 +4,7 @@
 
 mod apply;
 mod archive;
+mod column_index;
 mod comments;
 mod create;
 mod golden;

@@ -1106,6 +1106,7 @@ export type ErrorCode =
   | "already_member"
   | "already_subscribed"
   | "auth_timeout"
+  | "bad_request"
   | "board_already_exists"
   | "board_archived"
   | "board_not_archived"
@@ -1114,13 +1115,21 @@ export type ErrorCode =
   | "column_not_empty"
   | "column_not_found"
   | "comment_not_found"
+  | "conflict"
   | "duplicate_column_name"
+  | "expectation_failed"
   | "forbidden"
+  | "gone"
   | "internal"
+  | "invalid_body"
   | "invalid_command"
   | "invalid_command_id"
+  | "invalid_credentials"
   | "invalid_field"
   | "invalid_message"
+  | "invalid_path"
+  | "invalid_query"
+  | "invalid_refresh_token"
   | "invalid_token"
   | "invite_expired"
   | "invite_revoked"
@@ -1131,43 +1140,64 @@ export type ErrorCode =
   | "label_exists"
   | "label_not_found"
   | "last_owner"
+  | "length_required"
+  | "login_locked"
   | "malformed_frame"
   | "message_too_large"
+  | "method_not_allowed"
+  | "missing_refresh_token"
+  | "missing_token"
   | "no_change"
   | "no_column"
   | "not_a_member"
+  | "not_a_websocket"
+  | "not_acceptable"
   | "not_assigned"
   | "not_comment_author"
   | "not_found"
   | "not_subscribed"
   | "org_already_exists"
+  | "org_key_taken"
   | "overloaded"
+  | "payload_too_large"
   | "rate_limited"
+  | "refresh_token_expired"
+  | "refresh_token_reused"
+  | "request_header_fields_too_large"
+  | "request_timeout"
   | "requested"
   | "server_shutdown"
+  | "session_revoked"
   | "timeout"
   | "token_expired"
   | "token_revoked"
   | "too_many_columns"
   | "too_many_items"
+  | "too_many_requests"
   | "too_many_subscriptions"
   | "unauthenticated"
+  | "unauthorized"
   | "unavailable"
   | "unknown_type"
+  | "unsupported_media_type"
+  | "unsupported_subprotocol"
+  | "uri_too_long"
   | "user_mismatch"
+  | "validation_failed"
   | "wip_limit_reached"
 ;
 /** Every `ErrorCode`, sorted. */
-export const ERROR_CODES = ["access_lost", "already_assigned", "already_member", "already_subscribed", "auth_timeout", "board_already_exists", "board_archived", "board_not_archived", "board_not_found", "board_restarted", "column_not_empty", "column_not_found", "comment_not_found", "duplicate_column_name", "forbidden", "internal", "invalid_command", "invalid_command_id", "invalid_field", "invalid_message", "invalid_token", "invite_expired", "invite_revoked", "invite_used", "item_archived", "item_not_archived", "item_not_found", "label_exists", "label_not_found", "last_owner", "malformed_frame", "message_too_large", "no_change", "no_column", "not_a_member", "not_assigned", "not_comment_author", "not_found", "not_subscribed", "org_already_exists", "overloaded", "rate_limited", "requested", "server_shutdown", "timeout", "token_expired", "token_revoked", "too_many_columns", "too_many_items", "too_many_subscriptions", "unauthenticated", "unavailable", "unknown_type", "user_mismatch", "wip_limit_reached"] as const;
+export const ERROR_CODES = ["access_lost", "already_assigned", "already_member", "already_subscribed", "auth_timeout", "bad_request", "board_already_exists", "board_archived", "board_not_archived", "board_not_found", "board_restarted", "column_not_empty", "column_not_found", "comment_not_found", "conflict", "duplicate_column_name", "expectation_failed", "forbidden", "gone", "internal", "invalid_body", "invalid_command", "invalid_command_id", "invalid_credentials", "invalid_field", "invalid_message", "invalid_path", "invalid_query", "invalid_refresh_token", "invalid_token", "invite_expired", "invite_revoked", "invite_used", "item_archived", "item_not_archived", "item_not_found", "label_exists", "label_not_found", "last_owner", "length_required", "login_locked", "malformed_frame", "message_too_large", "method_not_allowed", "missing_refresh_token", "missing_token", "no_change", "no_column", "not_a_member", "not_a_websocket", "not_acceptable", "not_assigned", "not_comment_author", "not_found", "not_subscribed", "org_already_exists", "org_key_taken", "overloaded", "payload_too_large", "rate_limited", "refresh_token_expired", "refresh_token_reused", "request_header_fields_too_large", "request_timeout", "requested", "server_shutdown", "session_revoked", "timeout", "token_expired", "token_revoked", "too_many_columns", "too_many_items", "too_many_requests", "too_many_subscriptions", "unauthenticated", "unauthorized", "unavailable", "unknown_type", "unsupported_media_type", "unsupported_subprotocol", "uri_too_long", "user_mismatch", "validation_failed", "wip_limit_reached"] as const;
 /** The codes after which sending the same message again later may succeed. */
-export const RETRYABLE_ERROR_CODES = ["auth_timeout", "board_restarted", "overloaded", "rate_limited", "server_shutdown", "timeout", "unavailable"] as const;
+export const RETRYABLE_ERROR_CODES = ["auth_timeout", "board_restarted", "login_locked", "overloaded", "rate_limited", "request_timeout", "server_shutdown", "timeout", "too_many_requests", "unavailable"] as const;
 /** What each code means. */
 export const ERROR_CODE_DESCRIPTIONS: { readonly [code in ErrorCode]: string } = {
   access_lost: "Unsubscribed: the user lost access to the board or organization (removed, demoted, board gone).",
   already_assigned: "The user is already assigned to the item.",
-  already_member: "The user is already a member of the organization.",
+  already_member: "REST: the user is already a member of the organization (409).",
   already_subscribed: "Already subscribed to this board; send `since` to catch up, or unsubscribe first.",
   auth_timeout: "No `auth` message within the deadline; the socket closes (4000).",
+  bad_request: "REST: a request the HTTP layer refused before any handler (400); only the status is known.",
   board_already_exists: "The board already exists.",
   board_archived: "The board is archived; restore it first.",
   board_not_archived: "The board is not archived.",
@@ -1176,46 +1206,74 @@ export const ERROR_CODE_DESCRIPTIONS: { readonly [code in ErrorCode]: string } =
   column_not_empty: "The column to remove still holds items, archived ones included.",
   column_not_found: "The column does not exist on this board.",
   comment_not_found: "The comment does not exist on this board (or was deleted).",
+  conflict: "REST: what the request creates already exists (409).",
   duplicate_column_name: "Another column already has this name (ignoring case).",
+  expectation_failed: "REST: an `Expect` header the server does not meet (417).",
   forbidden: "Your role does not allow the command.",
-  internal: "A server fault that retrying cannot fix (a stored record that does not decode, a statement the database always refuses, an answer that cannot be encoded); nothing was applied, the session goes on.",
+  gone: "REST: the resource existed but can no longer be used (410).",
+  internal: "A server bug or a permanent server fault (an undecodable row, an answer that could not be encoded); sending it again will fail the same way (REST 500).",
+  invalid_body: "REST: the JSON body is missing, malformed or has an ill-typed or unknown field (400).",
   invalid_command: "A command message whose id could be read but which could not be decoded.",
   invalid_command_id: "The command id is empty or too long.",
+  invalid_credentials: "REST: the email or password is wrong (401).",
   invalid_field: "A field breaks a rule (length, characters, range).",
   invalid_message: "A known message type with a missing, unknown or ill-typed field (or a message that is invalid in this state).",
+  invalid_path: "REST: a path parameter is not a valid id or value (400).",
+  invalid_query: "REST: the query string is invalid (400).",
+  invalid_refresh_token: "REST: the refresh token is unknown or malformed (401).",
   invalid_token: "The access token is invalid; the socket closes (1008).",
-  invite_expired: "The invitation has expired.",
-  invite_revoked: "The invitation was revoked.",
-  invite_used: "The invitation was already accepted.",
+  invite_expired: "REST: the invite has expired (410).",
+  invite_revoked: "REST: the invite has been revoked (410).",
+  invite_used: "REST: the invite has already been accepted (410, or 409 when revoking it).",
   item_archived: "The item is archived; restore it first.",
   item_not_archived: "The item is not archived.",
   item_not_found: "The item does not exist on this board.",
   label_exists: "The item already has the label.",
   label_not_found: "The item does not have the label.",
-  last_owner: "The organization must keep at least one owner.",
+  last_owner: "REST: the organization must keep at least one owner (409).",
+  length_required: "REST: the request needs a `Content-Length` (411).",
+  login_locked: "REST: too many failed logins; retry after `Retry-After` (429).",
   malformed_frame: "Not valid JSON / MessagePack, trailing bytes, or the wrong frame kind for the subprotocol.",
   message_too_large: "The message exceeds the size limit.",
+  method_not_allowed: "REST: the path does not accept this method; `Allow` lists those it does (405).",
+  missing_refresh_token: "REST: neither the body nor the cookie has a refresh token (401).",
+  missing_token: "REST: no `Authorization: Bearer` credential (401).",
   no_change: "The command would change nothing.",
   no_column: "The board has no column to put the item in.",
   not_a_member: "The user is not a member of the organization.",
+  not_a_websocket: "The WebSocket upgrade request is not a valid handshake (400).",
+  not_acceptable: "REST: no representation matches the `Accept` header (406).",
   not_assigned: "The user is not assigned to the item.",
   not_comment_author: "Only a comment's author may edit or delete it.",
   not_found: "The board or organization does not exist or is not visible to you.",
   not_subscribed: "The board is not subscribed by this session.",
-  org_already_exists: "The organization already exists.",
+  org_already_exists: "The organization already exists (an organization is created once).",
+  org_key_taken: "REST: another organization has this key (409).",
   overloaded: "The board is overloaded; nothing was applied, retry shortly.",
+  payload_too_large: "REST: the request body exceeds the size limit (413).",
   rate_limited: "Too many messages; retry after `details.retry_after_ms`.",
+  refresh_token_expired: "REST: the login session has expired; log in again (401).",
+  refresh_token_reused: "REST: the refresh token was already used; the login session is revoked (401).",
+  request_header_fields_too_large: "REST: the request headers are too large (431).",
+  request_timeout: "REST: the request was not received in time (408).",
   requested: "Unsubscribed because the client asked to.",
   server_shutdown: "The server is shutting down; reconnect shortly (close 1001 follows).",
+  session_revoked: "REST: the login session has been revoked; log in again (401).",
   timeout: "The board did not answer in time; retry shortly.",
   token_expired: "The access token expired; reconnect with a fresh token (close 1008 follows).",
   token_revoked: "The credential was revoked (close 1008 follows).",
   too_many_columns: "The board already has the maximum number of columns.",
   too_many_items: "The board already has the maximum number of items.",
+  too_many_requests: "REST: refused for now by the HTTP layer; retry later (429).",
   too_many_subscriptions: "The session already has the maximum number of subscriptions.",
   unauthenticated: "Send an `auth` message first.",
+  unauthorized: "REST: the HTTP layer refused the credentials (401); only the status is known.",
   unavailable: "Storage or the credential check is temporarily unavailable; retry shortly.",
   unknown_type: "A `type` tag that names no known message, command or event.",
+  unsupported_media_type: "REST: the body is not `application/json` (415).",
+  unsupported_subprotocol: "The WebSocket upgrade offers no subprotocol the server speaks (400).",
+  uri_too_long: "REST: the request URI is too long (414).",
   user_mismatch: "A re-`auth` named another user than the session's (close 1008 follows).",
+  validation_failed: "REST: a field breaks a rule; `details` names each field (400).",
   wip_limit_reached: "The target column is at its work-in-progress limit.",
 };

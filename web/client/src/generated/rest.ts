@@ -1244,10 +1244,10 @@ export interface components {
         ErrorBody: {
             /**
              * @description Stable machine code to match on, e.g. `not_found`,
-             *     `validation_failed`, `invalid_body`, `rate_limited`.
-             * @example validation_failed
+             *     `validation_failed`, `invalid_body`, `rate_limited`: one of
+             *     `ErrorCode` (`protocol::codes`, also listed in PROTOCOL.md).
              */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /**
              * @description Present for some codes: per-field problems for `validation_failed`
              *     (`{"title": "must be 1–500 characters"}`), the rejection for a
@@ -1263,6 +1263,12 @@ export interface components {
              */
             request_id: string;
         };
+        /**
+         * @description A machine code a client may receive: serialized as its wire
+         *     string (`ErrorCode::WipLimitReached` is `"wip_limit_reached"`).
+         * @enum {string}
+         */
+        ErrorCode: "access_lost" | "already_assigned" | "already_member" | "already_subscribed" | "auth_timeout" | "bad_request" | "board_already_exists" | "board_archived" | "board_not_archived" | "board_not_found" | "board_restarted" | "column_not_empty" | "column_not_found" | "comment_not_found" | "conflict" | "duplicate_column_name" | "expectation_failed" | "forbidden" | "gone" | "internal" | "invalid_body" | "invalid_command" | "invalid_command_id" | "invalid_credentials" | "invalid_field" | "invalid_message" | "invalid_path" | "invalid_query" | "invalid_refresh_token" | "invalid_token" | "invite_expired" | "invite_revoked" | "invite_used" | "item_archived" | "item_not_archived" | "item_not_found" | "label_exists" | "label_not_found" | "last_owner" | "length_required" | "login_locked" | "malformed_frame" | "message_too_large" | "method_not_allowed" | "missing_refresh_token" | "missing_token" | "no_change" | "no_column" | "not_a_member" | "not_a_websocket" | "not_acceptable" | "not_assigned" | "not_comment_author" | "not_found" | "not_subscribed" | "org_already_exists" | "org_key_taken" | "overloaded" | "payload_too_large" | "rate_limited" | "refresh_token_expired" | "refresh_token_reused" | "request_header_fields_too_large" | "request_timeout" | "requested" | "server_shutdown" | "session_revoked" | "timeout" | "token_expired" | "token_revoked" | "too_many_columns" | "too_many_items" | "too_many_requests" | "too_many_subscriptions" | "unauthenticated" | "unauthorized" | "unavailable" | "unknown_type" | "unsupported_media_type" | "unsupported_subprotocol" | "uri_too_long" | "user_mismatch" | "validation_failed" | "wip_limit_reached";
         /**
          * @description A fact about a board. Positions are fractional-index keys (see
          *     [`crate::position`]): sorting items of a column by `(position, id)` gives
