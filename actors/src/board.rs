@@ -119,7 +119,7 @@ pub struct BoardActor {
     recent: VecDeque<(u64, Arc<SharedFrame>)>,
     since_snapshot: u64,
     last_used: Instant,
-    /// Out of the registry and about to stop (see `unavailable`).
+    /// Out of the registry and about to stop (see `fail_and_retire`).
     retiring: bool,
 }
 
@@ -158,12 +158,13 @@ impl BoardActor {
     }
 
     /// The failure to answer with, if activation failed or the board does
-    /// not exist. The actor then retires: it leaves the registry at once, so
+    /// not exist — and, as the name says, the actor then retires: it leaves
+    /// the registry at once, so
     /// the next request starts a fresh one, and stops after
     /// [`RETIRE_GRACE`], answering whatever was already queued for it with
     /// the same error (stopping at once would drop those requests unanswered).
     /// After a permanent fault it first stays registered for [`FAULT_HOLD`].
-    fn unavailable(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
+    fn fail_and_retire(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
         let err = match &self.failed {
             Some(err) => err.clone(),
             None if !self.board.exists() => ActorError::NotFound,
@@ -191,7 +192,7 @@ impl BoardActor {
     }
 
     /// Apply committed events, remember them and send them to subscribers.
-    fn commit(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
+    fn apply_committed(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
         for rec in records {
             self.board.apply(rec);
             self.tell_org(&rec.event);

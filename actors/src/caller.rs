@@ -4,7 +4,7 @@
 use protocol::{OrgId, Role, UserId};
 use uuid::Uuid;
 
-use crate::org::OrgView;
+use crate::org::LiveOrg;
 
 /// The principal behind a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,7 +34,7 @@ impl Caller {
     }
 
     /// The caller's role in `org`, or `None` when it has no access there.
-    pub fn role_in(&self, org: &OrgView) -> Option<Role> {
+    pub fn role_in(&self, org: &LiveOrg) -> Option<Role> {
         match self {
             Caller::User(user) => org.members.get(user).copied(),
             Caller::ApiKey {

@@ -11,7 +11,7 @@ use crate::board::{Create, Read, ReadPresence, Submit, Subscribe, Unsubscribe};
 use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::org::{
-    AllocateNumber, BoardAdded, GetOrg, OrgView, ReturnNumber, SetMember, SubscribeOrg,
+    AllocateNumber, BoardAdded, GetOrg, LiveOrg, ReturnNumber, SetMember, SubscribeOrg,
     UnsubscribeOrg,
 };
 use crate::outbox::{Outbox, SessionId};
@@ -281,7 +281,7 @@ impl OrgHandle {
     ///
     /// # Errors
     /// `NotFound` for an unknown organization, or a retryable error.
-    pub async fn view(&self) -> Result<std::sync::Arc<OrgView>, ActorError> {
+    pub async fn view(&self) -> Result<std::sync::Arc<LiveOrg>, ActorError> {
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
         request(
             |msg| self.registry.send_to_org(self.id, msg),

@@ -17,7 +17,7 @@ use crate::registry::Registry;
 
 /// What an organization looks like to its callers.
 #[derive(Clone, Debug)]
-pub struct OrgView {
+pub struct LiveOrg {
     pub id: OrgId,
     pub name: String,
     pub key: String,
@@ -44,14 +44,14 @@ pub(crate) struct OrgSubscriber {
 /// Read the roster and directory.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct GetOrg(pub Reply<Arc<OrgView>>);
+pub(crate) struct GetOrg(pub Reply<Arc<LiveOrg>>);
 
 pub struct OrgActor {
     id: OrgId,
     registry: Registry,
     /// Shared with every request that reads it (one per board command):
     /// cloning the `Arc` is cheap, changes copy on write.
-    org: Option<Arc<OrgView>>,
+    org: Option<Arc<LiveOrg>>,
     /// Set when activation found no organization or storage failed; every
     /// request is answered with it and the actor then stops, so the next
     /// request starts afresh.
@@ -81,7 +81,7 @@ impl OrgActor {
     /// actor retires: out of the registry now (after a permanent fault, once
     /// `FAULT_HOLD` has passed), stopped after the grace period, answering
     /// what was already queued.
-    fn failure(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
+    fn fail_and_retire(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
         let err = self.failed.clone()?;
         if !self.retiring {
             self.retiring = true;
@@ -136,8 +136,8 @@ impl Actor for OrgActor {
     }
 }
 
-fn view_of(record: OrgRecord) -> OrgView {
-    OrgView {
+fn view_of(record: OrgRecord) -> LiveOrg {
+    LiveOrg {
         id: record.id,
         name: record.name,
         key: record.key,
@@ -151,7 +151,7 @@ impl Handler<GetOrg> for OrgActor {
 
     fn handle(&mut self, msg: GetOrg, ctx: &mut Self::Context) {
         self.last_used = Instant::now();
-        let reply = match self.failure(ctx) {
+        let reply = match self.fail_and_retire(ctx) {
             Some(err) => Err(err),
             None => self.org.clone().ok_or(ActorError::NotFound),
         };

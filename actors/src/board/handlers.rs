@@ -14,7 +14,7 @@ use super::{
 use crate::caller::Caller;
 use crate::error::{bounded, ActorError};
 use crate::handles::Committed;
-use crate::org::OrgView;
+use crate::org::LiveOrg;
 use crate::stats::ActorStats;
 use crate::traced::in_current_span;
 
@@ -37,7 +37,7 @@ fn answer<T>(reply: Reply<T>, result: Result<T, ActorError>) -> Atomic {
 }
 
 /// The caller's role in the org, or `NotFound` for a non-member.
-fn role_of(org: &OrgView, caller: Caller) -> Result<Role, ActorError> {
+fn role_of(org: &LiveOrg, caller: Caller) -> Result<Role, ActorError> {
     caller.role_in(org).ok_or(ActorError::NotFound)
 }
 
@@ -59,7 +59,7 @@ impl BoardActor {
                 match res {
                     Ok(()) => {
                         ActorStats::add(&act.registry.stats().commands_committed, 1);
-                        act.commit(&records, ctx);
+                        act.apply_committed(&records, ctx);
                         let seq = act.board.seq;
                         let _ = reply.send(Ok(Committed {
                             seq,
@@ -131,7 +131,7 @@ struct Decision {
     role: Role,
     now: protocol::Millis,
     new_id: Uuid,
-    view: std::sync::Arc<OrgView>,
+    view: std::sync::Arc<LiveOrg>,
     command: protocol::Command,
     command_id: Option<String>,
 }
@@ -208,7 +208,7 @@ impl Handler<Submit> for BoardActor {
             // mailbox: applying it now would surprise them.
             return done();
         }
-        if let Some(err) = self.unavailable(ctx) {
+        if let Some(err) = self.fail_and_retire(ctx) {
             return answer(msg.reply, Err(err));
         }
         let Some(org_id) = self.board.org else {
@@ -278,7 +278,7 @@ impl Handler<Create> for BoardActor {
     fn handle(&mut self, msg: Create, ctx: &mut Self::Context) -> Atomic {
         self.last_used = std::time::Instant::now();
         if self.failed.is_some() {
-            if let Some(err) = self.unavailable(ctx) {
+            if let Some(err) = self.fail_and_retire(ctx) {
                 return answer(msg.reply, Err(err));
             }
         }
@@ -326,7 +326,7 @@ impl Handler<Subscribe> for BoardActor {
 
     fn handle(&mut self, msg: Subscribe, ctx: &mut Self::Context) -> Atomic {
         self.last_used = std::time::Instant::now();
-        if let Some(err) = self.unavailable(ctx) {
+        if let Some(err) = self.fail_and_retire(ctx) {
             return answer(msg.reply, Err(err));
         }
         let Some(org_id) = self.board.org else {
@@ -417,7 +417,7 @@ impl BoardActor {
         read: impl FnOnce(&BoardActor) -> T + 'static,
     ) -> Atomic {
         self.last_used = std::time::Instant::now();
-        if let Some(err) = self.unavailable(ctx) {
+        if let Some(err) = self.fail_and_retire(ctx) {
             return answer(reply, Err(err));
         }
         let Some(org_id) = self.board.org else {

@@ -127,7 +127,7 @@ impl Handler<SetMember> for OrgActor {
     type Result = ();
 
     fn handle(&mut self, msg: SetMember, ctx: &mut Self::Context) {
-        if let Some(err) = self.failure(ctx) {
+        if let Some(err) = self.fail_and_retire(ctx) {
             let _ = msg.reply.send(Err(err));
             return;
         }
@@ -172,7 +172,7 @@ impl Handler<SubscribeOrg> for OrgActor {
 
     fn handle(&mut self, msg: SubscribeOrg, ctx: &mut Self::Context) {
         self.last_used = std::time::Instant::now();
-        if let Some(err) = self.failure(ctx) {
+        if let Some(err) = self.fail_and_retire(ctx) {
             let _ = msg.reply.send(Err(err));
             return;
         }

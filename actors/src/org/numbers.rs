@@ -174,7 +174,7 @@ impl Handler<AllocateNumber> for OrgActor {
 
     fn handle(&mut self, msg: AllocateNumber, ctx: &mut Self::Context) {
         self.last_used = Instant::now();
-        if let Some(err) = self.failure(ctx) {
+        if let Some(err) = self.fail_and_retire(ctx) {
             let _ = msg.0.send(Err(err));
             return;
         }

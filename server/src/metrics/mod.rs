@@ -38,7 +38,7 @@ pub enum Transport {
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CommandVerdict {
     /// Committed and acknowledged.
     Ack,
     /// Refused (a rule, overload, an outage...).
@@ -137,14 +137,14 @@ impl Metrics {
     }
 
     /// A command finished after `took` (from its arrival to its answer).
-    pub fn command_done(&self, transport: Transport, outcome: Outcome, took: Duration) {
+    pub fn command_done(&self, transport: Transport, verdict: CommandVerdict, took: Duration) {
         let t = match transport {
             Transport::Ws => 0,
             Transport::Rest => 1,
         };
-        let o = match outcome {
-            Outcome::Ack => 0,
-            Outcome::Rejected => 1,
+        let o = match verdict {
+            CommandVerdict::Ack => 0,
+            CommandVerdict::Rejected => 1,
         };
         self.inner.commands[t][o].observe(took);
     }

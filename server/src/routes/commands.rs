@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::metrics::{Outcome, Transport};
+use crate::metrics::{CommandVerdict, Transport};
 use crate::startup::AppState;
 
 /// Header carrying the client's command id (the idempotency key).
@@ -113,9 +113,9 @@ pub(super) async fn submit(
         .submit(auth.0.caller, command, id.clone())
         .await;
     let outcome = if answered.is_ok() {
-        Outcome::Ack
+        CommandVerdict::Ack
     } else {
-        Outcome::Rejected
+        CommandVerdict::Rejected
     };
     state
         .metrics

@@ -12,7 +12,7 @@ use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
 use super::{close, WsSession, UNAUTHENTICATED_MAX_MESSAGE_BYTES, UNAUTHENTICATED_STRIKES};
 use crate::auth::{authenticate, TokenError};
 use crate::error::retry_after_ms;
-use crate::metrics::{Limited, Outcome, Transport};
+use crate::metrics::{CommandVerdict, Limited, Transport};
 
 /// How long a client should wait before retrying a command refused as
 /// `overloaded`, `unavailable` or `timeout` (sent as `details.retry_after_ms`).
@@ -315,9 +315,9 @@ impl WsSession {
         let fut = async move {
             let res = submitted.await;
             let outcome = if res.is_ok() {
-                Outcome::Ack
+                CommandVerdict::Ack
             } else {
-                Outcome::Rejected
+                CommandVerdict::Rejected
             };
             metrics.command_done(Transport::Ws, outcome, started.elapsed());
             (id, res)
