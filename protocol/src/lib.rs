@@ -35,5 +35,5 @@ pub use presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 pub use role::{Permission, Role, Roster};
 #[cfg(any(test, feature = "test-util"))]
 pub use store::MemStore;
-pub use store::{BoardStore, LoadedBoard, OrgRecord, Outcome, StoreError, StoreFuture};
+pub use store::{BoardStore, LoadedBoard, OrgOutcome, OrgRecord, Outcome, StoreError, StoreFuture};
 pub use wire::{ClientMsg, Limits, ServerMsg};

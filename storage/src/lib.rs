@@ -55,7 +55,7 @@ pub use keyset::{After, Page, PageRequest};
 pub use local_pg::{LocalPgError, LocalPostgres};
 pub use lockout::LockoutPolicy;
 pub use login_sessions::{LoginSessionRow, NewLoginSession, RevokeReason, Rotation};
-pub use org_log::{OrgCommandKey, OrgOutcome};
+pub use org_log::OrgCommandKey;
 pub use orgs::{MemberRow, MembershipError, OrgRow};
 pub use outcomes::COMMAND_OUTCOME_RETENTION;
 pub use pg_store::PgStore;

@@ -8,7 +8,10 @@
 
 use deadpool_postgres::Transaction;
 use protocol::codec::{decode_org_event, encode_org_event};
-use protocol::{BoardId, InviteId, Millis, Org, OrgEvent, OrgId, OrgRecorded, Role, UserId};
+use protocol::{
+    BoardId, InviteId, Millis, Org, OrgEvent, OrgId, OrgOutcome, OrgRecorded, OrgRejection, Role,
+    UserId,
+};
 use uuid::Uuid;
 
 use crate::db::{from_sql_i64, to_sql_i64};
@@ -22,20 +25,6 @@ pub struct OrgCommandKey {
     pub actor: UserId,
     /// The client's command id.
     pub command_id: String,
-}
-
-/// What an organization command with an id led to, as recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OrgOutcome {
-    /// Accepted as the events `first..=last`.
-    Accepted {
-        /// The first event's seq.
-        first: u64,
-        /// The last event's seq.
-        last: u64,
-    },
-    /// Refused (the rejection as serialized by the org actor).
-    Rejected(serde_json::Value),
 }
 
 fn ms(at: Millis) -> f64 {
@@ -158,7 +147,8 @@ impl Db {
         Ok(())
     }
 
-    /// Records that a command with an id was refused.
+    /// Records that a command with an id was refused (kept as JSON, so a
+    /// retry gets the same answer).
     ///
     /// # Errors
     /// [`DbError::Unavailable`] and [`DbError::Other`].
@@ -166,9 +156,11 @@ impl Db {
         &self,
         org: OrgId,
         key: &OrgCommandKey,
-        rejection: &serde_json::Value,
+        rejection: &OrgRejection,
         at: Millis,
     ) -> Result<(), DbError> {
+        let json = serde_json::to_value(rejection)
+            .map_err(|e| DbError::Other(format!("an org rejection does not encode: {e}")))?;
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
@@ -179,7 +171,7 @@ impl Db {
         client
             .execute(
                 &stmt,
-                &[&org.0, &key.actor.0, &key.command_id, rejection, &at.0],
+                &[&org.0, &key.actor.0, &key.command_id, &json, &at.0],
             )
             .await?;
         Ok(())
@@ -213,10 +205,14 @@ impl Db {
                 row.get::<_, Option<serde_json::Value>>("rejection"),
             ) {
                 (Some(first), Some(last), _) => OrgOutcome::Accepted {
-                    first: from_sql_i64(first),
-                    last: from_sql_i64(last),
+                    first_seq: from_sql_i64(first),
+                    last_seq: from_sql_i64(last),
                 },
-                (_, _, Some(rejection)) => OrgOutcome::Rejected(rejection),
+                (_, _, Some(json)) => {
+                    OrgOutcome::Rejected(serde_json::from_value(json).map_err(|e| {
+                        DbError::Other(format!("a stored org rejection does not decode: {e}"))
+                    })?)
+                }
                 _ => {
                     return Err(DbError::Other(
                         "an org command outcome with neither events nor a rejection".into(),

@@ -8,6 +8,7 @@ use protocol::{
 
 use crate::db::{from_sql_i64, Db, DbError};
 use crate::event_log;
+use crate::org_log::OrgCommandKey;
 use crate::orgs::parse_role;
 use crate::storage_actor::StorageHandle;
 
@@ -113,6 +114,15 @@ impl PgStore {
 /// A read or write that failed, as the actors see it: an outage is
 /// retryable, anything else (a row that does not decode, a refused
 /// statement) is a permanent fault that retrying would only repeat.
+/// The wall clock in unix milliseconds: when a refusal was recorded (the
+/// outcomes are pruned by age).
+fn now_millis() -> protocol::Millis {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    protocol::Millis(ms)
+}
+
 fn store_error(e: DbError) -> StoreError {
     match e {
         DbError::Unavailable(_) => StoreError::Unavailable(e.to_string()),
@@ -181,6 +191,56 @@ impl BoardStore for PgStore {
         Box::pin(async move {
             self.db
                 .record_rejection(board, actor, &command_id, &rejection)
+                .await
+                .map_err(store_error)
+        })
+    }
+
+    fn load_org_log(&self, org: OrgId) -> StoreFuture<'_, Option<protocol::Org>> {
+        Box::pin(async move { self.db.load_org(org).await.map_err(store_error) })
+    }
+
+    fn append_org(
+        &self,
+        org: OrgId,
+        records: Vec<protocol::OrgRecorded>,
+        command: Option<(protocol::UserId, String)>,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let key = command.map(|(actor, command_id)| OrgCommandKey { actor, command_id });
+            let seq = records.first().map_or(0, |rec| rec.seq);
+            match self.db.append_org(org, &records, key.as_ref()).await {
+                Err(DbError::Conflict("org event seq")) => {
+                    Err(StoreError::OrgConflict { org, seq })
+                }
+                other => other.map_err(store_error),
+            }
+        })
+    }
+
+    fn find_org_outcome(
+        &self,
+        org: OrgId,
+        actor: protocol::UserId,
+        command_id: String,
+    ) -> StoreFuture<'_, Option<protocol::OrgOutcome>> {
+        Box::pin(async move {
+            let key = OrgCommandKey { actor, command_id };
+            self.db.org_outcome(org, &key).await.map_err(store_error)
+        })
+    }
+
+    fn record_org_rejection(
+        &self,
+        org: OrgId,
+        actor: protocol::UserId,
+        command_id: String,
+        rejection: protocol::OrgRejection,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let key = OrgCommandKey { actor, command_id };
+            self.db
+                .record_org_rejection(org, &key, &rejection, now_millis())
                 .await
                 .map_err(store_error)
         })

@@ -7,6 +7,7 @@ use std::pin::Pin;
 
 use crate::board::{Board, Recorded};
 use crate::ids::{BoardId, OrgId, UserId};
+use crate::org::{Org, OrgRecorded, OrgRejection};
 use crate::role::Roster;
 
 #[cfg(any(test, feature = "test-util"))]
@@ -43,6 +44,15 @@ pub enum StoreError {
         /// The seq that is already taken (or out of order).
         seq: u64,
     },
+    /// Another writer already appended at this seq of an organization's
+    /// log. The caller must reload the organization and decide again.
+    #[error("seq conflict on organization {org} at seq {seq}")]
+    OrgConflict {
+        /// The organization.
+        org: OrgId,
+        /// The seq that is already taken.
+        seq: u64,
+    },
     /// The operation did not finish in time.
     #[error("storage timed out")]
     Timeout,
@@ -71,6 +81,21 @@ pub enum Outcome {
     },
     /// Refused by a rule.
     Rejected(crate::Rejection),
+}
+
+/// What became of an organization command sent with a client command id,
+/// kept so a retry gets the original answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrgOutcome {
+    /// Committed as the events `first_seq ..= last_seq` of the org's log.
+    Accepted {
+        /// Seq of the command's first event.
+        first_seq: u64,
+        /// Seq of the command's last event.
+        last_seq: u64,
+    },
+    /// Refused.
+    Rejected(OrgRejection),
 }
 
 /// A board as loaded for activation: the latest snapshot (if any) and every
@@ -168,5 +193,46 @@ pub trait BoardStore: Send + Sync + 'static {
         actor: UserId,
         command_id: String,
         rejection: crate::Rejection,
+    ) -> StoreFuture<'_, ()>;
+
+    /// An organization folded from its log (seeded once from the read
+    /// models for organizations made before the log); `None` when there
+    /// is no such organization.
+    ///
+    /// # Errors
+    /// Any [`StoreError`] when the log could not be read.
+    fn load_org_log(&self, org: OrgId) -> StoreFuture<'_, Option<Org>>;
+
+    /// Append events of one organization (consecutive seqs, continuing its
+    /// log), project them onto the read models and record the command's
+    /// outcome under `command` (author, command id), atomically. Resolves
+    /// only after COMMIT.
+    ///
+    /// # Errors
+    /// [`StoreError::OrgConflict`] when a seq is taken; any other variant
+    /// when nothing was written.
+    fn append_org(
+        &self,
+        org: OrgId,
+        records: Vec<OrgRecorded>,
+        command: Option<(UserId, String)>,
+    ) -> StoreFuture<'_, ()>;
+
+    /// The recorded outcome of an organization command, if any.
+    fn find_org_outcome(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        command_id: String,
+    ) -> StoreFuture<'_, Option<OrgOutcome>>;
+
+    /// Record that an organization command was refused. Keeps an existing
+    /// record.
+    fn record_org_rejection(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        command_id: String,
+        rejection: OrgRejection,
     ) -> StoreFuture<'_, ()>;
 }

@@ -298,6 +298,10 @@ fn clone_error(e: &StoreError) -> StoreError {
             board: *board,
             seq: *seq,
         },
+        StoreError::OrgConflict { org, seq } => StoreError::OrgConflict {
+            org: *org,
+            seq: *seq,
+        },
         StoreError::Timeout => StoreError::Timeout,
         StoreError::Duplicate { board, command_id } => StoreError::Duplicate {
             board: *board,

@@ -5,7 +5,8 @@
 use protocol::{
     InviteId, Millis, Org, OrgCaller, OrgCommand, OrgCtx, OrgId, OrgRecorded, Role, UserId,
 };
-use storage::{Db, DbError, NewInvite, OrgCommandKey, OrgOutcome};
+use protocol::{OrgOutcome, OrgRejection};
+use storage::{Db, DbError, NewInvite, OrgCommandKey};
 use uuid::Uuid;
 
 use crate::{fresh_db, org_with_owner};
@@ -290,13 +291,16 @@ async fn command_outcomes_are_kept_for_retries() {
     .await;
     assert_eq!(
         db.org_outcome(id, &key).await.unwrap(),
-        Some(OrgOutcome::Accepted { first: 3, last: 3 })
+        Some(OrgOutcome::Accepted {
+            first_seq: 3,
+            last_seq: 3
+        })
     );
     let refused = OrgCommandKey {
         actor: ann,
         command_id: "c-2".into(),
     };
-    let rejection = serde_json::json!({"code": "already_member"});
+    let rejection = OrgRejection::AlreadyMember { user: bob };
     db.record_org_rejection(id, &refused, &rejection, NOW)
         .await
         .unwrap();

@@ -191,3 +191,89 @@ fn usable_as_a_shared_trait_object() {
     let second = run(store.reserve_item_numbers(samples::ORG, 3)).unwrap();
     assert_eq!((first, second), (1, 4));
 }
+
+fn org_rec(seq: u64, event: OrgEvent) -> OrgRecorded {
+    OrgRecorded {
+        seq,
+        at: Millis(seq as i64),
+        by: samples::USER,
+        command_id: None,
+        event,
+    }
+}
+
+#[test]
+fn an_inserted_organization_gets_its_log_seeded_and_appends_follow_it() {
+    let store = MemStore::new();
+    let mut members = Roster::new();
+    members.insert(samples::USER, Role::Owner);
+    store.insert_org(OrgRecord {
+        id: samples::ORG,
+        name: "Design".into(),
+        key: "DS".into(),
+        members,
+        boards: vec![samples::BOARD],
+    });
+    let org = run(store.load_org_log(samples::ORG))
+        .unwrap()
+        .expect("seeded");
+    assert_eq!(
+        (org.seq, org.key.as_str()),
+        (3, "DS"),
+        "created, one member, one board"
+    );
+    assert_eq!(org.role_of(samples::USER), Some(Role::Owner));
+    assert!(org.boards.contains_key(&samples::BOARD));
+    assert!(run(store.load_org_log(OrgId(uuid::Uuid::nil())))
+        .unwrap()
+        .is_none());
+
+    let added = org_rec(
+        4,
+        OrgEvent::MemberAdded {
+            user: samples::USER_2,
+            role: Role::Viewer,
+        },
+    );
+    run(store.append_org(
+        samples::ORG,
+        vec![added.clone()],
+        Some((samples::USER, "c-1".into())),
+    ))
+    .unwrap();
+    assert_eq!(
+        run(store.find_org_outcome(samples::ORG, samples::USER, "c-1".into())).unwrap(),
+        Some(OrgOutcome::Accepted {
+            first_seq: 4,
+            last_seq: 4
+        })
+    );
+    // The read model follows the log.
+    assert_eq!(
+        run(store.load_org(samples::ORG))
+            .unwrap()
+            .expect("org")
+            .members
+            .get(&samples::USER_2),
+        Some(&Role::Viewer)
+    );
+    // A second writer at seq 4 is refused.
+    assert!(matches!(
+        run(store.append_org(samples::ORG, vec![added], None)),
+        Err(StoreError::OrgConflict { seq: 4, .. })
+    ));
+    let refused = OrgRejection::LastOwner;
+    run(store.record_org_rejection(samples::ORG, samples::USER, "c-2".into(), refused.clone()))
+        .unwrap();
+    assert_eq!(
+        run(store.find_org_outcome(samples::ORG, samples::USER, "c-2".into())).unwrap(),
+        Some(OrgOutcome::Rejected(refused))
+    );
+    assert_eq!(
+        run(store.load_org_log(samples::ORG))
+            .unwrap()
+            .expect("org")
+            .seq,
+        4
+    );
+}
