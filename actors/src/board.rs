@@ -195,7 +195,7 @@ impl BoardActor {
     fn apply_committed(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
         for rec in records {
             self.board.apply(rec);
-            self.tell_org(&rec.event);
+            self.tell_org(rec);
             let frame = Arc::new(SharedFrame::new(resume::event_msg(rec.clone())));
             self.broadcast(&frame);
             ActorStats::add(&self.registry.stats().events_broadcast, 1);
@@ -221,18 +221,28 @@ impl BoardActor {
     }
 
     /// Board-directory changes the org channel announces.
-    fn tell_org(&self, event: &protocol::Event) {
-        let archived = match event {
-            protocol::Event::BoardArchived => true,
-            protocol::Event::BoardRestored => false,
+    fn tell_org(&self, rec: &Recorded) {
+        let command = match &rec.event {
+            protocol::Event::BoardArchived => {
+                protocol::OrgCommand::BoardArchived { board: self.id }
+            }
+            protocol::Event::BoardRestored => {
+                protocol::OrgCommand::BoardRestored { board: self.id }
+            }
             _ => return,
         };
         if let Some(org) = self.board.org {
-            self.registry.send_live_org(
+            // The organization's directory follows: a report from the
+            // server on behalf of whoever changed the board. Nobody awaits
+            // it; a lost report leaves only the org channel's directory
+            // behind (the board's own log and read model are committed).
+            let _ = self.registry.send_to_org(
                 org,
-                crate::org::BoardStatus {
-                    board: self.id,
-                    archived,
+                crate::org::SubmitOrg {
+                    caller: protocol::OrgCaller::System(rec.by),
+                    command,
+                    command_id: None,
+                    reply: None,
                 },
             );
         }

@@ -1,6 +1,6 @@
 //! What callers of the actors get back when something is refused.
 
-use protocol::{Rejection, StoreError};
+use protocol::{OrgRejection, Rejection, StoreError};
 
 /// Why a board or organization operation did not succeed.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -12,6 +12,9 @@ pub enum ActorError {
     /// A domain rule refused the command.
     #[error(transparent)]
     Rejected(#[from] Rejection),
+    /// An organization's rule refused the command.
+    #[error(transparent)]
+    OrgRejected(#[from] OrgRejection),
     /// A mailbox or the storage queue is full; retry shortly.
     #[error("the server is overloaded; retry shortly")]
     Overloaded,
@@ -42,6 +45,7 @@ impl ActorError {
         match self {
             ActorError::NotFound => protocol::codes::NOT_FOUND,
             ActorError::Rejected(r) => r.code(),
+            ActorError::OrgRejected(r) => r.code(),
             ActorError::Overloaded => protocol::codes::OVERLOADED,
             ActorError::Unavailable(_) => protocol::codes::UNAVAILABLE,
             ActorError::Internal(_) => protocol::codes::INTERNAL,

@@ -11,7 +11,7 @@ use crate::board::{Create, Read, ReadPresence, Submit, Subscribe, Unsubscribe};
 use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::org::{
-    AllocateNumber, BoardAdded, GetOrg, LiveOrg, ReturnNumber, SetMember, SubscribeOrg,
+    AllocateNumber, CheckOrg, GetOrg, LiveOrg, OrgCommitted, ReturnNumber, SubmitOrg, SubscribeOrg,
     UnsubscribeOrg,
 };
 use crate::outbox::{Outbox, SessionId};
@@ -314,43 +314,100 @@ impl OrgHandle {
         let _ = self.registry.send_to_org(self.id, ReturnNumber(n));
     }
 
-    /// Tell the organization's actor (starting it if needed) that a
-    /// membership changed in storage: the live roster follows at once, the
-    /// org channel hears of it, and a removed member loses every live
-    /// subscription of the organization.
-    ///
-    /// Resolves once the organization's actor has applied the change and
-    /// queued the `access_lost` notices to the boards, so anything the
-    /// caller does afterwards is ordered after it.
+    /// Decide `command` in the organization as `caller` and commit it
+    /// through its actor, the only writer of an organization: the events
+    /// appended (with the organization as it was before), or why not.
     ///
     /// # Errors
-    /// A retryable error when the actor cannot be reached; the change is in
-    /// storage anyway and every board re-checks the roster on each request.
-    pub async fn member_changed(
+    /// `OrgRejected` with the rule that refused it (`org_not_found` for a
+    /// caller outside the organization, or an API key of another one), or
+    /// a retryable error; a timeout leaves the outcome unknown.
+    pub async fn submit(
         &self,
-        user: UserId,
-        role: Option<protocol::Role>,
+        caller: impl Into<Caller>,
+        command: protocol::OrgCommand,
+    ) -> Result<OrgCommitted, ActorError> {
+        let caller = self.org_caller(caller.into())?;
+        self.submit_as(caller, command).await
+    }
+
+    /// Whether the organization would accept `command` from `caller` now,
+    /// without committing it.
+    ///
+    /// # Errors
+    /// As [`Self::submit`].
+    pub async fn check(
+        &self,
+        caller: impl Into<Caller>,
+        command: protocol::OrgCommand,
     ) -> Result<(), ActorError> {
+        let caller = self.org_caller(caller.into())?;
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
-        let tell = || {
-            request(
-                |msg| self.registry.send_to_org(self.id, msg),
-                |reply| SetMember { user, role, reply },
-                true,
-                deadline,
-            )
-        };
-        match tell().await {
-            Err(ActorError::Overloaded | ActorError::Timeout) => {
-                // The live actor cannot take it: its roster would stay
-                // stale. Forget it; a fresh one reloads the roster from
-                // storage (which has the change) and cuts the user off.
-                tracing::warn!(org_id = %self.id, "org actor unreachable; reloading it for a membership change");
-                self.registry.forget_org(self.id);
-                tell().await
+        request(
+            |msg| self.registry.send_to_org(self.id, msg),
+            |reply| CheckOrg {
+                caller,
+                command: command.clone(),
+                reply,
+            },
+            true,
+            deadline,
+        )
+        .await
+    }
+
+    /// `caller` as the organization sees it: an API key of another
+    /// organization is a stranger.
+    fn org_caller(&self, caller: Caller) -> Result<protocol::OrgCaller, ActorError> {
+        match caller {
+            Caller::User(user) => Ok(protocol::OrgCaller::User(user)),
+            key @ Caller::ApiKey { org, role, .. } if org == self.id => {
+                Ok(protocol::OrgCaller::ApiKey {
+                    role,
+                    by: key.actor_id(),
+                })
             }
-            other => other,
+            Caller::ApiKey { .. } => {
+                Err(ActorError::OrgRejected(protocol::OrgRejection::OrgNotFound))
+            }
         }
+    }
+
+    /// Create the organization with `owner` as its first owner.
+    ///
+    /// # Errors
+    /// As [`Self::submit`]; `invalid_field` for a bad name or key.
+    pub async fn create(
+        &self,
+        owner: UserId,
+        name: String,
+        key: String,
+    ) -> Result<OrgCommitted, ActorError> {
+        self.submit_as(
+            protocol::OrgCaller::System(owner),
+            protocol::OrgCommand::CreateOrg { name, key },
+        )
+        .await
+    }
+
+    async fn submit_as(
+        &self,
+        caller: protocol::OrgCaller,
+        command: protocol::OrgCommand,
+    ) -> Result<OrgCommitted, ActorError> {
+        let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
+        request(
+            |msg| self.registry.send_to_org(self.id, msg),
+            |reply| SubmitOrg {
+                caller,
+                command: command.clone(),
+                command_id: None,
+                reply: Some(reply),
+            },
+            false,
+            deadline,
+        )
+        .await
     }
 
     /// Follow the org channel: an `org_snapshot` is pushed into `outbox`,
@@ -410,8 +467,26 @@ impl OrgHandle {
                 _ => None,
             })
             .unwrap_or_default();
-        self.registry
-            .send_live_org(self.id, BoardAdded { board: id, name });
+        // The directory follows, as a report the org actor commits to its
+        // log; the board exists either way.
+        let by = match committed.events.first() {
+            Some(rec) => rec.by,
+            None => return Ok(committed),
+        };
+        let reported = self
+            .submit_as(
+                protocol::OrgCaller::System(by),
+                protocol::OrgCommand::BoardAdded { board: id, name },
+            )
+            .await;
+        // `no_change`: the log was seeded from the read models after the
+        // board was stored, so it already lists the board.
+        match reported {
+            Ok(_) | Err(ActorError::OrgRejected(protocol::OrgRejection::NoChange)) => {}
+            Err(e) => {
+                tracing::warn!(org_id = %self.id, board_id = %id, error = %e, "the organization's directory missed a new board");
+            }
+        }
         Ok(committed)
     }
 }

@@ -26,7 +26,7 @@ pub use board::BoardActor;
 pub use caller::Caller;
 pub use error::ActorError;
 pub use handles::{BoardHandle, Committed, OrgHandle};
-pub use org::{LiveOrg, OrgActor};
+pub use org::{LiveOrg, OrgActor, OrgCommitted};
 pub use outbox::{
     OutFrame, Outbox, Overflow, PushError, SentCounter, SessionId, SharedFrame,
     CLOSE_SLOW_CONSUMER, DEFAULT_QUEUE_BYTES,

@@ -98,9 +98,8 @@ handle_queued!(OrgActor:
     org::GetOrg,
     org::AllocateNumber,
     org::ReturnNumber,
-    org::SetMember,
-    org::BoardAdded,
-    org::BoardStatus,
+    org::SubmitOrg,
+    org::CheckOrg,
     org::SubscribeOrg,
     org::UnsubscribeOrg,
 );

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
-use protocol::{BoardId, OrgId, OrgRecord, Roster};
+use protocol::{BoardId, Org, OrgId, Roster};
 use tokio::sync::oneshot;
 
 use crate::board::RETIRE_GRACE;
@@ -29,9 +29,12 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
 
 mod channel;
 mod numbers;
+mod submit;
 
-pub(crate) use channel::{BoardAdded, BoardStatus, SetMember, SubscribeOrg, UnsubscribeOrg};
+pub(crate) use channel::{SubscribeOrg, UnsubscribeOrg};
 pub(crate) use numbers::{AllocateNumber, ReturnNumber};
+pub use submit::OrgCommitted;
+pub(crate) use submit::{CheckOrg, SubmitOrg};
 
 /// A session on the org channel.
 pub(crate) struct OrgSubscriber {
@@ -50,8 +53,11 @@ pub struct OrgActor {
     id: OrgId,
     registry: Registry,
     /// Shared with every request that reads it (one per board command):
-    /// cloning the `Arc` is cheap, changes copy on write.
+    /// cloning the `Arc` is cheap; rebuilt from `state` after each commit.
+    /// `None` while the organization does not exist (yet).
     org: Option<Arc<LiveOrg>>,
+    /// The organization as its log says: the only state `decide` reads.
+    state: Org,
     /// Set when activation found no organization or storage failed; every
     /// request is answered with it and the actor then stops, so the next
     /// request starts afresh.
@@ -69,6 +75,7 @@ impl OrgActor {
             id,
             registry,
             org: None,
+            state: Org::new(id),
             failed: None,
             retiring: false,
             subscribers: HashMap::new(),
@@ -110,11 +117,12 @@ impl Actor for OrgActor {
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
         let id = self.id;
-        let load = async move { bounded(timeout, store.load_org(id)).await };
+        let load = async move { bounded(timeout, store.load_org_log(id)).await };
         ctx.wait(actix::fut::wrap_future(load).map(
             |res, act: &mut Self, _: &mut Context<Self>| match res {
-                Ok(Some(record)) => act.org = Some(Arc::new(view_of(record))),
-                Ok(None) => act.failed = Some(ActorError::NotFound),
+                Ok(Some(org)) => act.set_state(org),
+                // Not created yet: only `create_org` will be accepted.
+                Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(org_id = %act.id, error = %e, "loading organization failed");
                     act.failed = Some(ActorError::from(e));
@@ -136,13 +144,26 @@ impl Actor for OrgActor {
     }
 }
 
-fn view_of(record: OrgRecord) -> LiveOrg {
-    LiveOrg {
-        id: record.id,
-        name: record.name,
-        key: record.key,
-        members: Arc::new(record.members),
-        boards: record.boards,
+impl OrgActor {
+    /// Takes `org` as the state and rebuilds the view callers read.
+    pub(crate) fn set_state(&mut self, org: Org) {
+        self.state = org;
+        self.refresh_view();
+    }
+
+    /// Rebuilds the view callers read from the state; a deleted
+    /// organization, or one not created yet, has none (it is not found).
+    pub(crate) fn refresh_view(&mut self) {
+        let org = &self.state;
+        self.org = (org.exists() && !org.deleted).then(|| {
+            Arc::new(LiveOrg {
+                id: org.id,
+                name: org.name.clone(),
+                key: org.key.clone(),
+                members: Arc::new(org.members.clone()),
+                boards: org.board_order.clone(),
+            })
+        });
     }
 }
 

@@ -271,13 +271,6 @@ impl Registry {
         }
     }
 
-    /// Forget the organization's actor, so the next request starts a fresh
-    /// one that reloads from storage (the old one idles out). For when the
-    /// live one cannot be told about a change (its mailbox is full).
-    pub(crate) fn forget_org(&self, id: OrgId) {
-        self.inner.orgs.remove(&id);
-    }
-
     fn start_org(&self, id: OrgId) -> Addr<OrgActor> {
         let registry = self.clone();
         start_with_capacity(self.arbiter(), self.config().board_mailbox, move || {

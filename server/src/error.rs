@@ -176,6 +176,12 @@ impl ResponseError for ApiError {
                 ) => StatusCode::FORBIDDEN,
                 ActorError::Rejected(protocol::Rejection::BoardNotFound) => StatusCode::NOT_FOUND,
                 ActorError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                // Routes map an organization's refusals themselves
+                // (`routes::org_commands::refusal`); this is the fallback.
+                ActorError::OrgRejected(protocol::OrgRejection::Forbidden { .. }) => {
+                    StatusCode::FORBIDDEN
+                }
+                ActorError::OrgRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ActorError::Overloaded | ActorError::Unavailable(_) => {
                     StatusCode::SERVICE_UNAVAILABLE
                 }

@@ -236,6 +236,22 @@ impl Db {
         })
     }
 
+    /// The organization of the invitation whose token hashes to
+    /// `token_hash`, if any (accepting is decided by that organization).
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] and [`DbError::Other`].
+    pub async fn invite_org(&self, token_hash: &[u8; 32]) -> Result<Option<OrgId>, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT org_id FROM invites WHERE token_hash = $1")
+            .await?;
+        Ok(client
+            .query_opt(&stmt, &[&token_hash.as_slice()])
+            .await?
+            .map(|row| OrgId(row.get(0))))
+    }
+
     /// Redeems the invite whose token hashes to `token_hash` for `user`:
     /// adds them to the org with the invite's role (unless already a
     /// member) and marks the invite accepted, in one transaction.

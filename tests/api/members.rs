@@ -466,7 +466,7 @@ async fn an_invite_admits_a_new_user_once() {
 
 #[actix_web::test]
 async fn expired_revoked_and_unknown_invites_are_refused() {
-    let w = world("admin").await;
+    let mut w = world("admin").await;
     let (newcomer, _) = w.app.register(&email()).await;
     let org_invites = format!("/api/v1/orgs/{}/invites", w.org);
 
@@ -483,7 +483,7 @@ async fn expired_revoked_and_unknown_invites_are_refused() {
     // Expired: move its expiry into the past behind the server's back.
     let (status, expired) = invite(&w.app, &w.owner, &w.org, json!({ "role": "viewer" })).await;
     assert_eq!(status, StatusCode::CREATED, "{expired}");
-    expire_invite(&w.app, expired["id"].as_str().expect("id")).await;
+    expire_invite(&mut w.app, expired["id"].as_str().expect("id")).await;
     let (status, body) = accept(&w.app, &newcomer, expired["token"].as_str().expect("t")).await;
     assert_eq!(status, StatusCode::GONE, "{body}");
     assert_eq!(body["code"], "invite_expired");
@@ -564,13 +564,63 @@ async fn another_orgs_invites_are_not_found() {
 }
 
 /// Backdates an invite straight in the database.
-async fn expire_invite(app: &TestApp, id: &str) {
+/// Moves an invite's expiry into the past behind the server's back: in
+/// the organization's log (its `invite_created` event, the truth the
+/// organization decides from) and the read model, then restarts the
+/// server so the organization is loaded again.
+async fn expire_invite(app: &mut TestApp, id: &str) {
     let DatabaseSettings::Url(url) = &app.settings.database else {
         panic!("tests run on a database URL");
     };
     let db = storage::Db::connect(url, 1).await.expect("connects");
     let client = db.pool().get().await.expect("connection");
     let id: uuid::Uuid = id.parse().expect("uuid");
+    let past = protocol::Millis(
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_millis(),
+        )
+        .expect("ms")
+            - 3_600_000,
+    );
+    let mut rewritten = 0;
+    for row in client
+        .query("SELECT org_id, seq, payload FROM org_events", &[])
+        .await
+        .expect("log")
+    {
+        let payload: Vec<u8> = row.get(2);
+        let event = protocol::codec::decode_org_event(&payload).expect("decodes");
+        if let protocol::OrgEvent::InviteCreated {
+            invite,
+            role,
+            token_hash,
+            ..
+        } = event
+        {
+            if invite.0 != id {
+                continue;
+            }
+            let moved = protocol::OrgEvent::InviteCreated {
+                invite,
+                role,
+                token_hash,
+                expires_at: past,
+            };
+            let org: uuid::Uuid = row.get(0);
+            let seq: i64 = row.get(1);
+            rewritten += client
+                .execute(
+                    "UPDATE org_events SET payload = $3 WHERE org_id = $1 AND seq = $2",
+                    &[&org, &seq, &protocol::codec::encode_org_event(&moved)],
+                )
+                .await
+                .expect("update");
+        }
+    }
+    assert_eq!(rewritten, 1);
     let n = client
         .execute(
             "UPDATE invites SET created_at = now() - interval '2 hours', \
@@ -580,6 +630,8 @@ async fn expire_invite(app: &TestApp, id: &str) {
         .await
         .expect("update");
     assert_eq!(n, 1);
+    drop(client);
+    app.restart().await;
 }
 
 #[actix_web::test]

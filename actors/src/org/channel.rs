@@ -1,43 +1,17 @@
-//! The org channel: membership and board-directory changes, applied to the
-//! live roster and pushed (encoded once) to every session following the
-//! organization. A member who is removed loses, at once, the org channel
-//! and every board subscription of the organization (`access_lost`).
-
-use std::sync::Arc;
+//! The org channel: the organization's public events, pushed (encoded
+//! once) to every session following the organization after they are
+//! committed (see `submit`). A member who is removed loses, at once, the
+//! org channel and every board subscription of the organization
+//! (`access_lost`).
 
 use actix::prelude::*;
-use protocol::{BoardId, Member, OrgEvent, Role, ServerMsg, UserId};
+use protocol::{Member, OrgEvent, ServerMsg, UserId};
 
 use super::{OrgActor, OrgSubscriber, Reply};
-use crate::board::{now_millis, AccessLost};
+use crate::board::AccessLost;
 use crate::caller::Caller;
 use crate::error::ActorError;
 use crate::outbox::{Outbox, PushError, SessionId, SharedFrame};
-
-/// A member was added, re-roled (`Some`) or removed (`None`) in storage.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct SetMember {
-    pub user: UserId,
-    pub role: Option<Role>,
-    pub reply: Reply<()>,
-}
-
-/// A board of this organization was created.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct BoardAdded {
-    pub board: BoardId,
-    pub name: String,
-}
-
-/// A board of this organization was archived (`true`) or restored.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct BoardStatus {
-    pub board: BoardId,
-    pub archived: bool,
-}
 
 /// Follow the org channel.
 #[derive(Message)]
@@ -56,12 +30,13 @@ pub(crate) struct UnsubscribeOrg {
 }
 
 impl OrgActor {
-    /// Push `event` to every follower; drop the ones that are gone or
-    /// too slow (their writer closes them as slow consumers).
-    fn publish(&mut self, event: OrgEvent) {
+    /// Push `event` (decided at `at`) to every follower; drop the ones
+    /// that are gone or too slow (their writer closes them as slow
+    /// consumers).
+    pub(super) fn publish(&mut self, event: OrgEvent, at: protocol::Millis) {
         let frame = SharedFrame::new(ServerMsg::OrgEvent {
             org: self.id,
-            at: now_millis(),
+            at,
             event,
         });
         self.subscribers
@@ -72,7 +47,7 @@ impl OrgActor {
     }
 
     /// Cut `user` off the org channel and every live board of the org.
-    fn revoke_access(&mut self, user: UserId) {
+    pub(super) fn revoke_access(&mut self, user: UserId) {
         let org = self.id;
         self.subscribers.retain(|_, sub| {
             if sub.caller != Caller::User(user) {
@@ -95,75 +70,6 @@ impl OrgActor {
             // because it checks the roster on every request.
             self.registry.send_live_board(board, AccessLost { user });
         }
-    }
-}
-
-impl OrgActor {
-    fn change_member(&mut self, user: UserId, role: Option<Role>) {
-        let Some(org) = &mut self.org else { return };
-        let org = Arc::make_mut(org);
-        let members = Arc::make_mut(&mut org.members);
-        let before = match role {
-            Some(role) => members.insert(user, role),
-            None => members.remove(&user),
-        };
-        // Cut a removed member off even when the roster already knew (an
-        // actor activated after the change): their board subscriptions may
-        // predate this actor.
-        if role.is_none() {
-            self.revoke_access(user);
-        }
-        let event = match (before, role) {
-            (None, Some(role)) => OrgEvent::MemberAdded { user, role },
-            (Some(old), Some(role)) if old != role => OrgEvent::MemberRoleChanged { user, role },
-            (Some(_), None) => OrgEvent::MemberRemoved { user },
-            _ => return,
-        };
-        self.publish(event);
-    }
-}
-
-impl Handler<SetMember> for OrgActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: SetMember, ctx: &mut Self::Context) {
-        if let Some(err) = self.fail_and_retire(ctx) {
-            let _ = msg.reply.send(Err(err));
-            return;
-        }
-        self.change_member(msg.user, msg.role);
-        // Answer last: the notices to the boards are queued by now, so what
-        // the caller does next is ordered after them.
-        let _ = msg.reply.send(Ok(()));
-    }
-}
-
-impl Handler<BoardAdded> for OrgActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: BoardAdded, _: &mut Self::Context) {
-        let Some(org) = &mut self.org else { return };
-        if org.boards.contains(&msg.board) {
-            return;
-        }
-        Arc::make_mut(org).boards.push(msg.board);
-        self.publish(OrgEvent::BoardCreated {
-            board: msg.board,
-            name: msg.name,
-        });
-    }
-}
-
-impl Handler<BoardStatus> for OrgActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: BoardStatus, _: &mut Self::Context) {
-        let event = if msg.archived {
-            OrgEvent::BoardArchived { board: msg.board }
-        } else {
-            OrgEvent::BoardRestored { board: msg.board }
-        };
-        self.publish(event);
     }
 }
 

@@ -321,9 +321,14 @@ async fn a_removed_member_loses_the_subscription() {
     assert_eq!(snapshot_seq(&next_msg(&mut member_rx).await), 3);
     assert_eq!(snapshot_seq(&next_msg(&mut viewer_rx).await), 3);
 
-    within(world.registry.org(ORG).member_changed(MEMBER, None))
-        .await
-        .unwrap();
+    within(
+        world
+            .registry
+            .org(ORG)
+            .submit(OWNER, protocol::OrgCommand::RemoveMember { user: MEMBER }),
+    )
+    .await
+    .unwrap();
     let rename = protocol::Command::RenameBoard {
         name: "Secret plans".into(),
     };

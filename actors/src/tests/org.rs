@@ -1,7 +1,7 @@
 //! The organization actor: item numbers, roster, board directory.
 
 use futures_util::future::join_all;
-use protocol::{Command, Rejection};
+use protocol::{Command, OrgCommand, Rejection};
 
 use super::*;
 
@@ -212,16 +212,28 @@ async fn membership_changes_reach_the_live_org() {
     let (item, _) = world.create_item(board.id, "One").await;
     let org = world.registry.org(ORG);
 
-    // A newcomer may read once the org actor is told.
-    within(org.member_changed(STRANGER, Some(Role::Viewer)))
-        .await
-        .unwrap();
+    // A newcomer may read once the organization has added them.
+    within(org.submit(
+        OWNER,
+        OrgCommand::AddMember {
+            user: STRANGER,
+            role: Role::Viewer,
+        },
+    ))
+    .await
+    .unwrap();
     let seen = within(world.board(board.id).read(STRANGER)).await.unwrap();
     assert_eq!(seen.items.len(), 1);
     // ...and be assigned once promoted.
-    within(org.member_changed(STRANGER, Some(Role::Member)))
-        .await
-        .unwrap();
+    within(org.submit(
+        OWNER,
+        OrgCommand::ChangeRole {
+            user: STRANGER,
+            role: Role::Member,
+        },
+    ))
+    .await
+    .unwrap();
     let assign = Command::AssignItem {
         item,
         user: STRANGER,
@@ -229,7 +241,9 @@ async fn membership_changes_reach_the_live_org() {
     world.submit(board.id, MEMBER, assign).await;
 
     // A removed member loses access at once.
-    within(org.member_changed(MEMBER, None)).await.unwrap();
+    within(org.submit(OWNER, OrgCommand::RemoveMember { user: MEMBER }))
+        .await
+        .unwrap();
     let submitted = within(
         world
             .board(board.id)

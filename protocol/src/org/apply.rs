@@ -27,6 +27,9 @@ impl Org {
                 self.members.remove(user);
             }
             OrgEvent::BoardCreated { board, name } => {
+                if !self.boards.contains_key(board) {
+                    self.board_order.push(*board);
+                }
                 self.boards.insert(
                     *board,
                     BoardEntry {

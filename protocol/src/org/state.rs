@@ -57,6 +57,8 @@ pub struct Org {
     pub invites: BTreeMap<InviteId, Invite>,
     /// Every board by id.
     pub boards: BTreeMap<BoardId, BoardEntry>,
+    /// The boards in the order they were created.
+    pub board_order: Vec<BoardId>,
     /// Whether the organization was deleted.
     pub deleted: bool,
     /// The seq of the last event applied (0: nothing yet).
@@ -73,6 +75,7 @@ impl Org {
             members: Roster::new(),
             invites: BTreeMap::new(),
             boards: BTreeMap::new(),
+            board_order: Vec::new(),
             deleted: false,
             seq: 0,
         }

@@ -6,16 +6,18 @@
 //! member ([`super::members::may_change`]). See docs/organizations.md.
 
 use actix_web::{web, HttpResponse};
+use actors::ActorError;
 use aws_lc_rs::digest;
 use protocol::codes::ErrorCode;
-use protocol::{Millis, OrgId, Permission, Role};
+use protocol::org::ForbiddenRule;
+use protocol::{InviteId, Millis, OrgCommand, OrgEvent, OrgId, OrgRejection, Permission, Role};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use storage::{NewInvite, RedeemError, RevokeOutcome};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::members::{actor_of, may_change, parse_role, Refusal};
+use super::members::parse_role;
+use super::org_commands::{refusal, submit};
 use super::orgs::role_in;
 use super::page::{list_page, ListPage, PageQuery};
 use super::views::InviteView;
@@ -127,7 +129,6 @@ pub async fn create(
     body: web::Json<CreateInvite>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
-    let role = role_in(&state, org_id, auth).await?;
     let CreateInvite {
         role: invite_role,
         expires_in_hours,
@@ -140,29 +141,22 @@ pub async fn create(
             format!("must be 1–{MAX_EXPIRES_IN_HOURS}"),
         ));
     }
-    may_change(
-        actor_of(auth.0.caller, role),
-        None,
-        Some(invite_role),
-        false,
-    )?;
     let token = new_token();
-    let invite = state
-        .db
-        .create_invite(&NewInvite {
-            id: Uuid::new_v4(),
-            org: org_id,
-            role: invite_role,
-            token_hash: token_hash(&token),
-            created_by: auth.0.caller.actor_id().0,
-            ttl_secs: hours * 3600,
-        })
-        .await?;
+    let invite = InviteId(Uuid::new_v4());
+    let now = i64::try_from(crate::auth::unix_now()).unwrap_or(i64::MAX);
+    let expires_at = Millis(now.saturating_add(hours * 3600).saturating_mul(1000));
+    let command = OrgCommand::CreateInvite {
+        invite,
+        role: invite_role,
+        token_hash: hex(&token_hash(&token)),
+        expires_at,
+    };
+    submit(&state, org_id, auth.0.caller, command).await?;
     Ok(HttpResponse::Created().json(CreatedInvite {
-        id: invite.id,
+        id: invite.0,
         token,
-        role: invite.role,
-        expires_at: invite.expires_at,
+        role: invite_role,
+        expires_at,
     }))
 }
 
@@ -189,7 +183,9 @@ pub async fn list(
     let org_id = OrgId(path.into_inner());
     let role = role_in(&state, org_id, auth).await?;
     if !role.allows(Permission::ManageMembers) {
-        return Err(Refusal::CannotManageMembers.into());
+        return Err(ApiError::Forbidden {
+            message: ForbiddenRule::CannotManageMembers.message().into(),
+        });
     }
     let page = InvitesPage::request(&query)?;
     Ok(InvitesPage::respond(
@@ -221,28 +217,24 @@ pub async fn revoke(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (org_id, id) = path.into_inner();
-    let org_id = OrgId(org_id);
-    let role = role_in(&state, org_id, auth).await?;
-    let invite = state
-        .db
-        .invite(org_id, id)
-        .await?
-        .ok_or(ApiError::NotFound { what: "invite" })?;
-    // Taking back an invite is held to the rules of making it: only an
-    // owner revokes an invite for the owner role.
-    may_change(
-        actor_of(auth.0.caller, role),
-        None,
-        Some(invite.role),
-        false,
-    )?;
-    match state.db.revoke_invite(org_id, id).await? {
-        RevokeOutcome::Revoked => Ok(HttpResponse::NoContent().finish()),
-        RevokeOutcome::Accepted => Err(ApiError::Conflict {
+    let command = OrgCommand::RevokeInvite {
+        invite: InviteId(id),
+    };
+    match state
+        .registry
+        .org(OrgId(org_id))
+        .submit(auth.0.caller, command)
+        .await
+    {
+        // Revoking twice is done once.
+        Ok(_) | Err(ActorError::OrgRejected(OrgRejection::InviteRevoked)) => {
+            Ok(HttpResponse::NoContent().finish())
+        }
+        Err(ActorError::OrgRejected(OrgRejection::InviteUsed)) => Err(ApiError::Conflict {
             code: ErrorCode::InviteUsed,
             message: "the invite has already been accepted; remove the member instead".into(),
         }),
-        RevokeOutcome::NotFound => Err(ApiError::NotFound { what: "invite" }),
+        Err(e) => Err(refusal(e)),
     }
 }
 
@@ -276,39 +268,39 @@ pub async fn accept(
             format!("must be 1–{TOKEN_MAX_LEN} characters"),
         ));
     }
-    let redeemed = state
+    let hash = token_hash(token);
+    let org = state
         .db
-        .redeem_invite(&token_hash(token), user)
-        .await
-        .map_err(|e| match e {
-            RedeemError::NotFound => ApiError::NotFound { what: "invite" },
-            RedeemError::Expired => gone(ErrorCode::InviteExpired, "the invite has expired"),
-            RedeemError::Used => gone(
-                ErrorCode::InviteUsed,
-                "the invite has already been accepted",
-            ),
-            RedeemError::Revoked => gone(ErrorCode::InviteRevoked, "the invite has been revoked"),
-            RedeemError::Db(e) => e.into(),
-        })?;
-    if redeemed.joined {
-        state
-            .registry
-            .org(redeemed.org)
-            .member_changed(user, Some(redeemed.role))
-            .await?;
-    }
+        .invite_org(&hash)
+        .await?
+        .ok_or(ApiError::NotFound { what: "invite" })?;
+    let command = OrgCommand::AcceptInvite {
+        token_hash: hex(&hash),
+    };
+    let committed = submit(&state, org, actors::Caller::User(user), command).await?;
+    let (joined, role) = committed
+        .records
+        .iter()
+        .find_map(|rec| match &rec.event {
+            OrgEvent::MemberAdded { role, .. } => Some((true, *role)),
+            _ => None,
+        })
+        .or_else(|| {
+            let before = committed.before.as_ref()?;
+            Some((false, *before.members.get(&user)?))
+        })
+        .ok_or(ApiError::NotFound { what: "invite" })?;
     Ok(HttpResponse::Ok().json(AcceptedInvite {
-        org_id: redeemed.org,
-        role: redeemed.role,
-        joined: redeemed.joined,
+        org_id: org,
+        role,
+        joined,
     }))
 }
 
-fn gone(code: ErrorCode, message: &str) -> ApiError {
-    ApiError::Gone {
-        code,
-        message: message.into(),
-    }
+/// Lowercase hex of `bytes` (the form the organization's log keeps a
+/// token's hash in).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

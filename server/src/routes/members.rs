@@ -1,22 +1,19 @@
 //! Members of an organization: list, add by email, change a role, remove
 //! (or leave).
 //!
-//! Every membership change (add, re-role, remove, invite) is checked by one
-//! pure function, [`may_change`]; re-roles and removals run it inside the
-//! storage transaction that locks the org's roster, so the check and the
-//! write see the same roster. The "at least one owner" rule is enforced by
-//! that transaction (`storage::MembershipError::LastOwner`, 409
-//! `last_owner`). See docs/organizations.md.
+//! Every change (add, re-role, remove, leave) is a command to the
+//! organization's actor, which decides it with every membership rule
+//! (`protocol::Org::decide`: who may change whom, the last owner) and is
+//! the only writer of the organization. See docs/organizations.md.
 
 use actix_web::{web, HttpResponse};
-use actors::Caller;
-use protocol::codes::ErrorCode;
-use protocol::{OrgId, Permission, Role, Roster, UserId};
+use actors::ActorError;
+use protocol::{OrgCommand, OrgId, OrgRejection, Role, UserId};
 use serde::{Deserialize, Serialize};
-use storage::MembershipError;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::org_commands::{refusal, submit};
 use super::orgs::role_in;
 use super::page::{list_page, ListPage, PageQuery};
 use super::views::MemberView;
@@ -53,123 +50,6 @@ pub struct RoleChanged {
     user_id: UserId,
     role: Role,
     previous_role: Role,
-}
-
-/// Who asks for a membership change, with their role in the org.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Actor {
-    /// A user (who may also be the target: `is_self`).
-    User(Role),
-    /// An API key of the org.
-    ApiKey(Role),
-}
-
-impl Actor {
-    fn role(self) -> Role {
-        match self {
-            Actor::User(role) | Actor::ApiKey(role) => role,
-        }
-    }
-}
-
-/// Why [`may_change`] refused. Every refusal is a 403.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// The actor's role lacks `ManageMembers`.
-    CannotManageMembers,
-    /// Granting, taking or touching the owner role needs an owner.
-    OwnerOnly,
-    /// API keys never grant the owner role or touch an owner.
-    KeyCannotTouchOwner,
-    /// Nobody grants a role above their own.
-    AboveOwnRole,
-}
-
-impl Refusal {
-    pub fn message(self) -> &'static str {
-        match self {
-            Refusal::CannotManageMembers => "your role cannot manage members",
-            Refusal::OwnerOnly => "only an owner may grant the owner role or change an owner",
-            Refusal::KeyCannotTouchOwner => {
-                "an API key cannot grant the owner role or change an owner"
-            }
-            Refusal::AboveOwnRole => "you cannot grant a role above your own",
-        }
-    }
-}
-
-impl From<Refusal> for ApiError {
-    fn from(r: Refusal) -> ApiError {
-        ApiError::Forbidden {
-            message: r.message().into(),
-        }
-    }
-}
-
-/// The membership rules, in one place. `target` is the member's current
-/// role (`None`: not a member yet — an add or an invite), `new` the role
-/// they get (`None`: removal), `is_self` whether the actor is that user.
-///
-/// - anyone may leave (remove themself);
-/// - touching anyone else, or one's own role, needs `ManageMembers` (admin+);
-/// - the owner role (granting it, or changing/removing an owner) needs
-///   `ManageOrg` (owner), and never an API key;
-/// - nobody grants a role above their own, so an admin grants at most admin.
-///
-/// The last-owner rule needs the whole roster and lives in storage.
-///
-/// # Errors
-/// The [`Refusal`] naming the first rule that fails.
-pub fn may_change(
-    actor: Actor,
-    target: Option<Role>,
-    new: Option<Role>,
-    is_self: bool,
-) -> Result<(), Refusal> {
-    if is_self && new.is_none() {
-        return Ok(());
-    }
-    let role = actor.role();
-    if !role.allows(Permission::ManageMembers) {
-        return Err(Refusal::CannotManageMembers);
-    }
-    if target == Some(Role::Owner) || new == Some(Role::Owner) {
-        if matches!(actor, Actor::ApiKey(_)) {
-            return Err(Refusal::KeyCannotTouchOwner);
-        }
-        if !role.allows(Permission::ManageOrg) {
-            return Err(Refusal::OwnerOnly);
-        }
-    }
-    if new.is_some_and(|new| new > role) {
-        return Err(Refusal::AboveOwnRole);
-    }
-    Ok(())
-}
-
-/// The caller as an [`Actor`] with their role in `roster` (a user) or the
-/// key's role; a user no longer in the roster gets 404.
-fn actor_in(caller: Caller, roster: &Roster) -> Result<Actor, ApiError> {
-    match caller {
-        Caller::User(user) => {
-            roster
-                .get(&user)
-                .copied()
-                .map(Actor::User)
-                .ok_or(ApiError::NotFound {
-                    what: "organization",
-                })
-        }
-        Caller::ApiKey { role, .. } => Ok(Actor::ApiKey(role)),
-    }
-}
-
-/// The caller as an [`Actor`] whose role in the org is `role`.
-pub fn actor_of(caller: Caller, role: Role) -> Actor {
-    match caller {
-        Caller::User(_) => Actor::User(role),
-        Caller::ApiKey { .. } => Actor::ApiKey(role),
-    }
 }
 
 /// A role named in a request body, field `field`.
@@ -225,35 +105,28 @@ pub async fn add(
     body: web::Json<AddMember>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
-    let role = role_in(&state, org_id, auth).await?;
     let AddMember {
         email,
         role: new_role,
     } = body.into_inner();
     let new_role = parse_role("role", &new_role)?;
     super::extract::one_line("email", &email)?;
-    may_change(actor_of(auth.0.caller, role), None, Some(new_role), false)?;
-    let user = state
-        .db
-        .user_by_email(&email.trim().to_lowercase())
-        .await?
-        .ok_or_else(|| ApiError::validation("email", "no account has this email"))?;
-    state
-        .db
-        .add_member(org_id, user.id, new_role)
-        .await
-        .map_err(|e| match e {
-            storage::DbError::Conflict(_) => ApiError::Conflict {
-                code: ErrorCode::AlreadyMember,
-                message: "this user is already a member".into(),
-            },
-            other => other.into(),
-        })?;
-    state
-        .registry
-        .org(org_id)
-        .member_changed(user.id, Some(new_role))
-        .await?;
+    let Some(user) = state.db.user_by_email(&email.trim().to_lowercase()).await? else {
+        // Whether the caller may add with this role is answered first, as
+        // for an account that exists: a refusal does not depend on the email.
+        let anyone = OrgCommand::AddMember {
+            user: UserId(Uuid::nil()),
+            role: new_role,
+        };
+        let org = state.registry.org(org_id);
+        org.check(auth.0.caller, anyone).await.map_err(refusal)?;
+        return Err(ApiError::validation("email", "no account has this email"));
+    };
+    let command = OrgCommand::AddMember {
+        user: user.id,
+        role: new_role,
+    };
+    submit(&state, org_id, auth.0.caller, command).await?;
     Ok(HttpResponse::Created().json(MemberView {
         user_id: user.id,
         email: user.email,
@@ -326,9 +199,9 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Re-roles (`Some`) or removes (`None`) `target` as the caller, checking
-/// [`may_change`] against the locked roster, then tells the live org actor.
-/// Returns the target's previous role.
+/// Re-roles (`Some`) or removes (`None`) `target` as the caller, through
+/// the organization's actor. Returns the target's previous role; setting
+/// the role a member already has changes nothing and answers as done.
 async fn change_member(
     state: &AppState,
     auth: Auth,
@@ -336,146 +209,18 @@ async fn change_member(
     target: UserId,
     new_role: Option<Role>,
 ) -> Result<Role, ApiError> {
-    // Outsiders (and keys of other orgs) get 404 before anything else.
-    role_in(state, org, auth).await?;
-    let caller = auth.0.caller;
-    let is_self = caller.user() == Some(target);
-    let previous = state
-        .db
-        .change_member(org, target, new_role, |roster, current| {
-            let actor = actor_in(caller, roster)?;
-            may_change(actor, Some(current), new_role, is_self).map_err(ApiError::from)
-        })
-        .await
-        .map_err(|e| match e {
-            MembershipError::NotMember => ApiError::NotFound { what: "member" },
-            MembershipError::LastOwner => ApiError::Conflict {
-                code: ErrorCode::LastOwner,
-                message: "the organization must keep at least one owner: \
-                          make another member owner first"
-                    .into(),
-            },
-            MembershipError::Refused(e) => e,
-            MembershipError::Db(e) => e.into(),
-        })?;
-    state
-        .registry
-        .org(org)
-        .member_changed(target, new_role)
-        .await?;
-    Ok(previous)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{may_change, Actor, Refusal};
-    use protocol::Role::{self, Admin, Member, Owner, Viewer};
-
-    const ALL: [Role; 4] = [Viewer, Member, Admin, Owner];
-
-    #[test]
-    fn anyone_may_leave() {
-        for role in ALL {
-            assert_eq!(
-                may_change(Actor::User(role), Some(role), None, true),
-                Ok(())
-            );
+    let command = match new_role {
+        Some(role) => OrgCommand::ChangeRole { user: target, role },
+        None => OrgCommand::RemoveMember { user: target },
+    };
+    match state.registry.org(org).submit(auth.0.caller, command).await {
+        Ok(committed) => committed
+            .before
+            .and_then(|before| before.members.get(&target).copied())
+            .ok_or(ApiError::NotFound { what: "member" }),
+        Err(ActorError::OrgRejected(OrgRejection::NoChange)) => {
+            new_role.ok_or(ApiError::NotFound { what: "member" })
         }
-    }
-
-    #[test]
-    fn viewers_and_members_cannot_manage_members() {
-        for role in [Viewer, Member] {
-            for target in [None, Some(Viewer)] {
-                assert_eq!(
-                    may_change(Actor::User(role), target, Some(Viewer), false),
-                    Err(Refusal::CannotManageMembers)
-                );
-            }
-            assert_eq!(
-                may_change(Actor::User(role), Some(Viewer), None, false),
-                Err(Refusal::CannotManageMembers)
-            );
-            // Nor raise themselves.
-            assert_eq!(
-                may_change(Actor::User(role), Some(role), Some(Admin), true),
-                Err(Refusal::CannotManageMembers)
-            );
-        }
-    }
-
-    #[test]
-    fn admins_manage_everyone_below_owner_up_to_admin() {
-        let admin = Actor::User(Admin);
-        for target in [None, Some(Viewer), Some(Member), Some(Admin)] {
-            for new in [Viewer, Member, Admin] {
-                assert_eq!(may_change(admin, target, Some(new), false), Ok(()));
-            }
-        }
-        assert_eq!(may_change(admin, Some(Admin), None, false), Ok(()));
-        assert_eq!(
-            may_change(admin, Some(Member), Some(Owner), false),
-            Err(Refusal::OwnerOnly)
-        );
-        assert_eq!(
-            may_change(admin, None, Some(Owner), false),
-            Err(Refusal::OwnerOnly)
-        );
-        assert_eq!(
-            may_change(admin, Some(Owner), Some(Admin), false),
-            Err(Refusal::OwnerOnly)
-        );
-        assert_eq!(
-            may_change(admin, Some(Owner), None, false),
-            Err(Refusal::OwnerOnly)
-        );
-        assert_eq!(
-            may_change(admin, Some(Admin), Some(Owner), true),
-            Err(Refusal::OwnerOnly)
-        );
-    }
-
-    #[test]
-    fn owners_may_do_anything() {
-        for target in [None, Some(Viewer), Some(Member), Some(Admin), Some(Owner)] {
-            for new in ALL {
-                assert_eq!(
-                    may_change(Actor::User(Owner), target, Some(new), false),
-                    Ok(())
-                );
-            }
-            assert_eq!(may_change(Actor::User(Owner), target, None, false), Ok(()));
-        }
-        // Stepping down (the last-owner rule is storage's).
-        assert_eq!(
-            may_change(Actor::User(Owner), Some(Owner), Some(Member), true),
-            Ok(())
-        );
-    }
-
-    #[test]
-    fn api_keys_follow_their_role_but_never_touch_owners() {
-        assert_eq!(
-            may_change(Actor::ApiKey(Admin), Some(Member), Some(Viewer), false),
-            Ok(())
-        );
-        assert_eq!(
-            may_change(Actor::ApiKey(Member), Some(Viewer), None, false),
-            Err(Refusal::CannotManageMembers)
-        );
-        for key in [Actor::ApiKey(Admin), Actor::ApiKey(Owner)] {
-            assert_eq!(
-                may_change(key, Some(Owner), Some(Admin), false),
-                Err(Refusal::KeyCannotTouchOwner)
-            );
-            assert_eq!(
-                may_change(key, Some(Owner), None, false),
-                Err(Refusal::KeyCannotTouchOwner)
-            );
-            assert_eq!(
-                may_change(key, None, Some(Owner), false),
-                Err(Refusal::KeyCannotTouchOwner)
-            );
-        }
+        Err(e) => Err(refusal(e)),
     }
 }

@@ -12,6 +12,7 @@ mod history;
 mod invites;
 mod items;
 mod members;
+mod org_commands;
 mod orgs;
 mod page;
 mod paths;

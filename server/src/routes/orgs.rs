@@ -12,6 +12,7 @@ use storage::BoardRow;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::org_commands::refusal;
 use super::page::{list_page, ListPage, PageQuery};
 use super::views::OrgView;
 
@@ -107,22 +108,26 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let CreateOrg { name, key } = body.into_inner();
     super::extract::one_line("name", &name)?;
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::validation("name", "must be 1–100 characters"));
-    }
     let key = valid_key(&key)?;
-    let org = state
-        .db
-        .create_org(OrgId(Uuid::new_v4()), &name, &key, auth.user()?)
+    let owner = auth.user()?;
+    let taken = || ApiError::Conflict {
+        code: ErrorCode::OrgKeyTaken,
+        message: format!("the organization key {key} is taken"),
+    };
+    // The key is unique across organizations, which no one organization's
+    // log can decide: checked here, and by the `orgs` unique index when the
+    // creation is appended (a race between two creations fails the second).
+    if state.db.org_by_key(&key).await?.is_some() {
+        return Err(taken());
+    }
+    let id = OrgId(Uuid::new_v4());
+    state
+        .registry
+        .org(id)
+        .create(owner, name, key.clone())
         .await
-        .map_err(|e| match e {
-            storage::DbError::Conflict(_) => ApiError::Conflict {
-                code: ErrorCode::OrgKeyTaken,
-                message: format!("the organization key {key} is taken"),
-            },
-            other => other.into(),
-        })?;
+        .map_err(refusal)?;
+    let org = state.db.org(id).await?.ok_or_else(taken)?;
     Ok(HttpResponse::Created().json(OrgView::new(org, Role::Owner)))
 }
 

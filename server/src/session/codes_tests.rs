@@ -18,6 +18,7 @@ fn actor_errors() -> Vec<ActorError> {
     let all = vec![
         ActorError::NotFound,
         ActorError::Rejected(Rejection::NoChange),
+        ActorError::OrgRejected(protocol::OrgRejection::LastOwner),
         ActorError::Overloaded,
         ActorError::Unavailable("db down".into()),
         ActorError::Internal("undecodable event".into()),
@@ -29,6 +30,7 @@ fn actor_errors() -> Vec<ActorError> {
         match e {
             ActorError::NotFound
             | ActorError::Rejected(_)
+            | ActorError::OrgRejected(_)
             | ActorError::Overloaded
             | ActorError::Unavailable(_)
             | ActorError::Internal(_)

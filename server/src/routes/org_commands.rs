@@ -1,0 +1,78 @@
+//! Organization changes from REST: every route that changes an
+//! organization parses its request, submits one `OrgCommand` to the
+//! organization's actor (the only writer: decide → append → apply →
+//! publish) and maps a refusal to the API's error shape here, in one place.
+
+use actors::{ActorError, Caller, OrgCommitted};
+use protocol::codes::ErrorCode;
+use protocol::{OrgCommand, OrgId, OrgRejection};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Submits `command` to `org` as `caller`.
+///
+/// # Errors
+/// The refusal as the API answers it (see [`refusal`]), or the actor's
+/// error.
+pub async fn submit(
+    state: &AppState,
+    org: OrgId,
+    caller: Caller,
+    command: OrgCommand,
+) -> Result<OrgCommitted, ApiError> {
+    state
+        .registry
+        .org(org)
+        .submit(caller, command)
+        .await
+        .map_err(refusal)
+}
+
+/// An organization's refusal in the API's terms: strangers and missing
+/// members are 404s, rule refusals 403, the last owner and duplicates 409,
+/// used invitations 410, bad fields 400.
+pub fn refusal(e: ActorError) -> ApiError {
+    let ActorError::OrgRejected(r) = e else {
+        return ApiError::Actor(e);
+    };
+    let message = r.to_string();
+    match r {
+        OrgRejection::OrgNotFound => ApiError::NotFound {
+            what: "organization",
+        },
+        OrgRejection::NotMember { .. } => ApiError::NotFound { what: "member" },
+        OrgRejection::InviteNotFound => ApiError::NotFound { what: "invite" },
+        OrgRejection::BoardNotFound { .. } => ApiError::NotFound { what: "board" },
+        OrgRejection::Forbidden { .. } => ApiError::Forbidden { message },
+        OrgRejection::AlreadyMember { .. } => ApiError::Conflict {
+            code: ErrorCode::AlreadyMember,
+            message,
+        },
+        OrgRejection::LastOwner => ApiError::Conflict {
+            code: ErrorCode::LastOwner,
+            message,
+        },
+        OrgRejection::OrgAlreadyExists => ApiError::Conflict {
+            code: ErrorCode::OrgAlreadyExists,
+            message,
+        },
+        OrgRejection::NoChange => ApiError::Conflict {
+            code: ErrorCode::NoChange,
+            message,
+        },
+        OrgRejection::InviteExpired => ApiError::Gone {
+            code: ErrorCode::InviteExpired,
+            message,
+        },
+        OrgRejection::InviteUsed => ApiError::Gone {
+            code: ErrorCode::InviteUsed,
+            message,
+        },
+        OrgRejection::InviteRevoked => ApiError::Gone {
+            code: ErrorCode::InviteRevoked,
+            message,
+        },
+        OrgRejection::InvalidField { field, rule } => ApiError::validation(&field, rule),
+    }
+}
