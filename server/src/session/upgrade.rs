@@ -33,7 +33,7 @@ use super::reader::SocketReader;
 use super::writer::{write_loop, Outbound};
 use super::{WsSession, UNAUTHENTICATED_FRAME_LIMIT};
 use crate::auth::Principal;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Put in the request's extensions by the upgrade service, so the `/ws`
 /// route knows the connection can be taken over.
