@@ -4,9 +4,11 @@
 //!
 //! Run with `cargo bench -p actors --bench fanout`.
 
-use actors::{SessionId, SessionQueue, SharedFrame};
+use actors::{OutFrame, Outbox, Overflow, SessionId, SharedFrame};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use protocol::{BoardId, ColumnId, Event, Format, ItemId, Millis, ServerMsg, UserId};
+use std::sync::Arc;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// Subscribers of the board.
@@ -29,9 +31,11 @@ fn event(seq: u64) -> ServerMsg {
     }
 }
 
+type Queue = (Outbox, mpsc::Receiver<OutFrame>, Arc<Overflow>);
+
 /// `SUBSCRIBERS` outboxes, every fourth one speaking JSON, the others
 /// MessagePack.
-fn subscribers() -> Vec<SessionQueue> {
+fn subscribers() -> Vec<Queue> {
     (0..SUBSCRIBERS)
         .map(|n| {
             let format = if n % 4 == 0 {
@@ -39,7 +43,7 @@ fn subscribers() -> Vec<SessionQueue> {
             } else {
                 Format::MsgPack
             };
-            SessionQueue::new(SessionId(n as u64), format, QUEUE)
+            Outbox::channel(SessionId(n as u64), format, QUEUE)
         })
         .collect()
 }
@@ -53,13 +57,14 @@ fn bench_fanout(c: &mut Criterion) {
         b.iter(|| {
             seq += 1;
             let frame = SharedFrame::new(event(seq));
-            for SessionQueue { outbox, .. } in &queues {
+            for (outbox, _, _) in &queues {
                 outbox
                     .push(frame.frame(outbox.format()))
                     .expect("the queue has room");
             }
-            for SessionQueue { receiver, .. } in &mut queues {
-                let taken = receiver.try_recv().expect("one frame queued");
+            for (_, rx, overflow) in &mut queues {
+                let taken = rx.try_recv().expect("one frame queued");
+                overflow.dequeued(&taken);
                 black_box(taken);
             }
         })
@@ -69,11 +74,12 @@ fn bench_fanout(c: &mut Criterion) {
         b.iter(|| {
             seq += 1;
             let msg = event(seq);
-            for SessionQueue { outbox, .. } in &queues {
+            for (outbox, _, _) in &queues {
                 outbox.send(&msg).expect("the queue has room");
             }
-            for SessionQueue { receiver, .. } in &mut queues {
-                let taken = receiver.try_recv().expect("one frame queued");
+            for (_, rx, overflow) in &mut queues {
+                let taken = rx.try_recv().expect("one frame queued");
+                overflow.dequeued(&taken);
                 black_box(taken);
             }
         })

@@ -17,7 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::startup::AppState;
 
 /// Middleware: rewrite error answers that are not JSON into the error
 /// shape.

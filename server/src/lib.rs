@@ -26,7 +26,6 @@ pub mod revocation;
 pub mod routes;
 pub mod session;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
 
 pub use config::Settings;

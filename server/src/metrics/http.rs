@@ -12,7 +12,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use crate::state::AppState;
+use crate::startup::AppState;
 
 /// Route label of requests that matched no route.
 const UNMATCHED: &str = "unmatched";

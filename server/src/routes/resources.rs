@@ -25,7 +25,7 @@ use super::commands::{command_id, submit};
 pub use super::commands::{CommandAck, CommandRefusals, IdempotencyKey};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
+use crate::startup::AppState;
 
 mod items;
 

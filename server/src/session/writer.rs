@@ -10,14 +10,15 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use actors::{OutFrame, OutboxReceiver};
+use actors::{OutFrame, Overflow};
 use bytes::{BufMut, BytesMut};
 use protocol::close::SLOW_CONSUMER as CLOSE_SLOW_CONSUMER;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::upgrade::SocketGuard;
 
@@ -100,19 +101,25 @@ fn put_out_frame(buf: &mut BytesMut, frame: &OutFrame) -> bool {
 
 /// The outbound queue of one session, drained a chunk at a time.
 pub struct Outbound {
-    queue: OutboxReceiver,
+    rx: mpsc::Receiver<OutFrame>,
+    overflow: Arc<Overflow>,
     /// Resolves when the session actor is gone (its sender dropped).
     session: oneshot::Receiver<()>,
     done: bool,
 }
 
 impl Outbound {
-    /// Drain `queue`, closing as a slow consumer once it overflowed, until
-    /// a close frame went out or the session holding `session`'s sender is
-    /// gone (boards may still hold outboxes of `queue` for a while).
-    pub fn new(queue: OutboxReceiver, session: oneshot::Receiver<()>) -> Self {
+    /// Drain `rx`, honouring `overflow`, until a close frame went out or
+    /// the session holding `session`'s sender is gone (boards may still
+    /// hold senders of `rx` for a while).
+    pub fn new(
+        rx: mpsc::Receiver<OutFrame>,
+        overflow: Arc<Overflow>,
+        session: oneshot::Receiver<()>,
+    ) -> Self {
         Outbound {
-            queue,
+            rx,
+            overflow,
             session,
             done: false,
         }
@@ -122,13 +129,14 @@ impl Outbound {
     fn gather(&mut self, cx: &mut Context<'_>) -> BytesMut {
         let mut buf = BytesMut::new();
         while buf.len() < MAX_CHUNK_BYTES {
-            if self.queue.overflowed() {
+            if self.overflow.happened() {
                 put_close(&mut buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
                 self.finish();
                 break;
             }
-            match self.queue.poll_recv(cx) {
+            match self.rx.poll_recv(cx) {
                 Poll::Ready(Some(frame)) => {
+                    self.overflow.dequeued(&frame);
                     if put_out_frame(&mut buf, &frame) {
                         self.finish();
                         break;
@@ -145,7 +153,7 @@ impl Outbound {
                     // A sender may have flagged an overflow after the check
                     // above and queued nothing since: nothing would wake
                     // this queue, so look once more now that the waker is set.
-                    if self.queue.overflowed() {
+                    if self.overflow.happened() {
                         continue;
                     }
                     if Pin::new(&mut self.session).poll(cx).is_ready() {
@@ -163,7 +171,7 @@ impl Outbound {
 
     fn finish(&mut self) {
         self.done = true;
-        self.queue.close();
+        self.rx.close();
     }
 
     /// The next chunk to write, once there is one; `None` after the close
@@ -260,10 +268,10 @@ mod tests {
     }
 
     fn body(capacity: usize) -> (actors::Outbox, Outbound, oneshot::Sender<()>) {
-        let actors::SessionQueue { outbox, receiver } =
-            actors::SessionQueue::new(actors::SessionId(1), protocol::Format::Json, capacity);
+        let (outbox, rx, overflow) =
+            actors::Outbox::channel(actors::SessionId(1), protocol::Format::Json, capacity);
         let (session, gone) = oneshot::channel();
-        (outbox, Outbound::new(receiver, gone), session)
+        (outbox, Outbound::new(rx, overflow, gone), session)
     }
 
     #[test]
