@@ -158,10 +158,9 @@ impl OrgActor {
             self.state.apply_recorded(rec);
         }
         self.refresh_view();
+        // Who lost access is cut off first, so they never hear the news
+        // (nor act on it) as a follower.
         for rec in records {
-            if rec.event.is_public() {
-                self.publish(rec.event.clone(), rec.at);
-            }
             match &rec.event {
                 OrgEvent::MemberRemoved { user } => self.revoke_access(*user),
                 OrgEvent::OrgDeleted => {
@@ -171,6 +170,11 @@ impl OrgActor {
                     }
                 }
                 _ => {}
+            }
+        }
+        for rec in records {
+            if rec.event.is_public() {
+                self.publish(rec.event.clone(), rec.at);
             }
         }
     }
