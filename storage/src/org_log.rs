@@ -32,21 +32,9 @@ fn ms(at: Millis) -> f64 {
     at.0 as f64 / 1000.0
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(text: &str) -> Result<Vec<u8>, DbError> {
-    if !text.len().is_multiple_of(2) {
-        return Err(DbError::Other(format!("token hash {text:?} is not hex")));
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&text[i..i + 2], 16)
-                .map_err(|_| DbError::Other(format!("token hash {text:?} is not hex")))
-        })
-        .collect()
+    protocol::org::unhex(text)
+        .ok_or_else(|| DbError::Other(format!("token hash {text:?} is not hex")))
 }
 
 fn record_of(row: &tokio_postgres::Row) -> Result<OrgRecorded, DbError> {
@@ -294,7 +282,7 @@ impl Db {
                 OrgEvent::InviteCreated {
                     invite,
                     role: parse_role(i.get("role"))?,
-                    token_hash: hex(i.get::<_, &[u8]>("token_hash")),
+                    token_hash: protocol::org::hex(i.get::<_, &[u8]>("token_hash")),
                     expires_at: Millis(i.get("expires")),
                 },
             ));

@@ -25,6 +25,23 @@ pub use state::{BoardEntry, Invite, InviteState, Org};
 use crate::ids::{Millis, UserId};
 use crate::role::Role;
 
+/// `bytes` as lowercase hex: how a token's SHA-256 is written in the log
+/// (`token_hash`).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes written as hex in `text`; `None` when it is not hex.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
 /// Who asks the organization for a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrgCaller {

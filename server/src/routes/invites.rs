@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use actors::ActorError;
 use aws_lc_rs::digest;
 use protocol::codes::ErrorCode;
-use protocol::org::ForbiddenRule;
+use protocol::org::{hex, ForbiddenRule};
 use protocol::{InviteId, Millis, OrgCommand, OrgEvent, OrgId, OrgRejection, Permission, Role};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -295,12 +295,6 @@ pub async fn accept(
         role,
         joined,
     }))
-}
-
-/// Lowercase hex of `bytes` (the form the organization's log keeps a
-/// token's hash in).
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

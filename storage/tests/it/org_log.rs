@@ -50,6 +50,17 @@ async fn run(
     records
 }
 
+/// A new organization founded by `owner` through its log.
+async fn founded(db: &Db, owner: UserId, name: &str, key: &str) -> Org {
+    let mut org = Org::new(OrgId(Uuid::new_v4()));
+    let create = OrgCommand::CreateOrg {
+        name: name.into(),
+        key: key.into(),
+    };
+    run(db, &mut org, OrgCaller::System(owner), create, None).await;
+    org
+}
+
 async fn role_row(db: &Db, org: OrgId, user: UserId) -> Option<Role> {
     db.membership(org, user).await.unwrap()
 }
@@ -58,19 +69,8 @@ async fn role_row(db: &Db, org: OrgId, user: UserId) -> Option<Role> {
 async fn the_log_and_the_read_models_move_together() {
     let (_t, db) = fresh_db().await;
     let (ann, bob) = (user(&db, "Ann").await, user(&db, "Bob").await);
-    let id = OrgId(Uuid::new_v4());
-    let mut org = Org::new(id);
-    run(
-        &db,
-        &mut org,
-        OrgCaller::System(ann),
-        OrgCommand::CreateOrg {
-            name: "Design".into(),
-            key: "OL".into(),
-        },
-        None,
-    )
-    .await;
+    let mut org = founded(&db, ann, "Design", "OL").await;
+    let id = org.id;
     assert_eq!(db.org(id).await.unwrap().expect("orgs row").name, "Design");
     assert_eq!(role_row(&db, id, ann).await, Some(Role::Owner));
 
@@ -160,19 +160,8 @@ async fn the_log_and_the_read_models_move_together() {
 async fn a_second_writer_at_the_same_seq_is_refused_and_changes_nothing() {
     let (_t, db) = fresh_db().await;
     let (ann, bob) = (user(&db, "Ann").await, user(&db, "Bob").await);
-    let id = OrgId(Uuid::new_v4());
-    let mut org = Org::new(id);
-    run(
-        &db,
-        &mut org,
-        OrgCaller::System(ann),
-        OrgCommand::CreateOrg {
-            name: "Race".into(),
-            key: "RACE".into(),
-        },
-        None,
-    )
-    .await;
+    let mut org = founded(&db, ann, "Race", "RACE").await;
+    let id = org.id;
     let stale = org.clone();
     run(
         &db,
@@ -261,19 +250,8 @@ async fn a_taken_key_refuses_the_creation_whole() {
 async fn command_outcomes_are_kept_for_retries() {
     let (_t, db) = fresh_db().await;
     let (ann, bob) = (user(&db, "Ann").await, user(&db, "Bob").await);
-    let id = OrgId(Uuid::new_v4());
-    let mut org = Org::new(id);
-    run(
-        &db,
-        &mut org,
-        OrgCaller::System(ann),
-        OrgCommand::CreateOrg {
-            name: "Retry".into(),
-            key: "RTRY".into(),
-        },
-        None,
-    )
-    .await;
+    let mut org = founded(&db, ann, "Retry", "RTRY").await;
+    let id = org.id;
     let key = OrgCommandKey {
         actor: ann,
         command_id: "c-1".into(),

@@ -3,17 +3,11 @@
 //! change these bytes.
 
 use crate::codec::{decode_org_event, encode_org_event};
+use crate::org::hex;
 use crate::samples;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
+    crate::org::unhex(text).unwrap()
 }
 
 /// `encode_org_event` of `samples::org_events()`, in the same order.
