@@ -4,11 +4,9 @@
 //!
 //! Run with `cargo bench -p actors --bench fanout`.
 
-use actors::{OutFrame, Outbox, Overflow, SessionId, SharedFrame};
+use actors::{SessionId, SessionQueue, SharedFrame};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use protocol::{BoardId, ColumnId, Event, Format, ItemId, Millis, ServerMsg, UserId};
-use std::sync::Arc;
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// Subscribers of the board.
@@ -31,11 +29,9 @@ fn event(seq: u64) -> ServerMsg {
     }
 }
 
-type Queue = (Outbox, mpsc::Receiver<OutFrame>, Arc<Overflow>);
-
 /// `SUBSCRIBERS` outboxes, every fourth one speaking JSON, the others
 /// MessagePack.
-fn subscribers() -> Vec<Queue> {
+fn subscribers() -> Vec<SessionQueue> {
     (0..SUBSCRIBERS)
         .map(|n| {
             let format = if n % 4 == 0 {
@@ -43,7 +39,7 @@ fn subscribers() -> Vec<Queue> {
             } else {
                 Format::MsgPack
             };
-            Outbox::channel(SessionId(n as u64), format, QUEUE)
+            SessionQueue::new(SessionId(n as u64), format, QUEUE)
         })
         .collect()
 }
@@ -57,14 +53,13 @@ fn bench_fanout(c: &mut Criterion) {
         b.iter(|| {
             seq += 1;
             let frame = SharedFrame::new(event(seq));
-            for (outbox, _, _) in &queues {
+            for SessionQueue { outbox, .. } in &queues {
                 outbox
                     .push(frame.frame(outbox.format()))
                     .expect("the queue has room");
             }
-            for (_, rx, overflow) in &mut queues {
-                let taken = rx.try_recv().expect("one frame queued");
-                overflow.dequeued(&taken);
+            for SessionQueue { receiver, .. } in &mut queues {
+                let taken = receiver.try_recv().expect("one frame queued");
                 black_box(taken);
             }
         })
@@ -74,12 +69,11 @@ fn bench_fanout(c: &mut Criterion) {
         b.iter(|| {
             seq += 1;
             let msg = event(seq);
-            for (outbox, _, _) in &queues {
+            for SessionQueue { outbox, .. } in &queues {
                 outbox.send(&msg).expect("the queue has room");
             }
-            for (_, rx, overflow) in &mut queues {
-                let taken = rx.try_recv().expect("one frame queued");
-                overflow.dequeued(&taken);
+            for SessionQueue { receiver, .. } in &mut queues {
+                let taken = receiver.try_recv().expect("one frame queued");
                 black_box(taken);
             }
         })

@@ -28,7 +28,7 @@ pub use error::ActorError;
 pub use handles::{BoardHandle, Committed, OrgHandle};
 pub use org::{LiveOrg, OrgActor, OrgCommitted};
 pub use outbox::{
-    OutFrame, Outbox, Overflow, PushError, SentCounter, SessionId, SharedFrame,
+    OutFrame, Outbox, OutboxReceiver, PushError, SentCounter, SessionId, SessionQueue, SharedFrame,
     CLOSE_SLOW_CONSUMER, DEFAULT_QUEUE_BYTES,
 };
 pub use registry::{ActorConfig, Registry};

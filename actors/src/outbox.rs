@@ -4,10 +4,16 @@
 //! into each subscriber's [`Outbox`] with `try_send`; a full queue means the
 //! subscriber is too slow, so it is cut off (its writer closes the socket
 //! with [`CLOSE_SLOW_CONSUMER`]) instead of slowing the board down.
+//!
+//! Both ends of the queue live here: [`SessionQueue::new`] makes the
+//! [`Outbox`] the actors push into and the [`OutboxReceiver`] the session's
+//! writer drains. The frame bound, the byte accounting and the overflow
+//! flag are kept by these two types alone.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use bytestring::ByteString;
@@ -179,10 +185,10 @@ impl Drop for Slot {
 /// [`Outbox::with_byte_limit`]).
 pub const DEFAULT_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 
-/// Shared between an [`Outbox`] and the session's writer: the overflow
+/// Shared between an [`Outbox`] and its [`OutboxReceiver`]: the overflow
 /// flag, and the bytes queued but not yet taken by the writer.
 #[derive(Debug)]
-pub struct Overflow {
+struct Overflow {
     flag: AtomicBool,
     notify: Notify,
     queued_bytes: AtomicUsize,
@@ -205,14 +211,14 @@ impl Default for Overflow {
 
 impl Overflow {
     /// Resolves once the queue has overflowed.
-    pub async fn wait(&self) {
+    async fn wait(&self) {
         while !self.flag.load(Ordering::Acquire) {
             self.notify.notified().await;
         }
     }
 
     /// Whether the queue has overflowed.
-    pub fn happened(&self) -> bool {
+    fn happened(&self) -> bool {
         self.flag.load(Ordering::Acquire)
     }
 
@@ -231,7 +237,7 @@ impl Overflow {
     }
 
     /// The writer took `frame` off the queue.
-    pub fn dequeued(&self, frame: &OutFrame) {
+    fn dequeued(&self, frame: &OutFrame) {
         self.queued_bytes.fetch_sub(frame.len(), Ordering::AcqRel);
     }
 
@@ -252,27 +258,93 @@ impl Overflow {
     }
 }
 
-impl Outbox {
-    /// A queue of at most `capacity` frames for `session`, returning the
-    /// outbox and what the session's writer consumes.
-    pub fn channel(
-        session: SessionId,
-        format: Format,
-        capacity: usize,
-    ) -> (Outbox, mpsc::Receiver<OutFrame>, Arc<Overflow>) {
+/// A new session's outbound queue, both ends: the session and the boards
+/// it subscribes to push through `outbox`; the session's writer drains
+/// `receiver`.
+#[derive(Debug)]
+pub struct SessionQueue {
+    pub outbox: Outbox,
+    pub receiver: OutboxReceiver,
+}
+
+impl SessionQueue {
+    /// A queue of at most `capacity` frames (and [`DEFAULT_QUEUE_BYTES`],
+    /// see [`Outbox::with_byte_limit`]) for `session`.
+    pub fn new(session: SessionId, format: Format, capacity: usize) -> SessionQueue {
         let (tx, rx) = mpsc::channel(capacity);
-        let overflowed = Arc::new(Overflow::default());
+        let overflow = Arc::new(Overflow::default());
         let outbox = Outbox {
             session,
             format,
             tx,
-            overflowed: overflowed.clone(),
+            overflowed: overflow.clone(),
             counter: None,
             slots: SubscriptionSlots::new(usize::MAX),
         };
-        (outbox, rx, overflowed)
+        SessionQueue {
+            outbox,
+            receiver: OutboxReceiver { rx, overflow },
+        }
+    }
+}
+
+/// The receiving side of a session's outbound queue, drained by the
+/// session's writer. Every frame taken through it gives its bytes back to
+/// the queue's byte bound.
+#[derive(Debug)]
+pub struct OutboxReceiver {
+    rx: mpsc::Receiver<OutFrame>,
+    overflow: Arc<Overflow>,
+}
+
+impl OutboxReceiver {
+    /// The next queued frame, once there is one; `None` when every
+    /// [`Outbox`] is gone or the queue was closed and drained.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<OutFrame>> {
+        self.rx.poll_recv(cx).map(|frame| self.taken(frame))
     }
 
+    /// The next queued frame, waiting for it.
+    pub async fn recv(&mut self) -> Option<OutFrame> {
+        let frame = self.rx.recv().await;
+        self.taken(frame)
+    }
+
+    /// The next queued frame, without waiting.
+    ///
+    /// # Errors
+    /// When nothing is queued, or every [`Outbox`] is gone.
+    pub fn try_recv(&mut self) -> Result<OutFrame, mpsc::error::TryRecvError> {
+        let frame = self.rx.try_recv()?;
+        self.overflow.dequeued(&frame);
+        Ok(frame)
+    }
+
+    fn taken(&self, frame: Option<OutFrame>) -> Option<OutFrame> {
+        if let Some(frame) = &frame {
+            self.overflow.dequeued(frame);
+        }
+        frame
+    }
+
+    /// Whether the queue has overflowed (the session is to be closed as a
+    /// slow consumer).
+    pub fn overflowed(&self) -> bool {
+        self.overflow.happened()
+    }
+
+    /// Resolves once the queue has overflowed.
+    pub async fn wait_overflow(&self) {
+        self.overflow.wait().await;
+    }
+
+    /// Refuse further frames; [`Outbox::is_closed`] turns `true`.
+    pub fn close(&mut self) {
+        self.rx.close();
+    }
+}
+
+impl Outbox {
     /// Bound the queue to `max_bytes` of queued payload as well as its
     /// frame count (the default is [`DEFAULT_QUEUE_BYTES`]).
     pub fn with_byte_limit(self, max_bytes: usize) -> Outbox {
@@ -471,7 +543,10 @@ mod tests {
 
     #[test]
     fn the_queue_is_bounded_in_bytes_as_well_as_frames() {
-        let (outbox, mut rx, overflow) = Outbox::channel(SessionId(1), Format::Json, 100);
+        let SessionQueue {
+            outbox,
+            mut receiver,
+        } = SessionQueue::new(SessionId(1), Format::Json, 100);
         let outbox = outbox.with_byte_limit(1000);
         let frame = || OutFrame::Binary(bytes::Bytes::from(vec![0u8; 400]));
         assert!(outbox.push(frame()).is_ok());
@@ -481,17 +556,16 @@ mod tests {
             Err(PushError::Overflow),
             "1,200 bytes > 1,000"
         );
-        assert!(overflow.happened());
+        assert!(receiver.overflowed());
         // What the writer takes frees its bytes.
-        let taken = rx.try_recv().expect("queued");
-        overflow.dequeued(&taken);
+        receiver.try_recv().expect("queued");
         assert!(outbox.push(frame()).is_ok());
     }
 
     #[test]
     fn a_cut_is_counted_once_however_often_the_queue_is_found_full() {
         let stats = Arc::new(ActorStats::default());
-        let (outbox, _rx, overflow) = Outbox::channel(SessionId(1), Format::Json, 1);
+        let SessionQueue { outbox, receiver } = SessionQueue::new(SessionId(1), Format::Json, 1);
         let outbox = outbox.counting_cuts_in(stats.clone());
         let other_board = outbox.clone();
         assert!(outbox.push(OutFrame::Ping).is_ok());
@@ -499,13 +573,16 @@ mod tests {
         assert_eq!(outbox.push(OutFrame::Ping), Err(PushError::Overflow));
         assert_eq!(other_board.push(OutFrame::Ping), Err(PushError::Overflow));
         assert_eq!(outbox.push(OutFrame::Ping), Err(PushError::Overflow));
-        assert!(overflow.happened());
+        assert!(receiver.overflowed());
         assert_eq!(stats.snapshot().slow_consumers_cut, 1);
     }
 
     #[test]
     fn one_frame_larger_than_the_bound_fits_an_empty_queue() {
-        let (outbox, _rx, _) = Outbox::channel(SessionId(1), Format::Json, 4);
+        let SessionQueue {
+            outbox,
+            receiver: _receiver,
+        } = SessionQueue::new(SessionId(1), Format::Json, 4);
         let outbox = outbox.with_byte_limit(10);
         assert!(outbox
             .push(OutFrame::Binary(bytes::Bytes::from(vec![0u8; 50])))
@@ -519,7 +596,10 @@ mod tests {
     #[test]
     fn queued_messages_are_counted_by_type_and_refused_ones_are_not() {
         let tally = Arc::new(Tally::default());
-        let (outbox, _rx, _) = Outbox::channel(SessionId(1), Format::Json, 2);
+        let SessionQueue {
+            outbox,
+            receiver: _receiver,
+        } = SessionQueue::new(SessionId(1), Format::Json, 2);
         let outbox = outbox.with_counter(tally.clone());
         let pong = ServerMsg::Pong { nonce: Some(1) };
         assert!(outbox.send(&pong).is_ok());

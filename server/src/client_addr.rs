@@ -27,7 +27,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
 use ipnet::IpNet;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `Strict-Transport-Security` on answers to HTTPS requests: one year.
 pub const HSTS: &str = "max-age=31536000";

@@ -21,7 +21,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse, ResponseError};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Methods a cross-origin request may use.
 pub const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";

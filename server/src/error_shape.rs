@@ -17,7 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Middleware: rewrite error answers that are not JSON into the error
 /// shape.

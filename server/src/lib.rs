@@ -26,6 +26,7 @@ pub mod revocation;
 pub mod routes;
 pub mod session;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 
 pub use config::Settings;

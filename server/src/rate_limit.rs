@@ -30,7 +30,7 @@ use crate::client_addr::ClientAddr;
 use crate::config::{RateLimit, RateLimitSettings};
 use crate::error::ApiError;
 use crate::metrics::Limited;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Most buckets one limiter keeps. When a sweep cannot make room, new keys
 /// are let through untracked (fail open): refusing them would lock out

@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix_http::HttpService;
@@ -20,50 +19,14 @@ use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
 use actix_web::{web, App};
 use actors::Registry;
 use anyhow::Context as _;
-use storage::{
-    spawn_storage_actor, Db, LocalPostgres, PgStore, StorageConfig, StorageHandle, StorageTask,
-};
+use storage::{spawn_storage_actor, Db, LocalPostgres, PgStore, StorageConfig, StorageTask};
 use tokio::sync::watch;
 
 use crate::auth::{hash_password, ApiKeys, JwtKeys};
 use crate::config::{DatabaseSettings, Settings};
-use crate::metrics::Metrics;
-use crate::rate_limit::RateLimits;
-use crate::revocation::Revocations;
-use crate::session::upgrade::{self, OpenSockets};
+use crate::session::upgrade;
+use crate::state::{AppState, Services};
 use crate::{client_addr, cors, error_shape, head, metrics, rate_limit, request_id, routes};
-
-/// What every handler and session shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: Db,
-    pub registry: Registry,
-    pub storage: StorageHandle,
-    pub storage_capacity: usize,
-    pub jwt: Arc<JwtKeys>,
-    /// The pepper of stored API key hashes, and key bookkeeping.
-    pub api_keys: Arc<ApiKeys>,
-    pub revocations: Arc<Revocations>,
-    pub metrics: Metrics,
-    /// REST rate limits (per user or API key, per IP).
-    pub rate_limits: Arc<RateLimits>,
-    /// A real Argon2id hash checked when a login names no account, so both
-    /// answers take the same time.
-    pub dummy_hash: Arc<str>,
-    /// Flips to `true` when the server shuts down; sessions then close
-    /// with 1001 (reconnect).
-    pub shutdown: watch::Receiver<bool>,
-    /// WebSockets taken over from the HTTP server and still open.
-    pub sockets: Arc<OpenSockets>,
-    session_ids: Arc<AtomicU64>,
-}
-
-impl AppState {
-    pub fn next_session_id(&self) -> u64 {
-        self.session_ids.fetch_add(1, Ordering::Relaxed)
-    }
-}
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -140,24 +103,16 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("hashing: {e}"))?
                 .into();
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let state = AppState {
-            settings: Arc::new(settings.clone()),
+        let services = Services {
             db,
             registry,
             storage,
             storage_capacity,
-            revocations: Arc::new(Revocations::new(
-                settings.jwt.access_ttl + crate::auth::LEEWAY,
-            )),
             jwt,
             api_keys,
-            metrics: Metrics::default(),
-            rate_limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             dummy_hash,
-            shutdown: shutdown_rx,
-            sockets: Arc::default(),
-            session_ids: Arc::new(AtomicU64::new(1)),
         };
+        let state = AppState::new(settings.clone(), services, shutdown_rx);
 
         // Access tokens are stateless: without this, a restart would let
         // the unexpired tokens of sessions revoked before it work again.

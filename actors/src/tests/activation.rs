@@ -60,7 +60,7 @@ async fn a_restart_uses_the_snapshot_and_the_events_after_it() {
 async fn a_stale_actor_reloads_after_a_seq_conflict() {
     let node_a = World::new();
     let board = node_a.new_board().await;
-    let (sub, mut rx, _) = outbox(1, 16);
+    let (sub, mut rx) = outbox(1, 16);
     within(node_a.board(board.id).subscribe(VIEWER, sub, None))
         .await
         .unwrap();

@@ -84,7 +84,7 @@ async fn commands_are_decided_in_submission_order_whatever_order_they_are_awaite
 async fn the_command_id_is_recorded_and_broadcast() {
     let world = World::new();
     let board = world.new_board().await;
-    let (sub, mut rx, _) = outbox(1, 16);
+    let (sub, mut rx) = outbox(1, 16);
     within(world.board(board.id).subscribe(VIEWER, sub, None))
         .await
         .unwrap();
@@ -121,7 +121,7 @@ async fn a_non_member_gets_not_found() {
 
     let submitted = within(handle.submit(STRANGER, create_item("Sneaky"), None)).await;
     assert!(is_not_found(&submitted), "{submitted:?}");
-    let (sub, mut rx, _) = outbox(1, 16);
+    let (sub, mut rx) = outbox(1, 16);
     let subscribed = within(handle.subscribe(STRANGER, sub, None)).await;
     assert!(is_not_found(&subscribed), "{subscribed:?}");
     let read = within(handle.read(STRANGER)).await;
@@ -173,7 +173,7 @@ async fn a_viewer_reads_but_may_not_change_items() {
     assert_eq!(world.store.events(board.id).len(), before);
     let seen = within(handle.read(VIEWER)).await.unwrap();
     assert_eq!(seen.seq, before as u64);
-    let (sub, mut rx, _) = outbox(1, 16);
+    let (sub, mut rx) = outbox(1, 16);
     assert_eq!(
         within(handle.subscribe(VIEWER, sub, None)).await.unwrap(),
         seen.seq
@@ -191,7 +191,7 @@ async fn an_unknown_board_is_not_found() {
     assert!(is_not_found(&submitted), "{submitted:?}");
     let read = within(unknown().read(OWNER)).await;
     assert!(is_not_found(&read), "{read:?}");
-    let (sub, mut rx, _) = outbox(1, 16);
+    let (sub, mut rx) = outbox(1, 16);
     let subscribed = within(unknown().subscribe(OWNER, sub, None)).await;
     assert!(is_not_found(&subscribed), "{subscribed:?}");
     let rename = Command::RenameBoard {

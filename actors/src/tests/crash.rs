@@ -14,12 +14,12 @@ async fn a_panicking_board_restarts_from_storage_and_others_carry_on() {
     let crashing = world.new_board().await;
     let healthy = world.new_board().await;
     world.create_item(crashing.id, "Before the crash").await;
-    let (watcher, mut watcher_rx, _) = outbox(2, 64);
+    let (watcher, mut watcher_rx) = outbox(2, 64);
     within(world.board(crashing.id).subscribe(VIEWER, watcher, None))
         .await
         .unwrap();
     next_msg(&mut watcher_rx).await; // snapshot
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     within(world.board(healthy.id).subscribe(VIEWER, sub, None))
         .await
         .unwrap();

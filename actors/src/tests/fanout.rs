@@ -9,7 +9,7 @@ use super::*;
 async fn a_subscriber_gets_the_snapshot_then_every_event_in_order() {
     let world = World::new();
     let board = world.new_board().await;
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     let at = within(world.board(board.id).subscribe(VIEWER, sub, None))
         .await
         .unwrap();
@@ -59,8 +59,8 @@ async fn a_subscriber_gets_the_snapshot_then_every_event_in_order() {
 async fn two_subscribers_get_identical_frames_encoded_once() {
     let world = World::new();
     let board = world.new_board().await;
-    let (first, mut rx1, _) = outbox(1, 64);
-    let (second, mut rx2, _) = outbox(2, 64);
+    let (first, mut rx1) = outbox(1, 64);
+    let (second, mut rx2) = outbox(2, 64);
     let handle = world.board(board.id);
     within(handle.subscribe(VIEWER, first, None)).await.unwrap();
     within(handle.subscribe(MEMBER, second, None))
@@ -90,8 +90,11 @@ async fn two_subscribers_get_identical_frames_encoded_once() {
 async fn json_and_msgpack_sessions_get_the_same_messages() {
     let world = World::new();
     let board = world.new_board().await;
-    let (json, mut rx_json, _) = outbox(1, 64);
-    let (msgpack, mut rx_msgpack, _) = Outbox::channel(SessionId(2), Format::MsgPack, 64);
+    let (json, mut rx_json) = outbox(1, 64);
+    let SessionQueue {
+        outbox: msgpack,
+        receiver: mut rx_msgpack,
+    } = SessionQueue::new(SessionId(2), Format::MsgPack, 64);
     let handle = world.board(board.id);
     within(handle.subscribe(VIEWER, json, None)).await.unwrap();
     within(handle.subscribe(VIEWER, msgpack, None))
@@ -115,7 +118,7 @@ async fn since_with_recent_events_sends_only_the_missed_events() {
     for title in ["One", "Two", "Three", "Four"] {
         world.create_item(board.id, title).await;
     }
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     let at = within(world.board(board.id).subscribe(VIEWER, sub, Some(5)))
         .await
         .unwrap();
@@ -133,7 +136,7 @@ async fn since_zero_replays_the_whole_log_while_it_is_in_memory() {
     let world = World::new();
     let board = world.new_board().await;
     world.create_item(board.id, "One").await;
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     within(world.board(board.id).subscribe(VIEWER, sub, Some(0)))
         .await
         .unwrap();
@@ -146,7 +149,7 @@ async fn since_at_the_current_seq_sends_nothing_until_the_next_event() {
     let world = World::new();
     let board = world.new_board().await;
     world.create_item(board.id, "One").await;
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     let at = within(world.board(board.id).subscribe(VIEWER, sub, Some(4)))
         .await
         .unwrap();
@@ -166,7 +169,7 @@ async fn since_at_the_current_seq_sends_nothing_until_the_next_event() {
 async fn since_in_the_future_gets_a_reset_snapshot() {
     let world = World::new();
     let board = world.new_board().await;
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     let at = within(world.board(board.id).subscribe(VIEWER, sub, Some(99)))
         .await
         .unwrap();
@@ -192,7 +195,7 @@ async fn since_older_than_the_recent_events_is_served_from_the_store() {
         world.create_item(board.id, title).await;
     }
     // Events 5 and 6 are in memory: since 4 is still a catch-up...
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     within(world.board(board.id).subscribe(VIEWER, sub, Some(4)))
         .await
         .unwrap();
@@ -200,7 +203,7 @@ async fn since_older_than_the_recent_events_is_served_from_the_store() {
     assert_eq!(catch_up, [5, 6]);
     // ...and event 4 is no longer in memory, so since 3 reads the store:
     // still exactly the missed events, no snapshot.
-    let (sub, mut rx, _) = outbox(2, 64);
+    let (sub, mut rx) = outbox(2, 64);
     within(world.board(board.id).subscribe(VIEWER, sub, Some(3)))
         .await
         .unwrap();
@@ -219,14 +222,14 @@ async fn since_after_a_restart_is_served_from_the_store() {
     let world = world.restart();
 
     // The fresh actor holds no recent events: it reads them from the store.
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     within(world.board(board.id).subscribe(VIEWER, sub, Some(2)))
         .await
         .unwrap();
     let sent: Vec<u64> = queued(&mut rx).iter().map(event_seq).collect();
     assert_eq!(sent, [3, 4]);
     // But it can when nothing was missed.
-    let (sub, mut rx, _) = outbox(2, 64);
+    let (sub, mut rx) = outbox(2, 64);
     within(world.board(board.id).subscribe(VIEWER, sub, Some(4)))
         .await
         .unwrap();
@@ -240,8 +243,8 @@ async fn a_slow_consumer_is_cut_off_and_the_fast_one_gets_everything() {
     let handle = world.board(board.id);
     // Room for the snapshot, the presence list, the fast session joining
     // and one event.
-    let (slow, mut slow_rx, slow_overflow) = outbox(1, 4);
-    let (fast, mut fast_rx, fast_overflow) = outbox(2, 64);
+    let (slow, mut slow_rx) = outbox(1, 4);
+    let (fast, mut fast_rx) = outbox(2, 64);
     within(handle.subscribe(VIEWER, slow, None)).await.unwrap();
     within(handle.subscribe(VIEWER, fast, None)).await.unwrap();
     assert_eq!(snapshot_seq(&next_msg(&mut fast_rx).await), 3);
@@ -257,9 +260,9 @@ async fn a_slow_consumer_is_cut_off_and_the_fast_one_gets_everything() {
     }
     assert_eq!(seqs, [4, 5, 6, 7, 8, 9]);
 
-    assert!(slow_overflow.happened(), "the slow session was flagged");
-    within(slow_overflow.wait()).await;
-    assert!(!fast_overflow.happened());
+    assert!(slow_rx.overflowed(), "the slow session was flagged");
+    within(slow_rx.wait_overflow()).await;
+    assert!(!fast_rx.overflowed());
     // The slow session holds what fit, and the board let go of it.
     assert_eq!(snapshot_seq(&next_msg(&mut slow_rx).await), 3);
     assert_eq!(event_seq(&next_msg(&mut slow_rx).await), 4);
@@ -273,7 +276,7 @@ async fn a_slow_consumer_is_cut_off_and_the_fast_one_gets_everything() {
 async fn subscribing_into_a_full_outbox_is_overloaded() {
     let world = World::new();
     let board = world.new_board().await;
-    let (sub, _rx, overflow) = outbox(1, 1);
+    let (sub, rx) = outbox(1, 1);
     sub.send(&ServerMsg::Pong { nonce: None }).unwrap();
 
     let subscribed = within(world.board(board.id).subscribe(VIEWER, sub, None)).await;
@@ -281,7 +284,7 @@ async fn subscribing_into_a_full_outbox_is_overloaded() {
         matches!(subscribed, Err(ActorError::Overloaded)),
         "{subscribed:?}"
     );
-    assert!(overflow.happened());
+    assert!(rx.overflowed());
 }
 
 #[actix_rt::test]
@@ -289,8 +292,8 @@ async fn an_unsubscribed_session_gets_no_more_events() {
     let world = World::new();
     let board = world.new_board().await;
     let handle = world.board(board.id);
-    let (gone, mut gone_rx, _) = outbox(1, 64);
-    let (stays, mut stays_rx, _) = outbox(2, 64);
+    let (gone, mut gone_rx) = outbox(1, 64);
+    let (stays, mut stays_rx) = outbox(2, 64);
     within(handle.subscribe(VIEWER, gone, None)).await.unwrap();
     within(handle.subscribe(VIEWER, stays, None)).await.unwrap();
     world.create_item(board.id, "One").await;
@@ -310,8 +313,8 @@ async fn a_removed_member_loses_the_subscription() {
     let world = World::new();
     let board = world.new_board().await;
     let handle = world.board(board.id);
-    let (member, mut member_rx, _) = outbox(1, 64);
-    let (viewer, mut viewer_rx, _) = outbox(2, 64);
+    let (member, mut member_rx) = outbox(1, 64);
+    let (viewer, mut viewer_rx) = outbox(2, 64);
     within(handle.subscribe(MEMBER, member, None))
         .await
         .unwrap();
@@ -353,7 +356,7 @@ async fn a_removed_member_loses_the_subscription() {
 async fn boards_attach_a_session_up_to_its_limit_and_never_twice() {
     let world = World::new();
     let (first, second) = (world.new_board().await, world.new_board().await);
-    let (sub, _rx, _) = outbox(1, 64);
+    let (sub, _rx) = outbox(1, 64);
     let sub = sub.with_subscription_limit(1);
     let (a, b) = (world.board(first.id), world.board(second.id));
     within(a.subscribe(VIEWER, sub.clone(), None))

@@ -29,12 +29,11 @@ use protocol::{
     BoardId, ColumnId, Command, Event, Format, ItemId, MemStore, OrgId, OrgRecord, Rejection, Role,
     Roster, ServerMsg, UserId,
 };
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::{
-    ActorConfig, ActorError, BoardHandle, Committed, OutFrame, Outbox, Overflow, Registry,
-    SessionId,
+    ActorConfig, ActorError, BoardHandle, Committed, OutFrame, Outbox, OutboxReceiver, Registry,
+    SessionId, SessionQueue,
 };
 
 /// Longest wait for a reply or a frame before the test fails.
@@ -200,12 +199,11 @@ pub(super) fn is_not_found<T>(result: &Result<T, ActorError>) -> bool {
     matches!(result, Err(ActorError::NotFound))
 }
 
-/// A JSON outbox with room for `capacity` frames.
-pub(super) fn outbox(
-    session: u64,
-    capacity: usize,
-) -> (Outbox, mpsc::Receiver<OutFrame>, Arc<Overflow>) {
-    Outbox::channel(SessionId(session), Format::Json, capacity)
+/// A JSON outbox with room for `capacity` frames, and its receiving end.
+pub(super) fn outbox(session: u64, capacity: usize) -> (Outbox, OutboxReceiver) {
+    let SessionQueue { outbox, receiver } =
+        SessionQueue::new(SessionId(session), Format::Json, capacity);
+    (outbox, receiver)
 }
 
 /// Decodes a frame as a client would.
@@ -227,7 +225,7 @@ pub(super) fn is_presence(frame: &OutFrame) -> bool {
 }
 
 /// The next frame of an outbox, waiting for it (presence frames skipped).
-pub(super) async fn next_frame(rx: &mut mpsc::Receiver<OutFrame>) -> OutFrame {
+pub(super) async fn next_frame(rx: &mut OutboxReceiver) -> OutFrame {
     loop {
         let frame = within(rx.recv()).await.expect("the outbox was closed");
         if !is_presence(&frame) {
@@ -237,18 +235,18 @@ pub(super) async fn next_frame(rx: &mut mpsc::Receiver<OutFrame>) -> OutFrame {
 }
 
 /// The next frame of an outbox, presence included.
-pub(super) async fn next_any(rx: &mut mpsc::Receiver<OutFrame>) -> ServerMsg {
+pub(super) async fn next_any(rx: &mut OutboxReceiver) -> ServerMsg {
     decode(&within(rx.recv()).await.expect("the outbox was closed"))
 }
 
 /// The next message of an outbox, waiting for it (presence skipped).
-pub(super) async fn next_msg(rx: &mut mpsc::Receiver<OutFrame>) -> ServerMsg {
+pub(super) async fn next_msg(rx: &mut OutboxReceiver) -> ServerMsg {
     decode(&next_frame(rx).await)
 }
 
 /// Every frame already queued in an outbox, without waiting (presence
 /// skipped).
-pub(super) fn queued(rx: &mut mpsc::Receiver<OutFrame>) -> Vec<ServerMsg> {
+pub(super) fn queued(rx: &mut OutboxReceiver) -> Vec<ServerMsg> {
     std::iter::from_fn(|| rx.try_recv().ok())
         .filter(|frame| !is_presence(frame))
         .map(|frame| decode(&frame))

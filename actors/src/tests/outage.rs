@@ -10,7 +10,7 @@ async fn an_outage_fails_retryably_and_applies_nothing() {
     let world = World::new();
     let board = world.new_board().await;
     let (item, _) = world.create_item(board.id, "One").await;
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     within(world.board(board.id).subscribe(VIEWER, sub, None))
         .await
         .unwrap();
@@ -91,7 +91,7 @@ async fn an_outage_at_activation_is_retryable_and_then_recovers() {
     let read = within(world.board(board.id).read(VIEWER)).await;
     let err = read.expect_err("the board cannot load");
     assert!(err.retryable(), "{err:?}");
-    let (sub, mut rx, _) = outbox(1, 64);
+    let (sub, mut rx) = outbox(1, 64);
     let subscribed = within(world.board(board.id).subscribe(VIEWER, sub, None)).await;
     assert!(subscribed.expect_err("still down").retryable());
     assert!(queued(&mut rx).is_empty());

@@ -18,7 +18,7 @@ async fn subscribers_see_who_joins_updates_and_leaves() {
     let world = World::new();
     let board = world.new_board().await;
     let handle = world.board(board.id);
-    let (a, mut a_rx, _) = outbox(1, 64);
+    let (a, mut a_rx) = outbox(1, 64);
     within(handle.subscribe(MEMBER, a, None)).await.unwrap();
     assert!(matches!(
         next_any(&mut a_rx).await,
@@ -33,7 +33,7 @@ async fn subscribers_see_who_joins_updates_and_leaves() {
         other => panic!("expected the presence list, got {other:?}"),
     }
 
-    let (b, mut b_rx, _) = outbox(2, 64);
+    let (b, mut b_rx) = outbox(2, 64);
     within(handle.subscribe(VIEWER, b, None)).await.unwrap();
     let (change, session, _) = presence_change(&next_any(&mut a_rx).await);
     assert_eq!((change, session.as_str()), (PresenceChange::Joined, "s2"));
@@ -66,8 +66,8 @@ async fn bursts_of_updates_are_coalesced_to_the_latest() {
     let world = World::new();
     let board = world.new_board().await;
     let handle = world.board(board.id);
-    let (a, mut a_rx, _) = outbox(1, 256);
-    let (b, _b_rx, _) = outbox(2, 256);
+    let (a, mut a_rx) = outbox(1, 256);
+    let (b, _b_rx) = outbox(2, 256);
     within(handle.subscribe(MEMBER, a, None)).await.unwrap();
     within(handle.subscribe(VIEWER, b, None)).await.unwrap();
     // Snapshot, list, b joined.
@@ -102,8 +102,8 @@ async fn a_session_that_goes_away_leaves() {
     let world = World::new();
     let board = world.new_board().await;
     let handle = world.board(board.id);
-    let (a, mut a_rx, _) = outbox(1, 64);
-    let (b, b_rx, _) = outbox(2, 64);
+    let (a, mut a_rx) = outbox(1, 64);
+    let (b, b_rx) = outbox(2, 64);
     within(handle.subscribe(MEMBER, a, None)).await.unwrap();
     within(handle.subscribe(VIEWER, b, None)).await.unwrap();
     for _ in 0..3 {

@@ -25,7 +25,7 @@ use storage::Db;
 use uuid::Uuid;
 
 use super::{unix_now_ms, Credential, Principal, TokenError, API_KEY_PREFIX};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Length of the public prefix.
 pub const PREFIX_LEN: usize = 12;

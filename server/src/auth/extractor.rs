@@ -10,7 +10,7 @@ use protocol::UserId;
 
 use super::{authenticate, Principal};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// An authenticated caller.
 #[derive(Clone, Copy, Debug)]

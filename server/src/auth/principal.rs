@@ -6,7 +6,7 @@ use protocol::{OrgId, Role, UserId};
 use uuid::Uuid;
 
 use super::TokenError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// API keys start with this, so they are told apart from JWTs.
 pub const API_KEY_PREFIX: &str = "cbk_";

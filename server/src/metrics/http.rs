@@ -12,7 +12,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Route label of requests that matched no route.
 const UNMATCHED: &str = "unmatched";

@@ -9,7 +9,7 @@ use protocol::codes::ErrorCode;
 use storage::{BATCH_EVENTS_BUCKETS, COMMIT_MICROS_BUCKETS};
 
 use super::{Exposition, Kind, CONTENT_TYPE};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Register `GET /metrics`.
 pub fn route(cfg: &mut web::ServiceConfig) {

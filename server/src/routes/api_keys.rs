@@ -19,7 +19,7 @@ use super::page::{list_page, ListPage, PageQuery};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::revocation::Revoked;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Longest key name, in characters.
 const NAME_MAX: usize = 100;

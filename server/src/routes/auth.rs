@@ -21,7 +21,7 @@ use super::sessions::{start_session, ClientInfo, SessionTokens};
 use super::views::OrgView;
 use crate::auth::{hash_password, verify_password, Auth, LoginScopes};
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Password length bounds, in characters.
 pub const PASSWORD_MIN: usize = 8;

@@ -14,7 +14,7 @@ use super::page::{list_page, ListPage, PageQuery};
 use super::views::{BoardView, ItemView};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Columns a new board gets when the request names none.
 pub const DEFAULT_COLUMNS: [&str; 3] = ["To do", "In progress", "Done"];

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::metrics::{CommandVerdict, Transport};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Header carrying the client's command id (the idempotency key).
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";

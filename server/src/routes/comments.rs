@@ -14,7 +14,7 @@ use super::page::{cursor, page_limit};
 use super::views::CommentView;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Comments per page when the request names no `limit`.
 pub const COMMENTS_PAGE_DEFAULT: u32 = 100;

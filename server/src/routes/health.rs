@@ -14,7 +14,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 use crate::metrics::VERSION;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Storage queue depth above which the server reports not ready.
 pub const READY_QUEUE_FRACTION: f64 = 0.9;

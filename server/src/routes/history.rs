@@ -12,7 +12,7 @@ use super::orgs::role_on_board;
 use super::page::page_limit;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Events per page when the request names no `limit`.
 pub const EVENTS_PAGE_DEFAULT: u32 = 100;

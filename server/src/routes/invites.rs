@@ -23,7 +23,7 @@ use super::page::{list_page, ListPage, PageQuery};
 use super::views::InviteView;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Invite tokens start with this, so a leaked one is recognizable.
 pub const INVITE_TOKEN_PREFIX: &str = "cbi_";

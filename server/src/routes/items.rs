@@ -16,7 +16,7 @@ use super::page::{cursor, page_limit};
 use super::views::{ItemView, SearchHitView};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Items per page when the request names no `limit`.
 pub const ITEMS_PAGE_DEFAULT: u32 = 50;

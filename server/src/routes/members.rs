@@ -19,7 +19,7 @@ use super::page::{list_page, ListPage, PageQuery};
 use super::views::MemberView;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A registered user to add, with their role.
 #[derive(Deserialize, ToSchema)]

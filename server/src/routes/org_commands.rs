@@ -8,7 +8,7 @@ use protocol::codes::ErrorCode;
 use protocol::{OrgCommand, OrgId, OrgRejection};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Submits `command` to `org` as `caller`.
 ///

@@ -18,7 +18,7 @@ use super::views::OrgView;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A new organization; its creator becomes its owner.
 #[derive(Deserialize, ToSchema)]

@@ -25,7 +25,7 @@ use super::commands::{command_id, submit};
 pub use super::commands::{CommandAck, CommandRefusals, IdempotencyKey};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 mod items;
 

@@ -21,7 +21,7 @@ use super::refresh_cookie::{self, OptionalJson};
 use crate::auth::{hash_refresh_token, Auth, Credential, RefreshToken, MAX_REFRESH_TOKEN_LEN};
 use crate::error::{ApiError, ErrorBody};
 use crate::revocation::Revoked;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Longest User-Agent kept with a session, in characters.
 pub const USER_AGENT_MAX: usize = 256;

@@ -13,7 +13,7 @@ use crate::auth::{authenticate, bearer_token};
 use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::session::upgrade::{Accepted, TakeOver};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The hard limit is twice the configured message limit, and at least
 /// this much. A frame or fragmented message above it is refused on its

@@ -18,7 +18,7 @@ use super::reader::ReadError;
 use crate::auth::{Credential, Principal};
 use crate::rate_limit::TokenBucket;
 use crate::revocation::Revoked;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The server's shared state as sessions hold it: one pointer, not a copy
 /// of every handle in it (thousands of idle sessions each keep one).

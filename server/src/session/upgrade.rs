@@ -23,7 +23,7 @@ use actix_http::{h1, HttpMessage, Request, StatusCode};
 use actix_service::{fn_factory, fn_service, Service, ServiceFactory};
 use actix_web::dev::{AppConfig, ServiceResponse};
 use actix_web::HttpResponse;
-use actors::{Outbox, SessionId};
+use actors::{SessionId, SessionQueue};
 use futures_util::SinkExt;
 use protocol::Format;
 use tokio::net::TcpStream;
@@ -33,7 +33,7 @@ use super::reader::SocketReader;
 use super::writer::{write_loop, Outbound};
 use super::{WsSession, UNAUTHENTICATED_FRAME_LIMIT};
 use crate::auth::Principal;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Put in the request's extensions by the upgrade service, so the `/ws`
 /// route knows the connection can be taken over.
@@ -196,7 +196,8 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
     let _ = io.set_nodelay(true);
     let (read, write) = io.into_split();
     let id = SessionId(state.next_session_id());
-    let (outbox, rx, overflow) = Outbox::channel(id, format, state.settings.ws.outbound_queue);
+    let SessionQueue { outbox, receiver } =
+        SessionQueue::new(id, format, state.settings.ws.outbound_queue);
     let outbox = outbox
         .with_counter(Arc::new(state.metrics.clone()))
         .counting_cuts_in(state.registry.shared_stats())
@@ -205,7 +206,7 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
     let open = state.sockets.open();
     let (session_alive, session_gone) = tokio::sync::oneshot::channel();
     actix_rt::spawn(write_loop(
-        Outbound::new(rx, overflow, session_gone),
+        Outbound::new(receiver, session_gone),
         write,
         open,
     ));

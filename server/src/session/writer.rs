@@ -10,15 +10,14 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use actors::{OutFrame, Overflow};
+use actors::{OutFrame, OutboxReceiver};
 use bytes::{BufMut, BytesMut};
 use protocol::close::SLOW_CONSUMER as CLOSE_SLOW_CONSUMER;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::upgrade::SocketGuard;
 
@@ -101,25 +100,19 @@ fn put_out_frame(buf: &mut BytesMut, frame: &OutFrame) -> bool {
 
 /// The outbound queue of one session, drained a chunk at a time.
 pub struct Outbound {
-    rx: mpsc::Receiver<OutFrame>,
-    overflow: Arc<Overflow>,
+    queue: OutboxReceiver,
     /// Resolves when the session actor is gone (its sender dropped).
     session: oneshot::Receiver<()>,
     done: bool,
 }
 
 impl Outbound {
-    /// Drain `rx`, honouring `overflow`, until a close frame went out or
-    /// the session holding `session`'s sender is gone (boards may still
-    /// hold senders of `rx` for a while).
-    pub fn new(
-        rx: mpsc::Receiver<OutFrame>,
-        overflow: Arc<Overflow>,
-        session: oneshot::Receiver<()>,
-    ) -> Self {
+    /// Drain `queue`, closing as a slow consumer once it overflowed, until
+    /// a close frame went out or the session holding `session`'s sender is
+    /// gone (boards may still hold outboxes of `queue` for a while).
+    pub fn new(queue: OutboxReceiver, session: oneshot::Receiver<()>) -> Self {
         Outbound {
-            rx,
-            overflow,
+            queue,
             session,
             done: false,
         }
@@ -129,14 +122,13 @@ impl Outbound {
     fn gather(&mut self, cx: &mut Context<'_>) -> BytesMut {
         let mut buf = BytesMut::new();
         while buf.len() < MAX_CHUNK_BYTES {
-            if self.overflow.happened() {
+            if self.queue.overflowed() {
                 put_close(&mut buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
                 self.finish();
                 break;
             }
-            match self.rx.poll_recv(cx) {
+            match self.queue.poll_recv(cx) {
                 Poll::Ready(Some(frame)) => {
-                    self.overflow.dequeued(&frame);
                     if put_out_frame(&mut buf, &frame) {
                         self.finish();
                         break;
@@ -153,7 +145,7 @@ impl Outbound {
                     // A sender may have flagged an overflow after the check
                     // above and queued nothing since: nothing would wake
                     // this queue, so look once more now that the waker is set.
-                    if self.overflow.happened() {
+                    if self.queue.overflowed() {
                         continue;
                     }
                     if Pin::new(&mut self.session).poll(cx).is_ready() {
@@ -171,7 +163,7 @@ impl Outbound {
 
     fn finish(&mut self) {
         self.done = true;
-        self.rx.close();
+        self.queue.close();
     }
 
     /// The next chunk to write, once there is one; `None` after the close
@@ -268,10 +260,10 @@ mod tests {
     }
 
     fn body(capacity: usize) -> (actors::Outbox, Outbound, oneshot::Sender<()>) {
-        let (outbox, rx, overflow) =
-            actors::Outbox::channel(actors::SessionId(1), protocol::Format::Json, capacity);
+        let actors::SessionQueue { outbox, receiver } =
+            actors::SessionQueue::new(actors::SessionId(1), protocol::Format::Json, capacity);
         let (session, gone) = oneshot::channel();
-        (outbox, Outbound::new(rx, overflow, gone), session)
+        (outbox, Outbound::new(receiver, gone), session)
     }
 
     #[test]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{submit, submit_to_set, CommandAck, CommandRefusals, IdempotencyKey};
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `POST /boards/{board}/items`: create an item.
 #[derive(Deserialize, ToSchema)]
