@@ -73,7 +73,8 @@ pub(crate) struct Unsubscribe {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct AccessLost {
-    pub user: protocol::UserId,
+    /// Who lost it; `None`: everyone (the organization was deleted).
+    pub user: Option<protocol::UserId>,
 }
 
 /// Read the live board.

@@ -292,6 +292,17 @@ impl OrgHandle {
         .await
     }
 
+    /// `caller`'s role in the organization, from its actor's roster (the
+    /// one source of roles, [`Caller::role_in`]).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown or deleted organization and for a caller
+    /// with no access to it; or a retryable error.
+    pub async fn role(&self, caller: Caller) -> Result<protocol::Role, ActorError> {
+        let view = self.view().await?;
+        caller.role_in(&view).ok_or(ActorError::NotFound)
+    }
+
     /// The next item number of the organization.
     pub(crate) async fn allocate_number(&self) -> Result<u64, ActorError> {
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
@@ -317,18 +328,27 @@ impl OrgHandle {
     /// Decide `command` in the organization as `caller` and commit it
     /// through its actor, the only writer of an organization: the events
     /// appended (with the organization as it was before), or why not.
+    /// `command_id` is the client's idempotency key: a command sent again
+    /// with the same id gets the first answer and is not applied twice.
+    ///
+    /// Like [`BoardHandle::submit`], the command is queued now, before the
+    /// returned future is first polled, so one session's commands are
+    /// decided in the order it sent them.
     ///
     /// # Errors
     /// `OrgRejected` with the rule that refused it (`org_not_found` for a
     /// caller outside the organization, or an API key of another one), or
     /// a retryable error; a timeout leaves the outcome unknown.
-    pub async fn submit(
+    pub fn submit(
         &self,
         caller: impl Into<Caller>,
         command: protocol::OrgCommand,
-    ) -> Result<OrgCommitted, ActorError> {
-        let caller = self.org_caller(caller.into())?;
-        self.submit_as(caller, command).await
+        command_id: Option<String>,
+    ) -> impl std::future::Future<Output = Result<OrgCommitted, ActorError>> + 'static {
+        let sent = self
+            .org_caller(caller.into())
+            .map(|caller| self.submit_as(caller, command, command_id));
+        async move { sent?.await }
     }
 
     /// Whether the organization would accept `command` from `caller` now,
@@ -386,28 +406,30 @@ impl OrgHandle {
         self.submit_as(
             protocol::OrgCaller::System(owner),
             protocol::OrgCommand::CreateOrg { name, key },
+            None,
         )
         .await
     }
 
-    async fn submit_as(
+    fn submit_as(
         &self,
         caller: protocol::OrgCaller,
         command: protocol::OrgCommand,
-    ) -> Result<OrgCommitted, ActorError> {
+        command_id: Option<String>,
+    ) -> impl std::future::Future<Output = Result<OrgCommitted, ActorError>> + 'static {
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
-        request(
-            |msg| self.registry.send_to_org(self.id, msg),
-            |reply| SubmitOrg {
+        let (registry, id) = (self.registry.clone(), self.id);
+        request_now(
+            move |msg| registry.send_to_org(id, msg),
+            move |reply| SubmitOrg {
                 caller,
                 command: command.clone(),
-                command_id: None,
+                command_id: command_id.clone(),
                 reply: Some(reply),
             },
             false,
             deadline,
         )
-        .await
     }
 
     /// Follow the org channel: an `org_snapshot` is pushed into `outbox`,
@@ -477,6 +499,7 @@ impl OrgHandle {
             .submit_as(
                 protocol::OrgCaller::System(by),
                 protocol::OrgCommand::BoardAdded { board: id, name },
+                None,
             )
             .await;
         // `no_change`: the log was seeded from the read models after the

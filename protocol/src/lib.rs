@@ -30,7 +30,9 @@ pub mod wire;
 pub use board::{Board, Column, Command, CommentMeta, Ctx, Event, Item, Recorded, Rejection};
 pub use codec::{DecodeError, Format};
 pub use ids::{BoardId, ColumnId, CommentId, InviteId, ItemId, Millis, OrgId, UserId};
-pub use org::{Member, Org, OrgCaller, OrgCommand, OrgCtx, OrgEvent, OrgRecorded, OrgRejection};
+pub use org::{
+    Member, Org, OrgCaller, OrgCommand, OrgCtx, OrgEvent, OrgRecorded, OrgRejection, OrgRequest,
+};
 pub use presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 pub use role::{Permission, Role, Roster};
 #[cfg(any(test, feature = "test-util"))]

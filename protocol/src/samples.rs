@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::board::{Board, Column, Command, Event, Item, Rejection};
 use crate::ids::{BoardId, ColumnId, CommentId, InviteId, ItemId, Millis, OrgId, UserId};
-use crate::org::{Member, OrgEvent};
+use crate::org::{Member, OrgEvent, OrgRequest};
 use crate::presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 use crate::role::Role;
 use crate::wire::{ClientMsg, Limits, ServerMsg};
@@ -282,6 +282,14 @@ pub fn client_msgs() -> Vec<ClientMsg> {
                 index: Some(0),
             },
         },
+        ClientMsg::OrgCommand {
+            id: "c-19".into(),
+            org: ORG,
+            command: OrgRequest::ChangeRole {
+                user: USER_2,
+                role: Role::Admin,
+            },
+        },
         ClientMsg::SubscribeOrg { org: ORG },
         ClientMsg::UnsubscribeOrg { org: ORG },
         ClientMsg::Presence {
@@ -297,7 +305,7 @@ pub fn client_msgs() -> Vec<ClientMsg> {
 
 /// What the server says about `{"type":"subscrbe"}`: checked against the
 /// real decoder by `codec::tests`.
-pub const UNKNOWN_TYPE_MESSAGE: &str = "unknown type: unknown variant `subscrbe`, expected one of `auth`, `subscribe`, `unsubscribe`, `command`, `subscribe_org`, `unsubscribe_org`, `presence`, `ping`";
+pub const UNKNOWN_TYPE_MESSAGE: &str = "unknown type: unknown variant `subscrbe`, expected one of `auth`, `subscribe`, `unsubscribe`, `command`, `org_command`, `subscribe_org`, `unsubscribe_org`, `presence`, `ping`";
 
 /// One instance of every [`ServerMsg`] variant, in declaration order.
 pub fn server_msgs() -> Vec<ServerMsg> {
@@ -333,6 +341,11 @@ pub fn server_msgs() -> Vec<ServerMsg> {
             id: "c-17".into(),
             board: BOARD,
             seq: 42,
+        },
+        ServerMsg::OrgAck {
+            id: "c-19".into(),
+            org: ORG,
+            seq: 7,
         },
         ServerMsg::rejected(
             "c-18",
@@ -439,15 +452,16 @@ pub fn server_msg_index(msg: &ServerMsg) -> usize {
         ServerMsg::Snapshot { .. } => 1,
         ServerMsg::Event { .. } => 2,
         ServerMsg::Ack { .. } => 3,
-        ServerMsg::Rejected { .. } => 4,
-        ServerMsg::Unsubscribed { .. } => 5,
-        ServerMsg::Error { .. } => 6,
-        ServerMsg::OrgSnapshot { .. } => 7,
-        ServerMsg::OrgEvent { .. } => 8,
-        ServerMsg::OrgUnsubscribed { .. } => 9,
-        ServerMsg::Presence { .. } => 10,
-        ServerMsg::PresenceChanged { .. } => 11,
-        ServerMsg::Pong { .. } => 12,
+        ServerMsg::OrgAck { .. } => 4,
+        ServerMsg::Rejected { .. } => 5,
+        ServerMsg::Unsubscribed { .. } => 6,
+        ServerMsg::Error { .. } => 7,
+        ServerMsg::OrgSnapshot { .. } => 8,
+        ServerMsg::OrgEvent { .. } => 9,
+        ServerMsg::OrgUnsubscribed { .. } => 10,
+        ServerMsg::Presence { .. } => 11,
+        ServerMsg::PresenceChanged { .. } => 12,
+        ServerMsg::Pong { .. } => 13,
     }
 }
 
@@ -458,10 +472,11 @@ pub fn client_msg_index(msg: &ClientMsg) -> usize {
         ClientMsg::Subscribe { .. } => 1,
         ClientMsg::Unsubscribe { .. } => 2,
         ClientMsg::Command { .. } => 3,
-        ClientMsg::SubscribeOrg { .. } => 4,
-        ClientMsg::UnsubscribeOrg { .. } => 5,
-        ClientMsg::Presence { .. } => 6,
-        ClientMsg::Ping { .. } => 7,
+        ClientMsg::OrgCommand { .. } => 4,
+        ClientMsg::SubscribeOrg { .. } => 5,
+        ClientMsg::UnsubscribeOrg { .. } => 6,
+        ClientMsg::Presence { .. } => 7,
+        ClientMsg::Ping { .. } => 8,
     }
 }
 
@@ -515,9 +530,9 @@ fn samples_cover_every_variant_once() {
     let indexes: Vec<usize> = events().iter().map(event_index).collect();
     assert_eq!(indexes, (0..21).collect::<Vec<_>>());
     let indexes: Vec<usize> = server_msgs().iter().map(server_msg_index).collect();
-    assert_eq!(indexes, (0..13).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..14).collect::<Vec<_>>());
     let indexes: Vec<usize> = client_msgs().iter().map(client_msg_index).collect();
-    assert_eq!(indexes, (0..8).collect::<Vec<_>>());
+    assert_eq!(indexes, (0..9).collect::<Vec<_>>());
     let indexes: Vec<usize> = commands().iter().map(command_index).collect();
     assert_eq!(indexes, (0..20).collect::<Vec<_>>());
     let names: BTreeSet<&str> = commands().iter().map(Command::name).collect();

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::board::{Board, Command, Event, Rejection};
 use crate::ids::{BoardId, Millis, OrgId, UserId};
-use crate::org::{Member, OrgEvent};
+use crate::org::{Member, OrgEvent, OrgRejection, OrgRequest};
 use crate::presence::{PresenceChange, PresenceEntry, PresenceState};
 
 /// Least time between two presence updates of one session that other
@@ -52,6 +52,18 @@ pub enum ClientMsg {
         /// What to do.
         command: Command,
     },
+    /// Run an organization command (members, invitations, the
+    /// organization itself). Answered like a board command: `org_ack` once
+    /// committed, or `rejected`; `id` is its idempotency key too.
+    OrgCommand {
+        /// The client's id for the command (1–64 bytes): sending the same
+        /// id again never applies it twice.
+        id: String,
+        /// The organization.
+        org: OrgId,
+        /// What to do.
+        command: OrgRequest,
+    },
     /// Follow an organization's channel: answered by `org_snapshot`, then
     /// live `org_event`s (members, boards).
     SubscribeOrg {
@@ -90,6 +102,7 @@ impl ClientMsg {
             ClientMsg::Subscribe { .. } => "subscribe",
             ClientMsg::Unsubscribe { .. } => "unsubscribe",
             ClientMsg::Command { .. } => "command",
+            ClientMsg::OrgCommand { .. } => "org_command",
             ClientMsg::SubscribeOrg { .. } => "subscribe_org",
             ClientMsg::UnsubscribeOrg { .. } => "unsubscribe_org",
             ClientMsg::Presence { .. } => "presence",
@@ -161,6 +174,16 @@ pub enum ServerMsg {
         id: String,
         /// The board.
         board: BoardId,
+        /// The seq of the command's last event.
+        seq: u64,
+    },
+    /// The organization command `id` is committed; its last event has
+    /// `seq` in the organization's log.
+    OrgAck {
+        /// The client's command id.
+        id: String,
+        /// The organization.
+        org: OrgId,
         /// The seq of the command's last event.
         seq: u64,
     },
@@ -271,6 +294,7 @@ impl ServerMsg {
             ServerMsg::Snapshot { .. } => "snapshot",
             ServerMsg::Event { .. } => "event",
             ServerMsg::Ack { .. } => "ack",
+            ServerMsg::OrgAck { .. } => "org_ack",
             ServerMsg::Rejected { .. } => "rejected",
             ServerMsg::Unsubscribed { .. } => "unsubscribed",
             ServerMsg::Error { .. } => "error",
@@ -286,7 +310,7 @@ impl ServerMsg {
     /// The `rejected` answer to command `id` for a rule violation: the
     /// rejection's code and text, `retryable: false`, and its fields as
     /// `details` (none for a variant without fields).
-    pub fn rejected(id: impl Into<String>, rejection: &Rejection) -> ServerMsg {
+    pub fn rejected(id: impl Into<String>, rejection: &impl RuleRefusal) -> ServerMsg {
         ServerMsg::Rejected {
             id: id.into(),
             code: rejection.code().to_owned(),
@@ -316,12 +340,32 @@ impl ServerMsg {
     }
 }
 
+/// A refusal by a rule of the domain: a board's [`Rejection`] or an
+/// organization's [`OrgRejection`]. Both serialize as a map tagged with
+/// `code`, so both are answered and described alike.
+pub trait RuleRefusal: Serialize + std::fmt::Display {
+    /// The stable code, from [`crate::codes`].
+    fn code(&self) -> &'static str;
+}
+
+impl RuleRefusal for Rejection {
+    fn code(&self) -> &'static str {
+        Rejection::code(self)
+    }
+}
+
+impl RuleRefusal for OrgRejection {
+    fn code(&self) -> &'static str {
+        OrgRejection::code(self)
+    }
+}
+
 /// A rule rejection's `details`, as PROTOCOL.md lists them: its fields
 /// without the code (which is the message's `code`), or `None` for a
 /// variant without fields. REST error bodies use the same value, so both
 /// transports describe a refusal alike.
-pub fn rejection_details(rejection: &Rejection) -> Option<serde_json::Value> {
-    // A `Rejection` is a map of strings and numbers, so converting it to a
+pub fn rejection_details(rejection: &impl RuleRefusal) -> Option<serde_json::Value> {
+    // A rejection is a map of strings and numbers, so converting it to a
     // JSON value cannot fail; were it to, the details are just left out.
     match serde_json::to_value(rejection) {
         Ok(serde_json::Value::Object(mut fields)) => {

@@ -16,10 +16,11 @@ use protocol::codec::{
     decode_board, decode_client, decode_event, decode_server, encode, encode_board, encode_event,
     CLIENT_TYPES, COMMAND_TYPES, EVENT_TYPES, ORG_EVENT_TYPES, SERVER_TYPES,
 };
+use protocol::org::ORG_REQUEST_TYPES;
 use protocol::{
     Board, BoardId, ClientMsg, Column, ColumnId, Command, CommentId, CommentMeta, Cursor, Event,
-    Format, InviteId, Item, ItemId, Limits, Member, Millis, OrgEvent, OrgId, PresenceChange,
-    PresenceEntry, PresenceState, Role, ServerMsg, UserId,
+    Format, InviteId, Item, ItemId, Limits, Member, Millis, OrgEvent, OrgId, OrgRequest,
+    PresenceChange, PresenceEntry, PresenceState, Role, ServerMsg, UserId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -331,6 +332,21 @@ fn details() -> impl Strategy<Value = Value> {
     .prop_filter("a bare null is no details", |value| !value.is_null())
 }
 
+fn org_request() -> impl Strategy<Value = OrgRequest> {
+    prop_oneof![
+        (user_id(), role()).prop_map(|(user, role)| OrgRequest::AddMember { user, role }),
+        (user_id(), role()).prop_map(|(user, role)| OrgRequest::ChangeRole { user, role }),
+        user_id().prop_map(|user| OrgRequest::RemoveMember { user }),
+        Just(OrgRequest::Leave),
+        any::<u128>().prop_map(|n| OrgRequest::RevokeInvite {
+            invite: InviteId(Uuid::from_u128(n))
+        }),
+        text().prop_map(|name| OrgRequest::RenameOrg { name }),
+        user_id().prop_map(|to| OrgRequest::TransferOwnership { to }),
+        Just(OrgRequest::DeleteOrg),
+    ]
+}
+
 fn client_msg() -> impl Strategy<Value = ClientMsg> {
     prop_oneof![
         1 => text().prop_map(|token| ClientMsg::Auth { token }),
@@ -340,6 +356,8 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
         // Weighted so that every command shows up often.
         20 => (text(), board_id(), command())
             .prop_map(|(id, board, command)| ClientMsg::Command { id, board, command }),
+        8 => (text(), org_id(), org_request())
+            .prop_map(|(id, org, command)| ClientMsg::OrgCommand { id, org, command }),
         1 => org_id().prop_map(|org| ClientMsg::SubscribeOrg { org }),
         1 => org_id().prop_map(|org| ClientMsg::UnsubscribeOrg { org }),
         1 => (board_id(), presence_state())
@@ -390,6 +408,8 @@ fn server_msg() -> impl Strategy<Value = ServerMsg> {
             }),
         1 => (text(), board_id(), any::<u64>())
             .prop_map(|(id, board, seq)| ServerMsg::Ack { id, board, seq }),
+        1 => (text(), org_id(), any::<u64>())
+            .prop_map(|(id, org, seq)| ServerMsg::OrgAck { id, org, seq }),
         1 => (text(), text(), text(), any::<bool>(), prop::option::of(details())).prop_map(
             |(id, code, message, retryable, details)| ServerMsg::Rejected {
                 id,
@@ -512,6 +532,11 @@ fn strategies_cover_every_variant() {
         _ => None,
     });
     assert_eq!(commands, set(COMMAND_TYPES));
+    let org_requests = tags_drawn(client_msg(), |msg| match msg {
+        ClientMsg::OrgCommand { command, .. } => Some(tag(command, None)),
+        _ => None,
+    });
+    assert_eq!(org_requests, set(ORG_REQUEST_TYPES));
     let servers = tags_drawn(server_msg(), |msg| Some(msg.kind().to_owned()));
     assert_eq!(servers, set(SERVER_TYPES));
     let events = tags_drawn(server_msg(), |msg| {

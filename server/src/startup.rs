@@ -129,7 +129,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone(), &settings)?;
-        spawn_outcome_pruning(state.db.clone());
+        spawn_retention(state.db.clone(), state.settings.deleted_org_retention);
         tracing::info!(
             url = %browser_url(listener_addr(settings.bind, port)),
             "listening"
@@ -340,22 +340,42 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
     Ok(server)
 }
 
-/// How often expired command outcomes (idempotency records) are deleted.
-pub const OUTCOME_PRUNE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How often the retention step runs: expired command outcomes
+/// (idempotency records) and deleted organizations past their grace period
+/// are removed.
+pub const RETENTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Delete idempotency records past their retention, now and then hourly.
-fn spawn_outcome_pruning(db: Db) {
+/// Run [`retention_pass`] now and then every [`RETENTION_INTERVAL`].
+fn spawn_retention(db: Db, deleted_org_retention: std::time::Duration) {
     actix_rt::spawn(async move {
-        let mut tick = tokio::time::interval(OUTCOME_PRUNE_INTERVAL);
+        let mut tick = tokio::time::interval(RETENTION_INTERVAL);
         loop {
             tick.tick().await;
-            match db.prune_command_outcomes().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "pruned expired command outcomes"),
-                Err(e) => tracing::warn!(error = %e, "pruning command outcomes failed"),
-            }
+            retention_pass(&db, deleted_org_retention).await;
         }
     });
+}
+
+/// One pass of the retention step: forget idempotency records past their
+/// retention, and remove the rows of organizations deleted longer than
+/// `deleted_org_retention` ago. Failures are logged; the next pass retries.
+pub async fn retention_pass(db: &Db, deleted_org_retention: std::time::Duration) {
+    match db.prune_command_outcomes().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "pruned expired command outcomes"),
+        Err(e) => tracing::warn!(error = %e, "pruning command outcomes failed"),
+    }
+    let grace = i64::try_from(deleted_org_retention.as_millis()).unwrap_or(i64::MAX);
+    let now = i64::try_from(crate::auth::unix_now_ms()).unwrap_or(i64::MAX);
+    let cutoff = protocol::Millis(now.saturating_sub(grace));
+    match db.purge_deleted_orgs(cutoff).await {
+        Ok(orgs) => {
+            for org in orgs {
+                tracing::info!(org_id = %org, "removed a deleted organization's data");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "removing deleted organizations failed"),
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is

@@ -39,6 +39,7 @@ mod pg_binaries;
 mod pg_store;
 pub mod projection;
 mod queries;
+mod retention;
 mod storage_actor;
 #[cfg(any(test, feature = "test-util"))]
 mod test_cluster;
@@ -60,6 +61,7 @@ pub use orgs::{MemberRow, MembershipError, OrgRow};
 pub use outcomes::COMMAND_OUTCOME_RETENTION;
 pub use pg_store::PgStore;
 pub use queries::{BoardRow, ColumnRow, ItemRow};
+pub use retention::PURGE_BATCH;
 pub use storage_actor::{
     spawn_storage_actor, StorageConfig, StorageHandle, StorageStats, StorageTask,
     BATCH_EVENTS_BUCKETS, COMMIT_MICROS_BUCKETS,

@@ -100,7 +100,7 @@ const MEMBERS: Keyset = Keyset {
 const ORGS_OF_USER: Keyset = Keyset {
     columns: &[ORG_COLUMNS, "m.role"],
     from: "memberships m JOIN orgs o ON o.id = m.org_id",
-    scope: "m.user_id = $1",
+    scope: "m.user_id = $1 AND o.deleted_at IS NULL",
     key: "m.created_at",
     key_type: KeyType::Timestamptz,
     id: "m.org_id",

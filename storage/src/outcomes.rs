@@ -21,6 +21,7 @@ const INSERT_REJECTED: &str =
 const SELECT_OUTCOME: &str = "SELECT first_seq, last_seq, rejection FROM command_outcomes \
      WHERE board_id = $1 AND actor = $2 AND command_id = $3";
 const PRUNE: &str = "DELETE FROM command_outcomes WHERE at < $1";
+const PRUNE_ORG: &str = "DELETE FROM org_command_outcomes WHERE at < $1";
 
 /// The accepted-outcome insert for the commands among `events`, or `None`
 /// when no event carries a command id. Runs in the append's transaction:
@@ -138,15 +139,19 @@ impl Db {
         Ok(())
     }
 
-    /// Forget outcomes older than [`COMMAND_OUTCOME_RETENTION`]; returns
-    /// how many.
+    /// Forget board and organization command outcomes older than
+    /// [`COMMAND_OUTCOME_RETENTION`]; returns how many.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
     pub async fn prune_command_outcomes(&self) -> Result<u64, DbError> {
         let cutoff = now_millis() - COMMAND_OUTCOME_RETENTION.as_millis() as i64;
         let client = self.client().await?;
-        let stmt = client.prepare_cached(PRUNE).await?;
-        Ok(client.execute(&stmt, &[&cutoff]).await?)
+        let mut pruned = 0;
+        for prune in [PRUNE, PRUNE_ORG] {
+            let stmt = client.prepare_cached(prune).await?;
+            pruned += client.execute(&stmt, &[&cutoff]).await?;
+        }
+        Ok(pruned)
     }
 }

@@ -143,6 +143,41 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// `PATCH path` with a JSON body.
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A connection to the app's database, to look at what it stored.
+    pub async fn db(&self) -> storage::Db {
+        let DatabaseSettings::Url(url) = &self.settings.database else {
+            panic!("tests run on a database URL");
+        };
+        storage::Db::connect(url, 1).await.expect("connects")
+    }
+
     /// Register a user (password `correct horse battery`) and log in;
     /// returns (access token, user id).
     pub async fn register(&self, email: &str) -> (String, String) {

@@ -24,6 +24,7 @@ mod members;
 mod openapi;
 mod operations;
 mod ordering;
+mod org_commands;
 mod outage;
 mod pagination;
 mod policies;

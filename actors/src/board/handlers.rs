@@ -380,12 +380,12 @@ impl Handler<AccessLost> for BoardActor {
     type Result = ();
 
     fn handle(&mut self, msg: AccessLost, _: &mut Self::Context) {
-        let lost = Caller::User(msg.user);
+        let lost = msg.user.map(Caller::User);
         let board = self.id;
         let gone: Vec<_> = self
             .subscribers
             .iter()
-            .filter(|(_, sub)| sub.user == lost)
+            .filter(|(_, sub)| lost.is_none_or(|lost| sub.user == lost))
             .map(|(session, sub)| {
                 let _ = sub.outbox.send(&ServerMsg::Unsubscribed {
                     board,

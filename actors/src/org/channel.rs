@@ -46,11 +46,14 @@ impl OrgActor {
             });
     }
 
-    /// Cut `user` off the org channel and every live board of the org.
-    pub(super) fn revoke_access(&mut self, user: UserId) {
+    /// Cut `user` (`None`: everyone, API keys too, as when the
+    /// organization is deleted) off the org channel and every live board
+    /// of the org.
+    pub(super) fn revoke_access(&mut self, user: Option<UserId>) {
         let org = self.id;
+        let lost = user.map(Caller::User);
         self.subscribers.retain(|_, sub| {
-            if sub.caller != Caller::User(user) {
+            if lost.is_some_and(|lost| sub.caller != lost) {
                 return true;
             }
             let _ = sub.outbox.send(&ServerMsg::OrgUnsubscribed {
@@ -59,12 +62,9 @@ impl OrgActor {
             });
             false
         });
-        let boards = self
-            .org
-            .as_ref()
-            .map(|o| o.boards.clone())
-            .unwrap_or_default();
-        for board in boards {
+        // From the state, not the view: a deleted organization has no view
+        // left, but its boards still have sessions to cut off.
+        for board in self.state.board_order.clone() {
             // Best effort is enough: a board that misses this (mailbox
             // full) still refuses the user's next command and subscribe,
             // because it checks the roster on every request.

@@ -159,21 +159,20 @@ impl OrgActor {
         }
         self.refresh_view();
         // Who lost access is cut off first, so they never hear the news
-        // (nor act on it) as a follower.
+        // (nor act on it) as a follower; a deletion is news for everyone,
+        // told just before they are all cut off.
         for rec in records {
             match &rec.event {
-                OrgEvent::MemberRemoved { user } => self.revoke_access(*user),
+                OrgEvent::MemberRemoved { user } => self.revoke_access(Some(*user)),
                 OrgEvent::OrgDeleted => {
-                    let everyone: Vec<_> = self.state.members.keys().copied().collect();
-                    for user in everyone {
-                        self.revoke_access(user);
-                    }
+                    self.publish(OrgEvent::OrgDeleted, rec.at);
+                    self.revoke_access(None);
                 }
                 _ => {}
             }
         }
         for rec in records {
-            if rec.event.is_public() {
+            if rec.event.is_public() && rec.event != OrgEvent::OrgDeleted {
                 self.publish(rec.event.clone(), rec.at);
             }
         }

@@ -324,12 +324,11 @@ async fn a_removed_member_loses_the_subscription() {
     assert_eq!(snapshot_seq(&next_msg(&mut member_rx).await), 3);
     assert_eq!(snapshot_seq(&next_msg(&mut viewer_rx).await), 3);
 
-    within(
-        world
-            .registry
-            .org(ORG)
-            .submit(OWNER, protocol::OrgCommand::RemoveMember { user: MEMBER }),
-    )
+    within(world.registry.org(ORG).submit(
+        OWNER,
+        protocol::OrgCommand::RemoveMember { user: MEMBER },
+        None,
+    ))
     .await
     .unwrap();
     let rename = protocol::Command::RenameBoard {

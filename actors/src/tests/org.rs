@@ -219,6 +219,7 @@ async fn membership_changes_reach_the_live_org() {
             user: STRANGER,
             role: Role::Viewer,
         },
+        None,
     ))
     .await
     .unwrap();
@@ -231,6 +232,7 @@ async fn membership_changes_reach_the_live_org() {
             user: STRANGER,
             role: Role::Member,
         },
+        None,
     ))
     .await
     .unwrap();
@@ -241,7 +243,7 @@ async fn membership_changes_reach_the_live_org() {
     world.submit(board.id, MEMBER, assign).await;
 
     // A removed member loses access at once.
-    within(org.submit(OWNER, OrgCommand::RemoveMember { user: MEMBER }))
+    within(org.submit(OWNER, OrgCommand::RemoveMember { user: MEMBER }, None))
         .await
         .unwrap();
     let submitted = within(

@@ -32,6 +32,7 @@ pub const CLIENT_TYPES: &[&str] = &[
     "subscribe",
     "unsubscribe",
     "command",
+    "org_command",
     "subscribe_org",
     "unsubscribe_org",
     "presence",
@@ -43,6 +44,7 @@ pub const SERVER_TYPES: &[&str] = &[
     "snapshot",
     "event",
     "ack",
+    "org_ack",
     "rejected",
     "unsubscribed",
     "error",
@@ -272,7 +274,10 @@ pub fn decode_client(bytes: &[u8], format: Format) -> Result<ClientMsg, DecodeEr
         bytes,
         format,
         Some(CLIENT_TYPES),
-        &[("command", "command", COMMAND_TYPES)],
+        &[
+            ("command", "command", COMMAND_TYPES),
+            ("org_command", "command", crate::org::ORG_REQUEST_TYPES),
+        ],
     )
 }
 
@@ -290,7 +295,7 @@ pub fn command_id(bytes: &[u8], format: Format) -> Option<String> {
     }
     parse::<CommandProbe>(bytes, format)
         .ok()
-        .filter(|probe| probe.tag == "command")
+        .filter(|probe| probe.tag == "command" || probe.tag == "org_command")
         .map(|probe| probe.id)
 }
 

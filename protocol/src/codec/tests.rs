@@ -220,9 +220,9 @@ fn unknown_types() {
 fn a_type_tag_must_be_a_documented_string_not_a_variant_index() {
     let board = samples::BOARD.to_string();
     let cases = [
-        // `7` is `ping`'s index among the client messages.
-        serde_json::json!({ "type": 7 }),
-        serde_json::json!({ "type": 7, "nonce": 1 }),
+        // `8` is `ping`'s index among the client messages.
+        serde_json::json!({ "type": 8 }),
+        serde_json::json!({ "type": 8, "nonce": 1 }),
         // `3` is `command`, `6` is `create_item`.
         serde_json::json!({ "type": 3, "id": "c", "board": board,
             "command": { "type": "create_item", "title": "t" } }),

@@ -17,7 +17,7 @@ use crate::codec::{
     ORG_EVENT_TYPES, SERVER_TYPES,
 };
 use crate::ids::{BoardId, ColumnId, CommentId, InviteId, ItemId, Millis, OrgId, UserId};
-use crate::org::{Member, OrgEvent};
+use crate::org::{Member, OrgEvent, OrgRequest, ORG_REQUEST_TYPES};
 use crate::presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 use crate::role::Role;
 use crate::wire::{ClientMsg, Limits, ServerMsg, COMMAND_ID_MAX, PRESENCE_MIN_INTERVAL_MS};
@@ -82,6 +82,7 @@ fn decls(cfg: &Config) -> Vec<Decl> {
         decl::<Rejection>(cfg),
         decl::<Member>(cfg),
         decl::<OrgEvent>(cfg),
+        decl::<OrgRequest>(cfg),
         decl::<Cursor>(cfg),
         decl::<PresenceState>(cfg),
         decl::<PresenceEntry>(cfg),
@@ -150,6 +151,12 @@ fn constants(out: &mut String) {
         "The `type` tags of `Command`.",
         "COMMAND_TYPES",
         COMMAND_TYPES,
+    );
+    string_list(
+        out,
+        "The `type` tags of `OrgRequest`.",
+        "ORG_REQUEST_TYPES",
+        ORG_REQUEST_TYPES,
     );
     string_list(
         out,

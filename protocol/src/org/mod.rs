@@ -12,6 +12,7 @@ mod command;
 mod decide;
 mod event;
 mod rejection;
+mod request;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,7 @@ pub use command::OrgCommand;
 pub use decide::{valid_org_key, valid_org_name, ORG_NAME_MAX};
 pub use event::{Member, OrgEvent, OrgRecorded};
 pub use rejection::{ForbiddenRule, OrgRejection};
+pub use request::{OrgRequest, ORG_REQUEST_TYPES};
 pub use state::{BoardEntry, Invite, InviteState, Org};
 
 use crate::ids::{Millis, UserId};

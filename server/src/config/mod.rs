@@ -190,4 +190,7 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     pub workers: usize,
     pub shutdown_timeout: Duration,
+    /// How long a deleted organization's rows are kept before the
+    /// retention step removes them (`CORKBOARD_DELETED_ORG_RETENTION_SECS`).
+    pub deleted_org_retention: Duration,
 }

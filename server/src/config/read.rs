@@ -89,12 +89,20 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
             .map(|t| Secret(String::from_utf8_lossy(&t).into_owned())),
         workers: env.parse("CORKBOARD_WORKERS", default_workers(), 1..=256)?,
         shutdown_timeout: env.secs("CORKBOARD_SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
+        deleted_org_retention: env.secs(
+            "CORKBOARD_DELETED_ORG_RETENTION_SECS",
+            DELETED_ORG_RETENTION_DEFAULT_SECS,
+            0..=366 * 86_400,
+        )?,
     };
     if settings.environment == Environment::Production {
         production_checks(&settings)?;
     }
     Ok(settings)
 }
+
+/// The grace period of a deleted organization, by default: 30 days.
+pub const DELETED_ORG_RETENTION_DEFAULT_SECS: u64 = 30 * 86_400;
 
 /// What production refuses: keys that development generates, metrics open
 /// to anyone, and any origin allowed.

@@ -14,7 +14,7 @@ use storage::{ApiKeyRow, DbError, NewApiKey};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::orgs::role_in;
+use super::orgs::caller_role;
 use super::page::{list_page, ListPage, PageQuery};
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
@@ -99,7 +99,7 @@ impl From<ApiKeyRow> for ListedKey {
 /// API keys.
 async fn manager(state: &AppState, org: OrgId, auth: Auth) -> Result<(UserId, Role), ApiError> {
     let user = auth.user()?;
-    let role = role_in(state, org, auth).await?;
+    let role = caller_role(state, org, auth).await?;
     if !role.allows(Permission::ManageApiKeys) {
         return Err(ApiError::Forbidden {
             message: format!("a {role} cannot manage API keys; an admin or owner can"),

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::commands::{submit, CommandAck};
-use super::orgs::role_in;
+use super::orgs::caller_role;
 use super::page::{list_page, ListPage, PageQuery};
 use super::views::{BoardView, ItemView};
 use crate::auth::Auth;
@@ -62,7 +62,7 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
-    role_in(&state, org_id, auth).await?;
+    caller_role(&state, org_id, auth).await?;
     let page = BoardsPage::request(&query)?;
     Ok(BoardsPage::respond(
         state.db.boards_of_org(org_id, page).await?,
@@ -91,7 +91,7 @@ pub async fn create(
     body: web::Json<CreateBoard>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
-    role_in(&state, org_id, auth).await?;
+    caller_role(&state, org_id, auth).await?;
     let CreateBoard { name, columns } = body.into_inner();
     let columns: Vec<(ColumnId, String)> = columns
         .unwrap_or_else(|| DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect())
@@ -210,7 +210,7 @@ pub async fn item_by_number(
 ) -> Result<HttpResponse, ApiError> {
     let (org, raw) = path.into_inner();
     let org_id = OrgId(org);
-    role_in(&state, org_id, auth).await?;
+    caller_role(&state, org_id, auth).await?;
     let org = state.db.org(org_id).await?.ok_or(ApiError::NotFound {
         what: "organization",
     })?;

@@ -6,19 +6,18 @@
 //! member ([`super::members::may_change`]). See docs/organizations.md.
 
 use actix_web::{web, HttpResponse};
-use actors::ActorError;
 use aws_lc_rs::digest;
 use protocol::codes::ErrorCode;
 use protocol::org::{hex, ForbiddenRule};
-use protocol::{InviteId, Millis, OrgCommand, OrgEvent, OrgId, OrgRejection, Permission, Role};
+use protocol::{InviteId, Millis, OrgCommand, OrgEvent, OrgId, Permission, Role};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::members::parse_role;
-use super::org_commands::{refusal, submit};
-use super::orgs::role_in;
+use super::org_commands::submit;
+use super::orgs::caller_role;
 use super::page::{list_page, ListPage, PageQuery};
 use super::views::InviteView;
 use crate::auth::Auth;
@@ -151,7 +150,7 @@ pub async fn create(
         token_hash: hex(&token_hash(&token)),
         expires_at,
     };
-    submit(&state, org_id, auth.0.caller, command).await?;
+    submit(&state, org_id, auth, command, None).await?;
     Ok(HttpResponse::Created().json(CreatedInvite {
         id: invite.0,
         token,
@@ -181,7 +180,7 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
-    let role = role_in(&state, org_id, auth).await?;
+    let role = caller_role(&state, org_id, auth).await?;
     if !role.allows(Permission::ManageMembers) {
         return Err(ApiError::Forbidden {
             message: ForbiddenRule::CannotManageMembers.message().into(),
@@ -220,21 +219,21 @@ pub async fn revoke(
     let command = OrgCommand::RevokeInvite {
         invite: InviteId(id),
     };
-    match state
-        .registry
-        .org(OrgId(org_id))
-        .submit(auth.0.caller, command)
-        .await
-    {
+    match submit(&state, OrgId(org_id), auth, command, None).await {
         // Revoking twice is done once.
-        Ok(_) | Err(ActorError::OrgRejected(OrgRejection::InviteRevoked)) => {
-            Ok(HttpResponse::NoContent().finish())
-        }
-        Err(ActorError::OrgRejected(OrgRejection::InviteUsed)) => Err(ApiError::Conflict {
+        Ok(_)
+        | Err(ApiError::Gone {
+            code: ErrorCode::InviteRevoked,
+            ..
+        }) => Ok(HttpResponse::NoContent().finish()),
+        Err(ApiError::Gone {
+            code: ErrorCode::InviteUsed,
+            ..
+        }) => Err(ApiError::Conflict {
             code: ErrorCode::InviteUsed,
             message: "the invite has already been accepted; remove the member instead".into(),
         }),
-        Err(e) => Err(refusal(e)),
+        Err(e) => Err(e),
     }
 }
 
@@ -277,7 +276,7 @@ pub async fn accept(
     let command = OrgCommand::AcceptInvite {
         token_hash: hex(&hash),
     };
-    let committed = submit(&state, org, actors::Caller::User(user), command).await?;
+    let committed = submit(&state, org, auth, command, None).await?;
     let (joined, role) = committed
         .records
         .iter()

@@ -1,6 +1,6 @@
 //! Organization-wide item queries: the filtered, paginated item list.
 //!
-//! Scoped to the caller's organization (`role_in`: 404 for outsiders);
+//! Scoped to the caller's organization (`caller_role`: 404 for outsiders);
 //! every filter is ANDed with the organization, so naming another
 //! organization's board or column yields an empty page, never its items.
 
@@ -11,7 +11,7 @@ use storage::{ArchivedFilter, ItemFilter};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::orgs::role_in;
+use super::orgs::caller_role;
 use super::page::{cursor, page_limit};
 use super::views::{ItemView, SearchHitView};
 use crate::auth::Auth;
@@ -108,7 +108,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org = OrgId(path.into_inner());
-    role_in(&state, org, auth).await?;
+    caller_role(&state, org, auth).await?;
     let query = query.into_inner();
     let limit = page_limit(query.limit, ITEMS_PAGE_DEFAULT, ITEMS_PAGE_MAX)?;
     let after = cursor::parse(query.cursor.as_deref())?;
@@ -173,7 +173,7 @@ pub async fn search(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org = OrgId(path.into_inner());
-    role_in(&state, org, auth).await?;
+    caller_role(&state, org, auth).await?;
     let query = query.into_inner();
     let q = query.q.as_deref().unwrap_or_default().trim();
     if q.is_empty() || q.chars().count() > SEARCH_QUERY_MAX {

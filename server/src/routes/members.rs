@@ -7,14 +7,14 @@
 //! the only writer of the organization. See docs/organizations.md.
 
 use actix_web::{web, HttpResponse};
-use actors::ActorError;
-use protocol::{OrgCommand, OrgId, OrgRejection, Role, UserId};
+use protocol::codes::ErrorCode;
+use protocol::{OrgCommand, OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::org_commands::{refusal, submit};
-use super::orgs::role_in;
+use super::orgs::caller_role;
 use super::page::{list_page, ListPage, PageQuery};
 use super::views::MemberView;
 use crate::auth::Auth;
@@ -76,7 +76,7 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
-    role_in(&state, org_id, auth).await?;
+    caller_role(&state, org_id, auth).await?;
     let page = MembersPage::request(&query)?;
     Ok(MembersPage::respond(state.db.members(org_id, page).await?))
 }
@@ -126,7 +126,7 @@ pub async fn add(
         user: user.id,
         role: new_role,
     };
-    submit(&state, org_id, auth.0.caller, command).await?;
+    submit(&state, org_id, auth, command, None).await?;
     Ok(HttpResponse::Created().json(MemberView {
         user_id: user.id,
         email: user.email,
@@ -213,14 +213,15 @@ async fn change_member(
         Some(role) => OrgCommand::ChangeRole { user: target, role },
         None => OrgCommand::RemoveMember { user: target },
     };
-    match state.registry.org(org).submit(auth.0.caller, command).await {
+    match submit(state, org, auth, command, None).await {
         Ok(committed) => committed
             .before
             .and_then(|before| before.members.get(&target).copied())
             .ok_or(ApiError::NotFound { what: "member" }),
-        Err(ActorError::OrgRejected(OrgRejection::NoChange)) => {
-            new_role.ok_or(ApiError::NotFound { what: "member" })
-        }
-        Err(e) => Err(refusal(e)),
+        Err(ApiError::Conflict {
+            code: ErrorCode::NoChange,
+            ..
+        }) => new_role.ok_or(ApiError::NotFound { what: "member" }),
+        Err(e) => Err(e),
     }
 }

@@ -13,6 +13,7 @@ mod invites;
 mod items;
 mod members;
 mod org_commands;
+mod org_lifecycle;
 mod orgs;
 mod page;
 mod paths;
@@ -78,6 +79,9 @@ api_routes! {
     post "/orgs" => orgs::create,
     get "/orgs" => orgs::list_mine,
     get "/orgs/{org}" => orgs::get,
+    patch "/orgs/{org}" => org_lifecycle::rename,
+    delete "/orgs/{org}" => org_lifecycle::delete,
+    post "/orgs/{org}/transfer-ownership" => org_lifecycle::transfer,
     get "/orgs/{org}/members" => members::list,
     post "/orgs/{org}/members" => members::add,
     patch "/orgs/{org}/members/{user}" => members::update,

@@ -1,16 +1,26 @@
 //! Organization changes from REST: every route that changes an
 //! organization parses its request, submits one `OrgCommand` to the
 //! organization's actor (the only writer: decide → append → apply →
-//! publish) and maps a refusal to the API's error shape here, in one place.
+//! publish) through [`submit`] and maps a refusal to the API's error shape
+//! here, in one place. Like board commands, every submission is counted
+//! in `corkboard_command_duration_seconds{transport="rest"}`.
 
-use actors::{ActorError, Caller, OrgCommitted};
+use std::time::Instant;
+
+use actors::{ActorError, OrgCommitted};
 use protocol::codes::ErrorCode;
 use protocol::{OrgCommand, OrgId, OrgRejection};
 
+#[cfg(doc)]
+use super::commands::command_id;
+use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::metrics::{CommandVerdict, Transport};
 use crate::state::AppState;
 
-/// Submits `command` to `org` as `caller`.
+/// Submits `command` to `org` as the caller, under `command_id` (the
+/// request's `Idempotency-Key`, for the routes whose answer a retry can
+/// be given again; see [`command_id`]).
 ///
 /// # Errors
 /// The refusal as the API answers it (see [`refusal`]), or the actor's
@@ -18,15 +28,25 @@ use crate::state::AppState;
 pub async fn submit(
     state: &AppState,
     org: OrgId,
-    caller: Caller,
+    auth: Auth,
     command: OrgCommand,
+    id: Option<String>,
 ) -> Result<OrgCommitted, ApiError> {
-    state
+    let started = Instant::now();
+    let answered = state
         .registry
         .org(org)
-        .submit(caller, command)
-        .await
-        .map_err(refusal)
+        .submit(auth.0.caller, command, id)
+        .await;
+    let verdict = if answered.is_ok() {
+        CommandVerdict::Ack
+    } else {
+        CommandVerdict::Rejected
+    };
+    state
+        .metrics
+        .command_done(Transport::Rest, verdict, started.elapsed());
+    answered.map_err(refusal)
 }
 
 /// An organization's refusal in the API's terms: strangers and missing

@@ -1,10 +1,10 @@
-//! Organizations: create, list mine, read one, and `role_in`, the one
-//! place that resolves a caller's role in an organization (404 for
-//! outsiders; `role_on_board` does the same through a board's
-//! organization). Members are in `members.rs`.
+//! Organizations: create, list mine, read, rename, transfer and delete
+//! one, and `caller_role`, how a route learns a caller's role (from the
+//! organization's actor; 404 for outsiders; `role_on_board` does the same
+//! through a board's organization). Members are in `members.rs`.
 
 use actix_web::{web, HttpResponse};
-use actors::Caller;
+use actors::ActorError;
 use protocol::codes::ErrorCode;
 use protocol::{BoardId, OrgId, Role};
 use serde::Deserialize;
@@ -55,18 +55,18 @@ fn valid_key(key: &str) -> Result<String, ApiError> {
     }
 }
 
-/// The caller's role in `org`; a non-member (or an API key of another
-/// organization) gets 404, as if the org did not exist.
-pub async fn role_in(state: &AppState, org: OrgId, auth: Auth) -> Result<Role, ApiError> {
-    let role = match auth.0.caller {
-        Caller::User(user) => state.db.membership(org, user).await?,
-        Caller::ApiKey {
-            org: key_org, role, ..
-        } => (key_org == org).then_some(role),
-    };
-    role.ok_or(ApiError::NotFound {
-        what: "organization",
-    })
+/// The caller's role in `org`, as the organization's actor has it (the
+/// roster its log folds to: the same answer every board command gets); a
+/// non-member, an API key of another organization and a deleted
+/// organization get 404, as if the org did not exist.
+pub async fn caller_role(state: &AppState, org: OrgId, auth: Auth) -> Result<Role, ApiError> {
+    match state.registry.org(org).role(auth.0.caller).await {
+        Ok(role) => Ok(role),
+        Err(ActorError::NotFound) => Err(ApiError::NotFound {
+            what: "organization",
+        }),
+        Err(e) => Err(ApiError::Actor(e)),
+    }
 }
 
 /// The caller's role on `board`, through membership of the board's
@@ -82,7 +82,7 @@ pub async fn role_on_board(
     let Some(row) = state.db.board_row(board).await? else {
         return Err(not_found);
     };
-    match role_in(state, row.org_id, auth).await {
+    match caller_role(state, row.org_id, auth).await {
         Ok(role) => Ok((row, role)),
         Err(ApiError::NotFound { .. }) => Err(not_found),
         Err(other) => Err(other),
@@ -172,7 +172,7 @@ pub async fn get(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = OrgId(path.into_inner());
-    let role = role_in(&state, org_id, auth).await?;
+    let role = caller_role(&state, org_id, auth).await?;
     let org = state.db.org(org_id).await?.ok_or(ApiError::NotFound {
         what: "organization",
     })?;

@@ -6,17 +6,12 @@ use ::actors::ActorError;
 use actix::prelude::*;
 use protocol::codec::{command_id, decode_client};
 use protocol::codes;
-use protocol::wire::COMMAND_ID_MAX;
-use protocol::{BoardId, ClientMsg, Command, Format, OrgId, ServerMsg};
+use protocol::{BoardId, ClientMsg, Format, OrgId, ServerMsg};
 
 use super::{close, WsSession, UNAUTHENTICATED_MAX_MESSAGE_BYTES, UNAUTHENTICATED_STRIKES};
 use crate::auth::{authenticate, TokenError};
 use crate::error::retry_after_ms;
-use crate::metrics::{CommandVerdict, Limited, Transport};
-
-/// How long a client should wait before retrying a command refused as
-/// `overloaded`, `unavailable` or `timeout` (sent as `details.retry_after_ms`).
-pub const RETRY_AFTER_MS: u64 = 250;
+use crate::metrics::Limited;
 
 impl WsSession {
     pub(super) fn on_frame(&mut self, bytes: &[u8], format: Format, ctx: &mut Context<Self>) {
@@ -85,7 +80,9 @@ impl WsSession {
         self.state.metrics.message_in(msg.kind());
         if let Some(wait) = limited {
             let command_id = match &msg {
-                ClientMsg::Command { id, .. } => Some(id.clone()),
+                ClientMsg::Command { id, .. } | ClientMsg::OrgCommand { id, .. } => {
+                    Some(id.clone())
+                }
                 _ => None,
             };
             self.rate_limited(command_id, wait);
@@ -117,6 +114,9 @@ impl WsSession {
                 });
             }
             ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
+            ClientMsg::OrgCommand { id, org, command } => {
+                self.on_org_command(id, org, command.into(), ctx);
+            }
             ClientMsg::SubscribeOrg { org } => self.on_subscribe_org(org, ctx),
             ClientMsg::Presence { board, state } => {
                 self.forget_ended();
@@ -279,68 +279,6 @@ impl WsSession {
                     act.org_subscriptions.insert(org);
                 }
                 Err(e) => act.org_error(e.code(), subscribe_message(&e, "organization"), org),
-            }),
-        );
-    }
-
-    fn on_command(
-        &mut self,
-        id: String,
-        board: BoardId,
-        command: Command,
-        ctx: &mut Context<Self>,
-    ) {
-        let Some(user) = self.principal.map(|p| p.caller) else {
-            return;
-        };
-        if id.is_empty() || id.len() > COMMAND_ID_MAX {
-            self.send(&ServerMsg::refused(
-                id,
-                codes::INVALID_COMMAND_ID,
-                format!("command id must be 1–{COMMAND_ID_MAX} bytes"),
-                None,
-            ));
-            return;
-        }
-        let metrics = self.state.metrics.clone();
-        let started = Instant::now();
-        // Queued at the board now, so this session's commands are decided
-        // in the order it sent them (spawned futures are not first polled
-        // in the order they were spawned).
-        let submitted = self
-            .state
-            .registry
-            .board(board)
-            .submit(user, command, Some(id.clone()));
-        let fut = async move {
-            let res = submitted.await;
-            let outcome = if res.is_ok() {
-                CommandVerdict::Ack
-            } else {
-                CommandVerdict::Rejected
-            };
-            metrics.command_done(Transport::Ws, outcome, started.elapsed());
-            (id, res)
-        };
-        ctx.spawn(
-            actix::fut::wrap_future(fut).map(move |(id, res), act: &mut Self, _| {
-                let reply = match res {
-                    Ok(committed) => ServerMsg::Ack {
-                        id,
-                        board,
-                        seq: committed.seq,
-                    },
-                    // A rule's refusal carries its fields as `details`, as
-                    // PROTOCOL.md shows them (the code is already `code`).
-                    Err(ActorError::Rejected(r)) => ServerMsg::rejected(id, &r),
-                    Err(e) => ServerMsg::refused(
-                        id,
-                        e.code(),
-                        e.client_message(),
-                        e.retryable().then_some(RETRY_AFTER_MS),
-                    ),
-                };
-                act.send(&reply);
             }),
         );
     }

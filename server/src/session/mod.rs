@@ -7,6 +7,7 @@
 
 mod actor;
 pub mod assembler;
+mod commands;
 mod handle;
 pub mod reader;
 pub mod upgrade;

@@ -746,6 +746,43 @@ joined: boolean, } | { "type": "invite_revoked",
 invite: InviteId, };
 
 /**
+ * An organization command from a client, as `org_command.command`.
+ */
+export type OrgRequest = { "type": "add_member",
+/**
+ * The user.
+ */
+user: UserId,
+/**
+ * Their role.
+ */
+role: Role, } | { "type": "change_role",
+/**
+ * The member.
+ */
+user: UserId,
+/**
+ * The new role.
+ */
+role: Role, } | { "type": "remove_member",
+/**
+ * The member.
+ */
+user: UserId, } | { "type": "leave" } | { "type": "revoke_invite",
+/**
+ * The invitation.
+ */
+invite: InviteId, } | { "type": "rename_org",
+/**
+ * 1–100 characters after trimming.
+ */
+name: string, } | { "type": "transfer_ownership",
+/**
+ * The new owner.
+ */
+to: UserId, } | { "type": "delete_org" };
+
+/**
  * A pointer position.
  */
 export type Cursor = {
@@ -843,7 +880,20 @@ board: BoardId,
 /**
  * What to do.
  */
-command: Command, } | { "type": "subscribe_org",
+command: Command, } | { "type": "org_command",
+/**
+ * The client's id for the command (1–64 bytes): sending the same
+ * id again never applies it twice.
+ */
+id: string,
+/**
+ * The organization.
+ */
+org: OrgId,
+/**
+ * What to do.
+ */
+command: OrgRequest, } | { "type": "subscribe_org",
 /**
  * The organization.
  */
@@ -931,6 +981,18 @@ id: string,
  * The board.
  */
 board: BoardId,
+/**
+ * The seq of the command's last event.
+ */
+seq: number, } | { "type": "org_ack",
+/**
+ * The client's command id.
+ */
+id: string,
+/**
+ * The organization.
+ */
+org: OrgId,
 /**
  * The seq of the command's last event.
  */
@@ -1057,11 +1119,13 @@ export const COMMAND_ID_MAX = 64;
 /** Least time between two presence updates of one session that others see. */
 export const PRESENCE_MIN_INTERVAL_MS = 50;
 /** The `type` tags of `ClientMsg`. */
-export const CLIENT_TYPES = ["auth", "subscribe", "unsubscribe", "command", "subscribe_org", "unsubscribe_org", "presence", "ping"] as const;
+export const CLIENT_TYPES = ["auth", "subscribe", "unsubscribe", "command", "org_command", "subscribe_org", "unsubscribe_org", "presence", "ping"] as const;
 /** The `type` tags of `ServerMsg`. */
-export const SERVER_TYPES = ["welcome", "snapshot", "event", "ack", "rejected", "unsubscribed", "error", "org_snapshot", "org_event", "org_unsubscribed", "presence", "presence_changed", "pong"] as const;
+export const SERVER_TYPES = ["welcome", "snapshot", "event", "ack", "org_ack", "rejected", "unsubscribed", "error", "org_snapshot", "org_event", "org_unsubscribed", "presence", "presence_changed", "pong"] as const;
 /** The `type` tags of `Command`. */
 export const COMMAND_TYPES = ["rename_board", "add_column", "rename_column", "move_column", "remove_column", "set_wip_limit", "create_item", "edit_item", "move_item", "assign_item", "unassign_item", "add_label", "remove_label", "archive_item", "restore_item", "archive_board", "restore_board", "add_comment", "edit_comment", "delete_comment"] as const;
+/** The `type` tags of `OrgRequest`. */
+export const ORG_REQUEST_TYPES = ["add_member", "change_role", "remove_member", "leave", "revoke_invite", "rename_org", "transfer_ownership", "delete_org"] as const;
 /** The `type` tags of `Event`. */
 export const EVENT_TYPES = ["board_created", "board_renamed", "column_added", "column_renamed", "column_moved", "column_removed", "wip_limit_set", "item_created", "item_edited", "item_moved", "item_assigned", "item_unassigned", "label_added", "label_removed", "item_archived", "item_restored", "board_archived", "board_restored", "comment_added", "comment_edited", "comment_deleted"] as const;
 /** The `type` tags of `OrgEvent`. */
