@@ -327,8 +327,26 @@ impl OrgHandle {
         caller: impl Into<Caller>,
         command: protocol::OrgCommand,
     ) -> Result<OrgCommitted, ActorError> {
+        self.submit_with_id(caller, command, None).await
+    }
+
+    /// [`Self::submit`] with the client's command id (a WebSocket
+    /// `command_id`, a REST `Idempotency-Key`): the id is decided at most
+    /// once per author, and a retry gets the first answer, however the
+    /// organization changed since — the original records marked
+    /// `replayed` (nothing is appended or published again), or the
+    /// original refusal.
+    ///
+    /// # Errors
+    /// As [`Self::submit`].
+    pub async fn submit_with_id(
+        &self,
+        caller: impl Into<Caller>,
+        command: protocol::OrgCommand,
+        command_id: Option<String>,
+    ) -> Result<OrgCommitted, ActorError> {
         let caller = self.org_caller(caller.into())?;
-        self.submit_as(caller, command).await
+        self.submit_as(caller, command, command_id).await
     }
 
     /// Whether the organization would accept `command` from `caller` now,
@@ -386,6 +404,7 @@ impl OrgHandle {
         self.submit_as(
             protocol::OrgCaller::System(owner),
             protocol::OrgCommand::CreateOrg { name, key },
+            None,
         )
         .await
     }
@@ -394,14 +413,20 @@ impl OrgHandle {
         &self,
         caller: protocol::OrgCaller,
         command: protocol::OrgCommand,
+        command_id: Option<String>,
     ) -> Result<OrgCommitted, ActorError> {
-        let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
+        // Each store call has its own timeout. Without an id there is one
+        // (the append); with one, at most four: the id's lookup, the append
+        // or recording a refusal, and when another writer used the id
+        // meanwhile, its outcome and records read back.
+        let stores = if command_id.is_some() { 4 } else { 1 };
+        let deadline = self.registry.config().store_timeout * stores + Duration::from_secs(1);
         request(
             |msg| self.registry.send_to_org(self.id, msg),
             |reply| SubmitOrg {
                 caller,
                 command: command.clone(),
-                command_id: None,
+                command_id: command_id.clone(),
                 reply: Some(reply),
             },
             false,
@@ -477,6 +502,7 @@ impl OrgHandle {
             .submit_as(
                 protocol::OrgCaller::System(by),
                 protocol::OrgCommand::BoardAdded { board: id, name },
+                None,
             )
             .await;
         // `no_change`: the log was seeded from the read models after the
