@@ -417,7 +417,12 @@ impl OrgHandle {
         command: protocol::OrgCommand,
         command_id: Option<String>,
     ) -> impl std::future::Future<Output = Result<OrgCommitted, ActorError>> + 'static {
-        let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
+        // Each store call has its own timeout. Without an id there is one
+        // (the append); with one, at most four: the id's lookup, the append
+        // or recording a refusal, and when another writer used the id
+        // meanwhile, its outcome and records read back.
+        let stores = if command_id.is_some() { 4 } else { 1 };
+        let deadline = self.registry.config().store_timeout * stores + Duration::from_secs(1);
         let (registry, id) = (self.registry.clone(), self.id);
         request_now(
             move |msg| registry.send_to_org(id, msg),

@@ -28,6 +28,7 @@ pub struct LiveOrg {
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
 
 mod channel;
+mod idempotency;
 mod numbers;
 mod submit;
 
@@ -151,20 +152,24 @@ impl OrgActor {
         self.refresh_view();
     }
 
-    /// Rebuilds the view callers read from the state; a deleted
-    /// organization, or one not created yet, has none (it is not found).
+    /// Rebuilds the view callers read from the state.
     pub(crate) fn refresh_view(&mut self) {
-        let org = &self.state;
-        self.org = (org.exists() && !org.deleted).then(|| {
-            Arc::new(LiveOrg {
-                id: org.id,
-                name: org.name.clone(),
-                key: org.key.clone(),
-                members: Arc::new(org.members.clone()),
-                boards: org.board_order.clone(),
-            })
-        });
+        self.org = view_of(&self.state);
     }
+}
+
+/// What callers see of `org`: nothing for a deleted organization, or one
+/// not created yet (it is not found).
+fn view_of(org: &Org) -> Option<Arc<LiveOrg>> {
+    (org.exists() && !org.deleted).then(|| {
+        Arc::new(LiveOrg {
+            id: org.id,
+            name: org.name.clone(),
+            key: org.key.clone(),
+            members: Arc::new(org.members.clone()),
+            boards: org.board_order.clone(),
+        })
+    })
 }
 
 impl Handler<GetOrg> for OrgActor {

@@ -7,11 +7,16 @@
 //! - `events` is the source of truth. An append inserts its events and
 //!   updates the read models (`boards`, `board_columns`, `items`,
 //!   `comments`) in ONE transaction: they commit together or not at all.
-//! - Ack means durable: [`StorageHandle::append`] resolves `Ok` only after
-//!   COMMIT of the transaction holding those events.
-//! - The primary key `(board_id, seq)` guards the single writer per board:
-//!   a second append of a seq fails with [`protocol::StoreError::Conflict`]
-//!   for that request only, never for the others sharing its batch.
+//! - Ack means durable: [`StorageHandle::append`] and
+//!   [`StorageHandle::append_org`] resolve `Ok` only after COMMIT of the
+//!   transaction holding those events. There is no other way to append:
+//!   boards' and organizations' events share the StorageActor's queue and
+//!   batch transactions.
+//! - The primary key `(board_id, seq)` guards the single writer per board,
+//!   `(org_id, seq)` the one per organization: a second append of a seq
+//!   fails with [`protocol::StoreError::Conflict`] (or `OrgConflict`) for
+//!   that request only, never for the others sharing its batch. So does a
+//!   reused command id (`Duplicate`, `OrgDuplicate`).
 //! - Nothing waits without bound: the append queue is bounded (full means
 //!   [`protocol::StoreError::Overloaded`] at once), every append has a
 //!   commit timeout, and pool waits and connects time out after ~2 s.

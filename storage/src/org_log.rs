@@ -1,13 +1,15 @@
 //! An organization's log (`org_events`) and its read models.
 //!
-//! Appending writes the events and projects them onto `orgs`,
-//! `memberships` and `invites` in one transaction, so the read models
-//! never disagree with the log; the `(org_id, seq)` primary key refuses a
-//! second writer. Organizations created before the log existed (schema
-//! version 12) get it seeded from their read models on first load.
+//! Appending (see `write`, run by the StorageActor in the batch
+//! transaction it shares with boards' appends) writes the events and
+//! projects them onto `orgs`, `memberships` and `invites` in one
+//! transaction, so the read models never disagree with the log; the
+//! `(org_id, seq)` primary key refuses a second writer, the outcomes' key
+//! a second use of a command id. Organizations created before the log
+//! existed (schema version 12) get it seeded from their read models on
+//! first load.
 
-use deadpool_postgres::Transaction;
-use protocol::codec::{decode_org_event, encode_org_event};
+use protocol::codec::decode_org_event;
 use protocol::{
     BoardId, InviteId, Millis, Org, OrgEvent, OrgId, OrgOutcome, OrgRecorded, OrgRejection, Role,
     UserId,
@@ -18,6 +20,12 @@ use crate::db::{from_sql_i64, to_sql_i64};
 use crate::orgs::parse_role;
 use crate::{Db, DbError};
 
+mod write;
+pub(crate) use write::{is_duplicate, is_seq_conflict, write};
+
+const SELECT_EVENTS: &str = "SELECT seq, at, actor, command_id, payload FROM org_events \
+     WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
 /// Who sent an organization command with an id, for idempotency.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrgCommandKey {
@@ -25,16 +33,6 @@ pub struct OrgCommandKey {
     pub actor: UserId,
     /// The client's command id.
     pub command_id: String,
-}
-
-fn ms(at: Millis) -> f64 {
-    // to_timestamp takes seconds.
-    at.0 as f64 / 1000.0
-}
-
-fn unhex(text: &str) -> Result<Vec<u8>, DbError> {
-    protocol::org::unhex(text)
-        .ok_or_else(|| DbError::Other(format!("token hash {text:?} is not hex")))
 }
 
 fn record_of(row: &tokio_postgres::Row) -> Result<OrgRecorded, DbError> {
@@ -53,17 +51,22 @@ fn record_of(row: &tokio_postgres::Row) -> Result<OrgRecorded, DbError> {
 }
 
 impl Db {
-    /// The events of `org` after `after`, in order.
+    /// The events of `org` after `after`, at most `limit`, in order.
     ///
     /// # Errors
     /// [`DbError::Unavailable`]; [`DbError::Other`] for an event that does
     /// not decode.
-    pub async fn org_events(&self, org: OrgId, after: u64) -> Result<Vec<OrgRecorded>, DbError> {
+    pub async fn org_events(
+        &self,
+        org: OrgId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<OrgRecorded>, DbError> {
         let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("SELECT seq, at, actor, command_id, payload FROM org_events WHERE org_id = $1 AND seq > $2 ORDER BY seq")
+        let stmt = client.prepare_cached(SELECT_EVENTS).await?;
+        let rows = client
+            .query(&stmt, &[&org.0, &to_sql_i64(after), &i64::from(limit)])
             .await?;
-        let rows = client.query(&stmt, &[&org.0, &to_sql_i64(after)]).await?;
         rows.iter().map(record_of).collect()
     }
 
@@ -74,65 +77,18 @@ impl Db {
     /// # Errors
     /// As [`Db::org_events`].
     pub async fn load_org(&self, org: OrgId) -> Result<Option<Org>, DbError> {
-        let mut records = self.org_events(org, 0).await?;
+        let mut records = self.org_events(org, 0, u32::MAX).await?;
         if records.is_empty() {
             if !self.seed_org_log(org).await? {
                 return Ok(None);
             }
-            records = self.org_events(org, 0).await?;
+            records = self.org_events(org, 0, u32::MAX).await?;
         }
         let mut state = Org::new(org);
         for rec in &records {
             state.apply_recorded(rec);
         }
         Ok(Some(state))
-    }
-
-    /// Appends `records` (their seqs follow the log's last) and projects
-    /// them, with the command's outcome when it had an id, in one
-    /// transaction.
-    ///
-    /// # Errors
-    /// [`DbError::Conflict`]`("org event seq")` when another writer
-    /// appended first; `("org key")` when `org_created` names a taken key;
-    /// [`DbError::Unavailable`] and [`DbError::Other`] otherwise.
-    pub async fn append_org(
-        &self,
-        org: OrgId,
-        records: &[OrgRecorded],
-        key: Option<&OrgCommandKey>,
-    ) -> Result<(), DbError> {
-        let (Some(first), Some(last)) = (records.first(), records.last()) else {
-            return Ok(());
-        };
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        insert_events(&tx, org, records).await?;
-        for rec in records {
-            project(&tx, org, rec).await?;
-        }
-        if let Some(key) = key {
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO org_command_outcomes (org_id, actor, command_id, first_seq, last_seq, at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                )
-                .await?;
-            tx.execute(
-                &stmt,
-                &[
-                    &org.0,
-                    &key.actor.0,
-                    &key.command_id,
-                    &to_sql_i64(first.seq),
-                    &to_sql_i64(last.seq),
-                    &last.at.0,
-                ],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Records that a command with an id was refused (kept as JSON, so a
@@ -324,105 +280,8 @@ impl Db {
                 event,
             })
             .collect();
-        insert_events(&tx, org, &records).await?;
+        write::insert_events(&tx, org, &records).await?;
         tx.commit().await?;
         Ok(true)
     }
-}
-
-async fn insert_events(
-    tx: &Transaction<'_>,
-    org: OrgId,
-    records: &[OrgRecorded],
-) -> Result<(), DbError> {
-    let stmt = tx
-        .prepare_cached("INSERT INTO org_events (org_id, seq, at, actor, command_id, payload) VALUES ($1, $2, $3, $4, $5, $6)")
-        .await?;
-    for rec in records {
-        tx.execute(
-            &stmt,
-            &[
-                &org.0,
-                &to_sql_i64(rec.seq),
-                &rec.at.0,
-                &rec.by.0,
-                &rec.command_id,
-                &encode_org_event(&rec.event),
-            ],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// Projects one event onto the read models.
-async fn project(tx: &Transaction<'_>, org: OrgId, rec: &OrgRecorded) -> Result<(), DbError> {
-    match &rec.event {
-        OrgEvent::OrgCreated { name, key, .. } => {
-            tx.execute(
-                "INSERT INTO orgs (id, name, key) VALUES ($1, $2, $3)",
-                &[&org.0, name, key],
-            )
-            .await?;
-        }
-        OrgEvent::OrgRenamed { name } => {
-            tx.execute("UPDATE orgs SET name = $2 WHERE id = $1", &[&org.0, name])
-                .await?;
-        }
-        OrgEvent::OrgDeleted => {
-            tx.execute(
-                "UPDATE orgs SET deleted_at = to_timestamp($2) WHERE id = $1",
-                &[&org.0, &ms(rec.at)],
-            )
-            .await?;
-        }
-        OrgEvent::MemberAdded { user, role } | OrgEvent::MemberRoleChanged { user, role } => {
-            tx.execute(
-                "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) \
-                 ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role",
-                &[&org.0, &user.0, &role.as_str()],
-            )
-            .await?;
-        }
-        OrgEvent::MemberRemoved { user } => {
-            tx.execute(
-                "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
-                &[&org.0, &user.0],
-            )
-            .await?;
-        }
-        OrgEvent::InviteCreated {
-            invite,
-            role,
-            token_hash,
-            expires_at,
-        } => {
-            tx.execute(
-                "INSERT INTO invites (id, org_id, role, token_hash, created_by, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, to_timestamp($6), to_timestamp($7))",
-                &[&invite.0, &org.0, &role.as_str(), &unhex(token_hash)?, &rec.by.0, &ms(rec.at), &ms(*expires_at)],
-            )
-            .await?;
-        }
-        OrgEvent::InviteAccepted { invite, user, .. } => {
-            tx.execute(
-                "UPDATE invites SET accepted_by = $2, accepted_at = to_timestamp($3) WHERE id = $1",
-                &[&invite.0, &user.0, &ms(rec.at)],
-            )
-            .await?;
-        }
-        OrgEvent::InviteRevoked { invite } => {
-            tx.execute(
-                "UPDATE invites SET revoked_at = to_timestamp($2) WHERE id = $1",
-                &[&invite.0, &ms(rec.at)],
-            )
-            .await?;
-        }
-        // The directory's events mirror the boards' own logs, whose
-        // projection is the `boards` table.
-        OrgEvent::BoardCreated { .. }
-        | OrgEvent::BoardArchived { .. }
-        | OrgEvent::BoardRestored { .. } => {}
-    }
-    Ok(())
 }

@@ -1,5 +1,5 @@
-//! [`BoardStore`] on PostgreSQL: reads go straight to the pool, appends go
-//! through the StorageActor (group commit).
+//! [`BoardStore`] on PostgreSQL: reads go straight to the pool, appends
+//! (boards' and organizations') go through the StorageActor (group commit).
 
 use protocol::{
     Board, BoardId, BoardStore, LoadedBoard, OrgId, OrgRecord, Recorded, Roster, StoreError,
@@ -111,9 +111,6 @@ impl PgStore {
     }
 }
 
-/// A read or write that failed, as the actors see it: an outage is
-/// retryable, anything else (a row that does not decode, a refused
-/// statement) is a permanent fault that retrying would only repeat.
 /// The wall clock in unix milliseconds: when a refusal was recorded (the
 /// outcomes are pruned by age).
 fn now_millis() -> protocol::Millis {
@@ -123,6 +120,9 @@ fn now_millis() -> protocol::Millis {
     protocol::Millis(ms)
 }
 
+/// A read or write that failed, as the actors see it: an outage is
+/// retryable, anything else (a row that does not decode, a refused
+/// statement) is a permanent fault that retrying would only repeat.
 fn store_error(e: DbError) -> StoreError {
     match e {
         DbError::Unavailable(_) => StoreError::Unavailable(e.to_string()),
@@ -206,15 +206,21 @@ impl BoardStore for PgStore {
         records: Vec<protocol::OrgRecorded>,
         command: Option<(protocol::UserId, String)>,
     ) -> StoreFuture<'_, ()> {
+        let key = command.map(|(actor, command_id)| OrgCommandKey { actor, command_id });
+        Box::pin(self.storage.append_org(org, records, key))
+    }
+
+    fn org_events_after(
+        &self,
+        org: OrgId,
+        after: u64,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<protocol::OrgRecorded>> {
         Box::pin(async move {
-            let key = command.map(|(actor, command_id)| OrgCommandKey { actor, command_id });
-            let seq = records.first().map_or(0, |rec| rec.seq);
-            match self.db.append_org(org, &records, key.as_ref()).await {
-                Err(DbError::Conflict("org event seq")) => {
-                    Err(StoreError::OrgConflict { org, seq })
-                }
-                other => other.map_err(store_error),
-            }
+            self.db
+                .org_events(org, after, limit)
+                .await
+                .map_err(store_error)
         })
     }
 

@@ -1,17 +1,22 @@
-//! Changing an organization, the way a board changes: decide against the
-//! state folded from the log → append (the events and their read models in
-//! one transaction) → apply → publish the public events and cut off who
-//! lost access. The actor waits for each append before the next command,
-//! so it is the only writer and every decision sees the last commit.
+//! Changing an organization, the way a board changes: (look up the
+//! command id, see `idempotency`) → decide against the state folded from
+//! the log → append (the events, their read models and the command's
+//! outcome in the StorageActor's batch transaction) → apply → publish the
+//! public events and cut off who lost access. The actor waits for each
+//! step (`ctx.wait`) before the next message, so it is the only writer
+//! and every decision sees the last commit.
 
 use std::sync::Arc;
 
+use actix::fut::LocalBoxActorFuture;
 use actix::prelude::*;
 use protocol::{OrgCaller, OrgCommand, OrgCtx, OrgEvent, OrgRecorded, StoreError};
 
+use super::idempotency::Prior;
 use super::{LiveOrg, OrgActor, Reply};
 use crate::board::now_millis;
 use crate::error::{bounded, ActorError};
+use crate::traced::in_current_span;
 
 /// What a committed organization command did.
 #[derive(Clone, Debug)]
@@ -20,6 +25,10 @@ pub struct OrgCommitted {
     pub records: Vec<OrgRecorded>,
     /// The organization as it was just before (`None`: it did not exist).
     pub before: Option<Arc<LiveOrg>>,
+    /// Whether this answers a retry of a command id that had already been
+    /// committed: the records are the original ones, read back from the
+    /// log, and nothing was appended or published again.
+    pub replayed: bool,
 }
 
 /// Decide `command` as `caller` and commit it. `reply` is `None` for the
@@ -67,7 +76,9 @@ impl Handler<CheckOrg> for OrgActor {
     }
 }
 
-fn answer(reply: Option<Reply<OrgCommitted>>, result: Result<OrgCommitted, ActorError>) {
+/// Sends `result` to whoever awaits it (nobody, for the server's own
+/// reports).
+pub(super) fn answer(reply: Option<Reply<OrgCommitted>>, result: Result<OrgCommitted, ActorError>) {
     if let Some(reply) = reply {
         let _ = reply.send(result);
     }
@@ -82,30 +93,46 @@ impl Handler<SubmitOrg> for OrgActor {
             answer(msg.reply, Err(err));
             return;
         }
+        let work = match msg.command_id.clone() {
+            None => self.decide_and_append(msg),
+            // Looked up before deciding: a retry is answered, not decided
+            // again (which could now go the other way).
+            Some(command_id) => self
+                .prior(msg.caller.author(), command_id)
+                .then(|prior, act: &mut Self, _| match prior {
+                    Prior::New => act.decide_and_append(msg),
+                    Prior::Answered(first) => {
+                        answer(msg.reply, first);
+                        actix::fut::ready(()).boxed_local()
+                    }
+                })
+                .boxed_local(),
+        };
+        ctx.wait(in_current_span(work));
+    }
+}
+
+impl OrgActor {
+    /// Decides `msg` on the current state and, when accepted, appends,
+    /// applies and publishes it.
+    fn decide_and_append(&mut self, msg: SubmitOrg) -> LocalBoxActorFuture<Self, ()> {
         let now = now_millis();
-        let store = self.registry.store();
-        let timeout = self.registry.config().store_timeout;
-        let id = self.id;
         let author = msg.caller.author();
-        let events = match self.state.decide(
+        let decided = self.state.decide(
             &OrgCtx {
                 caller: msg.caller,
                 now,
             },
             &msg.command,
-        ) {
-            Ok(events) => events,
-            Err(rejection) => {
-                if let Some(command_id) = msg.command_id {
-                    let refused = rejection.clone();
-                    ctx.spawn(actix::fut::wrap_future(async move {
-                        if let Err(e) = bounded(timeout, store.record_org_rejection(id, author, command_id, refused)).await {
-                            tracing::warn!(org_id = %id, error = %e, "recording an org command's refusal failed");
-                        }
-                    }));
-                }
+        );
+        let events = match (decided, msg.command_id.clone()) {
+            (Ok(events), _) => events,
+            (Err(rejection), Some(command_id)) => {
+                return self.settle_refusal(author, command_id, rejection, msg.reply);
+            }
+            (Err(rejection), None) => {
                 answer(msg.reply, Err(ActorError::OrgRejected(rejection)));
-                return;
+                return actix::fut::ready(()).boxed_local();
             }
         };
         let records: Vec<OrgRecorded> = events
@@ -122,31 +149,48 @@ impl Handler<SubmitOrg> for OrgActor {
         let key = msg.command_id.map(|command_id| (author, command_id));
         let before = self.org.clone();
         let reply = msg.reply;
+        let (store, timeout, id) = (
+            self.registry.store(),
+            self.registry.config().store_timeout,
+            self.id,
+        );
         let append = {
             let records = records.clone();
             async move { bounded(timeout, store.append_org(id, records, key)).await }
         };
-        ctx.wait(actix::fut::wrap_future(append).map(
-            move |res, act: &mut Self, ctx: &mut Context<Self>| match res {
-                Ok(()) => {
-                    act.commit(&records);
-                    answer(reply, Ok(OrgCommitted { records, before }));
+        actix::fut::wrap_future(append)
+            .then(move |res, act: &mut Self, ctx: &mut Context<Self>| {
+                match res {
+                    Ok(()) => {
+                        act.commit(&records);
+                        let committed = OrgCommitted {
+                            records,
+                            before,
+                            replayed: false,
+                        };
+                        answer(reply, Ok(committed));
+                    }
+                    Err(StoreError::OrgDuplicate { command_id, .. }) => {
+                        // Nothing was written: the first answer stands.
+                        return act.answer_duplicate(author, command_id, reply);
+                    }
+                    Err(StoreError::OrgConflict { seq, .. }) => {
+                        // Another writer took the seq: this state is stale. A
+                        // fresh actor reloads the log; the caller may retry.
+                        tracing::warn!(org_id = %act.id, seq, "organization log conflict; reloading");
+                        act.failed = Some(ActorError::Unavailable(format!(
+                            "the organization changed elsewhere at seq {seq}; retry"
+                        )));
+                        let err = act
+                            .fail_and_retire(ctx)
+                            .unwrap_or(ActorError::Unavailable("retry".into()));
+                        answer(reply, Err(err));
+                    }
+                    Err(e) => answer(reply, Err(ActorError::from(e))),
                 }
-                Err(StoreError::OrgConflict { seq, .. }) => {
-                    // Another writer took the seq: this state is stale. A fresh
-                    // actor reloads the log; the caller may retry at once.
-                    tracing::warn!(org_id = %act.id, seq, "organization log conflict; reloading");
-                    act.failed = Some(ActorError::Unavailable(format!(
-                        "the organization changed elsewhere at seq {seq}; retry"
-                    )));
-                    let err = act
-                        .fail_and_retire(ctx)
-                        .unwrap_or(ActorError::Unavailable("retry".into()));
-                    answer(reply, Err(err));
-                }
-                Err(e) => answer(reply, Err(ActorError::from(e))),
-            },
-        ));
+                actix::fut::ready(()).boxed_local()
+            })
+            .boxed_local()
     }
 }
 

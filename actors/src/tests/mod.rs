@@ -16,6 +16,7 @@ mod crash;
 mod fanout;
 mod idempotency;
 mod org;
+mod org_retries;
 mod outage;
 mod presence;
 mod spans;

@@ -13,8 +13,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::{BoardStore, LoadedBoard, OrgOutcome, OrgRecord, Outcome, StoreError, StoreFuture};
 use crate::board::{Board, Event, Recorded, Rejection};
 use crate::ids::{BoardId, OrgId, UserId};
-use crate::org::{Org, OrgEvent, OrgRecorded, OrgRejection};
-use crate::role::Role;
+use crate::org::{Org, OrgRecorded, OrgRejection};
+
+mod org;
 
 /// What the store holds. A board's log is kept whole (snapshots do not
 /// truncate it) so tests can inspect every event.
@@ -31,79 +32,6 @@ struct State {
     org_logs: HashMap<OrgId, Vec<OrgRecorded>>,
     /// Organization command outcomes by (org, author, command id).
     org_outcomes: HashMap<(OrgId, UserId, String), OrgOutcome>,
-}
-
-/// The log an organization inserted with [`MemStore::insert_org`] starts
-/// with, as PostgreSQL seeds one for organizations made before the log.
-fn seed(record: &OrgRecord) -> Vec<OrgRecorded> {
-    let owner = record
-        .members
-        .iter()
-        .find(|(_, role)| **role == Role::Owner)
-        .map_or(UserId(uuid::Uuid::nil()), |(user, _)| *user);
-    let mut events = vec![OrgEvent::OrgCreated {
-        name: record.name.clone(),
-        key: record.key.clone(),
-        owner,
-    }];
-    events.extend(
-        record
-            .members
-            .iter()
-            .map(|(user, role)| OrgEvent::MemberAdded {
-                user: *user,
-                role: *role,
-            }),
-    );
-    events.extend(record.boards.iter().map(|board| OrgEvent::BoardCreated {
-        board: *board,
-        name: String::new(),
-    }));
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, event)| OrgRecorded {
-            seq: i as u64 + 1,
-            at: crate::ids::Millis(0),
-            by: owner,
-            command_id: None,
-            event,
-        })
-        .collect()
-}
-
-/// Keeps the [`OrgRecord`] read model in step with an org event, as the
-/// PostgreSQL projection keeps `orgs` and `memberships`.
-fn project_org(orgs: &mut HashMap<OrgId, OrgRecord>, org: OrgId, event: &OrgEvent) {
-    if let OrgEvent::OrgCreated { name, key, .. } = event {
-        orgs.insert(
-            org,
-            OrgRecord {
-                id: org,
-                name: name.clone(),
-                key: key.clone(),
-                members: crate::role::Roster::new(),
-                boards: Vec::new(),
-            },
-        );
-        return;
-    }
-    let Some(record) = orgs.get_mut(&org) else {
-        return;
-    };
-    match event {
-        OrgEvent::MemberAdded { user, role } | OrgEvent::MemberRoleChanged { user, role } => {
-            record.members.insert(*user, *role);
-        }
-        OrgEvent::MemberRemoved { user } => {
-            record.members.remove(user);
-        }
-        OrgEvent::OrgRenamed { name } => record.name.clone_from(name),
-        OrgEvent::BoardCreated { board, .. } if !record.boards.contains(board) => {
-            record.boards.push(*board)
-        }
-        _ => {}
-    }
 }
 
 /// A [`BoardStore`] in memory, with switches to simulate an outage.
@@ -361,23 +289,9 @@ impl BoardStore for MemStore {
             Ok(())
         })
     }
+
     fn load_org_log(&self, org: OrgId) -> StoreFuture<'_, Option<Org>> {
-        Box::pin(async move {
-            self.check_available()?;
-            let mut state = self.lock();
-            if !state.org_logs.contains_key(&org) {
-                let Some(record) = state.orgs.get(&org) else {
-                    return Ok(None);
-                };
-                let log = seed(record);
-                state.org_logs.insert(org, log);
-            }
-            let mut folded = Org::new(org);
-            for rec in &state.org_logs[&org] {
-                folded.apply_recorded(rec);
-            }
-            Ok(Some(folded))
-        })
+        Box::pin(async move { self.load_org_log_now(org) })
     }
 
     fn append_org(
@@ -386,39 +300,16 @@ impl BoardStore for MemStore {
         records: Vec<OrgRecorded>,
         command: Option<(UserId, String)>,
     ) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            self.check_available()?;
-            let (Some(first), Some(last)) = (records.first(), records.last()) else {
-                return Ok(());
-            };
-            let mut state = self.lock();
-            let stored = state
-                .org_logs
-                .get(&org)
-                .and_then(|log| log.last())
-                .map_or(0, |rec| rec.seq);
-            if let Some((_, rec)) = (stored + 1..)
-                .zip(&records)
-                .find(|(expected, rec)| rec.seq != *expected)
-            {
-                return Err(StoreError::OrgConflict { org, seq: rec.seq });
-            }
-            let outcome = OrgOutcome::Accepted {
-                first_seq: first.seq,
-                last_seq: last.seq,
-            };
-            for rec in &records {
-                project_org(&mut state.orgs, org, &rec.event);
-            }
-            if let Some((actor, id)) = command {
-                state
-                    .org_outcomes
-                    .entry((org, actor, id))
-                    .or_insert(outcome);
-            }
-            state.org_logs.entry(org).or_default().extend(records);
-            Ok(())
-        })
+        Box::pin(async move { self.append_org_now(org, records, command) })
+    }
+
+    fn org_events_after(
+        &self,
+        org: OrgId,
+        after: u64,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<OrgRecorded>> {
+        Box::pin(async move { self.org_events_after_now(org, after, limit) })
     }
 
     fn find_org_outcome(

@@ -66,6 +66,18 @@ pub enum StoreError {
         /// The client's command id.
         command_id: String,
     },
+    /// The command id was already used in this organization by this
+    /// author (accepted or refused): nothing was written; the caller
+    /// answers with the original outcome ([`BoardStore::find_org_outcome`]).
+    /// The organization's actor looks the id up before deciding, so this
+    /// only happens when another writer recorded the outcome in between.
+    #[error("command {command_id:?} was already used in organization {org}")]
+    OrgDuplicate {
+        /// The organization.
+        org: OrgId,
+        /// The client's command id.
+        command_id: String,
+    },
 }
 
 /// What became of a command, kept under its client command id so that a
@@ -209,8 +221,10 @@ pub trait BoardStore: Send + Sync + 'static {
     /// only after COMMIT.
     ///
     /// # Errors
-    /// [`StoreError::OrgConflict`] when a seq is taken; any other variant
-    /// when nothing was written.
+    /// [`StoreError::OrgConflict`] when a seq is taken,
+    /// [`StoreError::OrgDuplicate`] when the command id (with its author)
+    /// already has an outcome in the organization, accepted or refused;
+    /// any other variant when nothing was written.
     fn append_org(
         &self,
         org: OrgId,
@@ -218,7 +232,21 @@ pub trait BoardStore: Send + Sync + 'static {
         command: Option<(UserId, String)>,
     ) -> StoreFuture<'_, ()>;
 
-    /// The recorded outcome of an organization command, if any.
+    /// Events of an organization's log with `seq > after`, at most
+    /// `limit`, in order: what a recorded outcome's seqs stand for.
+    ///
+    /// # Errors
+    /// Any [`StoreError`] when the log could not be read.
+    fn org_events_after(
+        &self,
+        org: OrgId,
+        after: u64,
+        limit: u32,
+    ) -> StoreFuture<'_, Vec<OrgRecorded>>;
+
+    /// The recorded outcome of an organization command, if any. Appending
+    /// records an accepted command's outcome in the same transaction, so
+    /// it is found as soon as the append is answered.
     fn find_org_outcome(
         &self,
         org: OrgId,

@@ -162,7 +162,7 @@ fn encode_storage(page: &mut Exposition, state: &AppState) {
         ),
         (
             "corkboard_storage_appends_total",
-            "Append requests (one board's events each) committed.",
+            "Append requests (one board's or one organization's events each) committed.",
             s.requests_committed,
         ),
         (

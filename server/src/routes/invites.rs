@@ -5,7 +5,7 @@
 //! stored. Who may invite for which role follows the same rules as adding a
 //! member ([`super::members::may_change`]). See docs/organizations.md.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use aws_lc_rs::digest;
 use protocol::codes::ErrorCode;
 use protocol::org::{hex, ForbiddenRule};
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::commands::{command_id, IdempotencyKey};
 use super::members::parse_role;
 use super::org_commands::submit;
 use super::orgs::caller_role;
@@ -201,6 +202,7 @@ pub async fn list(
     params(
         ("org" = Uuid, Path, description = "The organization"),
         ("id" = Uuid, Path, description = "The invite"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
@@ -211,6 +213,7 @@ pub async fn list(
     ),
 )]
 pub async fn revoke(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
@@ -219,7 +222,7 @@ pub async fn revoke(
     let command = OrgCommand::RevokeInvite {
         invite: InviteId(id),
     };
-    match submit(&state, OrgId(org_id), auth, command, None).await {
+    match submit(&state, OrgId(org_id), auth, command, command_id(&req)?).await {
         // Revoking twice is done once.
         Ok(_)
         | Err(ApiError::Gone {

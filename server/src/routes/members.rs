@@ -6,13 +6,14 @@
 //! (`protocol::Org::decide`: who may change whom, the last owner) and is
 //! the only writer of the organization. See docs/organizations.md.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::codes::ErrorCode;
 use protocol::{OrgCommand, OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::commands::{command_id, IdempotencyKey};
 use super::org_commands::{refusal, submit};
 use super::orgs::caller_role;
 use super::page::{list_page, ListPage, PageQuery};
@@ -87,7 +88,7 @@ pub async fn list(
     post,
     path = "/api/v1/orgs/{org}/members",
     tag = "members",
-    params(("org" = Uuid, Path, description = "The organization")),
+    params(("org" = Uuid, Path, description = "The organization"), IdempotencyKey),
     request_body = AddMember,
     security(("access_token" = []), ("api_key" = [])),
     responses(
@@ -99,6 +100,7 @@ pub async fn list(
     ),
 )]
 pub async fn add(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
@@ -126,7 +128,7 @@ pub async fn add(
         user: user.id,
         role: new_role,
     };
-    submit(&state, org_id, auth, command, None).await?;
+    submit(&state, org_id, auth, command, command_id(&req)?).await?;
     Ok(HttpResponse::Created().json(MemberView {
         user_id: user.id,
         email: user.email,
@@ -143,6 +145,7 @@ pub async fn add(
     params(
         ("org" = Uuid, Path, description = "The organization"),
         ("user" = Uuid, Path, description = "The member"),
+        IdempotencyKey,
     ),
     request_body = UpdateMember,
     security(("access_token" = []), ("api_key" = [])),
@@ -155,6 +158,7 @@ pub async fn add(
     ),
 )]
 pub async fn update(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
@@ -163,7 +167,8 @@ pub async fn update(
     let (org_id, target) = path.into_inner();
     let (org_id, target) = (OrgId(org_id), UserId(target));
     let new_role = parse_role("role", &body.into_inner().role)?;
-    let previous = change_member(&state, auth, org_id, target, Some(new_role)).await?;
+    let id = command_id(&req)?;
+    let previous = change_member(&state, auth, org_id, target, Some(new_role), id).await?;
     Ok(HttpResponse::Ok().json(RoleChanged {
         user_id: target,
         role: new_role,
@@ -179,6 +184,7 @@ pub async fn update(
     params(
         ("org" = Uuid, Path, description = "The organization"),
         ("user" = Uuid, Path, description = "The member (the caller's own id: leave)"),
+        IdempotencyKey,
     ),
     security(("access_token" = []), ("api_key" = [])),
     responses(
@@ -190,12 +196,14 @@ pub async fn update(
     ),
 )]
 pub async fn remove(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (org_id, target) = path.into_inner();
-    change_member(&state, auth, OrgId(org_id), UserId(target), None).await?;
+    let id = command_id(&req)?;
+    change_member(&state, auth, OrgId(org_id), UserId(target), None, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -208,12 +216,13 @@ async fn change_member(
     org: OrgId,
     target: UserId,
     new_role: Option<Role>,
+    id: Option<String>,
 ) -> Result<Role, ApiError> {
     let command = match new_role {
         Some(role) => OrgCommand::ChangeRole { user: target, role },
         None => OrgCommand::RemoveMember { user: target },
     };
-    match submit(state, org, auth, command, None).await {
+    match submit(state, org, auth, command, id).await {
         Ok(committed) => committed
             .before
             .and_then(|before| before.members.get(&target).copied())

@@ -18,9 +18,10 @@ use crate::error::ApiError;
 use crate::metrics::{CommandVerdict, Transport};
 use crate::state::AppState;
 
-/// Submits `command` to `org` as the caller, under `command_id` (the
-/// request's `Idempotency-Key`, for the routes whose answer a retry can
-/// be given again; see [`command_id`]).
+/// Submits `command` to `org` as the caller, under `id`: the request's
+/// `Idempotency-Key` (see [`command_id`]), whose retry gets the first
+/// answer. Creating and accepting an invitation take none: a retry could
+/// not be shown the invitation's token again (only its hash is kept).
 ///
 /// # Errors
 /// The refusal as the API answers it (see [`refusal`]), or the actor's

@@ -1,31 +1,37 @@
 //! The StorageActor: group commit of event appends.
 //!
-//! Board actors send `append` requests (one board's new events each) into
-//! ONE bounded queue. A single intake task takes the first waiting request,
-//! drains whatever else is queued (up to `max_batch_events`), and hands the
-//! batch to a writer task that inserts all events and their projections in
-//! ONE transaction. Only after COMMIT does each caller get `Ok`, so an ack
-//! always means durable, while a thousand appends share one fsync.
+//! Board actors and organization actors send `append` requests (one
+//! board's or one organization's new events each) into ONE bounded queue.
+//! A single intake task takes the first waiting request, drains whatever
+//! else is queued (up to `max_batch_events`), and hands the batch to a
+//! writer task that inserts all events, their projections and the command
+//! outcomes in ONE transaction. Only after COMMIT does each caller get
+//! `Ok`, so an ack always means durable, while a thousand appends share
+//! one fsync.
 //!
 //! Concurrency: at most `max_in_flight` batches are written at once, each on
 //! its own pool connection. While all writers are busy the intake task does
 //! not take requests, so they pile up in the queue and the next batch gets
 //! bigger; when the queue is full, `append` fails fast with
 //! [`StoreError::Overloaded`] instead of waiting. Batches in flight may
-//! commit in any order; per-board order still holds because a board actor
-//! sends its next append only after the previous one was answered.
+//! commit in any order; per-board (and per-organization) order still holds
+//! because an actor sends its next append only after the previous one was
+//! answered.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use protocol::{Recorded, StoreError};
+use protocol::{OrgId, OrgRecorded, Recorded, StoreError};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::db::Db;
+use crate::org_log::OrgCommandKey;
 
+mod counters;
 mod writer;
+use counters::Counters;
+pub use counters::{StorageStats, BATCH_EVENTS_BUCKETS, COMMIT_MICROS_BUCKETS};
 use writer::write_batch;
 
 /// Tuning of the StorageActor.
@@ -54,152 +60,35 @@ impl Default for StorageConfig {
     }
 }
 
-/// Upper bounds of the batch-size histogram, in events per transaction.
-pub const BATCH_EVENTS_BUCKETS: [u64; 10] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
-
-/// Upper bounds of the commit-latency histogram, in µs.
-pub const COMMIT_MICROS_BUCKETS: [u64; 12] = [
-    500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
-    5_000_000,
-];
-
-/// Counters since start, for metrics and tests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StorageStats {
-    /// Transactions committed.
-    pub batches_committed: u64,
-    /// Append requests committed.
-    pub requests_committed: u64,
-    /// Events committed.
-    pub events_committed: u64,
-    /// Events in the largest committed transaction.
-    pub largest_batch: u64,
-    /// Duration of the last committed transaction (write + COMMIT), in µs.
-    pub last_commit_micros: u64,
-    /// Append requests answered with an error, other than a duplicate
-    /// command id.
-    pub failures: u64,
-    /// Append requests refused because their command id was already used:
-    /// idempotent retries, answered with the original outcome. Expected,
-    /// so not counted as failures.
-    pub duplicates: u64,
-    /// Committed transactions by size: `batch_events[i]` counts those of
-    /// at most `BATCH_EVENTS_BUCKETS[i]` events and more than the previous
-    /// bound (not cumulative; larger ones only count in
-    /// `batches_committed`). Their sum is `events_committed`.
-    pub batch_events: [u64; BATCH_EVENTS_BUCKETS.len()],
-    /// Committed transactions by duration, bucketed like `batch_events`
-    /// with [`COMMIT_MICROS_BUCKETS`].
-    pub commit_micros: [u64; COMMIT_MICROS_BUCKETS.len()],
-    /// Total duration of the committed transactions, in µs.
-    pub commit_micros_sum: u64,
+/// What one append request writes: the events of ONE log, continuing it.
+pub(crate) enum Append {
+    /// A board's events, consecutive seqs; their command outcomes are
+    /// derived from the events' command ids.
+    Board(Vec<Recorded>),
+    /// An organization's events, consecutive seqs, with the command's
+    /// author and id when it had one (its outcome is recorded with them).
+    Org {
+        org: OrgId,
+        records: Vec<OrgRecorded>,
+        command: Option<OrgCommandKey>,
+    },
 }
 
-/// A histogram of atomics: one counter per upper bound; values above the
-/// last bound are counted by the caller's total only.
-struct Buckets<const N: usize> {
-    bounds: &'static [u64; N],
-    counts: [AtomicU64; N],
-}
-
-impl<const N: usize> Buckets<N> {
-    fn new(bounds: &'static [u64; N]) -> Self {
-        Buckets {
-            bounds,
-            counts: std::array::from_fn(|_| AtomicU64::new(0)),
-        }
-    }
-
-    fn record(&self, value: u64) {
-        if let Some(i) = self.bounds.iter().position(|bound| value <= *bound) {
-            self.counts[i].fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    fn snapshot(&self) -> [u64; N] {
-        std::array::from_fn(|i| self.counts[i].load(Ordering::Relaxed))
-    }
-}
-
-struct Counters {
-    batches_committed: AtomicU64,
-    requests_committed: AtomicU64,
-    events_committed: AtomicU64,
-    largest_batch: AtomicU64,
-    last_commit_micros: AtomicU64,
-    failures: AtomicU64,
-    duplicates: AtomicU64,
-    batch_events: Buckets<{ BATCH_EVENTS_BUCKETS.len() }>,
-    commit_micros: Buckets<{ COMMIT_MICROS_BUCKETS.len() }>,
-    commit_micros_sum: AtomicU64,
-}
-
-impl Default for Counters {
-    fn default() -> Self {
-        Counters {
-            batches_committed: AtomicU64::new(0),
-            requests_committed: AtomicU64::new(0),
-            events_committed: AtomicU64::new(0),
-            largest_batch: AtomicU64::new(0),
-            last_commit_micros: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
-            duplicates: AtomicU64::new(0),
-            batch_events: Buckets::new(&BATCH_EVENTS_BUCKETS),
-            commit_micros: Buckets::new(&COMMIT_MICROS_BUCKETS),
-            commit_micros_sum: AtomicU64::new(0),
+impl Append {
+    /// How many events it adds to a batch.
+    fn events(&self) -> usize {
+        match self {
+            Append::Board(events) => events.len(),
+            Append::Org { records, .. } => records.len(),
         }
     }
 }
 
-impl Counters {
-    fn committed(&self, requests: usize, events: usize, took: Duration) {
-        let events = u64::try_from(events).unwrap_or(u64::MAX);
-        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        self.batches_committed.fetch_add(1, Ordering::Relaxed);
-        self.requests_committed.fetch_add(
-            u64::try_from(requests).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-        self.events_committed.fetch_add(events, Ordering::Relaxed);
-        self.largest_batch.fetch_max(events, Ordering::Relaxed);
-        self.last_commit_micros.store(micros, Ordering::Relaxed);
-        self.batch_events.record(events);
-        self.commit_micros.record(micros);
-        self.commit_micros_sum.fetch_add(micros, Ordering::Relaxed);
-    }
-
-    fn failed(&self, requests: usize, error: &StoreError) {
-        let counter = match error {
-            StoreError::Duplicate { .. } => &self.duplicates,
-            _ => &self.failures,
-        };
-        counter.fetch_add(
-            u64::try_from(requests).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-    }
-
-    fn snapshot(&self) -> StorageStats {
-        StorageStats {
-            batches_committed: self.batches_committed.load(Ordering::Relaxed),
-            requests_committed: self.requests_committed.load(Ordering::Relaxed),
-            events_committed: self.events_committed.load(Ordering::Relaxed),
-            largest_batch: self.largest_batch.load(Ordering::Relaxed),
-            last_commit_micros: self.last_commit_micros.load(Ordering::Relaxed),
-            failures: self.failures.load(Ordering::Relaxed),
-            duplicates: self.duplicates.load(Ordering::Relaxed),
-            batch_events: self.batch_events.snapshot(),
-            commit_micros: self.commit_micros.snapshot(),
-            commit_micros_sum: self.commit_micros_sum.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// One caller's events (one board, consecutive seqs), where to answer, and
-/// the caller's span: what the writer logs about these events is logged in
-/// it, so it carries the request's `request_id` (see `writer::batch_span`).
+/// One caller's append, where to answer, and the caller's span: what the
+/// writer logs about these events is logged in it, so it carries the
+/// request's `request_id` (see `writer::batch_span`).
 pub(crate) struct AppendRequest {
-    events: Vec<Recorded>,
+    append: Append,
     reply: oneshot::Sender<Result<(), StoreError>>,
     span: tracing::Span,
 }
@@ -237,10 +126,43 @@ impl StorageHandle {
         if events.is_empty() {
             return Ok(());
         }
+        self.send(Append::Board(events)).await
+    }
+
+    /// Appends one organization's events (consecutive seqs continuing its
+    /// log), in the same queue and batches as the boards' events, and
+    /// resolves after they, their projections (`orgs`, `memberships`,
+    /// `invites`) and the outcome of `command` (when it had an id) are
+    /// committed.
+    ///
+    /// # Errors
+    /// As [`Self::append`], with [`StoreError::OrgConflict`] for a taken
+    /// seq and [`StoreError::OrgDuplicate`] when `command` already has an
+    /// outcome (accepted or refused). A creation naming a taken org key is
+    /// [`StoreError::Internal`] (the route checks the key first).
+    pub async fn append_org(
+        &self,
+        org: OrgId,
+        records: Vec<OrgRecorded>,
+        command: Option<OrgCommandKey>,
+    ) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.send(Append::Org {
+            org,
+            records,
+            command,
+        })
+        .await
+    }
+
+    /// Queues `append` and waits for its answer.
+    async fn send(&self, append: Append) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .try_send(AppendRequest {
-                events,
+                append,
                 reply,
                 span: tracing::Span::current(),
             })
@@ -353,15 +275,15 @@ async fn run(
                 },
             },
         };
-        let mut events = first.events.len();
+        let mut events = first.append.events();
         let mut batch = vec![first];
         while events < max_events {
             let Ok(next) = queue.try_recv() else { break };
-            if events + next.events.len() > max_events {
+            if events + next.append.events() > max_events {
                 carried = Some(next);
                 break;
             }
-            events += next.events.len();
+            events += next.append.events();
             batch.push(next);
         }
         let db = db.clone();

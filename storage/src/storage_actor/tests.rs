@@ -48,7 +48,7 @@ async fn a_full_queue_is_refused_at_once() {
     assert!(matches!(second, Err(StoreError::Overloaded)), "{second:?}");
 
     let request = queue.recv().await.expect("the first request is queued");
-    assert_eq!(request.events.len(), 1);
+    assert_eq!(request.append.events(), 1);
     request.answer(Ok(()));
     assert!(first.await.is_ok());
     assert_eq!(handle.queue_depth(), 0);
@@ -110,10 +110,15 @@ fn duplicate_command_ids_are_not_failures() {
         board: BoardId(uuid::Uuid::from_u128(1)),
         command_id: "c-1".into(),
     };
+    let org_duplicate = StoreError::OrgDuplicate {
+        org: OrgId(uuid::Uuid::from_u128(3)),
+        command_id: "c-1".into(),
+    };
     counters.failed(1, &duplicate);
+    counters.failed(1, &org_duplicate);
     counters.failed(2, &StoreError::Timeout);
     let stats = counters.snapshot();
-    assert_eq!((stats.duplicates, stats.failures), (1, 2));
+    assert_eq!((stats.duplicates, stats.failures), (2, 2));
 }
 
 #[tokio::test]

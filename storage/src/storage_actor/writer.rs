@@ -1,20 +1,19 @@
-//! Writing one batch: a single transaction for all requests. When the
-//! database rejects a statement, the batch is written once more in one
-//! transaction with a SAVEPOINT per request: a failing request is rolled
-//! back to its savepoint and answered with its own error, the others
-//! commit together. A batch costs at most two transactions, however many
-//! of its requests fail.
+//! Writing one batch: a single transaction for all requests, boards' and
+//! organizations' alike. When the database rejects a statement, the batch
+//! is written once more in one transaction with a SAVEPOINT per request: a
+//! failing request is rolled back to its savepoint and answered with its
+//! own error, the others commit together. A batch costs at most two
+//! transactions, however many of its requests fail.
 
 use std::time::{Duration, Instant};
 
+use deadpool_postgres::{GenericClient, Transaction};
 use protocol::{BoardId, Recorded, StoreError};
 use tracing::{Instrument, Span};
 
-use deadpool_postgres::GenericClient;
-
-use super::{AppendRequest, Counters};
+use super::{Append, AppendRequest, Counters};
 use crate::db::{describe, is_seq_conflict, is_transient, Db};
-use crate::{event_log, outcomes};
+use crate::{event_log, org_log, outcomes};
 
 /// Why a batch transaction failed.
 enum BatchError {
@@ -92,31 +91,30 @@ async fn write_together(
         return None;
     }
     let started = Instant::now();
-    let events: Vec<Recorded> = batch
-        .iter()
-        .flat_map(|r| r.events.iter().cloned())
-        .collect();
-    match commit(db, &events, timeout).await {
+    let error = match commit(db, &batch, timeout).await {
         Ok(()) => {
-            counters.committed(batch.len(), events.len(), started.elapsed());
+            let events = batch.iter().map(|r| r.append.events()).sum();
+            counters.committed(batch.len(), events, started.elapsed());
             for request in batch {
                 request.answer(Ok(()));
             }
+            return None;
         }
-        Err(BatchError::Statement(e)) if batch.len() > 1 => {
-            tracing::debug!(error = %describe(&e), requests = batch.len(), "batch failed; writing it with a savepoint per request");
-            return Some(batch);
-        }
-        Err(e) => {
-            let error = match db.client().await {
-                Ok(client) => store_error(&client, &events, e).await,
-                Err(_) => store_error_unqueried(&events, e),
-            };
-            counters.failed(batch.len(), &error);
-            for request in batch {
-                request.answer(Err(clone_error(&error)));
+        Err(BatchError::Statement(e)) => match batch.as_slice() {
+            [one] => match db.client().await {
+                Ok(client) => refusal(&client, &one.append, e).await,
+                Err(_) => refusal_unqueried(&one.append, &e),
+            },
+            _ => {
+                tracing::debug!(error = %describe(&e), requests = batch.len(), "batch failed; writing it with a savepoint per request");
+                return Some(batch);
             }
-        }
+        },
+        Err(e) => shared_failure(e),
+    };
+    counters.failed(batch.len(), &error);
+    for request in batch {
+        request.answer(Err(clone_error(&error)));
     }
     None
 }
@@ -143,10 +141,7 @@ async fn write_each(db: &Db, batch: Vec<AppendRequest>, counters: &Counters, tim
             .map_err(classify)?;
         let last = batch.len().saturating_sub(1);
         for (i, request) in batch.iter().enumerate() {
-            match event_log::write(&tx, &request.events)
-                .await
-                .map_err(classify)
-            {
+            match write(&tx, &request.append).await.map_err(classify) {
                 Ok(()) if i < last => tx
                     .batch_execute("RELEASE SAVEPOINT request; SAVEPOINT request")
                     .await
@@ -156,13 +151,9 @@ async fn write_each(db: &Db, batch: Vec<AppendRequest>, counters: &Counters, tim
                     tx.batch_execute("ROLLBACK TO SAVEPOINT request")
                         .await
                         .map_err(classify)?;
-                    let error = {
-                        let span = request.span.clone();
-                        let events = &request.events;
-                        store_error(&tx, events, BatchError::Statement(e))
-                            .instrument(span)
-                            .await
-                    };
+                    let error = refusal(&tx, &request.append, e)
+                        .instrument(request.span.clone())
+                        .await;
                     refused[i] = Some(error);
                 }
                 Err(other) => return Err(other),
@@ -177,7 +168,7 @@ async fn write_each(db: &Db, batch: Vec<AppendRequest>, counters: &Counters, tim
         .await
         .unwrap_or(Err(BatchError::Timeout));
     let written: Vec<usize> = (0..batch.len()).filter(|&i| refused[i].is_none()).collect();
-    let events: usize = written.iter().map(|&i| batch[i].events.len()).sum();
+    let events: usize = written.iter().map(|&i| batch[i].append.events()).sum();
     let failure = match result {
         Ok(()) => {
             if !written.is_empty() {
@@ -185,7 +176,7 @@ async fn write_each(db: &Db, batch: Vec<AppendRequest>, counters: &Counters, tim
             }
             None
         }
-        Err(e) => Some(store_error_unqueried(&[], e)),
+        Err(e) => Some(shared_failure(e)),
     };
     for (request, refusal) in batch.into_iter().zip(refused) {
         let answer = match (refusal, &failure) {
@@ -200,15 +191,32 @@ async fn write_each(db: &Db, batch: Vec<AppendRequest>, counters: &Counters, tim
     }
 }
 
-/// One transaction: insert `events`, project them, COMMIT.
-async fn commit(db: &Db, events: &[Recorded], timeout: Duration) -> Result<(), BatchError> {
+/// One transaction: write every request of `batch`, COMMIT.
+async fn commit(db: &Db, batch: &[AppendRequest], timeout: Duration) -> Result<(), BatchError> {
     let work = async {
         let mut client = db
             .client()
             .await
             .map_err(|e| BatchError::Unavailable(e.to_string()))?;
         let tx = client.transaction().await.map_err(classify)?;
-        event_log::write(&tx, events).await.map_err(classify)?;
+        // The boards' events in one pipelined write, however many boards;
+        // then each organization's.
+        let events: Vec<Recorded> = batch
+            .iter()
+            .filter_map(|r| match &r.append {
+                Append::Board(events) => Some(events.iter().cloned()),
+                Append::Org { .. } => None,
+            })
+            .flatten()
+            .collect();
+        if !events.is_empty() {
+            event_log::write(&tx, &events).await.map_err(classify)?;
+        }
+        for request in batch {
+            if let Append::Org { .. } = &request.append {
+                write(&tx, &request.append).await.map_err(classify)?;
+            }
+        }
         // A failure during COMMIT leaves the outcome unknown (the server
         // may have committed before the connection broke): say so, so the
         // caller neither assumes nothing happened nor that it did.
@@ -222,6 +230,18 @@ async fn commit(db: &Db, events: &[Recorded], timeout: Duration) -> Result<(), B
         .unwrap_or(Err(BatchError::Timeout))
 }
 
+/// Writes one request's events, projections and outcome inside `tx`.
+async fn write(tx: &Transaction<'_>, append: &Append) -> Result<(), tokio_postgres::Error> {
+    match append {
+        Append::Board(events) => event_log::write(tx, events).await,
+        Append::Org {
+            org,
+            records,
+            command,
+        } => org_log::write(tx, *org, records, command.as_ref()).await,
+    }
+}
+
 fn classify(e: tokio_postgres::Error) -> BatchError {
     if is_transient(&e) {
         BatchError::Unavailable(describe(&e))
@@ -230,17 +250,17 @@ fn classify(e: tokio_postgres::Error) -> BatchError {
     }
 }
 
-/// What to tell the callers of a failed write of `events`. For a taken
-/// seq, `client` is asked which one (inside the transaction that failed,
-/// after rolling back to a savepoint, it also sees that transaction's
-/// earlier writes).
-async fn store_error(
+/// What to tell the caller of `append` whose statements the database
+/// refused with `e`. For a taken board seq, `client` is asked which one
+/// (inside the transaction that failed, after rolling back to a savepoint,
+/// it also sees that transaction's earlier writes).
+async fn refusal(
     client: &impl GenericClient,
-    events: &[Recorded],
-    error: BatchError,
+    append: &Append,
+    e: tokio_postgres::Error,
 ) -> StoreError {
-    match error {
-        BatchError::Statement(e) if is_seq_conflict(&e) => {
+    match append {
+        Append::Board(events) if is_seq_conflict(&e) => {
             let board = board_of(events);
             let seqs: Vec<u64> = events.iter().map(|r| r.seq).collect();
             let taken = event_log::first_taken_seq(client, board, &seqs)
@@ -250,29 +270,58 @@ async fn store_error(
             let seq = taken.or_else(|| seqs.first().copied()).unwrap_or(0);
             StoreError::Conflict { board, seq }
         }
-        other => store_error_unqueried(events, other),
+        _ => refusal_unqueried(append, &e),
     }
 }
 
-/// [`store_error`] without asking the database: a taken seq is reported
-/// as the first of `events`.
-fn store_error_unqueried(events: &[Recorded], error: BatchError) -> StoreError {
-    match error {
-        BatchError::Statement(e) if outcomes::is_duplicate(&e) => StoreError::Duplicate {
+/// [`refusal`] without asking the database: a taken seq is reported as
+/// the first of the request's. (For an organization that is exact: its
+/// log has no gaps, and its actor appends right after the last seq it
+/// knows, so if any of its seqs is taken the first one is.)
+fn refusal_unqueried(append: &Append, e: &tokio_postgres::Error) -> StoreError {
+    match append {
+        Append::Board(events) if outcomes::is_duplicate(e) => StoreError::Duplicate {
             board: board_of(events),
             command_id: events
                 .iter()
                 .find_map(|r| r.command_id.clone())
                 .unwrap_or_default(),
         },
-        BatchError::Statement(e) if is_seq_conflict(&e) => StoreError::Conflict {
+        Append::Board(events) if is_seq_conflict(e) => StoreError::Conflict {
             board: board_of(events),
             seq: events.first().map_or(0, |r| r.seq),
         },
-        BatchError::Statement(e) => {
+        Append::Org {
+            org,
+            command: Some(key),
+            ..
+        } if org_log::is_duplicate(e) => StoreError::OrgDuplicate {
+            org: *org,
+            command_id: key.command_id.clone(),
+        },
+        Append::Org { org, records, .. } if org_log::is_seq_conflict(e) => {
+            StoreError::OrgConflict {
+                org: *org,
+                seq: records.first().map_or(0, |r| r.seq),
+            }
+        }
+        _ => {
             // Deterministic: the same events would be refused again.
+            let cause = describe(e);
+            tracing::error!(error = %cause, events = append.events(), "append refused");
+            StoreError::Internal(format!("append refused: {cause}"))
+        }
+    }
+}
+
+/// What every request still unanswered is told when the batch as a whole
+/// failed: the database went away, time ran out, or a statement that is
+/// no one request's own (BEGIN, a savepoint) was refused.
+fn shared_failure(error: BatchError) -> StoreError {
+    match error {
+        BatchError::Statement(e) => {
             let cause = describe(&e);
-            tracing::error!(error = %cause, events = events.len(), "append refused");
+            tracing::error!(error = %cause, "batch refused");
             StoreError::Internal(format!("append refused: {cause}"))
         }
         BatchError::Unavailable(msg) => {
@@ -305,6 +354,10 @@ fn clone_error(e: &StoreError) -> StoreError {
         StoreError::Timeout => StoreError::Timeout,
         StoreError::Duplicate { board, command_id } => StoreError::Duplicate {
             board: *board,
+            command_id: command_id.clone(),
+        },
+        StoreError::OrgDuplicate { org, command_id } => StoreError::OrgDuplicate {
+            org: *org,
             command_id: command_id.clone(),
         },
     }

@@ -12,6 +12,7 @@ mod local_pg;
 mod login_sessions;
 mod memberships;
 mod migrations;
+mod org_batches;
 mod org_log;
 mod outage;
 mod pages;

@@ -4,6 +4,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::*;
 use crate::ids::{Millis, UserId};
+use crate::org::OrgEvent;
 use crate::role::{Role, Roster};
 use crate::samples;
 
@@ -275,5 +276,55 @@ fn an_inserted_organization_gets_its_log_seeded_and_appends_follow_it() {
             .expect("org")
             .seq,
         4
+    );
+}
+
+#[test]
+fn an_org_command_id_has_one_outcome_and_its_events_read_back() {
+    let store = MemStore::new();
+    store.insert_org(org());
+    let seq = run(store.load_org_log(samples::ORG))
+        .unwrap()
+        .expect("seeded")
+        .seq;
+    let added = |seq, user| {
+        org_rec(
+            seq,
+            OrgEvent::MemberAdded {
+                user,
+                role: Role::Viewer,
+            },
+        )
+    };
+    let key = || Some((samples::USER, "c-1".to_owned()));
+    run(store.append_org(samples::ORG, vec![added(seq + 1, samples::USER_2)], key())).unwrap();
+    // The same id again, even at a free seq: refused, nothing written.
+    let again = run(store.append_org(samples::ORG, vec![added(seq + 2, samples::USER_2)], key()));
+    assert!(
+        matches!(&again, Err(StoreError::OrgDuplicate { command_id, .. }) if command_id == "c-1"),
+        "{again:?}"
+    );
+    // So is an id whose refusal was recorded.
+    run(store.record_org_rejection(
+        samples::ORG,
+        samples::USER,
+        "c-2".into(),
+        OrgRejection::LastOwner,
+    ))
+    .unwrap();
+    let refused = Some((samples::USER, "c-2".to_owned()));
+    assert!(matches!(
+        run(store.append_org(samples::ORG, vec![added(seq + 2, samples::USER_2)], refused)),
+        Err(StoreError::OrgDuplicate { .. })
+    ));
+
+    let log = run(store.org_events_after(samples::ORG, seq, 10)).unwrap();
+    assert_eq!(log, vec![added(seq + 1, samples::USER_2)]);
+    assert_eq!(
+        run(store.org_events_after(samples::ORG, 0, 1))
+            .unwrap()
+            .len(),
+        1,
+        "at most `limit`"
     );
 }

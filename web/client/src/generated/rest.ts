@@ -583,10 +583,10 @@ export interface paths {
         get: operations["orgs_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        delete: operations["org_lifecycle_delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        patch: operations["org_lifecycle_rename"];
         trace?: never;
     };
     "/api/v1/orgs/{org}/api-keys": {
@@ -767,6 +767,22 @@ export interface paths {
         get: operations["items_search"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/transfer-ownership": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["org_lifecycle_transfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1719,6 +1735,11 @@ export interface components {
             /** @description The new name: 1–50 characters, unique ignoring case. */
             name: string;
         };
+        /** @description A new name for an organization. */
+        RenameOrg: {
+            /** @description 1–100 characters after trimming. */
+            name: string;
+        };
         /**
          * @description A member's role in an organization, from most to least powerful.
          * @enum {string}
@@ -1793,6 +1814,14 @@ export interface components {
              * @description The new limit (at least 1), or `null` to clear it.
              */
             limit?: number | null;
+        };
+        /** @description The member who becomes the owner. */
+        TransferOwnership: {
+            /**
+             * Format: uuid
+             * @description A member of the organization.
+             */
+            user_id: string;
         };
         /** @description A member's new role. */
         UpdateMember: {
@@ -4051,6 +4080,133 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    org_lifecycle_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The command id: 1–64 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The organization */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: its boards and items are unreachable from now on; the data is removed after the retention period */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Only an owner deletes an organization */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            /** @description `timeout`: the organization did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    org_lifecycle_rename: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The command id: 1–64 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The organization */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameOrg"];
+            };
+        };
+        responses: {
+            /** @description Renamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Only an owner renames an organization */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `no_change`: it already has this name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            /** @description `timeout`: the organization did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     api_keys_list: {
         parameters: {
             query?: {
@@ -4411,7 +4567,10 @@ export interface operations {
     invites_revoke: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The command id: 1–64 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description The organization */
                 org: string;
@@ -4600,7 +4759,10 @@ export interface operations {
     members_add: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The command id: 1–64 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description The organization */
                 org: string;
@@ -4669,7 +4831,10 @@ export interface operations {
     members_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The command id: 1–64 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description The organization */
                 org: string;
@@ -4732,7 +4897,10 @@ export interface operations {
     members_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The command id: 1–64 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description The organization */
                 org: string;
@@ -4841,6 +5009,78 @@ export interface operations {
             };
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    org_lifecycle_transfer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The command id: 1–64 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The organization */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferOwnership"];
+            };
+        };
+        responses: {
+            /** @description The member is the owner; the caller is now an admin */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Only an owner transfers ownership */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organization or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `no_change`: the member is already an owner */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+            /** @description `timeout`: the organization did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
 }
