@@ -183,7 +183,7 @@ impl Db {
         let stmt = client
             .prepare_cached(&format!(
                 "SELECT {ORG_COLUMNS}, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id \
-                 WHERE m.user_id = $1 ORDER BY m.created_at, o.id"
+                 WHERE m.user_id = $1 AND o.deleted_at IS NULL ORDER BY m.created_at, o.id"
             ))
             .await?;
         client

@@ -354,6 +354,8 @@ async fn a_deleted_organization_is_unreachable_at_once_and_removed_after_its_gra
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (_, mine) = app.get(&owner, "/api/v1/orgs").await;
     assert_eq!(mine["orgs"].as_array().map(Vec::len), Some(0), "{mine}");
+    let (_, me) = app.get(&admin, "/api/v1/me").await;
+    assert_eq!(me["orgs"].as_array().map(Vec::len), Some(0), "{me}");
     let mut late = app.ws(&admin, Wire::Json).await;
     late.send(json!({ "type": "subscribe", "board": board }))
         .await;

@@ -11,6 +11,7 @@ import { BoardsPage } from "./Boards.js";
 import { InvitePage } from "./Invite.js";
 import { KeysPage } from "./Keys.js";
 import { MembersPage } from "./Members.js";
+import { SettingsPage } from "./Settings.js";
 import { CreateOrgPage, Home } from "./Orgs.js";
 import { Shell } from "./Shell.js";
 import { Announcer, Toasts } from "./Toasts.js";
@@ -79,6 +80,7 @@ function titleOf(path: string): string {
   const org = path.split("/")[2];
   if (path.endsWith("/members")) return `Members · ${org} · Corkboard`;
   if (path.endsWith("/api-keys")) return `API keys · ${org} · Corkboard`;
+  if (path.endsWith("/settings")) return `Settings · ${org} · Corkboard`;
   if (path.startsWith("/o/")) return `${org} · Corkboard`;
   return "Corkboard";
 }
@@ -89,6 +91,7 @@ function signedIn(path: string) {
   if ((m = match("/o/:org/b/:board", path))) return <BoardPage orgKey={m.org!} boardId={m.board!} />;
   if ((m = match("/o/:org/members", path))) return <MembersPage orgKey={m.org!} />;
   if ((m = match("/o/:org/api-keys", path))) return <KeysPage orgKey={m.org!} />;
+  if ((m = match("/o/:org/settings", path))) return <SettingsPage orgKey={m.org!} />;
   if ((m = match("/o/:org", path))) return <BoardsPage orgKey={m.org!} />;
   if (path === "/orgs/new") return <CreateOrgPage />;
   if (path === "/account") return <AccountPage />;

@@ -62,6 +62,11 @@ export function Shell(props: { children: ComponentChildren }) {
                 API keys
               </Link>
             )}
+            {org.role === "owner" && (
+              <Link href={`/o/${org.key}/settings`} aria-current={path.endsWith("/settings") ? "page" : undefined}>
+                Settings
+              </Link>
+            )}
           </nav>
         )}
         <div class="spacer" />

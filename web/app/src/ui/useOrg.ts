@@ -23,19 +23,28 @@ export function isAdmin(role: OrgView["role"]): boolean {
 /**
  * Follows `org`'s channel while the page is shown: `onEvent` for each of
  * its events. When the server ends the channel because I lost access
- * (removed, or the organization is gone), the page says so, my account is
- * read again and I am taken home.
+ * (removed, or the organization was deleted: `org_deleted` comes first),
+ * the page says which, my account is read again and I am taken home.
  */
 export function useOrgChannel(org: OrgView, onEvent: (event: OrgEvent) => void): void {
   useEffect(() => {
     const { client } = current();
     const channel = client.org(org.id);
+    let deleted = false;
     const offEvent = channel.on("change", ({ event }) => {
-      if (event) onEvent(event);
+      if (!event) return;
+      // The channel ends right after: nothing on the page is worth reading again.
+      if (event.type === "org_deleted") {
+        deleted = true;
+        return;
+      }
+      // The name shown everywhere comes from my account's list.
+      if (event.type === "org_renamed") void reloadMe().catch(() => undefined);
+      onEvent(event);
     });
     const offStatus = channel.on("status", (status) => {
       if ((status === "unsubscribed" || status === "failed") && channel.error?.code === "access_lost") {
-        toast(`You are no longer a member of ${org.name}.`, "info");
+        toast(deleted ? `${org.name} was deleted.` : `You are no longer a member of ${org.name}.`, "info");
         void reloadMe()
           .catch(() => undefined)
           .then(() => navigate("/", { replace: true }));
