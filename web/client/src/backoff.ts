@@ -51,3 +51,56 @@ export class Backoff {
     this.attempt = 0;
   }
 }
+
+/**
+ * Sending paused after retryable refusals (`rate_limited`, `overloaded`…):
+ * at least the server's `retry_after_ms`, under a backoff that grows while
+ * nothing succeeds. One pause per episode: the refusals of messages sent
+ * together do not each push it further. `resume` runs when it ends.
+ */
+export class RetryPause {
+  private until = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly backoff: Backoff;
+
+  constructor(
+    private readonly resume: () => void,
+    options: BackoffOptions = {},
+  ) {
+    this.backoff = new Backoff(options);
+  }
+
+  /** Whether sending waits now. */
+  get active(): boolean {
+    return Date.now() < this.until;
+  }
+
+  /** A retryable refusal with the server's `details`: pauses (or keeps pausing) and returns the wait in ms. */
+  refused(details: unknown): number {
+    const now = Date.now();
+    const asked = (details as { retry_after_ms?: unknown } | null | undefined)?.retry_after_ms;
+    const delayMs = now < this.until ? this.until - now : this.backoff.next(typeof asked === "number" ? asked : 0);
+    this.until = Math.max(this.until, now + delayMs);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    // The timer always stands for the latest end of the pause; timers may
+    // fire a millisecond before `Date.now()` reaches it, so the pause ends
+    // when the timer says so.
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.until = 0;
+      this.resume();
+    }, Math.max(0, this.until - now));
+    return delayMs;
+  }
+
+  /** Something succeeded: the next episode starts from the first delay again. */
+  succeeded(): void {
+    this.backoff.reset();
+  }
+
+  /** No more resuming (the client is closing). */
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -11,13 +11,24 @@
  */
 
 import { BoardHandle, type BoardHost } from "./board.js";
-import { Pipeline } from "./commands.js";
+import { Pipeline, type Transport } from "./commands.js";
 import { Connection, type Status } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { CommandRejected, CorkboardError, ServerError } from "./errors.js";
-import { PRESENCE_MIN_INTERVAL_MS, type BoardId, type Command, type OrgId, type PresenceState, type ServerMsg, type UserId } from "./generated/protocol.js";
+import {
+  ORG_REQUEST_TYPES,
+  PRESENCE_MIN_INTERVAL_MS,
+  type BoardId,
+  type Command,
+  type OrgId,
+  type OrgRequest,
+  type PresenceState,
+  type ServerMsg,
+  type UserId,
+} from "./generated/protocol.js";
 import { Backoff } from "./backoff.js";
-import { OrgHandle } from "./org.js";
+import { OrgHandle, type OrgHost } from "./org.js";
+import { OrgCommands } from "./org-commands.js";
 import { MemoryStore, Outbox } from "./queue.js";
 import { Rest } from "./rest.js";
 import { endpoints, validateOptions, type ClientOptions } from "./options.js";
@@ -37,16 +48,23 @@ type Events = {
   rejected: CommandRejected;
   /** Any command committed. */
   acked: { board: BoardId; id: string; seq: number };
-  /** A command refused for now (`rate_limited`, `overloaded`…): it goes again with its id after `delayMs`. */
-  retrying: { board: BoardId; id: string; code: string; delayMs: number };
+  /**
+   * A command refused for now (`rate_limited`, `overloaded`…): it goes
+   * again with its id after `delayMs`. A board command names its `board`,
+   * an organization command its `org`.
+   */
+  retrying: ({ board: BoardId; org?: never } | { org: OrgId; board?: never }) & { id: string; code: string; delayMs: number };
 };
 
-export class Client extends Emitter<Events> implements BoardHost {
+const ORG_REQUESTS: ReadonlySet<string> = new Set(ORG_REQUEST_TYPES);
+
+export class Client extends Emitter<Events> implements BoardHost, OrgHost {
   /** The REST helper, with the same auth. */
   readonly rest: Rest;
   private readonly connection: Connection;
   private readonly outbox: Outbox;
   private readonly pipeline: Pipeline;
+  private readonly orgCommands: OrgCommands;
   private readonly boards = new Map<BoardId, BoardHandle>();
   private readonly orgs = new Map<OrgId, OrgHandle>();
   /** Unanswered commands by id, with the handle that predicts them. */
@@ -70,18 +88,19 @@ export class Client extends Emitter<Events> implements BoardHost {
     this.outbox = new Outbox(options.store ?? new MemoryStore(), options.maxQueue, (e) =>
       this.emit("error", new CorkboardError("protocol_error", `the command store failed: ${String(e)}`)),
     );
+    const transport: Transport = {
+      get open() {
+        return connection.open;
+      },
+      send: (msg) => connection.send(msg),
+      get maxMessageBytes() {
+        return connection.limits?.max_frame_bytes;
+      },
+      sizeOf: (msg) => connection.sizeOf(msg),
+    };
     this.pipeline = new Pipeline(
       this.outbox,
-      {
-        get open() {
-          return connection.open;
-        },
-        send: (msg) => connection.send(msg),
-        get maxMessageBytes() {
-          return connection.limits?.max_frame_bytes;
-        },
-        sizeOf: (msg) => connection.sizeOf(msg),
-      },
+      transport,
       {
         acked: (board, id, seq) => {
           this.ownerOf(board, id)?.onAck(id, seq);
@@ -95,8 +114,17 @@ export class Client extends Emitter<Events> implements BoardHost {
       },
       options.maxInFlight,
     );
+    this.orgCommands = new OrgCommands(
+      transport,
+      { retrying: (org, id, code, delayMs) => this.emit("retrying", { org, id, code, delayMs }) },
+      options.maxQueue,
+      options.maxInFlight,
+    );
     connection.on("status", (status) => {
-      if (status.state !== "open") this.pipeline.disconnected();
+      if (status.state !== "open") {
+        this.pipeline.disconnected();
+        this.orgCommands.disconnected();
+      }
       if (status.state === "closed") this.shutdown(status.reason);
       this.emit("status", status);
     });
@@ -142,9 +170,9 @@ export class Client extends Emitter<Events> implements BoardHost {
     return s.state === "open" ? s.session : undefined;
   }
 
-  /** Commands not yet answered (queued offline or in flight). */
+  /** Commands not yet answered (queued offline or in flight), board and organization ones. */
   get queued(): number {
-    return this.outbox.size;
+    return this.outbox.size + this.orgCommands.size;
   }
 
   /**
@@ -192,7 +220,28 @@ export class Client extends Emitter<Events> implements BoardHost {
     return handle;
   }
 
-  /** Closes the connection for good; unanswered commands are refused with `client_closed` (the store keeps them). */
+  /**
+   * Runs an organization command: resolves `{seq}` once the server has
+   * committed it (`org_ack`), or rejects with `OrgCommandRejected`
+   * carrying the server's `code`, `message` and `details` (e.g.
+   * `last_owner`, `forbidden`). Following the organization (`org(id)`) is
+   * not needed. Queued in memory while offline and sent again with its id
+   * after a reconnect until answered; never kept in the `store`.
+   */
+  orgCommand(org: OrgId, command: OrgRequest): Promise<{ seq: number }> {
+    if (typeof org !== "string" || org.length === 0) {
+      return Promise.reject(new CorkboardError("invalid_options", `client.orgCommand: an organization id is a UUID string, not ${JSON.stringify(org)}`));
+    }
+    const type: unknown = (command as { type?: unknown } | null)?.type;
+    if (typeof type !== "string" || !ORG_REQUESTS.has(type)) {
+      return Promise.reject(
+        new CorkboardError("invalid_options", `client.orgCommand: the command's type is one of ${ORG_REQUEST_TYPES.join(", ")}, not ${JSON.stringify(type)}`),
+      );
+    }
+    return this.orgCommands.submit(org, command).done;
+  }
+
+  /** Closes the connection for good; unanswered commands are refused with `client_closed` (the store keeps board commands). */
   close(): void {
     this.connection.stop(new CorkboardError("client_closed", "the client was closed"));
   }
@@ -277,6 +326,7 @@ export class Client extends Emitter<Events> implements BoardHost {
       this.connection.send({ type: "subscribe_org", org: org.id });
     }
     this.pipeline.pump();
+    this.orgCommands.pump();
   }
 
   /**
@@ -298,6 +348,7 @@ export class Client extends Emitter<Events> implements BoardHost {
 
   private shutdown(reason: CorkboardError): void {
     this.pipeline.close();
+    this.orgCommands.close();
     if (this.resubscribeTimer !== undefined) clearTimeout(this.resubscribeTimer);
     for (const slot of this.presenceSlots.values()) if (slot.timer !== undefined) clearTimeout(slot.timer);
     for (const handle of this.boards.values()) {
@@ -321,8 +372,13 @@ export class Client extends Emitter<Events> implements BoardHost {
       case "ack":
         this.pipeline.onAck(msg.id, msg.board, msg.seq);
         return;
+      case "org_ack":
+        this.orgCommands.onAck(msg.id, msg.seq);
+        return;
       case "rejected":
-        this.pipeline.onRejected(msg.id, msg.code, msg.message, msg.retryable, msg.details);
+        // Ids are fresh UUIDs: one is either an organization command's or a board command's.
+        if (this.orgCommands.has(msg.id)) this.orgCommands.onRejected(msg.id, msg.code, msg.message, msg.retryable, msg.details);
+        else this.pipeline.onRejected(msg.id, msg.code, msg.message, msg.retryable, msg.details);
         return;
       case "unsubscribed": {
         const handle = this.boards.get(msg.board);

@@ -9,7 +9,7 @@
  * idempotency makes each apply exactly once.
  */
 
-import { Backoff } from "./backoff.js";
+import { RetryPause } from "./backoff.js";
 import { CommandRejected } from "./errors.js";
 import type { BoardId, ClientMsg, Command } from "./generated/protocol.js";
 import type { Outbox, StoredCommand } from "./queue.js";
@@ -51,9 +51,19 @@ export function newCommandId(): string {
   return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
 
+/**
+ * Why `msg` exceeds the server's message limit, once that is known;
+ * `undefined` when it fits (or the limit is not known yet).
+ */
+export function oversize(transport: Transport, msg: ClientMsg): string | undefined {
+  const limit = transport.maxMessageBytes;
+  if (limit === undefined) return undefined;
+  const size = transport.sizeOf(msg);
+  return size > limit ? `the command is ${size} bytes; the server accepts at most ${limit}` : undefined;
+}
+
 export class Pipeline {
   private readonly entries = new Map<string, Entry>();
-  private pausedUntil = 0;
   private closed = false;
   private pumping = false;
   private pumpAgain = false;
@@ -61,8 +71,7 @@ export class Pipeline {
   private restored = false;
   /** The user commands are sent as (from `welcome`). */
   private user: string | undefined;
-  private pauseTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly backoff = new Backoff();
+  private readonly pause = new RetryPause(() => this.pump());
 
   constructor(
     private readonly outbox: Outbox,
@@ -121,7 +130,7 @@ export class Pipeline {
       queued: false,
     });
     if (this.closed) return refuse("client_closed", "the client is closed; create a new one to send commands");
-    const tooLarge = this.tooLarge({ type: "command", id, board, command });
+    const tooLarge = oversize(this.transport, { type: "command", id, board, command });
     if (tooLarge) return refuse("message_too_large", tooLarge);
     const stored = this.outbox.add(id, board, command, Date.now(), this.user);
     if (!stored) return refuse("queue_full", `the offline queue is full (${this.outbox.max} commands wait); try again once they are sent`);
@@ -156,7 +165,7 @@ export class Pipeline {
   }
 
   private pumpOnce(): void {
-    if (!this.restored || this.user === undefined || !this.transport.open || Date.now() < this.pausedUntil) return;
+    if (!this.restored || this.user === undefined || !this.transport.open || this.pause.active) return;
     let inFlight = 0;
     for (const e of this.entries.values()) if (e.inFlight) inFlight++;
     for (const e of [...this.entries.values()].sort((a, b) => a.stored.order - b.stored.order)) {
@@ -166,7 +175,7 @@ export class Pipeline {
       const msg = { type: "command", id, board, command } as const;
       // Queued before the server's limit was known (offline, or by an
       // earlier page): the server would answer it with no command id.
-      const tooLarge = this.tooLarge(msg);
+      const tooLarge = oversize(this.transport, msg);
       if (tooLarge) {
         this.fail(e, new CommandRejected(id, board, "message_too_large", tooLarge));
         continue;
@@ -175,14 +184,6 @@ export class Pipeline {
       e.inFlight = true;
       inFlight++;
     }
-  }
-
-  /** Why `msg` exceeds the server's message limit, once that is known; `undefined` when it fits. */
-  private tooLarge(msg: ClientMsg): string | undefined {
-    const limit = this.transport.maxMessageBytes;
-    if (limit === undefined) return undefined;
-    const size = this.transport.sizeOf(msg);
-    return size > limit ? `the command is ${size} bytes; the server accepts at most ${limit}` : undefined;
   }
 
   /** The connection dropped: nothing is in flight any more (it is all sent again). */
@@ -195,7 +196,7 @@ export class Pipeline {
     const e = this.entries.get(id);
     this.entries.delete(id);
     this.outbox.remove(id);
-    this.backoff.reset();
+    this.pause.succeeded();
     e?.resolve?.({ seq });
     this.settled.acked(board, id, seq);
     this.pump();
@@ -208,12 +209,8 @@ export class Pipeline {
     if (retryable && e.retries < MAX_RETRIES) {
       e.retries += 1;
       e.inFlight = false;
-      // One pause per episode: the refusals of commands sent together do
-      // not each push the backoff further (an ack resets it).
-      const now = Date.now();
-      const asked = (details as { retry_after_ms?: unknown } | null)?.retry_after_ms;
-      const delayMs = now < this.pausedUntil ? this.pausedUntil - now : this.backoff.next(typeof asked === "number" ? asked : 0);
-      this.pause(delayMs);
+      // One pause for all commands (an ack resets its backoff).
+      const delayMs = this.pause.refused(details);
       this.settled.retrying(e.stored.board, id, code, delayMs);
       return;
     }
@@ -228,7 +225,7 @@ export class Pipeline {
   /** The client is closing: every unanswered command is refused with `client_closed` (the store keeps them). */
   close(): void {
     this.closed = true;
-    if (this.pauseTimer !== undefined) clearTimeout(this.pauseTimer);
+    this.pause.stop();
     for (const e of [...this.entries.values()]) {
       this.entries.delete(e.stored.id);
       const err = new CommandRejected(e.stored.id, e.stored.board, "client_closed", "the client was closed before the server answered", { retryable: true });
@@ -241,18 +238,5 @@ export class Pipeline {
     this.outbox.remove(e.stored.id);
     e.reject?.(error);
     this.settled.rejected(error);
-  }
-
-  private pause(ms: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
-    if (this.pauseTimer !== undefined) clearTimeout(this.pauseTimer);
-    // The timer always stands for the latest end of the pause; timers may
-    // fire a millisecond before `Date.now()` reaches it, so the pause ends
-    // when the timer says so.
-    this.pauseTimer = setTimeout(() => {
-      this.pauseTimer = undefined;
-      this.pausedUntil = 0;
-      this.pump();
-    }, Math.max(0, this.pausedUntil - Date.now()));
   }
 }

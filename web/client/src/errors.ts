@@ -71,6 +71,25 @@ export class CommandRejected extends CorkboardError {
   }
 }
 
+/**
+ * An organization command (`client.orgCommand`, `org.send`) the server
+ * refused (`rejected`), or that could not be sent. A sibling of
+ * {@link CommandRejected}: it names the organization, not a board.
+ */
+export class OrgCommandRejected extends CorkboardError {
+  /** The command's id. */
+  readonly commandId: string;
+  /** Its organization. */
+  readonly org: string;
+
+  constructor(commandId: string, org: string, code: Code, message: string, options: { retryable?: boolean; details?: unknown } = {}) {
+    super(code, message, options);
+    this.name = "OrgCommandRejected";
+    this.commandId = commandId;
+    this.org = org;
+  }
+}
+
 /** An `error` message from the server (a subscribe refused, a bad frame…). */
 export class ServerError extends CorkboardError {
   /** The board concerned, when there is one. */

@@ -12,7 +12,7 @@ export type { Format } from "./codec.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export { MemoryStore, Outbox, DEFAULT_MAX_QUEUE, type CommandStore, type StoredCommand } from "./queue.js";
 export { IndexedDBStore } from "./indexeddb.js";
-export { CorkboardError, CommandRejected, ServerError, ConnectionClosed, RestError, type Code, type ClientErrorCode } from "./errors.js";
+export { CorkboardError, CommandRejected, OrgCommandRejected, ServerError, ConnectionClosed, RestError, type Code, type ClientErrorCode } from "./errors.js";
 export { Rest, type Schemas, type Success } from "./rest.js";
 export { cachedToken, tokenExpiry } from "./token.js";
 export { applyEvent, emptyBoard, cloneBoard, byPosition, compareStrings } from "./fold.js";
@@ -32,6 +32,7 @@ export {
   COMMAND_TYPES,
   EVENT_TYPES,
   ORG_EVENT_TYPES,
+  ORG_REQUEST_TYPES,
   CLOSE,
   CLOSE_RECONNECT,
   CLOSE_TERMINAL,

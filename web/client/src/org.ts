@@ -3,11 +3,14 @@
  * `org_snapshot`, kept current by `org_event`s. The channel is ephemeral
  * (the server sends a fresh snapshot on every subscribe), so after a
  * reconnect the state is replaced, not merged.
+ *
+ * `send` runs an organization command; it is `client.orgCommand(id, …)`
+ * and works whether or not the channel is followed.
  */
 
 import { Emitter } from "./emitter.js";
 import type { CorkboardError } from "./errors.js";
-import type { BoardId, Member, OrgEvent, OrgId } from "./generated/protocol.js";
+import type { BoardId, Member, OrgEvent, OrgId, OrgRequest } from "./generated/protocol.js";
 
 /** What the client knows about an organization. */
 export interface OrgState {
@@ -32,6 +35,7 @@ type Events = {
 /** The org side of the client. */
 export interface OrgHost {
   unsubscribeOrg(org: OrgId): void;
+  orgCommand(org: OrgId, command: OrgRequest): Promise<{ seq: number }>;
 }
 
 export class OrgHandle extends Emitter<Events> {
@@ -45,6 +49,15 @@ export class OrgHandle extends Emitter<Events> {
     private readonly host: OrgHost,
   ) {
     super();
+  }
+
+  /**
+   * Runs an organization command (change a role, remove a member…):
+   * resolves `{seq}` once committed, or rejects with `OrgCommandRejected`.
+   * The same as `client.orgCommand(org.id, command)`.
+   */
+  send(command: OrgRequest): Promise<{ seq: number }> {
+    return this.host.orgCommand(this.id, command);
   }
 
   /** Stops following the organization. */
