@@ -18,6 +18,7 @@ mod idempotency;
 mod org;
 mod outage;
 mod presence;
+mod slow;
 mod spans;
 
 use std::future::Future;
