@@ -1,10 +1,12 @@
 //! Fan-out micro-benchmark: one board event encoded once per wire format
-//! and queued to every subscriber's outbox, as `BoardActor::broadcast`
-//! does, then taken off each queue as the session's connection does.
+//! and queued to every subscriber's outbox, through `Fanout::publish` as
+//! `BoardActor::broadcast` does (and, for comparison, by a bare loop over
+//! the outboxes), then taken off each queue as the session's connection
+//! does.
 //!
 //! Run with `cargo bench -p actors --bench fanout`.
 
-use actors::{SessionId, SessionQueue, SharedFrame};
+use actors::{Fanout, SessionId, SessionQueue, SharedFrame};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use protocol::{BoardId, ColumnId, Event, Format, ItemId, Millis, ServerMsg, UserId};
 use uuid::Uuid;
@@ -58,6 +60,22 @@ fn bench_fanout(c: &mut Criterion) {
                     .push(frame.frame(outbox.format()))
                     .expect("the queue has room");
             }
+            for SessionQueue { receiver, .. } in &mut queues {
+                let taken = receiver.try_recv().expect("one frame queued");
+                black_box(taken);
+            }
+        })
+    });
+    group.bench_function("fanout_publish_1000", |b| {
+        // The same queues, as one board's subscribers.
+        let mut board = Fanout::for_board(BoardId(Uuid::from_u128(0xb0)));
+        for SessionQueue { outbox, .. } in &queues {
+            board.attach(outbox.clone(), ()).expect("no limit");
+        }
+        b.iter(|| {
+            seq += 1;
+            let published = board.publish(&SharedFrame::new(event(seq)), None);
+            assert_eq!(published.delivered, SUBSCRIBERS as u64);
             for SessionQueue { receiver, .. } in &mut queues {
                 let taken = receiver.try_recv().expect("one frame queued");
                 black_box(taken);

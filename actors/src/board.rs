@@ -4,7 +4,7 @@
 //! Activated on first use from the latest snapshot plus later events,
 //! passivated after an idle period without subscribers.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,8 +14,9 @@ use tokio::sync::oneshot;
 
 use crate::caller::Caller;
 use crate::error::{bounded, ActorError};
+use crate::fanout::{Fanout, Published};
 use crate::handles::Committed;
-use crate::outbox::{Outbox, PushError, SessionId, SharedFrame, Slot};
+use crate::outbox::{Outbox, SessionId, SharedFrame};
 use crate::registry::Registry;
 use crate::stats::ActorStats;
 
@@ -85,29 +86,29 @@ pub(crate) struct Read {
     pub reply: Reply<Board>,
 }
 
-struct Subscriber {
+/// What the board keeps about one subscriber (its queue and slot are in
+/// the [`Fanout`]).
+struct BoardSubscriber {
     user: Caller,
-    outbox: Outbox,
-    /// The session's slot this board holds (see `Outbox::take_slot`).
-    slot: Slot,
     /// What the session shows of itself (presence), and the throttle state.
     presence: protocol::PresenceState,
     presence_sent: Option<Instant>,
     presence_pending: bool,
 }
 
-impl Subscriber {
-    fn new(user: Caller, outbox: Outbox, slot: Slot) -> Self {
-        Subscriber {
+impl BoardSubscriber {
+    fn new(user: Caller, presence: protocol::PresenceState) -> Self {
+        BoardSubscriber {
             user,
-            outbox,
-            slot,
-            presence: protocol::PresenceState::default(),
+            presence,
             presence_sent: None,
             presence_pending: false,
         }
     }
 }
+
+type Subscribers = Fanout<BoardSubscriber>;
+type Removed = Vec<(SessionId, crate::fanout::Subscriber<BoardSubscriber>)>;
 
 pub struct BoardActor {
     id: BoardId,
@@ -115,7 +116,7 @@ pub struct BoardActor {
     board: Board,
     /// Set when activation failed; requests get it and the actor stops.
     failed: Option<ActorError>,
-    subscribers: HashMap<SessionId, Subscriber>,
+    subscribers: Subscribers,
     /// The most recent events, encoded on demand, for `subscribe{since}`.
     recent: VecDeque<(u64, Arc<SharedFrame>)>,
     since_snapshot: u64,
@@ -150,7 +151,7 @@ impl BoardActor {
             registry,
             board: Board::new(id),
             failed: None,
-            subscribers: HashMap::new(),
+            subscribers: Fanout::for_board(id),
             recent: VecDeque::new(),
             since_snapshot: 0,
             last_used: Instant::now(),
@@ -249,42 +250,18 @@ impl BoardActor {
         }
     }
 
-    /// Send `frame` to every subscriber except `except`; the ones that are
-    /// gone or too slow are dropped (and the others told they left).
-    fn broadcast_except(&mut self, frame: &SharedFrame, except: Option<SessionId>) {
-        let id = self.id;
-        let stats = self.registry.stats();
-        let mut gone = Vec::new();
-        let mut delivered = 0;
-        let mut counted_by = None;
-        for (session, sub) in &self.subscribers {
-            if Some(*session) == except {
-                continue;
-            }
-            // Counted once per broadcast below, not once per subscriber:
-            // this loop is the hot path of the fan-out.
-            match sub.outbox.push(frame.frame(sub.outbox.format())) {
-                Ok(()) => {
-                    delivered += 1;
-                    counted_by.get_or_insert(*session);
-                }
-                Err(PushError::Overflow) => {
-                    // Counted by the outbox, once per session.
-                    tracing::debug!(board_id = %id, %session, user_id = %sub.user.actor_id(), "slow consumer dropped from the board");
-                    gone.push(*session);
-                }
-                Err(PushError::Closed) => gone.push(*session),
-            }
-        }
-        ActorStats::add(&stats.deliveries, delivered);
-        if let Some(sub) = counted_by.and_then(|s| self.subscribers.get(&s)) {
-            sub.outbox.count(frame.msg().kind(), delivered);
-        }
-        self.drop_subscribers(gone);
+    /// Send `frame` to every subscriber but `except` (see `fanout.rs` for
+    /// who is removed and why); the others are told who left.
+    fn publish(&mut self, frame: &SharedFrame, except: Option<SessionId>) -> u64 {
+        let Published { delivered, removed } = self.subscribers.publish(frame, except);
+        self.left(removed);
+        delivered
     }
 
+    /// Send an event to every subscriber, counted in `deliveries`.
     fn broadcast(&mut self, frame: &SharedFrame) {
-        self.broadcast_except(frame, None);
+        let delivered = self.publish(frame, None);
+        ActorStats::add(&self.registry.stats().deliveries, delivered);
     }
 }
 
@@ -322,13 +299,8 @@ impl Actor for BoardActor {
         );
         let idle = self.registry.config().idle_passivate_after;
         ctx.run_interval(idle / 4, move |act, ctx| {
-            let closed = act
-                .subscribers
-                .iter()
-                .filter(|(_, s)| s.outbox.is_closed())
-                .map(|(session, _)| *session)
-                .collect();
-            act.drop_subscribers(closed);
+            let gone = act.subscribers.remove_gone();
+            act.left(gone);
             if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
                 tracing::debug!(board_id = %act.id, "board passivated");
                 ActorStats::add(&act.registry.stats().boards_passivated, 1);
@@ -354,12 +326,10 @@ impl Drop for BoardActor {
             tracing::error!(board_id = %self.id, "board actor panicked; it restarts from storage on next use");
             ActorStats::add(&self.registry.stats().boards_crashed, 1);
         }
-        let msg = ServerMsg::Unsubscribed {
+        let msg = SharedFrame::new(ServerMsg::Unsubscribed {
             board: self.id,
             reason: protocol::codes::BOARD_RESTARTED.into(),
-        };
-        for sub in self.subscribers.values() {
-            let _ = sub.outbox.send(&msg);
-        }
+        });
+        let _ = self.subscribers.publish(&msg, None);
     }
 }

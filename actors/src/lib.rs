@@ -6,12 +6,14 @@
 //! before it takes the next message. The registry never starts two actors
 //! for one id (DashMap entry API). Every request is a bounded `try_send`:
 //! a full mailbox is answered with `overloaded`, never queued without
-//! limit, and every subscriber has a bounded outbound queue. Persistence
+//! limit, and every subscriber has a bounded outbound queue, fed by one
+//! fan-out type with one overflow policy (`fanout.rs`). Persistence
 //! goes through `protocol::BoardStore` only.
 
 mod board;
 mod caller;
 mod error;
+mod fanout;
 mod handles;
 mod mailbox;
 mod org;
@@ -25,6 +27,7 @@ mod traced;
 pub use board::BoardActor;
 pub use caller::Caller;
 pub use error::ActorError;
+pub use fanout::{Fanout, LimitReached, Published, Subscriber};
 pub use handles::{BoardHandle, Committed, OrgHandle};
 pub use org::{LiveOrg, OrgActor, OrgCommitted};
 pub use outbox::{

@@ -2,7 +2,6 @@
 //! the board directory and the item-number counter, which it reserves from
 //! storage in blocks so creating an item rarely costs a round trip.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,8 +10,9 @@ use protocol::{BoardId, Org, OrgId, Roster};
 use tokio::sync::oneshot;
 
 use crate::board::RETIRE_GRACE;
+use crate::caller::Caller;
 use crate::error::{bounded, ActorError};
-use crate::outbox::{Outbox, SessionId};
+use crate::fanout::Fanout;
 use crate::registry::Registry;
 
 /// What an organization looks like to its callers.
@@ -37,14 +37,6 @@ pub(crate) use numbers::{AllocateNumber, ReturnNumber};
 pub use submit::OrgCommitted;
 pub(crate) use submit::{CheckOrg, SubmitOrg};
 
-/// A session on the org channel.
-pub(crate) struct OrgSubscriber {
-    caller: crate::caller::Caller,
-    outbox: Outbox,
-    /// Tells the session the channel holds it, until dropped.
-    _slot: crate::outbox::Slot,
-}
-
 /// Read the roster and directory.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -64,8 +56,8 @@ pub struct OrgActor {
     /// request starts afresh.
     failed: Option<ActorError>,
     retiring: bool,
-    /// Sessions following the org channel.
-    subscribers: HashMap<SessionId, OrgSubscriber>,
+    /// Sessions following the org channel, and who each is.
+    subscribers: Fanout<Caller>,
     numbers: numbers::Numbers,
     last_used: Instant,
 }
@@ -79,7 +71,7 @@ impl OrgActor {
             state: Org::new(id),
             failed: None,
             retiring: false,
-            subscribers: HashMap::new(),
+            subscribers: Fanout::for_org(id),
             numbers: numbers::Numbers::default(),
             last_used: Instant::now(),
         }
@@ -132,7 +124,7 @@ impl Actor for OrgActor {
         ));
         let idle = self.registry.config().idle_passivate_after;
         ctx.run_interval(idle / 4, move |act, ctx| {
-            act.subscribers.retain(|_, s| !s.outbox.is_closed());
+            act.subscribers.remove_gone();
             if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
                 ctx.stop();
             }

@@ -1,9 +1,11 @@
-//! A session's bounded outbound queue, and encode-once fan-out.
+//! A session's bounded outbound queue, and encode-once frames.
 //!
 //! Board actors never write to a socket. They push already-encoded frames
 //! into each subscriber's [`Outbox`] with `try_send`; a full queue means the
 //! subscriber is too slow, so it is cut off (its writer closes the socket
-//! with [`CLOSE_SLOW_CONSUMER`]) instead of slowing the board down.
+//! with [`CLOSE_SLOW_CONSUMER`]) instead of slowing the board down. A cut
+//! is final: every later push to the session fails, whoever makes it. The
+//! channels' side of that policy is in `fanout.rs`.
 //!
 //! Both ends of the queue live here: [`SessionQueue::new`] makes the
 //! [`Outbox`] the actors push into and the [`OutboxReceiver`] the session's
@@ -155,7 +157,7 @@ impl SubscriptionSlots {
 
 /// What holds a session: a board, or an org channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Channel {
+pub(crate) enum Channel {
     Board(BoardId),
     Org(OrgId),
 }
@@ -390,28 +392,20 @@ impl Outbox {
         (self.slots.max != usize::MAX).then_some(self.slots.max)
     }
 
-    /// Take a slot for `board`; `None` when the session holds its limit.
-    pub(crate) fn take_slot(&self, board: BoardId) -> Option<Slot> {
+    /// Take a slot for `channel`; `None` when it is a board and the
+    /// session holds its limit of boards (org channels are not limited).
+    pub(crate) fn take_slot(&self, channel: Channel) -> Option<Slot> {
         let mut held = self.slots.held();
-        if SubscriptionSlots::boards_held(&held) >= self.slots.max {
+        if matches!(channel, Channel::Board(_))
+            && SubscriptionSlots::boards_held(&held) >= self.slots.max
+        {
             return None;
         }
-        let channel = Channel::Board(board);
         *held.entry(channel).or_default() += 1;
         Some(Slot {
             slots: self.slots.clone(),
             channel,
         })
-    }
-
-    /// Take a slot for `org`'s channel (not limited).
-    pub(crate) fn take_org_slot(&self, org: OrgId) -> Slot {
-        let channel = Channel::Org(org);
-        *self.slots.held().entry(channel).or_default() += 1;
-        Slot {
-            slots: self.slots.clone(),
-            channel,
-        }
     }
 
     /// Count every message queued through this outbox (and its clones).
@@ -441,8 +435,13 @@ impl Outbox {
     ///
     /// # Errors
     /// [`PushError::Overflow`] when the queue is full (the session is then
-    /// flagged for closing), [`PushError::Closed`] when the session is gone.
+    /// flagged for closing) or was found full before (a cut session takes
+    /// nothing more, even once its writer has made room: it is closing),
+    /// [`PushError::Closed`] when the session is gone.
     pub fn push(&self, frame: OutFrame) -> Result<(), PushError> {
+        if self.overflowed.happened() {
+            return Err(PushError::Overflow);
+        }
         let bytes = frame.len();
         if !self.overflowed.reserve(bytes) {
             self.overflowed.trigger(self.session);
@@ -486,6 +485,12 @@ impl Outbox {
     /// Whether the session's writer is gone.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// Whether the session was cut as a slow consumer (its queue was found
+    /// full): it takes nothing more and is being closed.
+    pub fn is_cut(&self) -> bool {
+        self.overflowed.happened()
     }
 }
 
@@ -551,15 +556,19 @@ mod tests {
         let frame = || OutFrame::Binary(bytes::Bytes::from(vec![0u8; 400]));
         assert!(outbox.push(frame()).is_ok());
         assert!(outbox.push(frame()).is_ok());
+        // What the writer takes frees its bytes.
+        receiver.try_recv().expect("queued");
+        assert!(outbox.push(frame()).is_ok());
         assert_eq!(
             outbox.push(frame()),
             Err(PushError::Overflow),
             "1,200 bytes > 1,000"
         );
         assert!(receiver.overflowed());
-        // What the writer takes frees its bytes.
+        // The cut is final: room made afterwards takes nothing more.
         receiver.try_recv().expect("queued");
-        assert!(outbox.push(frame()).is_ok());
+        assert_eq!(outbox.push(frame()), Err(PushError::Overflow));
+        assert!(outbox.is_cut());
     }
 
     #[test]

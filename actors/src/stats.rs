@@ -38,7 +38,9 @@ pub struct StatsSnapshot {
     pub commands_replayed: u64,
     /// Events broadcast (each encoded at most once per wire format).
     pub events_broadcast: u64,
-    /// Frames queued to subscribers (events times subscribers).
+    /// Board event frames queued to subscribers (events times
+    /// subscribers); presence notices and org events are not counted here
+    /// (see `fanout.rs`).
     pub deliveries: u64,
     /// Sessions cut off because their outbound queue overflowed, once per
     /// session (counted by an outbox built with `Outbox::counting_cuts_in`).

@@ -349,7 +349,7 @@ impl Handler<Subscribe> for BoardActor {
             // A session subscribed already gets no second snapshot: with
             // `since` it catches up from its live subscription, without it
             // the answer is a cheap refusal (PROTOCOL.md, `subscribe`).
-            let subscribed = act.subscribers.contains_key(&outbox.session());
+            let subscribed = act.subscribers.contains(outbox.session());
             if subscribed && since.is_none() {
                 let _ = reply.send(Err(ActorError::AlreadySubscribed));
                 return actix::fut::ready(()).boxed_local();
@@ -381,20 +381,16 @@ impl Handler<AccessLost> for BoardActor {
 
     fn handle(&mut self, msg: AccessLost, _: &mut Self::Context) {
         let lost = msg.user.map(Caller::User);
-        let board = self.id;
-        let gone: Vec<_> = self
+        let gone = self
             .subscribers
-            .iter()
-            .filter(|(_, sub)| lost.is_none_or(|lost| sub.user == lost))
-            .map(|(session, sub)| {
-                let _ = sub.outbox.send(&ServerMsg::Unsubscribed {
-                    board,
-                    reason: protocol::codes::ACCESS_LOST.into(),
-                });
-                *session
-            })
-            .collect();
-        self.drop_subscribers(gone);
+            .remove_where(|sub| lost.is_none_or(|lost| sub.state.user == lost));
+        for (_, sub) in &gone {
+            let _ = sub.outbox().send(&ServerMsg::Unsubscribed {
+                board: self.id,
+                reason: protocol::codes::ACCESS_LOST.into(),
+            });
+        }
+        self.left(gone);
     }
 }
 
@@ -402,7 +398,7 @@ impl Handler<Unsubscribe> for BoardActor {
     type Result = ();
 
     fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
-        self.drop_subscribers(vec![msg.session]);
+        self.remove_subscriber(msg.session);
     }
 }
 

@@ -3,6 +3,8 @@
 //! actor and is never persisted. Updates are throttled per session
 //! ([`PRESENCE_MIN_INTERVAL_MS`]): within the interval the latest state is
 //! kept and sent when it ends, so others always end on the latest state.
+//! Notices go out through the board's [`Fanout`](crate::fanout::Fanout),
+//! under its overflow policy; whoever it removes is announced as `left`.
 
 use std::time::{Duration, Instant};
 
@@ -11,8 +13,9 @@ use protocol::wire::PRESENCE_MIN_INTERVAL_MS;
 use protocol::{PresenceChange, PresenceEntry, PresenceState, ServerMsg};
 
 use super::handlers::Atomic;
-use super::{BoardActor, Reply, Subscriber};
+use super::{BoardActor, BoardSubscriber, Removed, Reply};
 use crate::caller::Caller;
+use crate::fanout::Subscriber;
 use crate::outbox::{SessionId, SharedFrame};
 
 /// A session's new presence state on this board.
@@ -38,7 +41,7 @@ impl Handler<ReadPresence> for BoardActor {
         self.read_with(ctx, msg.user, msg.reply, |act| {
             act.subscribers
                 .iter()
-                .map(|(s, sub)| entry(*s, sub))
+                .map(|(s, sub)| entry(s, sub))
                 .collect()
         })
     }
@@ -46,11 +49,11 @@ impl Handler<ReadPresence> for BoardActor {
 
 const MIN_INTERVAL: Duration = Duration::from_millis(PRESENCE_MIN_INTERVAL_MS);
 
-fn entry(session: SessionId, sub: &Subscriber) -> PresenceEntry {
+fn entry(session: SessionId, sub: &Subscriber<BoardSubscriber>) -> PresenceEntry {
     PresenceEntry {
         session: session.to_string(),
-        user: sub.user.actor_id(),
-        state: sub.presence.clone(),
+        user: sub.state.user.actor_id(),
+        state: sub.state.presence.clone(),
     }
 }
 
@@ -58,15 +61,15 @@ impl BoardActor {
     /// A subscriber was registered: give it everyone present, and tell the
     /// others it joined (unless it was already subscribed).
     pub(super) fn joined(&mut self, session: SessionId, rejoined: bool) {
-        let Some(sub) = self.subscribers.get(&session) else {
+        let Some(sub) = self.subscribers.get(session) else {
             return;
         };
         let sessions = self
             .subscribers
             .iter()
-            .map(|(s, sub)| entry(*s, sub))
+            .map(|(s, sub)| entry(s, sub))
             .collect();
-        let _ = sub.outbox.send(&ServerMsg::Presence {
+        let _ = sub.outbox().send(&ServerMsg::Presence {
             board: self.id,
             sessions,
         });
@@ -76,7 +79,7 @@ impl BoardActor {
     }
 
     fn announce(&mut self, session: SessionId, change: PresenceChange) {
-        let Some(sub) = self.subscribers.get(&session) else {
+        let Some(sub) = self.subscribers.get(session) else {
             return;
         };
         let frame = SharedFrame::new(ServerMsg::PresenceChanged {
@@ -84,34 +87,35 @@ impl BoardActor {
             change,
             entry: entry(session, sub),
         });
-        self.broadcast_except(&frame, Some(session));
+        self.publish(&frame, Some(session));
     }
 
-    /// Remove subscribers and tell the others they left. Sessions that fail
-    /// to take that notice are removed in turn.
-    pub(super) fn drop_subscribers(&mut self, mut gone: Vec<SessionId>) {
-        while let Some(session) = gone.pop() {
-            let Some(sub) = self.subscribers.remove(&session) else {
-                continue;
-            };
+    /// Remove `session` (if subscribed) and tell the others it left.
+    pub(super) fn remove_subscriber(&mut self, session: SessionId) {
+        if let Some(sub) = self.subscribers.remove(session) {
+            self.left(vec![(session, sub)]);
+        }
+    }
+
+    /// Tell the remaining subscribers that `removed` left. Sessions the
+    /// fan-out removes while doing so are announced in turn.
+    pub(super) fn left(&mut self, mut removed: Removed) {
+        while let Some((session, sub)) = removed.pop() {
             let frame = SharedFrame::new(ServerMsg::PresenceChanged {
                 board: self.id,
                 change: PresenceChange::Left,
                 entry: entry(session, &sub),
             });
-            for (other, s) in &self.subscribers {
-                if s.outbox.push_shared(&frame).is_err() {
-                    gone.push(*other);
-                }
-            }
+            removed.extend(self.subscribers.publish(&frame, None).removed);
         }
     }
 
     /// Send a pending (throttled) update of `session`, if still wanted.
     fn flush_presence(&mut self, session: SessionId) {
-        let Some(sub) = self.subscribers.get_mut(&session) else {
+        let Some(sub) = self.subscribers.get_mut(session) else {
             return;
         };
+        let sub = &mut sub.state;
         if !sub.presence_pending {
             return;
         }
@@ -125,9 +129,10 @@ impl Handler<SetPresence> for BoardActor {
     type Result = ();
 
     fn handle(&mut self, msg: SetPresence, ctx: &mut Self::Context) {
-        let Some(sub) = self.subscribers.get_mut(&msg.session) else {
+        let Some(sub) = self.subscribers.get_mut(msg.session) else {
             return;
         };
+        let sub = &mut sub.state;
         sub.presence = msg.state;
         if sub.presence_pending {
             return; // a flush is already scheduled; it sends the latest state

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 use protocol::{Recorded, ServerMsg};
 
-use super::{BoardActor, Subscriber};
+use super::{BoardActor, BoardSubscriber};
 use crate::caller::Caller;
 use crate::error::{bounded, ActorError};
 use crate::outbox::{OutFrame, Outbox, PushError, SharedFrame, Slot};
@@ -135,11 +135,11 @@ impl BoardActor {
         outbox: &Outbox,
         slot: Option<Slot>,
     ) -> Result<Option<Slot>, ActorError> {
-        if slot.is_some() || self.subscribers.contains_key(&outbox.session()) {
+        if slot.is_some() || self.subscribers.contains(outbox.session()) {
             return Ok(slot);
         }
-        outbox
-            .take_slot(self.id)
+        self.subscribers
+            .reserve(outbox)
             .map(Some)
             .ok_or_else(|| too_many(outbox))
     }
@@ -186,19 +186,18 @@ impl BoardActor {
         match sent {
             Ok(()) => {
                 let session = outbox.session();
-                let previous = self.subscribers.remove(&session);
+                let previous = self.subscribers.remove(session);
                 let rejoined = previous.is_some();
                 // Subscribing again keeps the slot and what the session shows.
-                let (slot, presence) = match previous {
-                    Some(previous) => (slot.unwrap_or(previous.slot), previous.presence),
+                let (slot, presence) = match previous.map(|p| p.into_parts()) {
+                    Some((held, previous)) => (slot.unwrap_or(held), previous.presence),
                     None => (
                         slot.ok_or_else(|| too_many(&outbox))?,
                         protocol::PresenceState::default(),
                     ),
                 };
-                let mut subscriber = Subscriber::new(user, outbox, slot);
-                subscriber.presence = presence;
-                self.subscribers.insert(session, subscriber);
+                self.subscribers
+                    .insert(outbox, slot, BoardSubscriber::new(user, presence));
                 self.joined(session, rejoined);
                 Ok(self.board.seq)
             }

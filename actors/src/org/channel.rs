@@ -2,12 +2,14 @@
 //! once) to every session following the organization after they are
 //! committed (see `submit`). A member who is removed loses, at once, the
 //! org channel and every board subscription of the organization
-//! (`access_lost`).
+//! (`access_lost`). The channel's followers are a
+//! [`Fanout`](crate::fanout::Fanout), under its overflow policy: a follower
+//! whose queue is full is cut and removed like a board's subscriber.
 
 use actix::prelude::*;
 use protocol::{Member, OrgEvent, ServerMsg, UserId};
 
-use super::{OrgActor, OrgSubscriber, Reply};
+use super::{OrgActor, Reply};
 use crate::board::AccessLost;
 use crate::caller::Caller;
 use crate::error::ActorError;
@@ -30,38 +32,31 @@ pub(crate) struct UnsubscribeOrg {
 }
 
 impl OrgActor {
-    /// Push `event` (decided at `at`) to every follower; drop the ones
-    /// that are gone or too slow (their writer closes them as slow
-    /// consumers).
+    /// Push `event` (decided at `at`) to every follower. Those the
+    /// fan-out removes (gone, or cut as slow consumers) need no notice.
     pub(super) fn publish(&mut self, event: OrgEvent, at: protocol::Millis) {
         let frame = SharedFrame::new(ServerMsg::OrgEvent {
             org: self.id,
             at,
             event,
         });
-        self.subscribers
-            .retain(|_, sub| match sub.outbox.push_shared(&frame) {
-                Ok(()) => true,
-                Err(PushError::Overflow | PushError::Closed) => false,
-            });
+        let _removed = self.subscribers.publish(&frame, None);
     }
 
     /// Cut `user` (`None`: everyone, API keys too, as when the
     /// organization is deleted) off the org channel and every live board
     /// of the org.
     pub(super) fn revoke_access(&mut self, user: Option<UserId>) {
-        let org = self.id;
         let lost = user.map(Caller::User);
-        self.subscribers.retain(|_, sub| {
-            if lost.is_some_and(|lost| sub.caller != lost) {
-                return true;
-            }
-            let _ = sub.outbox.send(&ServerMsg::OrgUnsubscribed {
-                org,
+        for (_, sub) in self
+            .subscribers
+            .remove_where(|sub| lost.is_none_or(|lost| sub.state == lost))
+        {
+            let _ = sub.outbox().send(&ServerMsg::OrgUnsubscribed {
+                org: self.id,
                 reason: protocol::codes::ACCESS_LOST.into(),
             });
-            false
-        });
+        }
         // From the state, not the view: a deleted organization has no view
         // left, but its boards still have sessions to cut off.
         for board in self.state.board_order.clone() {
@@ -105,17 +100,11 @@ impl Handler<SubscribeOrg> for OrgActor {
             boards: org.boards.clone(),
         };
         let result = match msg.outbox.send(&snapshot) {
-            Ok(()) => {
-                self.subscribers.insert(
-                    msg.outbox.session(),
-                    OrgSubscriber {
-                        caller: msg.caller,
-                        _slot: msg.outbox.take_org_slot(org.id),
-                        outbox: msg.outbox,
-                    },
-                );
-                Ok(())
-            }
+            // Org channels take no slot the subscription limit counts.
+            Ok(()) => self
+                .subscribers
+                .attach(msg.outbox, msg.caller)
+                .map_err(|_| ActorError::Internal("an org channel refused a slot".into())),
             Err(PushError::Overflow) => Err(ActorError::Overloaded),
             Err(PushError::Closed) => Err(ActorError::Unavailable("session closed".into())),
         };
@@ -127,6 +116,6 @@ impl Handler<UnsubscribeOrg> for OrgActor {
     type Result = ();
 
     fn handle(&mut self, msg: UnsubscribeOrg, _: &mut Self::Context) {
-        self.subscribers.remove(&msg.session);
+        self.subscribers.remove(msg.session);
     }
 }

@@ -1,5 +1,5 @@
-//! Subscriptions: snapshot then events, encode-once fan-out, `since`,
-//! slow consumers.
+//! Subscriptions: snapshot then events, encode-once fan-out, `since`
+//! (slow consumers are in `slow.rs`).
 
 use protocol::Format;
 
@@ -234,57 +234,6 @@ async fn since_after_a_restart_is_served_from_the_store() {
         .await
         .unwrap();
     assert!(queued(&mut rx).is_empty());
-}
-
-#[actix_rt::test]
-async fn a_slow_consumer_is_cut_off_and_the_fast_one_gets_everything() {
-    let world = World::new();
-    let board = world.new_board().await;
-    let handle = world.board(board.id);
-    // Room for the snapshot, the presence list, the fast session joining
-    // and one event.
-    let (slow, mut slow_rx) = outbox(1, 4);
-    let (fast, mut fast_rx) = outbox(2, 64);
-    within(handle.subscribe(VIEWER, slow, None)).await.unwrap();
-    within(handle.subscribe(VIEWER, fast, None)).await.unwrap();
-    assert_eq!(snapshot_seq(&next_msg(&mut fast_rx).await), 3);
-
-    let mut seqs = Vec::new();
-    for n in 0..6 {
-        let committed = world
-            .submit(board.id, MEMBER, create_item(&format!("Item {n}")))
-            .await;
-        seqs.push(committed.seq);
-        // The fast session drains as it goes.
-        assert_eq!(event_seq(&next_msg(&mut fast_rx).await), committed.seq);
-    }
-    assert_eq!(seqs, [4, 5, 6, 7, 8, 9]);
-
-    assert!(slow_rx.overflowed(), "the slow session was flagged");
-    within(slow_rx.wait_overflow()).await;
-    assert!(!fast_rx.overflowed());
-    // The slow session holds what fit, and the board let go of it.
-    assert_eq!(snapshot_seq(&next_msg(&mut slow_rx).await), 3);
-    assert_eq!(event_seq(&next_msg(&mut slow_rx).await), 4);
-    assert!(
-        within(slow_rx.recv()).await.is_none(),
-        "the board dropped the slow session's outbox"
-    );
-}
-
-#[actix_rt::test]
-async fn subscribing_into_a_full_outbox_is_overloaded() {
-    let world = World::new();
-    let board = world.new_board().await;
-    let (sub, rx) = outbox(1, 1);
-    sub.send(&ServerMsg::Pong { nonce: None }).unwrap();
-
-    let subscribed = within(world.board(board.id).subscribe(VIEWER, sub, None)).await;
-    assert!(
-        matches!(subscribed, Err(ActorError::Overloaded)),
-        "{subscribed:?}"
-    );
-    assert!(rx.overflowed());
 }
 
 #[actix_rt::test]

@@ -19,6 +19,7 @@ mod org;
 mod org_retries;
 mod outage;
 mod presence;
+mod slow;
 mod spans;
 
 use std::future::Future;
