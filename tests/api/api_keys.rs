@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::config::DatabaseSettings;
 
 use crate::helpers::{email, org_key, spawn_app, TestApp, Wire, WsClient, WAIT};
 
@@ -323,10 +322,7 @@ async fn an_expired_key_is_refused() {
     assert_eq!(status, StatusCode::OK);
 
     // Let its expiry pass, as time would.
-    let DatabaseSettings::Url(url) = &app.settings.database else {
-        panic!("tests use a database URL");
-    };
-    let db = storage::Db::connect(url, 1).await.expect("connects");
+    let db = app.db().await;
     let id: uuid::Uuid = key_id.parse().expect("uuid");
     let client = db.pool().get().await.expect("connection");
     let updated = client

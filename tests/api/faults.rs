@@ -4,17 +4,13 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use server::config::DatabaseSettings;
 
 use crate::helpers::{email, org_key, spawn_app, TestApp, Wire};
 
 /// Overwrites every stored event of `board` with a byte that decodes as
 /// no event, and drops its snapshot, straight in the database.
 async fn corrupt_board(app: &TestApp, board: &str) {
-    let DatabaseSettings::Url(url) = &app.settings.database else {
-        panic!("tests run on a database URL");
-    };
-    let db = storage::Db::connect(url, 1).await.expect("connects");
+    let db = app.db().await;
     let client = db.pool().get().await.expect("connection");
     let board: uuid::Uuid = board.parse().expect("uuid");
     let n = client

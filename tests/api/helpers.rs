@@ -118,56 +118,43 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request");
+    /// `req` sent with `token`: its status and JSON body (`Null` if none).
+    async fn exchange(
+        &self,
+        req: reqwest::RequestBuilder,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let req = req.bearer_auth(token);
+        let req = match body {
+            Some(body) => req.json(&body),
+            None => req,
+        };
+        let res = req.send().await.expect("request");
         let status = res.status();
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.exchange(self.http.get(self.url(path)), token, None)
             .await
-            .expect("request");
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.exchange(self.http.post(self.url(path)), token, Some(body))
+            .await
     }
 
     /// `PATCH path` with a JSON body.
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
+        self.exchange(self.http.patch(self.url(path)), token, Some(body))
             .await
-            .expect("request");
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
     }
 
     /// `DELETE path`.
     pub async fn delete(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
+        self.exchange(self.http.delete(self.url(path)), token, None)
             .await
-            .expect("request");
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
     }
 
     /// A connection to the app's database, to look at what it stored.

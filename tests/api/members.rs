@@ -4,7 +4,6 @@
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::config::DatabaseSettings;
 
 use crate::helpers::{email, org_key, spawn_app, TestApp};
 
@@ -569,10 +568,7 @@ async fn another_orgs_invites_are_not_found() {
 /// organization decides from) and the read model, then restarts the
 /// server so the organization is loaded again.
 async fn expire_invite(app: &mut TestApp, id: &str) {
-    let DatabaseSettings::Url(url) = &app.settings.database else {
-        panic!("tests run on a database URL");
-    };
-    let db = storage::Db::connect(url, 1).await.expect("connects");
+    let db = app.db().await;
     let client = db.pool().get().await.expect("connection");
     let id: uuid::Uuid = id.parse().expect("uuid");
     let past = protocol::Millis(

@@ -490,10 +490,7 @@ async fn assert_forgotten(ws: &mut crate::helpers::WsClient, board: &str) {
 /// Append an event to `board` at `seq` directly in the database, as another
 /// writer would.
 async fn insert_foreign_event(app: &crate::helpers::TestApp, board: &str, seq: u64) {
-    let server::config::DatabaseSettings::Url(url) = &app.settings.database else {
-        panic!("tests use a database URL");
-    };
-    let db = storage::Db::connect(url, 1).await.expect("connects");
+    let db = app.db().await;
     let client = db.pool().get().await.expect("connection");
     let payload = protocol::codec::encode_event(&protocol::Event::BoardRenamed {
         name: "written elsewhere".into(),
