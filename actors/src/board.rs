@@ -62,11 +62,13 @@ pub(crate) struct Subscribe {
     pub reply: Reply<u64>,
 }
 
-/// Detach a session.
+/// Detach a session; with `answer`, tell it `unsubscribed{requested}`
+/// once it is detached (see `BoardHandle::leave`).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Unsubscribe {
     pub session: SessionId,
+    pub answer: Option<Outbox>,
 }
 
 /// `user` is no longer a member of the board's organization: end their
@@ -330,6 +332,9 @@ impl Drop for BoardActor {
             board: self.id,
             reason: protocol::codes::BOARD_RESTARTED.into(),
         });
-        let _ = self.subscribers.publish(&msg, None);
+        // Slots are given back before the sessions are told.
+        for (_, sub) in self.subscribers.remove_where(|_| true) {
+            let _ = sub.into_outbox().push_shared(&msg);
+        }
     }
 }

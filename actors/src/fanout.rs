@@ -74,6 +74,12 @@ impl<S> Subscriber<S> {
     pub(crate) fn into_parts(self) -> (Slot, S) {
         (self.slot, self.state)
     }
+
+    /// Give the session's slot back and keep its queue, to tell it why it
+    /// was let go: a session that hears it no longer counts this channel.
+    pub fn into_outbox(self) -> Outbox {
+        self.outbox
+    }
 }
 
 /// What one [`Fanout::publish`] did.

@@ -218,8 +218,29 @@ impl BoardHandle {
     /// Stop sending this board's events to `session`. Fire and forget: a
     /// gone actor has no subscribers anyway.
     pub fn unsubscribe(&self, session: SessionId) {
-        self.registry
-            .send_live_board(self.id, Unsubscribe { session });
+        self.registry.send_live_board(
+            self.id,
+            Unsubscribe {
+                session,
+                answer: None,
+            },
+        );
+    }
+
+    /// Stop sending this board's events to `outbox`'s session, and queue
+    /// `unsubscribed{reason: "requested"}` to it once the board has let go:
+    /// no event of the board follows that answer, and the session's slot is
+    /// free by then, so a subscribe sent after it is counted without this
+    /// board. `false` when the message could not be queued (no live actor,
+    /// which holds nothing; or a full mailbox): the caller answers.
+    pub fn leave(&self, outbox: Outbox) -> bool {
+        self.registry.send_live_board(
+            self.id,
+            Unsubscribe {
+                session: outbox.session(),
+                answer: Some(outbox),
+            },
+        )
     }
 
     /// Set `session`'s presence on the board (it must be subscribed; an

@@ -245,17 +245,18 @@ impl Registry {
 
     /// Send to the live actor of `id`, if any, without starting one; a
     /// full mailbox drops the message (callers say why that is fine).
-    pub(crate) fn send_live_board<M>(&self, id: BoardId, msg: M)
+    /// Returns whether the message was queued.
+    pub(crate) fn send_live_board<M>(&self, id: BoardId, msg: M) -> bool
     where
         BoardActor: Handler<Queued<M>>,
         M: Message + Send + 'static,
         M::Result: Send,
     {
         // Through the registered address (see `send_via`), never a clone.
-        if let Some(addr) = self.inner.boards.get(&id) {
+        self.inner.boards.get(&id).is_some_and(|addr| {
             let slot = self.inner.stats.board_mailbox.slot();
-            let _ = addr.try_send(Queued::new(msg, slot));
-        }
+            addr.try_send(Queued::new(msg, slot)).is_ok()
+        })
     }
 
     /// Send to the live actor of `id`, if any (see `send_live_board`).

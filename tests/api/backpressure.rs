@@ -11,7 +11,9 @@ use crate::helpers::{email, org_key, spawn_app_with, EventLog, TestApp, Wire, Ws
 
 /// A WebSocket whose TCP receive buffer is tiny (which also turns off
 /// receive-window autotuning), so a client that stops reading pushes back
-/// on the server after a few kilobytes instead of megabytes.
+/// on the server early. The server's socket send buffer still takes a few
+/// megabytes (its own autotuning: 44 events of 64 KB here), which the
+/// client must read through its small window before the close.
 async fn ws_small_receive_buffer(app: &TestApp, token: &str, format: Wire) -> WsClient {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("receive buffer");
@@ -267,16 +269,32 @@ async fn every_stalled_subscriber_cut_is_counted_once() {
             .await;
         assert_eq!(answer["type"], "ack", "{answer}");
     }
-    for client in &mut stalled {
-        let mut events = 0;
-        let code = loop {
-            match client.next().await {
-                Some(Ok(msg)) if msg["type"] == "event" => events += 1,
-                Some(Ok(msg)) => panic!("stalled: unexpected {msg}"),
-                Some(Err((code, _))) => break code,
-                None => break 1006,
-            }
-        };
+    // Read every stalled session at once: each has megabytes to take
+    // before its close, and a server writer whose peer takes nothing for
+    // `WRITE_STALL_TIMEOUT` gives up without the close frame. Read one
+    // after another, the last ones waited too long on a busy machine.
+    let drains: Vec<_> = stalled
+        .into_iter()
+        .map(|mut client| {
+            actix_rt::spawn(async move {
+                let mut events = 0;
+                let code = loop {
+                    match client.next().await {
+                        Some(Ok(msg)) if msg["type"] == "event" => {
+                            events += 1;
+                            assert!(events < CUT_EVENTS, "a stalled session was never cut off");
+                        }
+                        Some(Ok(msg)) => panic!("stalled: unexpected {msg}"),
+                        Some(Err((code, _))) => break code,
+                        None => break 1006,
+                    }
+                };
+                (events, code)
+            })
+        })
+        .collect();
+    for drain in drains {
+        let (events, code) = drain.await.expect("stalled session read");
         println!("stalled: {events} of {CUT_EVENTS} events, then close {code}");
         assert_eq!(code, 4008);
     }

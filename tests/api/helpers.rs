@@ -363,13 +363,19 @@ impl WsClient {
     }
 
     /// The next server message, or `None` when the socket closed. Panics
-    /// after `WAIT`.
+    /// after `WAIT`: one deadline for the whole call, not one per frame,
+    /// because the frames skipped here (pings, presence) would otherwise
+    /// extend it — the server pings every 2.5 s, which kept a message that
+    /// never came awaited until the access token expired (up to 15 min).
     pub async fn next(&mut self) -> Option<Result<Value, (u16, String)>> {
+        tokio::time::timeout(WAIT, self.next_unbounded())
+            .await
+            .expect("a server message within the wait")
+    }
+
+    async fn next_unbounded(&mut self) -> Option<Result<Value, (u16, String)>> {
         loop {
-            let frame = tokio::time::timeout(WAIT, self.stream.next())
-                .await
-                .expect("a server message within the wait");
-            match frame {
+            match self.stream.next().await {
                 None => return None,
                 Some(Err(_)) => return None,
                 Some(Ok(Message::Text(t))) => {

@@ -384,13 +384,15 @@ impl Handler<AccessLost> for BoardActor {
         let gone = self
             .subscribers
             .remove_where(|sub| lost.is_none_or(|lost| sub.state.user == lost));
-        for (_, sub) in &gone {
-            let _ = sub.outbox().send(&ServerMsg::Unsubscribed {
+        let told: Vec<_> = gone.iter().map(|(_, sub)| sub.outbox().clone()).collect();
+        // Their slots are given back here, before they are told.
+        self.left(gone);
+        for outbox in told {
+            let _ = outbox.send(&ServerMsg::Unsubscribed {
                 board: self.id,
                 reason: protocol::codes::ACCESS_LOST.into(),
             });
         }
-        self.left(gone);
     }
 }
 
@@ -398,7 +400,15 @@ impl Handler<Unsubscribe> for BoardActor {
     type Result = ();
 
     fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
+        // The slot is given back before the answer is queued: a client
+        // that hears it may subscribe elsewhere at once.
         self.remove_subscriber(msg.session);
+        if let Some(outbox) = msg.answer {
+            let _ = outbox.send(&ServerMsg::Unsubscribed {
+                board: self.id,
+                reason: protocol::codes::REQUESTED.into(),
+            });
+        }
     }
 }
 

@@ -52,7 +52,7 @@ impl OrgActor {
             .subscribers
             .remove_where(|sub| lost.is_none_or(|lost| sub.state == lost))
         {
-            let _ = sub.outbox().send(&ServerMsg::OrgUnsubscribed {
+            let _ = sub.into_outbox().send(&ServerMsg::OrgUnsubscribed {
                 org: self.id,
                 reason: protocol::codes::ACCESS_LOST.into(),
             });

@@ -258,6 +258,33 @@ async fn an_unsubscribed_session_gets_no_more_events() {
 }
 
 #[actix_rt::test]
+async fn a_session_that_leaves_is_told_once_its_slot_is_free() {
+    let world = World::new();
+    let (first, second) = (world.new_board().await, world.new_board().await);
+    let (a, b) = (world.board(first.id), world.board(second.id));
+    let (sub, mut rx) = outbox(1, 64);
+    let sub = sub.with_subscription_limit(1);
+    within(a.subscribe(VIEWER, sub.clone(), None))
+        .await
+        .unwrap();
+    assert!(a.leave(sub.clone()));
+    loop {
+        if let ServerMsg::Unsubscribed { board, reason } = next_msg(&mut rx).await {
+            assert_eq!((board, reason.as_str()), (first.id, "requested"));
+            break;
+        }
+    }
+    // Heard it: the slot is free, so the next board attaches the session.
+    assert_eq!(sub.subscriptions_held(), 0);
+    within(b.subscribe(VIEWER, sub.clone(), None))
+        .await
+        .unwrap();
+    // A board with no live actor holds nothing and cannot answer.
+    let idle = world.board(protocol::BoardId(uuid::Uuid::new_v4()));
+    assert!(!idle.leave(sub));
+}
+
+#[actix_rt::test]
 async fn a_removed_member_loses_the_subscription() {
     let world = World::new();
     let board = world.new_board().await;

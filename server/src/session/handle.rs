@@ -101,17 +101,23 @@ impl WsSession {
             ClientMsg::Subscribe { board, since } => self.on_subscribe(board, since, ctx),
             ClientMsg::Unsubscribe { board } => {
                 self.forget_ended();
+                // The board answers once it has let go of the session, so
+                // a subscribe sent after the answer finds its slot free;
+                // answering here at once would race the board.
+                let mut board_answers = false;
                 if self.subscriptions.remove(&board) {
                     if self.pending.contains(&board) {
                         // Still being attached: detach when that completes.
                         self.cancelled.insert(board);
                     }
-                    self.state.registry.board(board).unsubscribe(self.id);
+                    board_answers = self.state.registry.board(board).leave(self.outbox.clone());
                 }
-                self.send(&ServerMsg::Unsubscribed {
-                    board,
-                    reason: codes::REQUESTED.into(),
-                });
+                if !board_answers {
+                    self.send(&ServerMsg::Unsubscribed {
+                        board,
+                        reason: codes::REQUESTED.into(),
+                    });
+                }
             }
             ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
             ClientMsg::OrgCommand { id, org, command } => {

@@ -26,8 +26,8 @@ use super::upgrade::SocketGuard;
 pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
 
 /// How long one write may wait for the peer to take bytes: a peer that
-/// reads nothing for this long is gone (or hostile), and the socket is
-/// dropped.
+/// reads nothing for this long is gone (or hostile), and the connection is
+/// reset.
 pub const WRITE_STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Longest close reason a close frame can carry (RFC 6455: control frame
@@ -193,8 +193,15 @@ pub async fn write_loop(mut outbound: Outbound, mut io: OwnedWriteHalf, _open: S
             Ok(Err(e)) => e.to_string(),
             Err(_) => format!("the peer took no bytes for {WRITE_STALL_TIMEOUT:?}"),
         };
-        tracing::debug!(error = %failed, "websocket write failed; dropping the socket");
-        // Closing the queue tells the session the socket is gone.
+        tracing::debug!(error = %failed, "websocket write failed; resetting the connection");
+        // Reset, not end: the socket's send buffer may hold megabytes (its
+        // autotuning) that would otherwise trickle out to a peer taking
+        // almost nothing, for minutes after it was given up on. With
+        // `SO_LINGER` 0 they are discarded, and a reset sent, when the
+        // session lets go of the read half, which closing the queue makes
+        // it do at its next heartbeat tick.
+        let _ = io.as_ref().set_zero_linger();
+        io.forget();
         outbound.finish();
         return;
     }
