@@ -97,6 +97,7 @@ impl From<StoreError> for ActorError {
             StoreError::Overloaded => ActorError::Overloaded,
             StoreError::Timeout => ActorError::Timeout,
             StoreError::Internal(cause) => ActorError::Internal(cause),
+            StoreError::OrgRefused(rejection) => ActorError::OrgRejected(rejection),
             other => ActorError::Unavailable(other.to_string()),
         }
     }

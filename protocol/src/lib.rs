@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod board;
+pub mod bus;
 pub mod close;
 pub mod codec;
 pub mod codes;

@@ -154,6 +154,7 @@ impl Db {
     /// [`DbError::Conflict`]`("invite token")` for a token hash already
     /// stored; [`DbError::Other`] when the org does not exist or the
     /// lifetime is not positive.
+    #[cfg(feature = "test-util")]
     pub async fn create_invite(&self, new: &NewInvite) -> Result<InviteRow, DbError> {
         let client = self.client().await?;
         let stmt = client
@@ -214,6 +215,7 @@ impl Db {
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
+    #[cfg(feature = "test-util")]
     pub async fn revoke_invite(&self, org: OrgId, id: Uuid) -> Result<RevokeOutcome, DbError> {
         let client = self.client().await?;
         let revoke = client
@@ -260,6 +262,7 @@ impl Db {
     /// [`RedeemError::NotFound`], [`RedeemError::Revoked`],
     /// [`RedeemError::Used`] or [`RedeemError::Expired`] (checked in that
     /// order); [`RedeemError::Db`] when the database fails.
+    #[cfg(feature = "test-util")]
     pub async fn redeem_invite(
         &self,
         token_hash: &[u8; 32],

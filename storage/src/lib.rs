@@ -62,7 +62,7 @@ pub use local_pg::{LocalPgError, LocalPostgres};
 pub use lockout::LockoutPolicy;
 pub use login_sessions::{LoginSessionRow, NewLoginSession, RevokeReason, Rotation};
 pub use org_log::OrgCommandKey;
-pub use orgs::{MemberRow, MembershipError, OrgRow};
+pub use orgs::{MemberRow, OrgRow};
 pub use outcomes::COMMAND_OUTCOME_RETENTION;
 pub use pg_store::PgStore;
 pub use queries::{BoardRow, ColumnRow, ItemRow};

@@ -21,7 +21,7 @@ use crate::orgs::parse_role;
 use crate::{Db, DbError};
 
 mod write;
-pub(crate) use write::{is_duplicate, is_seq_conflict, write};
+pub(crate) use write::{is_duplicate, is_seq_conflict, refused_by_rule, write};
 
 const SELECT_EVENTS: &str = "SELECT seq, at, actor, command_id, payload FROM org_events \
      WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";

@@ -5,9 +5,7 @@
 //! transaction that first locks all the org's membership rows, so two
 //! concurrent changes are serialized and the second one sees the first.
 
-use std::convert::Infallible;
-
-use protocol::{Millis, OrgId, Role, Roster, UserId};
+use protocol::{Millis, OrgId, Role, UserId};
 use serde::Serialize;
 use tokio_postgres::Row;
 
@@ -44,43 +42,6 @@ pub struct MemberRow {
     pub role: Role,
 }
 
-/// Why a membership change was not made.
-///
-/// `E` is the error of the caller's own check (see [`Db::change_member`]);
-/// [`Infallible`] when there is none.
-#[derive(Debug, thiserror::Error)]
-pub enum MembershipError<E = Infallible> {
-    /// The user is not a member of the organization.
-    #[error("not a member of this organization")]
-    NotMember,
-    /// The change would leave the organization without an owner.
-    #[error("the organization must keep at least one owner")]
-    LastOwner,
-    /// The caller's check refused the change.
-    #[error("{0}")]
-    Refused(E),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<tokio_postgres::Error> for MembershipError<Infallible> {
-    fn from(e: tokio_postgres::Error) -> Self {
-        MembershipError::Db(e.into())
-    }
-}
-
-impl MembershipError<Infallible> {
-    /// The same error, for a caller whose check has another error type.
-    fn widen<E>(self) -> MembershipError<E> {
-        match self {
-            MembershipError::NotMember => MembershipError::NotMember,
-            MembershipError::LastOwner => MembershipError::LastOwner,
-            MembershipError::Refused(never) => match never {},
-            MembershipError::Db(e) => MembershipError::Db(e),
-        }
-    }
-}
-
 /// The columns of [`OrgRow`] (table alias `o`).
 const ORG_COLUMNS: &str =
     "o.id, o.name, o.key, (extract(epoch FROM o.created_at) * 1000)::bigint AS created_ms";
@@ -114,12 +75,15 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, DbError> {
 }
 
 impl Db {
-    /// Creates an organization and makes `owner` its owner, atomically.
+    /// Creates an organization and makes `owner` its owner, atomically:
+    /// a fixture for tests and benchmarks. The server creates organizations
+    /// through the organization's log (the `OrgActor`), never this way.
     ///
     /// # Errors
     /// [`DbError::Conflict`]`("org key")` when the key is taken;
     /// [`DbError::Other`] when the key does not match `^[A-Z][A-Z0-9]{1,9}$`
     /// or the owner does not exist.
+    #[cfg(feature = "test-util")]
     pub async fn create_org(
         &self,
         id: OrgId,
@@ -226,11 +190,13 @@ impl Db {
         }
     }
 
-    /// Adds `user` to `org` with `role`.
+    /// Adds `user` to `org` with `role`: a fixture for tests (the server
+    /// adds members through the organization's log).
     ///
     /// # Errors
     /// [`DbError::Conflict`]`("membership")` when already a member;
     /// [`DbError::Other`] when the org or user does not exist.
+    #[cfg(feature = "test-util")]
     pub async fn add_member(&self, org: OrgId, user: UserId, role: Role) -> Result<(), DbError> {
         let client = self.client().await?;
         let stmt = client
@@ -258,127 +224,4 @@ impl Db {
             })
             .await
     }
-
-    /// Changes the role of `user` in `org` to `role`; returns the previous
-    /// role.
-    ///
-    /// # Errors
-    /// [`MembershipError::NotMember`]; [`MembershipError::LastOwner`] when
-    /// `user` is the only owner and `role` is not owner.
-    pub async fn set_member_role(
-        &self,
-        org: OrgId,
-        user: UserId,
-        role: Role,
-    ) -> Result<Role, MembershipError> {
-        self.change_member(org, user, Some(role), |_, _| Ok::<(), Infallible>(()))
-            .await
-    }
-
-    /// Removes `user` from `org`; returns the role they had.
-    ///
-    /// # Errors
-    /// [`MembershipError::NotMember`]; [`MembershipError::LastOwner`] when
-    /// `user` is the only owner.
-    pub async fn remove_member(&self, org: OrgId, user: UserId) -> Result<Role, MembershipError> {
-        self.change_member(org, user, None, |_, _| Ok::<(), Infallible>(()))
-            .await
-    }
-
-    /// Sets the role of `user` in `org` (`Some`) or removes them (`None`),
-    /// atomically, and returns the role they had.
-    ///
-    /// One transaction locks every membership row of the org (in user id
-    /// order, so concurrent changes cannot deadlock), then calls
-    /// `check(roster, current_role)` with the locked roster: a permission
-    /// check made there cannot be invalidated by a concurrent change (say,
-    /// the target being made owner meanwhile). Then it refuses a change that
-    /// would leave no owner, and writes. Two concurrent demotions of the
-    /// last two owners therefore cannot both succeed: the second waits for
-    /// the first's locks and then sees one owner left.
-    ///
-    /// # Errors
-    /// [`MembershipError::NotMember`] when `user` is not a member;
-    /// [`MembershipError::Refused`] when `check` fails;
-    /// [`MembershipError::LastOwner`] when no owner would remain;
-    /// [`MembershipError::Db`] when the database fails.
-    pub async fn change_member<E>(
-        &self,
-        org: OrgId,
-        user: UserId,
-        role: Option<Role>,
-        check: impl FnOnce(&Roster, Role) -> Result<(), E>,
-    ) -> Result<Role, MembershipError<E>> {
-        let mut client = self.client().await?;
-        let tx = client
-            .transaction()
-            .await
-            .map_err(|e| MembershipError::Db(e.into()))?;
-        let roster = lock_roster(&tx, org)
-            .await
-            .map_err(MembershipError::widen)?;
-        let current = *roster.get(&user).ok_or(MembershipError::NotMember)?;
-        check(&roster, current).map_err(MembershipError::Refused)?;
-        let owners_after = roster
-            .iter()
-            .filter(|&(&u, &r)| u != user && r == Role::Owner)
-            .count()
-            + usize::from(role == Some(Role::Owner));
-        if owners_after == 0 {
-            return Err(MembershipError::LastOwner);
-        }
-        write_membership(&tx, org, user, role)
-            .await
-            .map_err(|e| MembershipError::Db(e.into()))?;
-        tx.commit()
-            .await
-            .map_err(|e| MembershipError::Db(e.into()))?;
-        Ok(current)
-    }
-}
-
-/// Locks every membership row of `org` until the end of `tx` and returns
-/// them as a roster.
-async fn lock_roster(
-    tx: &deadpool_postgres::Transaction<'_>,
-    org: OrgId,
-) -> Result<Roster, MembershipError> {
-    let stmt = tx
-        .prepare_cached(
-            "SELECT user_id, role FROM memberships WHERE org_id = $1 \
-             ORDER BY user_id FOR UPDATE",
-        )
-        .await?;
-    tx.query(&stmt, &[&org.0])
-        .await?
-        .iter()
-        .map(|row| Ok((UserId(row.get(0)), parse_role(row.get(1))?)))
-        .collect()
-}
-
-/// Updates (`Some`) or deletes (`None`) one membership row.
-async fn write_membership(
-    tx: &deadpool_postgres::Transaction<'_>,
-    org: OrgId,
-    user: UserId,
-    role: Option<Role>,
-) -> Result<(), tokio_postgres::Error> {
-    match role {
-        Some(role) => {
-            let stmt = tx
-                .prepare_cached(
-                    "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2",
-                )
-                .await?;
-            tx.execute(&stmt, &[&org.0, &user.0, &role.as_str()])
-                .await?;
-        }
-        None => {
-            let stmt = tx
-                .prepare_cached("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-                .await?;
-            tx.execute(&stmt, &[&org.0, &user.0]).await?;
-        }
-    }
-    Ok(())
 }

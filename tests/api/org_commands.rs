@@ -218,6 +218,28 @@ async fn org_commands_over_the_websocket_are_answered_like_board_commands() {
         "{unknown}"
     );
 
+    // A user id no account has is refused by name, and nothing is
+    // written; the organization goes on.
+    let before = last_seq(&app, &org).await;
+    let ghost = uuid::Uuid::new_v4();
+    let refused = org_command(
+        &mut ws,
+        "ghost",
+        &org,
+        json!({ "type": "add_member", "user": ghost, "role": "member" }),
+    )
+    .await;
+    assert_eq!(refused["type"], "rejected", "{refused}");
+    assert_eq!(refused["code"], "not_found", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no account"),
+        "{refused}"
+    );
+    assert_eq!(last_seq(&app, &org).await, before);
+
     // A stranger's command is as for a missing organization.
     let (stranger, _) = app.register(&email()).await;
     let mut outsider = app.ws(&stranger, Wire::Json).await;

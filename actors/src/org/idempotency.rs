@@ -146,6 +146,13 @@ impl OrgActor {
         rejection: OrgRejection,
         reply: Option<Reply<OrgCommitted>>,
     ) -> LocalBoxActorFuture<Self, ()> {
+        if rejection == OrgRejection::OrgNotFound {
+            // Nothing to remember for a stranger (or an organization that
+            // does not exist): recording it would let anyone make the
+            // server write rows for any id.
+            super::submit::answer(reply, Err(ActorError::OrgRejected(rejection)));
+            return actix::fut::ready(()).boxed_local();
+        }
         let (store, timeout, org) = (
             self.registry.store(),
             self.registry.config().store_timeout,

@@ -162,7 +162,7 @@ impl OrgActor {
             .then(move |res, act: &mut Self, ctx: &mut Context<Self>| {
                 match res {
                     Ok(()) => {
-                        act.commit(&records);
+                        act.apply_committed(&records);
                         let committed = OrgCommitted {
                             records,
                             before,
@@ -186,6 +186,16 @@ impl OrgActor {
                             .unwrap_or(ActorError::Unavailable("retry".into()));
                         answer(reply, Err(err));
                     }
+                    Err(StoreError::Timeout) => {
+                        // The outcome is unknown: the events may yet commit
+                        // (a removal, a deletion). Going on with this state
+                        // could keep a removed member in, so, like a board,
+                        // the actor reloads from the log for the next request.
+                        tracing::warn!(org_id = %act.id, "organization append outcome unknown; reloading");
+                        act.failed = Some(ActorError::Timeout);
+                        let err = act.fail_and_retire(ctx).unwrap_or(ActorError::Timeout);
+                        answer(reply, Err(err));
+                    }
                     Err(e) => answer(reply, Err(ActorError::from(e))),
                 }
                 actix::fut::ready(()).boxed_local()
@@ -197,7 +207,7 @@ impl OrgActor {
 impl OrgActor {
     /// Applies committed records, then tells the org channel and cuts off
     /// who lost access.
-    fn commit(&mut self, records: &[OrgRecorded]) {
+    pub(super) fn apply_committed(&mut self, records: &[OrgRecorded]) {
         for rec in records {
             self.state.apply_recorded(rec);
         }

@@ -102,6 +102,20 @@ pub enum OrgRejection {
         /// The board.
         board: BoardId,
     },
+    /// No account has the user id named (found when the membership is
+    /// written: the log cannot know every account).
+    #[error("no account has this user id")]
+    UnknownUser {
+        /// The id.
+        user: UserId,
+    },
+    /// Another organization took the key first (found when the
+    /// organization is written: no one organization's log can know).
+    #[error("the organization key {key} is taken")]
+    KeyTaken {
+        /// The key.
+        key: String,
+    },
 }
 
 impl OrgRejection {
@@ -110,7 +124,9 @@ impl OrgRejection {
         match self {
             OrgRejection::OrgNotFound
             | OrgRejection::InviteNotFound
-            | OrgRejection::BoardNotFound { .. } => codes::NOT_FOUND,
+            | OrgRejection::BoardNotFound { .. }
+            | OrgRejection::UnknownUser { .. } => codes::NOT_FOUND,
+            OrgRejection::KeyTaken { .. } => codes::ORG_KEY_TAKEN,
             OrgRejection::NotMember { .. } => codes::NOT_A_MEMBER,
             OrgRejection::OrgAlreadyExists => codes::ORG_ALREADY_EXISTS,
             OrgRejection::Forbidden { .. } => codes::FORBIDDEN,

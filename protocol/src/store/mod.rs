@@ -53,6 +53,11 @@ pub enum StoreError {
         /// The seq that is already taken.
         seq: u64,
     },
+    /// The database refused an organization's append for a reason its
+    /// log could not know (a user id with no account, a key another
+    /// organization took first). Nothing was written; a rule's refusal.
+    #[error("refused: {0}")]
+    OrgRefused(crate::OrgRejection),
     /// The operation did not finish in time.
     #[error("storage timed out")]
     Timeout,

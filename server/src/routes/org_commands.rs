@@ -65,6 +65,11 @@ pub fn refusal(e: ActorError) -> ApiError {
         OrgRejection::NotMember { .. } => ApiError::NotFound { what: "member" },
         OrgRejection::InviteNotFound => ApiError::NotFound { what: "invite" },
         OrgRejection::BoardNotFound { .. } => ApiError::NotFound { what: "board" },
+        OrgRejection::UnknownUser { .. } => ApiError::NotFound { what: "user" },
+        OrgRejection::KeyTaken { .. } => ApiError::Conflict {
+            code: ErrorCode::OrgKeyTaken,
+            message,
+        },
         OrgRejection::Forbidden { .. } => ApiError::Forbidden { message },
         OrgRejection::AlreadyMember { .. } => ApiError::Conflict {
             code: ErrorCode::AlreadyMember,

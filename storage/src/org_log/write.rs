@@ -6,7 +6,7 @@
 
 use deadpool_postgres::Transaction;
 use protocol::codec::encode_org_event;
-use protocol::{Millis, OrgEvent, OrgId, OrgRecorded};
+use protocol::{Millis, OrgEvent, OrgId, OrgRecorded, OrgRejection};
 
 use super::OrgCommandKey;
 use crate::db::to_sql_i64;
@@ -46,6 +46,32 @@ pub(crate) fn is_seq_conflict(e: &tokio_postgres::Error) -> bool {
 /// Whether `e` says the command id already has an outcome.
 pub(crate) fn is_duplicate(e: &tokio_postgres::Error) -> bool {
     violates(e, "org_command_outcomes_pkey")
+}
+
+/// The rule a refused org append broke that its log could not know: a
+/// member added with a user id no account has, or a key another
+/// organization took first.
+pub(crate) fn refused_by_rule(
+    e: &tokio_postgres::Error,
+    records: &[OrgRecorded],
+) -> Option<OrgRejection> {
+    let db = e.as_db_error()?;
+    let code = db.code();
+    if *code == tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION
+        && db.constraint() == Some("memberships_user_id_fkey")
+    {
+        return records.iter().find_map(|rec| match rec.event {
+            OrgEvent::MemberAdded { user, .. } => Some(OrgRejection::UnknownUser { user }),
+            _ => None,
+        });
+    }
+    if violates(e, "orgs_key_key") {
+        return records.iter().find_map(|rec| match &rec.event {
+            OrgEvent::OrgCreated { key, .. } => Some(OrgRejection::KeyTaken { key: key.clone() }),
+            _ => None,
+        });
+    }
+    None
 }
 
 fn violates(e: &tokio_postgres::Error, constraint: &str) -> bool {

@@ -305,13 +305,20 @@ fn refusal_unqueried(append: &Append, e: &tokio_postgres::Error) -> StoreError {
                 seq: records.first().map_or(0, |r| r.seq),
             }
         }
-        _ => {
-            // Deterministic: the same events would be refused again.
-            let cause = describe(e);
-            tracing::error!(error = %cause, events = append.events(), "append refused");
-            StoreError::Internal(format!("append refused: {cause}"))
-        }
+        Append::Org { records, .. } => match org_log::refused_by_rule(e, records) {
+            Some(rejection) => StoreError::OrgRefused(rejection),
+            None => internal_refusal(append, e),
+        },
+        _ => internal_refusal(append, e),
     }
+}
+
+/// A refusal no rule explains. Deterministic: the same events would be
+/// refused again.
+fn internal_refusal(append: &Append, e: &tokio_postgres::Error) -> StoreError {
+    let cause = describe(e);
+    tracing::error!(error = %cause, events = append.events(), "append refused");
+    StoreError::Internal(format!("append refused: {cause}"))
 }
 
 /// What every request still unanswered is told when the batch as a whole
@@ -352,6 +359,7 @@ fn clone_error(e: &StoreError) -> StoreError {
             seq: *seq,
         },
         StoreError::Timeout => StoreError::Timeout,
+        StoreError::OrgRefused(rejection) => StoreError::OrgRefused(rejection.clone()),
         StoreError::Duplicate { board, command_id } => StoreError::Duplicate {
             board: *board,
             command_id: command_id.clone(),

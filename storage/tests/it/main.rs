@@ -10,7 +10,6 @@ mod invites;
 mod item_history;
 mod local_pg;
 mod login_sessions;
-mod memberships;
 mod migrations;
 mod org_batches;
 mod org_log;

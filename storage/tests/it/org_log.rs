@@ -267,10 +267,10 @@ async fn a_taken_key_refuses_the_creation_whole() {
         })
         .collect();
     // The route checks the key first; a race between two creations is
-    // refused by the unique index, for good.
+    // refused by the unique index, as the rule it is.
     let refused = storage.append_org(id, records, None).await;
     assert!(
-        matches!(&refused, Err(StoreError::Internal(cause)) if cause.contains("orgs_key_key")),
+        matches!(&refused, Err(StoreError::OrgRefused(OrgRejection::KeyTaken { key })) if key == "TAKEN"),
         "{refused:?}"
     );
     assert!(
