@@ -1,5 +1,7 @@
 //! The PostgreSQL engine against a real PostgreSQL.
 
+#![allow(clippy::unwrap_used)]
+
 mod conformance;
 
 use std::sync::Arc;
