@@ -20,12 +20,15 @@ use crate::outbox::{Outbox, SessionId, SharedFrame};
 use crate::registry::Registry;
 use crate::stats::ActorStats;
 
+mod cluster;
 mod handlers;
 mod idempotency;
 mod presence;
 
+pub(crate) use cluster::{Behind, HeardPresence, NodeGone, PresenceHello};
 #[cfg(test)]
 pub(crate) use handlers::Crash;
+pub use handlers::MAX_SEQ_RETRIES;
 pub(crate) use presence::{ReadPresence, SetPresence};
 mod resume;
 
@@ -125,6 +128,8 @@ pub struct BoardActor {
     last_used: Instant,
     /// Out of the registry and about to stop (see `fail_and_retire`).
     retiring: bool,
+    /// Sessions on other nodes, by their presence id (`node:session`).
+    remote: std::collections::BTreeMap<String, (protocol::bus::NodeId, protocol::PresenceEntry)>,
 }
 
 /// How long a retiring actor keeps answering requests already sent to it.
@@ -158,6 +163,7 @@ impl BoardActor {
             since_snapshot: 0,
             last_used: Instant::now(),
             retiring: false,
+            remote: std::collections::BTreeMap::new(),
         }
     }
 
@@ -195,11 +201,31 @@ impl BoardActor {
         ctx.run_later(RETIRE_GRACE, |_, ctx| ctx.stop());
     }
 
-    /// Apply committed events, remember them and send them to subscribers.
+    /// Apply events this actor committed, tell the other nodes, remember
+    /// them and send them to subscribers.
     fn apply_committed(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
+        self.apply_records(records, ctx, true);
+        if let Some(last) = records.last() {
+            self.registry
+                .bus()
+                .publish(protocol::bus::Notice::BoardCommitted {
+                    board: self.id,
+                    to: last.seq,
+                    events: records.to_vec(),
+                });
+        }
+    }
+
+    /// Apply committed events (`own`: committed by this actor, which then
+    /// also reports directory changes to the organization and takes
+    /// snapshots; else another node did, and did both), remember them and
+    /// send them to subscribers.
+    fn apply_records(&mut self, records: &[Recorded], ctx: &mut Context<Self>, own: bool) {
         for rec in records {
             self.board.apply(rec);
-            self.tell_org(rec);
+            if own {
+                self.tell_org(rec);
+            }
             let frame = Arc::new(SharedFrame::new(resume::event_msg(rec.clone())));
             self.broadcast(&frame);
             ActorStats::add(&self.registry.stats().events_broadcast, 1);
@@ -209,7 +235,7 @@ impl BoardActor {
             }
         }
         self.since_snapshot += records.len() as u64;
-        if self.since_snapshot >= self.registry.config().snapshot_every {
+        if own && self.since_snapshot >= self.registry.config().snapshot_every {
             self.since_snapshot = 0;
             let store = self.registry.store();
             let board = self.board.clone();
@@ -271,6 +297,11 @@ impl Actor for BoardActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        // Follow the board's notices before loading it: one sent meanwhile
+        // waits in the mailbox and finds the board loaded (see `cluster`).
+        let bus = self.registry.bus();
+        bus.watch(protocol::bus::Topic::Board(self.id));
+        bus.publish(protocol::bus::Notice::PresenceHello { board: self.id });
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
         let id = self.id;
@@ -303,6 +334,7 @@ impl Actor for BoardActor {
         ctx.run_interval(idle / 4, move |act, ctx| {
             let gone = act.subscribers.remove_gone();
             act.left(gone);
+            act.keep_org_alive();
             if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
                 tracing::debug!(board_id = %act.id, "board passivated");
                 ActorStats::add(&act.registry.stats().boards_passivated, 1);
@@ -324,6 +356,9 @@ impl Drop for BoardActor {
     /// panicking actor's registry entry is replaced on next use, because
     /// its address is no longer connected.
     fn drop(&mut self) {
+        self.registry
+            .bus()
+            .unwatch(protocol::bus::Topic::Board(self.id));
         if std::thread::panicking() {
             tracing::error!(board_id = %self.id, "board actor panicked; it restarts from storage on next use");
             ActorStats::add(&self.registry.stats().boards_crashed, 1);
@@ -333,7 +368,11 @@ impl Drop for BoardActor {
             reason: protocol::codes::BOARD_RESTARTED.into(),
         });
         // Slots are given back before the sessions are told.
-        for (_, sub) in self.subscribers.remove_where(|_| true) {
+        for (session, sub) in self.subscribers.remove_where(|_| true) {
+            self.tell_nodes(
+                protocol::PresenceChange::Left,
+                &presence::entry(session, &sub),
+            );
             let _ = sub.into_outbox().push_shared(&msg);
         }
     }

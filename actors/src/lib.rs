@@ -12,6 +12,7 @@
 
 mod board;
 mod caller;
+mod cluster;
 mod error;
 mod fanout;
 mod handles;

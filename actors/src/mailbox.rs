@@ -91,6 +91,10 @@ handle_queued!(BoardActor:
     board::Unsubscribe,
     board::SetPresence,
     board::AccessLost,
+    board::Behind,
+    board::HeardPresence,
+    board::PresenceHello,
+    board::NodeGone,
 );
 #[cfg(test)]
 handle_queued!(BoardActor: board::Crash);
@@ -102,6 +106,8 @@ handle_queued!(OrgActor:
     org::CheckOrg,
     org::SubscribeOrg,
     org::UnsubscribeOrg,
+    org::OrgBehind,
+    org::Touch,
 );
 
 #[cfg(test)]

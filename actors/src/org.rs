@@ -28,11 +28,13 @@ pub struct LiveOrg {
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
 
 mod channel;
+mod cluster;
 mod idempotency;
 mod numbers;
 mod submit;
 
 pub(crate) use channel::{SubscribeOrg, UnsubscribeOrg};
+pub(crate) use cluster::{OrgBehind, Touch};
 pub(crate) use numbers::{AllocateNumber, ReturnNumber};
 pub use submit::OrgCommitted;
 pub(crate) use submit::{CheckOrg, SubmitOrg};
@@ -107,6 +109,11 @@ impl Actor for OrgActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        // Follow the organization's notices before loading its log (see
+        // `cluster`).
+        self.registry
+            .bus()
+            .watch(protocol::bus::Topic::Org(self.id));
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
         let id = self.id;
@@ -134,6 +141,14 @@ impl Actor for OrgActor {
     fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
         self.registry.org_stopped(self.id, &ctx.address());
         Running::Stop
+    }
+}
+
+impl Drop for OrgActor {
+    fn drop(&mut self) {
+        self.registry
+            .bus()
+            .unwatch(protocol::bus::Topic::Org(self.id));
     }
 }
 

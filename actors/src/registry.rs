@@ -10,6 +10,7 @@ use actix::dev::SendError;
 use actix::{Actor, Addr, Arbiter, ArbiterHandle, Handler, Message};
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
+use protocol::bus::{Bus, NodeId, SoloBus};
 use protocol::{BoardId, BoardStore, OrgId};
 
 use crate::board::BoardActor;
@@ -136,6 +137,7 @@ pub struct Registry {
 
 struct Inner {
     store: Arc<dyn BoardStore>,
+    bus: Arc<dyn Bus>,
     config: ActorConfig,
     boards: DashMap<BoardId, Addr<BoardActor>>,
     orgs: DashMap<OrgId, Addr<OrgActor>>,
@@ -145,15 +147,28 @@ struct Inner {
 }
 
 impl Registry {
-    /// A registry whose actors run on `config.arbiters` dedicated threads.
-    /// Must be called inside a running actix `System`.
+    /// A registry for a process alone (no other node shares its
+    /// database): see [`Registry::with_bus`].
     pub fn new(store: Arc<dyn BoardStore>, config: ActorConfig) -> Registry {
+        let solo = Arc::new(SoloBus(NodeId(uuid::Uuid::new_v4())));
+        Registry::with_bus(store, config, solo)
+    }
+
+    /// A registry whose actors run on `config.arbiters` dedicated threads
+    /// and tell other nodes what they commit through `bus`. Must be called
+    /// inside a running actix `System`.
+    pub fn with_bus(
+        store: Arc<dyn BoardStore>,
+        config: ActorConfig,
+        bus: Arc<dyn Bus>,
+    ) -> Registry {
         let arbiters = (0..config.arbiters.max(1))
             .map(|_| Arbiter::new().handle())
             .collect();
         Registry {
             inner: Arc::new(Inner {
                 store,
+                bus,
                 config,
                 boards: DashMap::new(),
                 orgs: DashMap::new(),
@@ -201,6 +216,21 @@ impl Registry {
 
     pub(crate) fn store(&self) -> Arc<dyn BoardStore> {
         self.inner.store.clone()
+    }
+
+    /// The bus this node shares with the others.
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.inner.bus
+    }
+
+    /// The boards live on this node.
+    pub fn live_boards(&self) -> Vec<BoardId> {
+        self.inner.boards.iter().map(|e| *e.key()).collect()
+    }
+
+    /// The organizations live on this node.
+    pub fn live_orgs(&self) -> Vec<OrgId> {
+        self.inner.orgs.iter().map(|e| *e.key()).collect()
     }
 
     fn arbiter(&self) -> &ArbiterHandle {
@@ -260,16 +290,16 @@ impl Registry {
     }
 
     /// Send to the live actor of `id`, if any (see `send_live_board`).
-    pub(crate) fn send_live_org<M>(&self, id: OrgId, msg: M)
+    pub(crate) fn send_live_org<M>(&self, id: OrgId, msg: M) -> bool
     where
         OrgActor: Handler<Queued<M>>,
         M: Message + Send + 'static,
         M::Result: Send,
     {
-        if let Some(addr) = self.inner.orgs.get(&id) {
+        self.inner.orgs.get(&id).is_some_and(|addr| {
             let slot = self.inner.stats.org_mailbox.slot();
-            let _ = addr.try_send(Queued::new(msg, slot));
-        }
+            addr.try_send(Queued::new(msg, slot)).is_ok()
+        })
     }
 
     fn start_org(&self, id: OrgId) -> Addr<OrgActor> {

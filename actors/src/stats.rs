@@ -21,6 +21,9 @@ pub struct ActorStats {
     pub(crate) boards_activated: AtomicU64,
     pub(crate) boards_passivated: AtomicU64,
     pub(crate) boards_crashed: AtomicU64,
+    pub(crate) catch_ups: AtomicU64,
+    pub(crate) events_caught_up: AtomicU64,
+    pub(crate) seq_conflicts: AtomicU64,
     /// Messages waiting in board actors' mailboxes.
     pub(crate) board_mailbox: Depth,
     /// Messages waiting in organization actors' mailboxes.
@@ -57,6 +60,15 @@ pub struct StatsSnapshot {
     pub boards_passivated: u64,
     /// Board actors that panicked.
     pub boards_crashed: u64,
+    /// Board and organization catch-ups from the log after another node
+    /// committed (a notice, a sweep, the bus coming back).
+    pub catch_ups: u64,
+    /// Events applied by those catch-ups (read from the log or carried by
+    /// the notice).
+    pub events_caught_up: u64,
+    /// Appends that lost the race for a seq to another node and were
+    /// decided again after catching up.
+    pub seq_conflicts: u64,
     /// Messages waiting in board actors' mailboxes (a gauge).
     pub board_mailbox_depth: u64,
     /// Messages waiting in organization actors' mailboxes (a gauge).
@@ -84,6 +96,9 @@ impl ActorStats {
             boards_activated: get(&self.boards_activated),
             boards_passivated: get(&self.boards_passivated),
             boards_crashed: get(&self.boards_crashed),
+            catch_ups: get(&self.catch_ups),
+            events_caught_up: get(&self.events_caught_up),
+            seq_conflicts: get(&self.seq_conflicts),
             board_mailbox_depth: self.board_mailbox.get(),
             org_mailbox_depth: self.org_mailbox.get(),
         }

@@ -23,11 +23,11 @@ pub(super) type Atomic = AtomicResponse<BoardActor, ()>;
 /// `fut` as a handler's atomic response, polled inside the span of the
 /// request being handled (see `traced`), so what it logs carries the
 /// request's fields.
-fn atomic(fut: impl ActorFuture<BoardActor, Output = ()> + 'static) -> Atomic {
+pub(super) fn atomic(fut: impl ActorFuture<BoardActor, Output = ()> + 'static) -> Atomic {
     AtomicResponse::new(Box::pin(in_current_span(fut)))
 }
 
-fn done() -> Atomic {
+pub(super) fn done() -> Atomic {
     AtomicResponse::new(Box::pin(actix::fut::ready(())))
 }
 
@@ -49,6 +49,7 @@ impl BoardActor {
         &mut self,
         records: Vec<Recorded>,
         reply: Reply<Committed>,
+        retry: Option<Retry>,
     ) -> LocalBoxActorFuture<Self, ()> {
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
@@ -76,9 +77,18 @@ impl BoardActor {
                             .unwrap_or(protocol::UserId(uuid::Uuid::nil()));
                         return act.answer_duplicate(actor, command_id, reply);
                     }
+                    Err(StoreError::Conflict { seq, .. }) if retry.as_ref().is_some_and(Retry::may_retry) => {
+                        // Another node took the seq: catch up from the log
+                        // and decide again (the item number, if any, stays
+                        // taken for the new decision).
+                        ActorStats::add(&act.registry.stats().seq_conflicts, 1);
+                        tracing::debug!(board_id = %act.id, seq, "seq taken by another node; catching up and deciding again");
+                        let retry = retry.map(Retry::again);
+                        return act.catch_up_and_redecide(retry, reply);
+                    }
                     Err(StoreError::Conflict { seq, .. }) => {
-                        // Another writer holds the seq: nothing of this
-                        // append was stored.
+                        // Another writer holds the seq, again and again:
+                        // nothing of this append was stored.
                         act.return_item_numbers(&records);
                         tracing::warn!(board_id = %act.id, seq, "seq conflict; reloading board");
                         let _ =
@@ -124,6 +134,29 @@ impl BoardActor {
 /// refused `create_item` spends none.
 const UNNUMBERED: u64 = 0;
 
+/// How many times a command is decided again after losing its seq to
+/// another node before it is refused (retryably) as `unavailable`.
+pub const MAX_SEQ_RETRIES: u32 = 5;
+
+/// A command's decision kept for deciding it again after a seq conflict.
+pub(super) struct Retry {
+    decision: Decision,
+    /// The item number it was decided with, if it needed one.
+    number: Option<u64>,
+    attempts: u32,
+}
+
+impl Retry {
+    fn may_retry(&self) -> bool {
+        self.attempts < MAX_SEQ_RETRIES
+    }
+
+    fn again(mut self) -> Retry {
+        self.attempts += 1;
+        self
+    }
+}
+
 /// What a command is decided with, fixed before the first `decide` so the
 /// second one (with the real item number) sees the same time and id.
 struct Decision {
@@ -158,6 +191,42 @@ impl Decision {
 }
 
 impl BoardActor {
+    /// Catch up from the log, then decide `retry`'s command again on the
+    /// board as it now is and append it.
+    fn catch_up_and_redecide(
+        &mut self,
+        retry: Option<Retry>,
+        reply: Reply<Committed>,
+    ) -> LocalBoxActorFuture<Self, ()> {
+        self.catch_up()
+            .then(move |caught, act: &mut Self, _| {
+                let Some(retry) = retry else {
+                    return actix::fut::ready(()).boxed_local();
+                };
+                if let Err(e) = caught {
+                    act.give_back(retry.number);
+                    let _ = reply.send(Err(ActorError::from(e)));
+                    return actix::fut::ready(()).boxed_local();
+                }
+                let decided = retry.decision.run(&act.board, retry.number);
+                if decided.is_err() {
+                    act.give_back(retry.number);
+                }
+                let (by, command_id) = (retry.decision.by, retry.decision.command_id.clone());
+                act.settle(decided, by, command_id, reply, Some(retry))
+            })
+            .boxed_local()
+    }
+
+    /// Give back an item number taken for a command that was then refused.
+    fn give_back(&self, number: Option<u64>) {
+        if let (Some(org), Some(n)) = (self.board.org, number) {
+            if n != UNNUMBERED {
+                self.registry.org(org).return_number(n);
+            }
+        }
+    }
+
     /// Append what was decided, or settle the refusal (recording it for a
     /// command id), and answer `reply`.
     fn settle(
@@ -166,9 +235,10 @@ impl BoardActor {
         by: Caller,
         command_id: Option<String>,
         reply: Reply<Committed>,
+        retry: Option<Retry>,
     ) -> LocalBoxActorFuture<Self, ()> {
         match (decided, command_id) {
-            (Ok(records), _) => self.append_then_commit(records, reply),
+            (Ok(records), _) => self.append_then_commit(records, reply, retry),
             (Err(ActorError::Rejected(rejection)), Some(id)) => {
                 ActorStats::add(&self.registry.stats().commands_rejected, 1);
                 self.settle_rejection(by.actor_id(), id, rejection, reply)
@@ -248,11 +318,18 @@ impl Handler<Submit> for BoardActor {
             };
             let first = decision.run(&act.board, needs_number.then_some(UNNUMBERED));
             if first.is_err() || !needs_number {
-                return act.settle(first, by, decision.command_id, reply);
+                let command_id = decision.command_id.clone();
+                let retry = Retry {
+                    decision,
+                    number: None,
+                    attempts: 0,
+                };
+                return act.settle(first, by, command_id, reply, Some(retry));
             }
             let allocate = async move { org.allocate_number().await };
             actix::fut::wrap_future(allocate)
                 .then(move |number, act: &mut Self, _| {
+                    let number_taken = number.as_ref().ok().copied();
                     let decided = number.and_then(|n| {
                         let decided = decision.run(&act.board, Some(n));
                         if decided.is_err() {
@@ -264,7 +341,13 @@ impl Handler<Submit> for BoardActor {
                         }
                         decided
                     });
-                    act.settle(decided, by, decision.command_id, reply)
+                    let command_id = decision.command_id.clone();
+                    let retry = Retry {
+                        number: number_taken,
+                        decision,
+                        attempts: 0,
+                    };
+                    act.settle(decided, by, command_id, reply, Some(retry))
                 })
                 .boxed_local()
         });
@@ -310,7 +393,7 @@ impl Handler<Create> for BoardActor {
                 Ok(act.board.record(&ctx, None, events))
             });
             match decided {
-                Ok(records) => act.append_then_commit(records, reply),
+                Ok(records) => act.append_then_commit(records, reply, None),
                 Err(e) => {
                     let _ = reply.send(Err(e));
                     actix::fut::ready(()).boxed_local()

@@ -38,18 +38,13 @@ impl Handler<ReadPresence> for BoardActor {
     type Result = Atomic;
 
     fn handle(&mut self, msg: ReadPresence, ctx: &mut Self::Context) -> Atomic {
-        self.read_with(ctx, msg.user, msg.reply, |act| {
-            act.subscribers
-                .iter()
-                .map(|(s, sub)| entry(s, sub))
-                .collect()
-        })
+        self.read_with(ctx, msg.user, msg.reply, |act| act.everyone_present())
     }
 }
 
 const MIN_INTERVAL: Duration = Duration::from_millis(PRESENCE_MIN_INTERVAL_MS);
 
-fn entry(session: SessionId, sub: &Subscriber<BoardSubscriber>) -> PresenceEntry {
+pub(super) fn entry(session: SessionId, sub: &Subscriber<BoardSubscriber>) -> PresenceEntry {
     PresenceEntry {
         session: session.to_string(),
         user: sub.state.user.actor_id(),
@@ -64,11 +59,7 @@ impl BoardActor {
         let Some(sub) = self.subscribers.get(session) else {
             return;
         };
-        let sessions = self
-            .subscribers
-            .iter()
-            .map(|(s, sub)| entry(s, sub))
-            .collect();
+        let sessions = self.everyone_present();
         let _ = sub.outbox().send(&ServerMsg::Presence {
             board: self.id,
             sessions,
@@ -78,14 +69,23 @@ impl BoardActor {
         }
     }
 
+    /// Who is present: this node's subscribers, then other nodes'.
+    fn everyone_present(&self) -> Vec<PresenceEntry> {
+        let local = self.subscribers.iter().map(|(s, sub)| entry(s, sub));
+        let remote = self.remote.values().map(|(_, entry)| entry.clone());
+        local.chain(remote).collect()
+    }
+
     fn announce(&mut self, session: SessionId, change: PresenceChange) {
         let Some(sub) = self.subscribers.get(session) else {
             return;
         };
+        let entry = entry(session, sub);
+        self.tell_nodes(change, &entry);
         let frame = SharedFrame::new(ServerMsg::PresenceChanged {
             board: self.id,
             change,
-            entry: entry(session, sub),
+            entry,
         });
         self.publish(&frame, Some(session));
     }
@@ -101,10 +101,12 @@ impl BoardActor {
     /// fan-out removes while doing so are announced in turn.
     pub(super) fn left(&mut self, mut removed: Removed) {
         while let Some((session, sub)) = removed.pop() {
+            let entry = entry(session, &sub);
+            self.tell_nodes(PresenceChange::Left, &entry);
             let frame = SharedFrame::new(ServerMsg::PresenceChanged {
                 board: self.id,
                 change: PresenceChange::Left,
-                entry: entry(session, &sub),
+                entry,
             });
             removed.extend(self.subscribers.publish(&frame, None).removed);
         }

@@ -16,6 +16,7 @@ use super::idempotency::Prior;
 use super::{LiveOrg, OrgActor, Reply};
 use crate::board::now_millis;
 use crate::error::{bounded, ActorError};
+use crate::stats::ActorStats;
 use crate::traced::in_current_span;
 
 /// What a committed organization command did.
@@ -94,13 +95,13 @@ impl Handler<SubmitOrg> for OrgActor {
             return;
         }
         let work = match msg.command_id.clone() {
-            None => self.decide_and_append(msg),
+            None => self.decide_and_append(msg, 0),
             // Looked up before deciding: a retry is answered, not decided
             // again (which could now go the other way).
             Some(command_id) => self
                 .prior(msg.caller.author(), command_id)
                 .then(|prior, act: &mut Self, _| match prior {
-                    Prior::New => act.decide_and_append(msg),
+                    Prior::New => act.decide_and_append(msg, 0),
                     Prior::Answered(first) => {
                         answer(msg.reply, first);
                         actix::fut::ready(()).boxed_local()
@@ -115,8 +116,13 @@ impl Handler<SubmitOrg> for OrgActor {
 impl OrgActor {
     /// Decides `msg` on the current state and, when accepted, appends,
     /// applies and publishes it.
-    fn decide_and_append(&mut self, msg: SubmitOrg) -> LocalBoxActorFuture<Self, ()> {
+    fn decide_and_append(
+        &mut self,
+        msg: SubmitOrg,
+        attempts: u32,
+    ) -> LocalBoxActorFuture<Self, ()> {
         let now = now_millis();
+        let (caller, command) = (msg.caller, msg.command.clone());
         let author = msg.caller.author();
         let decided = self.state.decide(
             &OrgCtx {
@@ -146,6 +152,7 @@ impl OrgActor {
                 event,
             })
             .collect();
+        let command_id = msg.command_id.clone();
         let key = msg.command_id.map(|command_id| (author, command_id));
         let before = self.org.clone();
         let reply = msg.reply;
@@ -173,6 +180,30 @@ impl OrgActor {
                     Err(StoreError::OrgDuplicate { command_id, .. }) => {
                         // Nothing was written: the first answer stands.
                         return act.answer_duplicate(author, command_id, reply);
+                    }
+                    Err(StoreError::OrgConflict { seq, .. })
+                        if attempts < crate::board::MAX_SEQ_RETRIES =>
+                    {
+                        // Another node took the seq: catch up from the log
+                        // and decide again on the organization as it is.
+                        ActorStats::add(&act.registry.stats().seq_conflicts, 1);
+                        tracing::debug!(org_id = %act.id, seq, "org seq taken by another node; catching up");
+                        let again = SubmitOrg {
+                            caller,
+                            command,
+                            command_id,
+                            reply,
+                        };
+                        return act
+                            .catch_up()
+                            .then(move |caught, act: &mut Self, _| match caught {
+                                Ok(()) => act.decide_and_append(again, attempts + 1),
+                                Err(e) => {
+                                    answer(again.reply, Err(ActorError::from(e)));
+                                    actix::fut::ready(()).boxed_local()
+                                }
+                            })
+                            .boxed_local();
                     }
                     Err(StoreError::OrgConflict { seq, .. }) => {
                         // Another writer took the seq: this state is stale. A
@@ -205,9 +236,22 @@ impl OrgActor {
 }
 
 impl OrgActor {
-    /// Applies committed records, then tells the org channel and cuts off
-    /// who lost access.
+    /// Applies records this actor committed, then tells the other nodes.
     pub(super) fn apply_committed(&mut self, records: &[OrgRecorded]) {
+        self.apply_records(records);
+        if let Some(last) = records.last() {
+            self.registry
+                .bus()
+                .publish(protocol::bus::Notice::OrgCommitted {
+                    org: self.id,
+                    to: last.seq,
+                });
+        }
+    }
+
+    /// Applies committed records (this node's or another's), then tells
+    /// the org channel and cuts off who lost access.
+    pub(super) fn apply_records(&mut self, records: &[OrgRecorded]) {
         for rec in records {
             self.state.apply_recorded(rec);
         }

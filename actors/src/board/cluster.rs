@@ -1,0 +1,220 @@
+//! A board shared with other nodes. Any node may append to any board: the
+//! `(board_id, seq)` key decides who wins a seq, and the log is the truth.
+//! What another node committed reaches this actor as [`Behind`] (from its
+//! notice, the periodic sweep, or the bus coming back): the actor applies
+//! the notice's events when they follow its seq, else reads what it
+//! missed from the log, and sends it to its subscribers in seq order, so
+//! every node's subscribers see the same total order without a gap.
+//!
+//! Presence travels the bus too: this node's sessions are announced to
+//! the others as `node:session`, theirs are kept in `remote` and shown
+//! beside ours, and a node that stops heart-beating takes its sessions
+//! with it ([`NodeGone`]).
+
+use actix::fut::LocalBoxActorFuture;
+use actix::prelude::*;
+use protocol::bus::{NodeId, Notice};
+use protocol::{PresenceChange, PresenceEntry, Recorded, ServerMsg, StoreError};
+
+use super::handlers::{atomic, done, Atomic};
+use super::BoardActor;
+use crate::error::bounded;
+use crate::outbox::SharedFrame;
+use crate::stats::ActorStats;
+
+/// Most events read from the log in one catch-up; more are read by the
+/// next one, which the actor asks itself for at once.
+pub const CATCH_UP_BATCH: u32 = 10_000;
+
+/// The board's log has grown elsewhere: up to `to` (`None`: unknown, look).
+/// `events` are the last ones up to `to` when the notice carried them.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Behind {
+    pub to: Option<u64>,
+    pub events: Vec<Recorded>,
+}
+
+/// A session on another node joined, changed or left this board.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct HeardPresence {
+    pub node: NodeId,
+    pub change: PresenceChange,
+    pub entry: PresenceEntry,
+}
+
+/// Another node started following the board: tell it who is here.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct PresenceHello;
+
+/// A node stopped heart-beating (or shut down): its sessions are gone.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct NodeGone(pub NodeId);
+
+/// Whether `events` follow `seq` one by one.
+fn follows(seq: u64, events: &[Recorded]) -> bool {
+    events
+        .iter()
+        .enumerate()
+        .all(|(i, rec)| rec.seq == seq + 1 + i as u64)
+}
+
+impl Handler<Behind> for BoardActor {
+    type Result = Atomic;
+
+    fn handle(&mut self, msg: Behind, ctx: &mut Self::Context) -> Atomic {
+        if self.failed.is_some() || !self.board.exists() {
+            return done();
+        }
+        if msg.to.is_some_and(|to| to <= self.board.seq) {
+            return done();
+        }
+        let seq = self.board.seq;
+        // The notice's events, from the one after ours.
+        let carried: Vec<Recorded> = msg.events.into_iter().filter(|r| r.seq > seq).collect();
+        if !carried.is_empty() && follows(seq, &carried) && msg.to == carried.last().map(|r| r.seq)
+        {
+            self.apply_heard(&carried, ctx);
+            return done();
+        }
+        atomic(self.catch_up().map(|_, _, _| ()))
+    }
+}
+
+impl BoardActor {
+    /// Read what other nodes committed after this actor's seq and apply it.
+    /// Runs inside the caller's atomic section.
+    pub(super) fn catch_up(&mut self) -> LocalBoxActorFuture<Self, Result<(), StoreError>> {
+        let (store, timeout, id, after) = (
+            self.registry.store(),
+            self.registry.config().store_timeout,
+            self.id,
+            self.board.seq,
+        );
+        let read =
+            async move { bounded(timeout, store.events_after(id, after, CATCH_UP_BATCH)).await };
+        actix::fut::wrap_future(read)
+            .map(move |read, act: &mut Self, ctx: &mut Context<Self>| {
+                let events = read.inspect_err(|e| {
+                    tracing::warn!(board_id = %act.id, error = %e, "catching up from the log failed");
+                })?;
+                let full = events.len() as u64 >= u64::from(CATCH_UP_BATCH);
+                let fresh: Vec<Recorded> =
+                    events.into_iter().filter(|r| r.seq > act.board.seq).collect();
+                if follows(act.board.seq, &fresh) {
+                    act.apply_heard(&fresh, ctx);
+                }
+                if full {
+                    // More to read: next, before any other message.
+                    ctx.notify(Behind {
+                        to: None,
+                        events: Vec::new(),
+                    });
+                }
+                Ok(())
+            })
+            .boxed_local()
+    }
+
+    /// Apply events another node committed.
+    fn apply_heard(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
+        if records.is_empty() {
+            return;
+        }
+        let stats = self.registry.stats();
+        ActorStats::add(&stats.catch_ups, 1);
+        ActorStats::add(&stats.events_caught_up, records.len() as u64);
+        self.apply_records(records, ctx, false);
+    }
+
+    /// Tell the other nodes about this node's session (its presence id
+    /// names the node).
+    pub(super) fn tell_nodes(&self, change: PresenceChange, entry: &PresenceEntry) {
+        let bus = self.registry.bus();
+        let mut entry = entry.clone();
+        entry.session = format!("{}:{}", bus.node(), entry.session);
+        bus.publish(Notice::Presence {
+            board: self.id,
+            change,
+            entry,
+        });
+    }
+
+    /// While sessions follow this board, its organization's actor stays
+    /// live on this node: it is what hears that a member was removed on
+    /// another node and cuts their subscriptions here.
+    pub(super) fn keep_org_alive(&self) {
+        if let (Some(org), false) = (self.board.org, self.subscribers.is_empty()) {
+            self.registry.send_live_org(org, crate::org::Touch);
+        }
+    }
+
+    fn show_remote(&mut self, change: PresenceChange, entry: PresenceEntry) {
+        let frame = SharedFrame::new(ServerMsg::PresenceChanged {
+            board: self.id,
+            change,
+            entry,
+        });
+        self.publish(&frame, None);
+    }
+}
+
+impl Handler<HeardPresence> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: HeardPresence, _: &mut Self::Context) {
+        let HeardPresence {
+            node,
+            change,
+            entry,
+        } = msg;
+        match change {
+            PresenceChange::Left => {
+                if self.remote.remove(&entry.session).is_none() {
+                    return;
+                }
+            }
+            PresenceChange::Joined | PresenceChange::Updated => {
+                self.remote
+                    .insert(entry.session.clone(), (node, entry.clone()));
+            }
+        }
+        self.show_remote(change, entry);
+    }
+}
+
+impl Handler<PresenceHello> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, _: PresenceHello, _: &mut Self::Context) {
+        let here: Vec<PresenceEntry> = self
+            .subscribers
+            .iter()
+            .map(|(s, sub)| super::presence::entry(s, sub))
+            .collect();
+        for entry in &here {
+            self.tell_nodes(PresenceChange::Joined, entry);
+        }
+    }
+}
+
+impl Handler<NodeGone> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: NodeGone, _: &mut Self::Context) {
+        let gone: Vec<String> = self
+            .remote
+            .iter()
+            .filter(|(_, (node, _))| *node == msg.0)
+            .map(|(session, _)| session.clone())
+            .collect();
+        for session in gone {
+            if let Some((_, entry)) = self.remote.remove(&session) {
+                self.show_remote(PresenceChange::Left, entry);
+            }
+        }
+    }
+}
