@@ -12,6 +12,7 @@ pub mod app_assets;
 pub mod auth;
 pub mod cli;
 pub mod client_addr;
+pub mod cluster;
 pub mod config;
 pub mod connection_errors;
 pub mod cors;

@@ -5,11 +5,17 @@
 //! the broadcast and closes itself (1008) when its credential is revoked.
 //! Revoked login sessions are kept for the access-token lifetime (after
 //! that their tokens have expired anyway) and reloaded from the database
-//! at start.
+//! at start. Every revocation is told to the other nodes over the bus
+//! (`Notice::Revoked`), which record it the same way ([`Revocations::heard`]).
+//! A node that misses it (its bus was down) still refuses the credential
+//! at the next refresh, which reads the database.
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use dashmap::DashMap;
+use protocol::bus::{Bus, Notice, Revocation};
 use protocol::UserId;
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -36,12 +42,14 @@ pub struct Revocations {
     users: DashMap<UserId, (u64, Instant)>,
     keys: DashMap<Uuid, Instant>,
     keep_for: Duration,
+    bus: Arc<dyn Bus>,
 }
 
 impl Revocations {
     /// `keep_for`: how long a revoked session must be remembered (the
     /// access token lifetime plus leeway).
-    pub fn new(keep_for: Duration) -> Revocations {
+    /// Revocations are told to the other nodes through `bus`.
+    pub fn new(keep_for: Duration, bus: Arc<dyn Bus>) -> Revocations {
         let (tx, _) = broadcast::channel(REVOCATION_BUFFER);
         Revocations {
             tx,
@@ -49,23 +57,42 @@ impl Revocations {
             users: DashMap::new(),
             keys: DashMap::new(),
             keep_for,
+            bus,
         }
     }
 
-    /// Record a revocation and tell every live session.
+    /// Record a revocation, tell every live session, and every other node.
     pub fn revoke(&self, what: Revoked) {
+        let told = match what {
+            Revoked::Session(session) => Revocation::Session { session },
+            Revoked::User(user) => Revocation::User {
+                user,
+                at: crate::auth::unix_now(),
+            },
+            Revoked::ApiKey(key) => Revocation::ApiKey { key },
+        };
+        self.heard(told);
+        self.bus.publish(Notice::Revoked(told));
+    }
+
+    /// Record a revocation (made here, or heard from another node) and
+    /// tell every live session of this node.
+    pub fn heard(&self, revocation: Revocation) {
         let until = Instant::now() + self.keep_for;
-        match what {
-            Revoked::Session(id) => {
-                self.sessions.insert(id, until);
+        let what = match revocation {
+            Revocation::Session { session } => {
+                self.sessions.insert(session, until);
+                Revoked::Session(session)
             }
-            Revoked::User(user) => {
-                self.users.insert(user, (crate::auth::unix_now(), until));
+            Revocation::User { user, at } => {
+                self.users.insert(user, (at, until));
+                Revoked::User(user)
             }
-            Revoked::ApiKey(id) => {
-                self.keys.insert(id, until);
+            Revocation::ApiKey { key } => {
+                self.keys.insert(key, until);
+                Revoked::ApiKey(key)
             }
-        }
+        };
         let _ = self.tx.send(what);
         self.prune();
     }
@@ -111,7 +138,8 @@ mod tests {
 
     #[test]
     fn revoked_sessions_and_users_are_remembered_and_broadcast() {
-        let revocations = Revocations::new(Duration::from_secs(60));
+        let solo = Arc::new(protocol::bus::SoloBus(protocol::bus::NodeId(Uuid::nil())));
+        let revocations = Revocations::new(Duration::from_secs(60), solo);
         let mut rx = revocations.subscribe();
         let (sid, user) = (Uuid::new_v4(), UserId(Uuid::new_v4()));
         assert!(!revocations.token_revoked(sid, user, 0));

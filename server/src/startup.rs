@@ -83,13 +83,14 @@ impl Application {
     /// # Errors
     /// Any startup failure, with context naming the step.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let (db, local_pg) = connect(&settings).await?;
+        let (db, url, local_pg) = connect(&settings).await?;
 
         let storage_config = StorageConfig::default();
         let storage_capacity = storage_config.queue_capacity;
         let (storage, storage_task) = spawn_storage_actor(db.clone(), storage_config);
         let store = Arc::new(PgStore::new(db.clone(), storage.clone()));
-        let registry = Registry::new(store, settings.actors.clone());
+        let (bus, cluster, heard) = crate::cluster::start_bus(&settings, &url)?;
+        let registry = Registry::with_bus(store, settings.actors.clone(), bus);
 
         let secret = jwt_secret(&settings)?;
         let jwt = Arc::new(JwtKeys::new(&settings.jwt, &secret));
@@ -111,8 +112,10 @@ impl Application {
             jwt,
             api_keys,
             dummy_hash,
+            cluster,
         };
         let state = AppState::new(settings.clone(), services, shutdown_rx);
+        crate::cluster::spawn(state.clone(), heard);
 
         // Access tokens are stateless: without this, a restart would let
         // the unexpired tokens of sessions revoked before it work again.
@@ -194,7 +197,7 @@ impl Application {
 
 /// Connect to the configured database (starting the managed PostgreSQL when
 /// there is no `DATABASE_URL`) and apply the migrations.
-async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<LocalPostgres>)> {
+async fn connect(settings: &Settings) -> anyhow::Result<(Db, String, Option<LocalPostgres>)> {
     let (url, local_pg) = match &settings.database {
         DatabaseSettings::Url(url) => (url.clone(), None),
         DatabaseSettings::Managed => {
@@ -209,7 +212,7 @@ async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<LocalPostgre
         .await
         .context("connecting to PostgreSQL")?;
     db.migrate().await.context("running migrations")?;
-    Ok((db, local_pg))
+    Ok((db, url, local_pg))
 }
 
 /// `corkboard migrate`: apply the migrations and stop (the managed
@@ -218,7 +221,7 @@ async fn connect(settings: &Settings) -> anyhow::Result<(Db, Option<LocalPostgre
 /// # Errors
 /// When the database cannot be reached or a migration fails.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let (db, mut local_pg) = connect(settings).await?;
+    let (db, _, mut local_pg) = connect(settings).await?;
     db.pool().close();
     if let Some(pg) = local_pg.as_mut() {
         pg.stop();

@@ -39,6 +39,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// WebSockets taken over from the HTTP server and still open.
     pub sockets: Arc<OpenSockets>,
+    /// This node among the others: its id, its bus, their heartbeats.
+    pub cluster: Arc<crate::cluster::Cluster>,
     session_ids: Arc<AtomicU64>,
 }
 
@@ -52,6 +54,7 @@ pub struct Services {
     pub jwt: Arc<JwtKeys>,
     pub api_keys: Arc<ApiKeys>,
     pub dummy_hash: Arc<str>,
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 impl AppState {
@@ -67,10 +70,12 @@ impl AppState {
             jwt,
             api_keys,
             dummy_hash,
+            cluster,
         } = services;
         AppState {
             revocations: Arc::new(Revocations::new(
                 settings.jwt.access_ttl + crate::auth::LEEWAY,
+                registry.bus().clone(),
             )),
             rate_limits: Arc::new(RateLimits::new(&settings.rate_limits)),
             settings: Arc::new(settings),
@@ -84,6 +89,7 @@ impl AppState {
             dummy_hash,
             shutdown,
             sockets: Arc::default(),
+            cluster,
             session_ids: Arc::new(AtomicU64::new(1)),
         }
     }

@@ -37,6 +37,7 @@ mod local_pg;
 mod lockout;
 mod login_sessions;
 mod migrate;
+mod nodes;
 mod org_log;
 mod orgs;
 mod outcomes;

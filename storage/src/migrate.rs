@@ -66,6 +66,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "org_events",
         include_str!("../migrations/0012_org_events.sql"),
     ),
+    (13, "nodes", include_str!("../migrations/0013_nodes.sql")),
 ];
 
 impl Db {

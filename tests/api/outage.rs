@@ -293,8 +293,18 @@ async fn a_database_outage_refuses_writes_keeps_live_reads_and_recovers_by_itsel
             "refused command {refused} was applied: {titles:?}"
         );
     }
-    let (status, body, _) = health(&app, "/health/ready").await;
-    assert_eq!(status, StatusCode::OK, "ready again: {body}");
+    // The bus reconnects on its own backoff (at most `bus::RECONNECT_MAX`
+    // between attempts): ready once it listens again.
+    let deadline = Instant::now() + bus::RECONNECT_MAX * 5;
+    let body = loop {
+        let (status, body, _) = health(&app, "/health/ready").await;
+        if status == StatusCode::OK {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "ready again: {body}");
+        tokio::time::sleep(bus::RECONNECT_MIN).await;
+    };
+    assert_eq!(body["bus"]["status"], "ok", "{body}");
 
     app.stop().await;
 }

@@ -199,13 +199,20 @@ impl BoardActor {
         reply: Reply<Committed>,
     ) -> LocalBoxActorFuture<Self, ()> {
         self.catch_up()
-            .then(move |caught, act: &mut Self, _| {
+            .then(move |caught, act: &mut Self, ctx| {
                 let Some(retry) = retry else {
                     return actix::fut::ready(()).boxed_local();
                 };
                 if let Err(e) = caught {
+                    // The log cannot be read past this actor's state, so
+                    // that state is not the board's: stop, and the next
+                    // request loads the board afresh (and meets the fault
+                    // there, if it lasts). Subscribers are told
+                    // `board_restarted`.
+                    tracing::warn!(board_id = %act.id, error = %e, "catching up after a seq conflict failed; restarting the board");
                     act.give_back(retry.number);
                     let _ = reply.send(Err(ActorError::from(e)));
+                    ctx.stop();
                     return actix::fut::ready(()).boxed_local();
                 }
                 let decided = retry.decision.run(&act.board, retry.number);

@@ -65,6 +65,16 @@ pub enum DatabaseSettings {
     Managed,
 }
 
+/// How this node talks to the others sharing its database
+/// (`CORKBOARD_BUS`, see `docs/deployment.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BusSettings {
+    /// PostgreSQL LISTEN/NOTIFY on the database itself (the default).
+    Postgres,
+    /// A NATS server, `nats://host:port`.
+    Nats(String),
+}
+
 /// Token signing and checking.
 #[derive(Clone)]
 pub struct JwtSettings {
@@ -193,4 +203,6 @@ pub struct Settings {
     /// How long a deleted organization's rows are kept before the
     /// retention step removes them (`CORKBOARD_DELETED_ORG_RETENTION_SECS`).
     pub deleted_org_retention: Duration,
+    /// The bus between nodes (`CORKBOARD_BUS`).
+    pub bus: BusSettings,
 }

@@ -10,8 +10,8 @@ use crate::client_addr::ForwardedHeader;
 
 use super::env::{Effective, Env};
 use super::{
-    ApiKeySettings, AuthSettings, ConfigError, DatabaseSettings, Environment, JwtSettings,
-    RateLimitSettings, Secret, Settings, TrustedProxies, WsSettings,
+    ApiKeySettings, AuthSettings, BusSettings, ConfigError, DatabaseSettings, Environment,
+    JwtSettings, RateLimitSettings, Secret, Settings, TrustedProxies, WsSettings,
 };
 
 /// Shortest accepted signing key, pepper or metrics token, in bytes.
@@ -94,11 +94,30 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
             DELETED_ORG_RETENTION_DEFAULT_SECS,
             0..=366 * 86_400,
         )?,
+        bus: bus(env)?,
     };
     if settings.environment == Environment::Production {
         production_checks(&settings)?;
     }
     Ok(settings)
+}
+
+/// `CORKBOARD_BUS`: `postgres` (the default) or `nats://host:port`.
+fn bus(env: &Env<'_>) -> Result<BusSettings, ConfigError> {
+    let value = env.string_or("CORKBOARD_BUS", "postgres");
+    let value = value.trim();
+    if value == "postgres" {
+        return Ok(BusSettings::Postgres);
+    }
+    match value.strip_prefix("nats://") {
+        Some(rest) if !rest.is_empty() && !rest.contains(char::is_whitespace) => {
+            Ok(BusSettings::Nats(value.to_owned()))
+        }
+        _ => Err(ConfigError::new(
+            "CORKBOARD_BUS",
+            format!("must be `postgres` or `nats://host:port`, not {value:?}"),
+        )),
+    }
 }
 
 /// The grace period of a deleted organization, by default: 30 days.

@@ -13,6 +13,7 @@
 //! labelled series). Label sets are bounded: route *patterns*, a fixed set
 //! of methods, status codes, message types.
 
+mod cluster;
 mod exposition;
 mod http;
 mod page;

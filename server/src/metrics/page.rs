@@ -47,6 +47,7 @@ pub fn render(state: &AppState) -> String {
     encode_storage(&mut page, state);
     encode_pool(&mut page, state);
     encode_rate_limiters(&mut page, state);
+    super::cluster::encode(&mut page, state);
     super::process::encode(&mut page);
     page.finish()
 }

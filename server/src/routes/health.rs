@@ -6,7 +6,10 @@
 //!   only bound after that, so until then the probe cannot connect.
 //! - `/health/live` (a livenessProbe): the process answers.
 //! - `/health/ready` (a readinessProbe): the database answers (its check's
-//!   `latency_ms` is reported) and the storage queue has room.
+//!   `latency_ms` is reported), the storage queue has room, and the bus to
+//!   the other nodes is connected (without it this node would not hear
+//!   their commits: it keeps serving, but a load balancer should prefer
+//!   the others).
 
 use std::time::Instant;
 
@@ -47,22 +50,30 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let depth = state.storage.queue_depth();
     let capacity = state.storage_capacity.max(1);
     let queue_ok = (depth as f64) < (capacity as f64) * READY_QUEUE_FRACTION;
-    let ok = db_ok && queue_ok;
+    let bus_ok = state.cluster.bus.is_up();
+    let ok = db_ok && queue_ok && bus_ok;
     let mut body = body(&state, ok);
     body["database"] = json!({
         "status": if db_ok { "ok" } else { "unreachable" },
         "latency_ms": latency_ms,
     });
     body["storage_queue"] = json!({ "depth": depth, "capacity": capacity });
+    body["bus"] = json!({
+        "status": if bus_ok { "ok" } else { "down" },
+        "engine": state.cluster.engine,
+        "node": state.cluster.node.0,
+    });
     if ok {
         HttpResponse::Ok().json(body)
     } else {
         // The report, in the one error shape as well.
         body["code"] = json!(protocol::codes::ErrorCode::Unavailable.as_str());
-        body["message"] = json!(if db_ok {
+        body["message"] = json!(if !db_ok {
+            "the database does not answer"
+        } else if !queue_ok {
             "the storage queue is nearly full"
         } else {
-            "the database does not answer"
+            "the bus to the other nodes is down"
         });
         body["request_id"] = json!(crate::request_id::current());
         HttpResponse::ServiceUnavailable().json(body)
