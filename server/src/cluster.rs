@@ -48,13 +48,17 @@ pub struct Cluster {
     pub nodes_gone: AtomicU64,
 }
 
+/// What [`start_bus`] starts: the bus, this node's bookkeeping, and what
+/// the bus hears.
+pub type Started = (Arc<dyn Bus>, Arc<Cluster>, mpsc::Receiver<BusEvent>);
+
 /// The bus engine `settings` name, connected (in the background) to the
 /// database at `url` or the NATS server; what it hears arrives on the
 /// receiver, for [`spawn`].
 pub fn start_bus(
     settings: &Settings,
     url: &str,
-) -> anyhow::Result<(Arc<dyn Bus>, Arc<Cluster>, mpsc::Receiver<BusEvent>)> {
+) -> anyhow::Result<Started> {
     let node = NodeId(uuid::Uuid::new_v4());
     let stats = Arc::new(BusStats::default());
     let (sink, heard) = mpsc::channel(bus::DELIVER_QUEUE);

@@ -79,7 +79,7 @@ pub fn encode(page: &mut Exposition, state: &AppState) {
         (
             "corkboard_nodes_gone_total",
             "Other nodes found gone (heartbeat older than the timeout).",
-            cluster.nodes_gone.load(Ordering::Relaxed) as u64,
+            cluster.nodes_gone.load(Ordering::Relaxed),
         ),
     ];
     for (name, help, value) in counters {
