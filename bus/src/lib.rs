@@ -4,7 +4,8 @@
 //!
 //! - [`pg::PgBus`] (the default, nothing to install): LISTEN/NOTIFY on one
 //!   dedicated connection, a channel per board or organization watched;
-//! - `nats` (for deployments where NOTIFY saturates): a subject per topic.
+//! - [`nats::NatsBus`] (for deployments where NOTIFY saturates): core NATS
+//!   publish/subscribe, a subject per board or organization watched.
 //!
 //! Both hand what they hear, and their connection's ups and downs, to the
 //! node as [`BusEvent`]s through a bounded channel, and neither makes a
@@ -12,6 +13,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod nats;
 pub mod pg;
 mod stats;
 
