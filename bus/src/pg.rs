@@ -28,6 +28,8 @@ use crate::{
 
 /// Largest NOTIFY payload sent: PostgreSQL's limit is 8,000 bytes.
 pub const MAX_PAYLOAD: usize = 7_900;
+/// The listening connection's `application_name` (in `pg_stat_activity`).
+pub const APPLICATION_NAME: &str = "corkboard-bus";
 /// Most notices sent in one statement.
 const PUBLISH_BATCH: usize = 256;
 
@@ -127,7 +129,17 @@ impl Engine {
             while let Ok(change) = self.interest_rx.try_recv() {
                 self.note(&change);
             }
-            let (client, connection) = match tokio_postgres::connect(&self.url, NoTls).await {
+            let config = match self.url.parse::<tokio_postgres::Config>() {
+                Ok(mut config) => {
+                    config.application_name(APPLICATION_NAME);
+                    config
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "bus: the database URL does not parse; the bus stays down");
+                    return;
+                }
+            };
+            let (client, connection) = match config.connect(NoTls).await {
                 Ok(pair) => pair,
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in = ?backoff, "bus: connecting to PostgreSQL failed");

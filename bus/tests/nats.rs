@@ -99,6 +99,7 @@ fn url(port: u16) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs nats-server (Debian package nats-server): run by .ci/multi-node"]
 async fn two_nodes_hear_what_they_watch() {
     let port = free_port();
     let _server = Server::start(&nats_server_binary(), port).await;
@@ -106,6 +107,7 @@ async fn two_nodes_hear_what_they_watch() {
 }
 
 #[tokio::test]
+#[ignore = "needs nats-server (Debian package nats-server): run by .ci/multi-node"]
 async fn the_first_connection_waits_for_the_server() {
     let binary = nats_server_binary();
     let port = free_port();
@@ -124,6 +126,7 @@ async fn the_first_connection_waits_for_the_server() {
 }
 
 #[tokio::test]
+#[ignore = "needs nats-server (Debian package nats-server): run by .ci/multi-node"]
 async fn a_lost_connection_is_reported_and_subscribed_again() {
     let binary = nats_server_binary();
     let port = free_port();
@@ -178,6 +181,7 @@ async fn a_lost_connection_is_reported_and_subscribed_again() {
 }
 
 #[tokio::test]
+#[ignore = "needs nats-server (Debian package nats-server): run by .ci/multi-node"]
 async fn a_board_s_events_ride_along_far_beyond_what_postgres_takes() {
     let port = free_port();
     let _server = Server::start(&nats_server_binary(), port).await;

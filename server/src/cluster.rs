@@ -55,10 +55,7 @@ pub type Started = (Arc<dyn Bus>, Arc<Cluster>, mpsc::Receiver<BusEvent>);
 /// The bus engine `settings` name, connected (in the background) to the
 /// database at `url` or the NATS server; what it hears arrives on the
 /// receiver, for [`spawn`].
-pub fn start_bus(
-    settings: &Settings,
-    url: &str,
-) -> anyhow::Result<Started> {
+pub fn start_bus(settings: &Settings, url: &str) -> anyhow::Result<Started> {
     let node = NodeId(uuid::Uuid::new_v4());
     let stats = Arc::new(BusStats::default());
     let (sink, heard) = mpsc::channel(bus::DELIVER_QUEUE);
@@ -67,7 +64,10 @@ pub fn start_bus(
             bus::pg::PgBus::start(url.to_owned(), node, sink, stats.clone()),
             "postgres",
         ),
-        BusSettings::Nats(_) => anyhow::bail!("CORKBOARD_BUS: the NATS engine is not built yet"),
+        BusSettings::Nats(nats) => (
+            bus::nats::NatsBus::start(nats.clone(), node, sink, stats.clone()),
+            "nats",
+        ),
     };
     tracing::info!(node = %node, bus = engine, "node starting");
     let cluster = Arc::new(Cluster {
