@@ -31,9 +31,9 @@ impl Db {
         let alive = client
             .prepare_cached(
                 "WITH reaped AS (DELETE FROM nodes \
-                   WHERE heartbeat_at < now() - make_interval(secs => $2 * 10)) \
+                   WHERE heartbeat_at < now() - make_interval(secs => $2::float8 * 10)) \
                  SELECT id FROM nodes \
-                 WHERE id <> $1 AND heartbeat_at >= now() - make_interval(secs => $2)",
+                 WHERE id <> $1 AND heartbeat_at >= now() - make_interval(secs => $2::float8)",
             )
             .await?;
         let rows = client

@@ -48,6 +48,12 @@ async fn follow_through(
     while seen.seq < last {
         match ws.next().await {
             Ok(msg) if msg["type"] == "event" => seen.take(who, &msg),
+            Ok(msg) if msg["type"] == "unsubscribed" => {
+                let (_, missed) = ws.subscribe(board, Some(seen.seq)).await;
+                for msg in &missed {
+                    seen.take(who, msg);
+                }
+            }
             Ok(_) => {}
             Err(_) => {
                 reconnects += 1;
@@ -241,7 +247,7 @@ pub async fn a_bus_outage_loses_no_event(engine: Engine) {
         );
     }
     for (i, (ws, seen)) in followers.iter_mut().enumerate() {
-        follow_until(&format!("node{i}"), ws, seen, last).await;
+        follow_until(&format!("node{i}"), ws, &board, seen, last).await;
     }
     for i in 0..3 {
         crate::harness::ready(

@@ -142,7 +142,7 @@ pub async fn start_node(name: &str, database: &str, bus: &str, dir: &Path) -> No
             .env("CORKBOARD_WORKERS", "1")
             .env("CORKBOARD_DB_POOL_SIZE", "4")
             .env("CORKBOARD_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn,server=info")
+            .env("RUST_LOG", "warn")
             .env("CORKBOARD_RATE_LIMIT_USER_PER_SEC", "100000")
             .env("CORKBOARD_RATE_LIMIT_USER_BURST", "100000")
             .env("CORKBOARD_RATE_LIMIT_IP_PER_SEC", "100000")
@@ -200,9 +200,10 @@ pub async fn nginx(nodes: &[u16], dir: &Path) -> (Proc, u16) {
             &upstreams,
         )
         .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
-    // A test instance: no daemon, its own pid and temp files, logs here.
+    // A test instance: no daemon, one process (a SIGKILL takes it all),
+    // its own pid and temp files, logs here.
     let conf = format!(
-        "daemon off;\npid {dir}/nginx.pid;\nerror_log {dir}/logs/error.log warn;\n{conf}",
+        "daemon off;\nmaster_process off;\npid {dir}/nginx.pid;\nerror_log {dir}/logs/error.log warn;\n{conf}",
         dir = dir.display()
     )
     .replace(

@@ -10,15 +10,25 @@ use crate::client::{unique, Api, Seen, Ws};
 use crate::deployment::Deployment;
 use crate::harness::Engine;
 
-/// Follow `board` on `ws` until `seen` reaches `last`.
-pub async fn follow_until(who: &str, ws: &mut Ws, seen: &mut Seen, last: u64) {
+/// Follow `board` on `ws` until `seen` reaches `last`, subscribing again
+/// from the last seq seen when the server restarts the board (as the
+/// protocol asks a client to).
+pub async fn follow_until(who: &str, ws: &mut Ws, board: &str, seen: &mut Seen, last: u64) {
     while seen.seq < last {
         let msg = ws
             .next()
             .await
             .unwrap_or_else(|code| panic!("{who}: closed {code} at seq {}", seen.seq));
-        if msg["type"] == "event" {
-            seen.take(who, &msg);
+        match msg["type"].as_str() {
+            Some("event") => seen.take(who, &msg),
+            Some("unsubscribed") => {
+                assert_eq!(msg["reason"], "board_restarted", "{who}: {msg}");
+                let (_, missed) = ws.subscribe(board, Some(seen.seq)).await;
+                for msg in &missed {
+                    seen.take(who, msg);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -109,7 +119,7 @@ pub async fn clients_on_every_node_see_one_order(engine: Engine) {
     assert_contiguous(&log);
     let last = log.last().unwrap().0;
     for (i, (ws, seen)) in followers.iter_mut().enumerate() {
-        follow_until(&format!("node{i}"), ws, seen, last).await;
+        follow_until(&format!("node{i}"), ws, &board, seen, last).await;
     }
     // The same events, in the same order, as the log, on every node.
     let base = followers[0].1.seq - followers[0].1.events.len() as u64;

@@ -86,9 +86,21 @@ impl BoardActor {
                         let retry = retry.map(Retry::again);
                         return act.catch_up_and_redecide(retry, reply);
                     }
+                    Err(StoreError::Conflict { seq, .. }) if retry.is_some() => {
+                        // Other nodes took the seq each time this command
+                        // was decided again: nothing of it was stored. The
+                        // board caught up before each decision and its
+                        // notices bring the rest, so it goes on; the
+                        // caller may retry.
+                        act.return_item_numbers(&records);
+                        tracing::warn!(board_id = %act.id, seq, "seq taken by other nodes {MAX_SEQ_RETRIES} times; refused as retryable");
+                        let _ = reply.send(Err(ActorError::Unavailable(
+                            "the board is busy on other nodes; retry".into(),
+                        )));
+                    }
                     Err(StoreError::Conflict { seq, .. }) => {
-                        // Another writer holds the seq, again and again:
-                        // nothing of this append was stored.
+                        // Another writer holds the seq: nothing of this
+                        // append was stored.
                         act.return_item_numbers(&records);
                         tracing::warn!(board_id = %act.id, seq, "seq conflict; reloading board");
                         let _ =
