@@ -56,7 +56,8 @@ pub type Started = (Arc<dyn Bus>, Arc<Cluster>, mpsc::Receiver<BusEvent>);
 /// database at `url` or the NATS server; what it hears arrives on the
 /// receiver, for [`spawn`].
 pub fn start_bus(settings: &Settings, url: &str) -> anyhow::Result<Started> {
-    let node = NodeId(uuid::Uuid::new_v4());
+    // The id this process's log lines carry, when logging named one.
+    let node = crate::telemetry::process_node().unwrap_or_else(|| NodeId(uuid::Uuid::new_v4()));
     let stats = Arc::new(BusStats::default());
     let (sink, heard) = mpsc::channel(bus::DELIVER_QUEUE);
     let (bus, engine): (Arc<dyn Bus>, _) = match &settings.bus {
