@@ -13,10 +13,12 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod front;
 pub mod nats;
 pub mod pg;
 mod stats;
 
+pub use front::Front;
 pub use protocol::bus::{Bus, BusEvent, Envelope, NodeId, Notice, Revocation, Topic};
 pub use stats::BusStats;
 

@@ -18,7 +18,6 @@
 //! down are dropped and counted: the node catches up from the tables, since
 //! messages sent meanwhile are gone.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,10 +26,8 @@ use async_nats::{Client, ConnectOptions, Event, Subscriber};
 use tokio::sync::mpsc;
 use tokio_stream::{StreamExt, StreamMap};
 
-use crate::{
-    decode, encode, Bus, BusEvent, BusStats, NodeId, Notice, Topic, PUBLISH_QUEUE, RECONNECT_MAX,
-    RECONNECT_MIN,
-};
+use crate::front::{Front, Interest, Needed, Watched};
+use crate::{decode, BusEvent, BusStats, NodeId, Topic, RECONNECT_MAX, RECONNECT_MIN};
 
 /// Largest message payload sent: the server's default `max_payload` is
 /// 1 MB, and a deployment may lower it.
@@ -46,18 +43,8 @@ pub fn subject(topic: Topic) -> String {
     format!("{SUBJECT_PREFIX}{}", topic.name())
 }
 
-enum Interest {
-    Watch(Topic),
-    Unwatch(Topic),
-}
-
 /// The NATS engine (see the module documentation).
-pub struct NatsBus {
-    node: NodeId,
-    publish: mpsc::Sender<(String, String)>,
-    interest: mpsc::UnboundedSender<Interest>,
-    stats: Arc<BusStats>,
-}
+pub struct NatsBus;
 
 impl NatsBus {
     /// Connect to `url` (`nats://host:port`; in the background: the engine
@@ -68,50 +55,19 @@ impl NatsBus {
         node: NodeId,
         sink: mpsc::Sender<BusEvent>,
         stats: Arc<BusStats>,
-    ) -> Arc<NatsBus> {
-        let (publish, publish_rx) = mpsc::channel(PUBLISH_QUEUE);
-        let (interest, interest_rx) = mpsc::unbounded_channel();
+    ) -> Arc<Front> {
+        let (front, queues) = Front::new(node, stats.clone(), subject, MAX_PAYLOAD);
         let engine = Engine {
             url,
             node,
             sink,
-            stats: stats.clone(),
-            watched: HashMap::new(),
-            subscriptions: StreamMap::new(),
-            interest_rx,
-        };
-        tokio::spawn(engine.run(publish_rx));
-        Arc::new(NatsBus {
-            node,
-            publish,
-            interest,
             stats,
-        })
-    }
-}
-
-impl Bus for NatsBus {
-    fn node(&self) -> NodeId {
-        self.node
-    }
-
-    fn publish(&self, notice: Notice) {
-        let subject = subject(notice.topic());
-        let Some(payload) = encode(self.node, notice, MAX_PAYLOAD) else {
-            BusStats::add(&self.stats.dropped, 1);
-            return;
+            watched: Watched::default(),
+            subscriptions: StreamMap::new(),
+            interest_rx: queues.interest,
         };
-        if self.publish.try_send((subject, payload)).is_err() {
-            BusStats::add(&self.stats.dropped, 1);
-        }
-    }
-
-    fn watch(&self, topic: Topic) {
-        let _ = self.interest.send(Interest::Watch(topic));
-    }
-
-    fn unwatch(&self, topic: Topic) {
-        let _ = self.interest.send(Interest::Unwatch(topic));
+        tokio::spawn(engine.run(queues.publish));
+        front
     }
 }
 
@@ -137,8 +93,7 @@ struct Engine {
     node: NodeId,
     sink: mpsc::Sender<BusEvent>,
     stats: Arc<BusStats>,
-    /// Topics watched, and by how many.
-    watched: HashMap<Topic, usize>,
+    watched: Watched,
     /// One subscription per watched topic, and the cluster topic's.
     subscriptions: StreamMap<Topic, Subscriber>,
     interest_rx: mpsc::UnboundedReceiver<Interest>,
@@ -205,30 +160,18 @@ impl Engine {
         tracing::info!("bus: NATS engine stopped");
     }
 
-    /// Count a change of interest, subscribing or unsubscribing as needed.
+    /// Count a change of interest, subscribing or unsubscribing as needed
+    /// (the cluster topic is subscribed for good).
     async fn note(&mut self, client: &Client, change: Interest) {
-        match change {
-            Interest::Watch(topic) => {
-                let n = self.watched.entry(topic).or_insert(0);
-                *n += 1;
-                if *n == 1 && topic != Topic::Cluster {
-                    self.subscribe(client, topic).await;
-                }
+        match self.watched.note(change) {
+            Some(Needed::Start(topic)) if topic != Topic::Cluster => {
+                self.subscribe(client, topic).await;
             }
-            Interest::Unwatch(topic) => {
-                let Some(n) = self.watched.get_mut(&topic) else {
-                    return;
-                };
-                *n -= 1;
-                if *n > 0 {
-                    return;
-                }
-                self.watched.remove(&topic);
-                if topic != Topic::Cluster {
-                    // Dropping the subscriber unsubscribes.
-                    self.subscriptions.remove(&topic);
-                }
+            // Dropping the subscriber unsubscribes.
+            Some(Needed::Stop(topic)) if topic != Topic::Cluster => {
+                self.subscriptions.remove(&topic);
             }
+            _ => {}
         }
     }
 

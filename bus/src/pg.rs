@@ -14,17 +14,14 @@
 //! watched and says `Up`: the node then catches up from the tables, since
 //! notifications sent meanwhile are gone.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use crate::{
-    decode, encode, Bus, BusEvent, BusStats, NodeId, Notice, Topic, PUBLISH_QUEUE, RECONNECT_MAX,
-    RECONNECT_MIN,
-};
+use crate::front::{Front, Interest, Needed, Watched};
+use crate::{decode, BusEvent, BusStats, NodeId, Topic, RECONNECT_MAX, RECONNECT_MIN};
 
 /// Largest NOTIFY payload sent: PostgreSQL's limit is 8,000 bytes.
 pub const MAX_PAYLOAD: usize = 7_900;
@@ -33,18 +30,8 @@ pub const APPLICATION_NAME: &str = "corkboard-bus";
 /// Most notices sent in one statement.
 const PUBLISH_BATCH: usize = 256;
 
-enum Interest {
-    Watch(Topic),
-    Unwatch(Topic),
-}
-
 /// The LISTEN/NOTIFY engine (see the module documentation).
-pub struct PgBus {
-    node: NodeId,
-    publish: mpsc::Sender<(String, String)>,
-    interest: mpsc::UnboundedSender<Interest>,
-    stats: Arc<BusStats>,
-}
+pub struct PgBus;
 
 impl PgBus {
     /// Connect to `url` (in the background: the engine says `Up` on
@@ -55,50 +42,19 @@ impl PgBus {
         node: NodeId,
         sink: mpsc::Sender<BusEvent>,
         stats: Arc<BusStats>,
-    ) -> Arc<PgBus> {
-        let (publish, publish_rx) = mpsc::channel(PUBLISH_QUEUE);
-        let (interest, interest_rx) = mpsc::unbounded_channel();
+    ) -> Arc<Front> {
+        let (front, queues) = Front::new(node, stats.clone(), Topic::name, MAX_PAYLOAD);
         let engine = Engine {
             url,
             node,
             sink,
-            stats: stats.clone(),
-            watched: HashMap::new(),
-            publish_rx,
-            interest_rx,
+            stats,
+            watched: Watched::default(),
+            publish_rx: queues.publish,
+            interest_rx: queues.interest,
         };
         tokio::spawn(engine.run());
-        Arc::new(PgBus {
-            node,
-            publish,
-            interest,
-            stats,
-        })
-    }
-}
-
-impl Bus for PgBus {
-    fn node(&self) -> NodeId {
-        self.node
-    }
-
-    fn publish(&self, notice: Notice) {
-        let channel = notice.topic().name();
-        let Some(payload) = encode(self.node, notice, MAX_PAYLOAD) else {
-            BusStats::add(&self.stats.dropped, 1);
-            return;
-        };
-        if self.publish.try_send((channel, payload)).is_err() {
-            BusStats::add(&self.stats.dropped, 1);
-        }
-    }
-
-    fn watch(&self, topic: Topic) {
-        let _ = self.interest.send(Interest::Watch(topic));
-    }
-
-    fn unwatch(&self, topic: Topic) {
-        let _ = self.interest.send(Interest::Unwatch(topic));
+        front
     }
 }
 
@@ -115,8 +71,7 @@ struct Engine {
     node: NodeId,
     sink: mpsc::Sender<BusEvent>,
     stats: Arc<BusStats>,
-    /// Topics watched, and by how many.
-    watched: HashMap<Topic, usize>,
+    watched: Watched,
     publish_rx: mpsc::Receiver<(String, String)>,
     interest_rx: mpsc::UnboundedReceiver<Interest>,
 }
@@ -127,7 +82,7 @@ impl Engine {
         loop {
             // Interest that changed while disconnected.
             while let Ok(change) = self.interest_rx.try_recv() {
-                self.note(&change);
+                self.watched.note(change);
             }
             let config = match self.url.parse::<tokio_postgres::Config>() {
                 Ok(mut config) => {
@@ -186,28 +141,16 @@ impl Engine {
     }
 
     /// Count a change of interest; the statement it needs, if any.
-    fn note(&mut self, change: &Interest) -> Option<String> {
-        match *change {
-            Interest::Watch(topic) => {
-                let n = self.watched.entry(topic).or_insert(0);
-                *n += 1;
-                (*n == 1).then(|| format!("LISTEN {}", topic.name()))
-            }
-            Interest::Unwatch(topic) => {
-                let n = self.watched.get_mut(&topic)?;
-                *n -= 1;
-                if *n > 0 {
-                    return None;
-                }
-                self.watched.remove(&topic);
-                Some(format!("UNLISTEN {}", topic.name()))
-            }
+    fn note(&mut self, change: Interest) -> Option<String> {
+        match self.watched.note(change)? {
+            Needed::Start(topic) => Some(format!("LISTEN {}", topic.name())),
+            Needed::Stop(topic) => Some(format!("UNLISTEN {}", topic.name())),
         }
     }
 
     async fn listen_all(&self, client: &Client) -> Result<(), tokio_postgres::Error> {
         let mut sql = format!("LISTEN {};", Topic::Cluster.name());
-        for topic in self.watched.keys() {
+        for topic in self.watched.topics() {
             sql.push_str(&format!("LISTEN {};", topic.name()));
         }
         client.batch_execute(&sql).await
@@ -226,7 +169,7 @@ impl Engine {
                 _ = &mut *driver => return Ended::Lost,
                 change = self.interest_rx.recv() => {
                     let Some(change) = change else { return Ended::Shutdown };
-                    if let Some(sql) = self.note(&change) {
+                    if let Some(sql) = self.note(change) {
                         if client.batch_execute(&sql).await.is_err() {
                             return Ended::Lost;
                         }
