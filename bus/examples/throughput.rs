@@ -2,7 +2,9 @@
 //! one node publishes "board committed" notices (one small event each, as
 //! a single create_item commit sends) at rising rates, another node that
 //! watches the board counts what arrives. The ceiling is the highest rate
-//! delivered whole. Figures go to docs/benchmarks.md ("Several nodes").
+//! delivered whole; the broker's CPU per notice (PostgreSQL's processes,
+//! or nats-server, from /proc) is what the bus costs the database or the
+//! NATS server. Figures go to docs/benchmarks.md ("Several nodes").
 //!
 //!   cargo run --release -p bus --example throughput
 //!
@@ -21,9 +23,29 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// Rates tried, notices per second.
-const RATES: [u64; 7] = [1_000, 2_000, 5_000, 10_000, 20_000, 40_000, 80_000];
+const RATES: [u64; 7] = [5_000, 20_000, 80_000, 160_000, 320_000, 640_000, 1_280_000];
 /// How long each rate is held.
 const STEP: Duration = Duration::from_secs(2);
+
+/// CPU time (utime + stime, in clock ticks of 10 ms) of every process
+/// whose command is `name`: the broker's share of the work.
+fn cpu_ticks(name: &str) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter(|entry| {
+            std::fs::read_to_string(entry.path().join("comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the command (which may hold spaces) end in `)`.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .sum()
+}
 
 type Start = fn(String, NodeId, mpsc::Sender<BusEvent>, Arc<BusStats>) -> Arc<dyn Bus>;
 
@@ -49,7 +71,7 @@ async fn up(events: &mut mpsc::Receiver<BusEvent>) {
     while events.recv().await != Some(BusEvent::Up) {}
 }
 
-async fn measure(name: &str, url: String, start: Start) {
+async fn measure(name: &str, broker: &str, url: String, start: Start) {
     let (tx_a, mut rx_a) = mpsc::channel(bus::DELIVER_QUEUE);
     let (tx_b, mut rx_b) = mpsc::channel(bus::DELIVER_QUEUE);
     let stats_a = Arc::new(BusStats::default());
@@ -89,6 +111,7 @@ async fn measure(name: &str, url: String, start: Start) {
     for rate in RATES {
         let before = counted.load(std::sync::atomic::Ordering::Relaxed);
         let dropped_before = BusStats::get(&stats_a.dropped);
+        let cpu_before = cpu_ticks(broker);
         let started = Instant::now();
         let total = rate * STEP.as_secs();
         let mut sent = 0;
@@ -111,8 +134,10 @@ async fn measure(name: &str, url: String, start: Start) {
         let got = counted.load(std::sync::atomic::Ordering::Relaxed) - before;
         let dropped = BusStats::get(&stats_a.dropped) - dropped_before;
         let whole = got == total;
+        // Clock ticks are 10 ms (CLK_TCK 100 on Linux).
+        let broker_us = (cpu_ticks(broker) - cpu_before) as f64 * 10_000.0 / got.max(1) as f64;
         println!(
-            "  {rate:>6}/s offered: {got:>7} of {total} delivered ({:.0}/s), {dropped} dropped at the sender{}",
+            "  {rate:>7}/s offered: {got:>7} of {total} delivered ({:.0}/s), {dropped} dropped at the sender, {broker} CPU {broker_us:.1} µs per notice{}",
             got as f64 / STEP.as_secs_f64(),
             if whole { "" } else { "  <- past the ceiling" }
         );
@@ -128,7 +153,7 @@ async fn measure(name: &str, url: String, start: Start) {
 #[tokio::main]
 async fn main() {
     let db = storage::TestDb::new().await;
-    measure("PostgreSQL LISTEN/NOTIFY", db.url.clone(), pg).await;
+    measure("PostgreSQL LISTEN/NOTIFY", "postgres", db.url.clone(), pg).await;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -154,7 +179,13 @@ async fn main() {
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    measure("NATS", format!("nats://127.0.0.1:{port}"), nats).await;
+    measure(
+        "NATS",
+        "nats-server",
+        format!("nats://127.0.0.1:{port}"),
+        nats,
+    )
+    .await;
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::client::{unique, Api, Seen, Ws};
 use crate::deployment::Deployment;
 use crate::harness::{Engine, NODE_TIMEOUT_SLACK};
-use crate::order::{assert_contiguous, create_acked, created, follow_until};
+use crate::order::{assert_acked_once, create_acked, follow_until, followers_on_every_node};
 
 /// Writers through `api` until `stop`; the titles acked.
 fn write_until(
@@ -145,17 +145,7 @@ pub async fn a_killed_node_s_clients_resume_on_another_gap_free(engine: Engine) 
     stop.store(true, Ordering::Relaxed);
     let acked = writer.await.unwrap();
 
-    let log = proxy.log(&token, &board).await;
-    assert_contiguous(&log);
-    let last = log.last().unwrap().0;
-    let titles = created(&log);
-    for title in &acked {
-        assert_eq!(
-            titles.get(title).map(Vec::len),
-            Some(1),
-            "acked {title} once in the log"
-        );
-    }
+    let last = assert_acked_once(&proxy, &token, &board, &acked).await;
     let mut reconnects = 0;
     for (i, (ws, seen)) in followers.iter_mut().enumerate() {
         reconnects += follow_through(
@@ -181,14 +171,7 @@ pub async fn a_bus_outage_loses_no_event(engine: Engine) {
     let (email, key) = unique("outage");
     let (token, _, _) = api.register(&email).await;
     let (_, board) = api.org_with_board(&token, &key).await;
-    let mut followers = Vec::new();
-    for i in 0..3 {
-        let mut ws = Ws::connect(&deployment.node(i).ws_url(), &token)
-            .await
-            .unwrap();
-        let (seq, _) = ws.subscribe(&board, None).await;
-        followers.push((ws, Seen::starting_at(seq)));
-    }
+    let mut followers = followers_on_every_node(&deployment, &token, &board).await;
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..3)
         .map(|i| {
@@ -235,17 +218,7 @@ pub async fn a_bus_outage_loses_no_event(engine: Engine) {
     for writer in writers {
         acked.extend(writer.await.unwrap());
     }
-    let log = api.log(&token, &board).await;
-    assert_contiguous(&log);
-    let last = log.last().unwrap().0;
-    let titles = created(&log);
-    for title in &acked {
-        assert_eq!(
-            titles.get(title).map(Vec::len),
-            Some(1),
-            "acked {title} once"
-        );
-    }
+    let last = assert_acked_once(&api, &token, &board, &acked).await;
     for (i, (ws, seen)) in followers.iter_mut().enumerate() {
         follow_until(&format!("node{i}"), ws, &board, seen, last).await;
     }

@@ -74,6 +74,38 @@ pub fn created(log: &[(u64, Value)]) -> HashMap<String, Vec<u64>> {
     titles
 }
 
+/// One client of each node, subscribed to `board`.
+pub async fn followers_on_every_node(
+    deployment: &Deployment,
+    token: &str,
+    board: &str,
+) -> Vec<(Ws, Seen)> {
+    let mut followers = Vec::new();
+    for i in 0..deployment.nodes.len() {
+        let mut ws = Ws::connect(&deployment.node(i).ws_url(), token)
+            .await
+            .unwrap();
+        let (seq, _) = ws.subscribe(board, None).await;
+        followers.push((ws, Seen::starting_at(seq)));
+    }
+    followers
+}
+
+/// The log is contiguous and holds each `acked` title once; its last seq.
+pub async fn assert_acked_once(api: &Api, token: &str, board: &str, acked: &[String]) -> u64 {
+    let log = api.log(token, board).await;
+    assert_contiguous(&log);
+    let titles = created(&log);
+    for title in acked {
+        assert_eq!(
+            titles.get(title).map(Vec::len),
+            Some(1),
+            "acked {title} once in the log"
+        );
+    }
+    log.last().map_or(0, |(seq, _)| *seq)
+}
+
 /// Every seq from 1 to the last, once.
 pub fn assert_contiguous(log: &[(u64, Value)]) {
     for (i, (seq, _)) in log.iter().enumerate() {
@@ -92,14 +124,7 @@ pub async fn clients_on_every_node_see_one_order(engine: Engine) {
     let (token, _, _) = api.register(&email).await;
     let (_, board) = api.org_with_board(&token, &key).await;
 
-    let mut followers = Vec::new();
-    for i in 0..3 {
-        let mut ws = Ws::connect(&deployment.node(i).ws_url(), &token)
-            .await
-            .unwrap();
-        let (seq, _) = ws.subscribe(&board, None).await;
-        followers.push((ws, Seen::starting_at(seq)));
-    }
+    let mut followers = followers_on_every_node(&deployment, &token, &board).await;
     // Writers on every node at once: appends race for the same seqs.
     let writers: Vec<_> = (0..3)
         .map(|i| {

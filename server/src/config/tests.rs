@@ -237,9 +237,8 @@ fn explain_lists_every_variable_with_its_effective_value() {
 
 #[test]
 fn the_bus_is_postgres_or_a_nats_url() {
-    let with = |value: &str| {
-        Settings::from_lookup(|k| (k == "CORKBOARD_BUS").then(|| value.to_owned()))
-    };
+    let with =
+        |value: &str| Settings::from_lookup(|k| (k == "CORKBOARD_BUS").then(|| value.to_owned()));
     assert_eq!(with("postgres").unwrap().bus, BusSettings::Postgres);
     assert_eq!(
         with("nats://127.0.0.1:4222").unwrap().bus,
@@ -250,5 +249,8 @@ fn the_bus_is_postgres_or_a_nats_url() {
         assert_eq!(err.var, "CORKBOARD_BUS", "{bad}");
         assert!(err.problem.contains("nats://host:port"), "{bad}: {err}");
     }
-    assert_eq!(Settings::from_lookup(|_| None).unwrap().bus, BusSettings::Postgres);
+    assert_eq!(
+        Settings::from_lookup(|_| None).unwrap().bus,
+        BusSettings::Postgres
+    );
 }
