@@ -25,7 +25,7 @@ mod handlers;
 mod idempotency;
 mod presence;
 
-pub(crate) use cluster::{Behind, HeardPresence, NodeGone, PresenceHello};
+pub(crate) use cluster::{Behind, HeardPresence, NodeGone, PresenceHello, RosterLoaded};
 #[cfg(test)]
 pub(crate) use handlers::Crash;
 pub use handlers::MAX_SEQ_RETRIES;
@@ -131,6 +131,10 @@ pub struct BoardActor {
     /// Sessions on other nodes, by their presence id (`node:session`).
     remote: std::collections::BTreeMap<String, (protocol::bus::NodeId, protocol::PresenceEntry)>,
 }
+
+/// After activation, how long until the board looks at its log again (and
+/// asks again who is present): by then the bus listens to its topic.
+pub(crate) const WATCH_SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// How long a retiring actor keeps answering requests already sent to it.
 pub(crate) const RETIRE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -307,7 +311,7 @@ impl Actor for BoardActor {
         let id = self.id;
         let load = async move { bounded(timeout, store.load_board(id)).await };
         ctx.wait(
-            actix::fut::wrap_future(load).map(|res, act: &mut Self, _| match res {
+            actix::fut::wrap_future(load).map(|res, act: &mut Self, ctx: &mut Context<Self>| match res {
                 Ok(Some(loaded)) => {
                     if let Some(snapshot) = loaded.snapshot {
                         act.board = snapshot;
@@ -316,6 +320,18 @@ impl Actor for BoardActor {
                         act.board.apply(rec);
                     }
                     act.since_snapshot = loaded.events.len() as u64;
+                    // The bus may not have been listening yet when the log
+                    // was read (watching is asynchronous): look again, and
+                    // ask again who is present, once it surely is.
+                    ctx.run_later(WATCH_SETTLE, |act, ctx| {
+                        ctx.notify(Behind {
+                            to: None,
+                            events: Vec::new(),
+                        });
+                        act.registry
+                            .bus()
+                            .publish(protocol::bus::Notice::PresenceHello { board: act.id });
+                    });
                     tracing::debug!(board_id = %act.id, seq = act.board.seq, "board activated");
                     ActorStats::add(&act.registry.stats().boards_activated, 1);
                 }

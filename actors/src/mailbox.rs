@@ -95,6 +95,7 @@ handle_queued!(BoardActor:
     board::HeardPresence,
     board::PresenceHello,
     board::NodeGone,
+    board::RosterLoaded,
 );
 #[cfg(test)]
 handle_queued!(BoardActor: board::Crash);

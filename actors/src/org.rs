@@ -120,7 +120,16 @@ impl Actor for OrgActor {
         let load = async move { bounded(timeout, store.load_org_log(id)).await };
         ctx.wait(actix::fut::wrap_future(load).map(
             |res, act: &mut Self, _: &mut Context<Self>| match res {
-                Ok(Some(org)) => act.set_state(org),
+                Ok(Some(org)) => {
+                    act.set_state(org);
+                    // Sessions admitted on this node while no organization
+                    // actor was live to hear a removal: check them now.
+                    let members = Arc::new(act.state.members.clone());
+                    for board in &act.state.board_order {
+                        act.registry
+                            .send_live_board(*board, crate::board::RosterLoaded(members.clone()));
+                    }
+                }
                 // Not created yet: only `create_org` will be accepted.
                 Ok(None) => {}
                 Err(e) => {

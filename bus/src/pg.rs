@@ -106,7 +106,6 @@ impl Engine {
                     continue;
                 }
             };
-            backoff = RECONNECT_MIN;
             let mut driver = tokio::spawn(drive(
                 connection,
                 self.node,
@@ -115,6 +114,9 @@ impl Engine {
             ));
             let ended = match self.listen_all(&client).await {
                 Ok(()) => {
+                    // Back off afresh only once listening works: a LISTEN
+                    // that keeps failing must not retry every 100 ms.
+                    backoff = RECONNECT_MIN;
                     self.stats.set_up(true);
                     BusStats::add(&self.stats.connects, 1);
                     tracing::info!(topics = self.watched.len(), "bus: listening on PostgreSQL");

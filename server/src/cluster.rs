@@ -3,7 +3,8 @@
 //! - The bus engine (`CORKBOARD_BUS`) carries notices; what this node hears
 //!   is routed to its live actors (`Registry::hear`), revocations to its
 //!   sessions. When the bus comes back after a loss, every live board and
-//!   organization catches up from the log: the bus only says where to look.
+//!   organization catches up from the log, and the revoked login sessions
+//!   are read again (their sockets close): the bus only says where to look.
 //! - Every [`HEARTBEAT_EVERY`] the node writes its heartbeat in `nodes` and
 //!   reads who else is alive; a node missing for [`NODE_TIMEOUT`] is gone
 //!   and its sessions' presence is dropped.
@@ -91,15 +92,26 @@ pub fn spawn(state: AppState, mut heard: mpsc::Receiver<BusEvent>) {
             hear(&listening, event);
         }
     });
+    // The sweep apart from the heartbeat: a slow sweep must not make the
+    // other nodes think this one gone.
+    let sweeping = state.clone();
+    actix_rt::spawn(async move {
+        let mut shutdown = sweeping.shutdown.clone();
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tokio::select! {
+                _ = sweep.tick() => sweep_live(&sweeping).await,
+                _ = shutdown.changed() => break,
+            }
+        }
+    });
     actix_rt::spawn(async move {
         let mut known: HashSet<uuid::Uuid> = HashSet::new();
         let mut shutdown = state.shutdown.clone();
         let mut beat = tokio::time::interval(HEARTBEAT_EVERY);
-        let mut sweep = tokio::time::interval(SWEEP_EVERY);
         loop {
             tokio::select! {
                 _ = beat.tick() => heartbeat(&state, &mut known).await,
-                _ = sweep.tick() => sweep_live(&state).await,
                 _ = shutdown.changed() => break,
             }
         }
@@ -122,8 +134,23 @@ fn hear(state: &AppState, event: BusEvent) {
             }
         }
         BusEvent::Up => {
-            // Whatever was said while the bus was away is lost: look.
+            // Whatever was said while the bus was away is lost: look, in
+            // the logs and in the revoked login sessions.
             state.registry.catch_up_all();
+            let state = state.clone();
+            actix_rt::spawn(async move {
+                let keep = state.settings.jwt.access_ttl + crate::auth::LEEWAY;
+                match state.db.login_sessions_revoked_within(keep).await {
+                    Ok(revoked) => {
+                        for session in revoked {
+                            state
+                                .revocations
+                                .heard(bus::Revocation::Session { session });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "reloading revoked sessions failed"),
+                }
+            });
         }
         BusEvent::Down => {
             tracing::warn!("the bus is down: this node is not ready until it returns");

@@ -140,23 +140,36 @@ pub async fn clients_on_every_node_see_one_order(engine: Engine) {
     for writer in writers {
         writer.await.unwrap();
     }
+    let acked_all = std::time::Instant::now();
     let log = api.log(&token, &board).await;
     assert_contiguous(&log);
     let last = log.last().unwrap().0;
     for (i, (ws, seen)) in followers.iter_mut().enumerate() {
         follow_until(&format!("node{i}"), ws, &board, seen, last).await;
     }
+    // Carried by the bus, not found by the sweep (every 2 s).
+    let delivered = acked_all.elapsed();
+    assert!(
+        delivered < std::time::Duration::from_millis(1500),
+        "the last events reached every node after {delivered:?}"
+    );
     // The same events, in the same order, as the log, on every node.
     let base = followers[0].1.seq - followers[0].1.events.len() as u64;
     let expected: Vec<(u64, Value)> = log.into_iter().filter(|(s, _)| *s > base).collect();
     for (i, (_, seen)) in followers.iter().enumerate() {
         assert_eq!(seen.events, expected, "node{i}'s client");
     }
-    let mut seq_conflicts = 0;
+    let (mut seq_conflicts, mut heard) = (0, 0);
     for i in 0..3 {
         seq_conflicts += metric(&deployment, i, "corkboard_seq_conflicts_total").await;
+        heard += metric(&deployment, i, "corkboard_bus_received_total").await;
     }
-    println!("{engine:?}: {last} events, {seq_conflicts} seq conflicts resolved by catching up");
+    println!("{engine:?}: {last} events, {seq_conflicts} seq conflicts resolved by catching up, {heard} notices heard, last events everywhere {delivered:?} after the last ack");
+    assert!(
+        seq_conflicts > 0,
+        "writers on three nodes never raced for a seq"
+    );
+    assert!(heard > 0, "no node heard the bus");
 }
 
 pub async fn writers_on_three_nodes_each_land_exactly_once(engine: Engine) {
@@ -167,14 +180,16 @@ pub async fn writers_on_three_nodes_each_land_exactly_once(engine: Engine) {
     let (_, board) = api.org_with_board(&token, &key).await;
     let writers: Vec<_> = (0..9)
         .map(|w| {
-            let (api, token, board) = (deployment.node(w % 3), token.clone(), board.clone());
+            let (api, other) = (deployment.node(w % 3), deployment.node((w + 1) % 3));
+            let (token, board) = (token.clone(), board.clone());
             tokio::spawn(async move {
                 let mut acked = Vec::new();
                 for n in 0..12 {
                     let title = format!("w{w}-{n}");
-                    // The same key twice: the retry lands nowhere new.
+                    // The same key again, on another node: the retry lands
+                    // nowhere new.
                     let seq = create_acked(&api, &token, &board, &title, &title).await;
-                    let again = create_acked(&api, &token, &board, &title, &title).await;
+                    let again = create_acked(&other, &token, &board, &title, &title).await;
                     assert_eq!(again, seq, "{title}: a retry got another seq");
                     acked.push((title, seq));
                 }

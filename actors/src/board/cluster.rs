@@ -49,6 +49,24 @@ pub(crate) struct HeardPresence {
 #[rtype(result = "()")]
 pub(crate) struct PresenceHello;
 
+/// The organization's actor (re)loaded its roster: whoever is subscribed
+/// here but no longer a member loses the board (a removal this node's
+/// organization actor was not live to apply).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct RosterLoaded(pub std::sync::Arc<protocol::Roster>);
+
+impl Handler<RosterLoaded> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RosterLoaded, _: &mut Self::Context) {
+        self.cut_off(|caller| match caller {
+            crate::caller::Caller::User(user) => !msg.0.contains_key(&user),
+            crate::caller::Caller::ApiKey { .. } => false,
+        });
+    }
+}
+
 /// A node stopped heart-beating (or shut down): its sessions are gone.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -148,7 +166,9 @@ impl BoardActor {
     /// another node and cuts their subscriptions here.
     pub(super) fn keep_org_alive(&self) {
         if let (Some(org), false) = (self.board.org, self.subscribers.is_empty()) {
-            self.registry.send_live_org(org, crate::org::Touch);
+            // Started again if it had stopped: it then checks our
+            // subscribers against its roster (`RosterLoaded`).
+            let _ = self.registry.send_to_org(org, crate::org::Touch);
         }
     }
 
@@ -178,8 +198,20 @@ impl Handler<HeardPresence> for BoardActor {
                 }
             }
             PresenceChange::Joined | PresenceChange::Updated => {
+                let known = self.remote.get(&entry.session);
+                if known.is_some_and(|(_, shown)| *shown == entry) {
+                    // An answer to another node's hello: nothing new here.
+                    return;
+                }
+                let change = if known.is_none() {
+                    PresenceChange::Joined
+                } else {
+                    change
+                };
                 self.remote
                     .insert(entry.session.clone(), (node, entry.clone()));
+                self.show_remote(change, entry);
+                return;
             }
         }
         self.show_remote(change, entry);

@@ -156,6 +156,8 @@ pub(super) struct Retry {
     /// The item number it was decided with, if it needed one.
     number: Option<u64>,
     attempts: u32,
+    /// A refusal was already checked against the log (see `settle`).
+    log_checked: bool,
 }
 
 impl Retry {
@@ -227,6 +229,10 @@ impl BoardActor {
                     ctx.stop();
                     return actix::fut::ready(()).boxed_local();
                 }
+                let mut retry = retry;
+                // Decided now, on the board as it now is: its events must
+                // not be dated before those it follows.
+                retry.decision.now = now_millis();
                 let decided = retry.decision.run(&act.board, retry.number);
                 if decided.is_err() {
                     act.give_back(retry.number);
@@ -258,6 +264,36 @@ impl BoardActor {
     ) -> LocalBoxActorFuture<Self, ()> {
         match (decided, command_id) {
             (Ok(records), _) => self.append_then_commit(records, reply, retry),
+            (Err(ActorError::Rejected(rejection)), command_id)
+                if retry.as_ref().is_some_and(|r| !r.log_checked) =>
+            {
+                // Refused on what this node holds, which may lag what
+                // another node committed (an item it created, a column it
+                // emptied): look at the log before answering (a refusal
+                // with a command id is recorded for good). When the board
+                // moved, the command is decided again on it.
+                let Some(mut retry) = retry else {
+                    return actix::fut::ready(()).boxed_local();
+                };
+                retry.log_checked = true;
+                let seq = self.board.seq;
+                self.catch_up()
+                    .then(move |_, act: &mut Self, _| {
+                        if act.board.seq == seq {
+                            return act.settle(
+                                Err(ActorError::Rejected(rejection)),
+                                by,
+                                command_id,
+                                reply,
+                                Some(retry),
+                            );
+                        }
+                        let mut decision = retry.decision;
+                        decision.now = now_millis();
+                        act.decide_and_settle(decision, retry.attempts, true, reply)
+                    })
+                    .boxed_local()
+            }
             (Err(ActorError::Rejected(rejection)), Some(id)) => {
                 ActorStats::add(&self.registry.stats().commands_rejected, 1);
                 self.settle_rejection(by.actor_id(), id, rejection, reply)
@@ -325,7 +361,6 @@ impl Handler<Submit> for BoardActor {
                     return actix::fut::ready(()).boxed_local();
                 }
             };
-            let needs_number = command.needs_item_number();
             let decision = Decision {
                 by,
                 role,
@@ -335,42 +370,62 @@ impl Handler<Submit> for BoardActor {
                 command,
                 command_id,
             };
-            let first = decision.run(&act.board, needs_number.then_some(UNNUMBERED));
-            if first.is_err() || !needs_number {
-                let command_id = decision.command_id.clone();
-                let retry = Retry {
-                    decision,
-                    number: None,
-                    attempts: 0,
-                };
-                return act.settle(first, by, command_id, reply, Some(retry));
-            }
-            let allocate = async move { org.allocate_number().await };
-            actix::fut::wrap_future(allocate)
-                .then(move |number, act: &mut Self, _| {
-                    let number_taken = number.as_ref().ok().copied();
-                    let decided = number.and_then(|n| {
-                        let decided = decision.run(&act.board, Some(n));
-                        if decided.is_err() {
-                            // Not expected (the board has not changed), but
-                            // a number taken for nothing goes back.
-                            if let Some(org) = act.board.org {
-                                act.registry.org(org).return_number(n);
-                            }
-                        }
-                        decided
-                    });
-                    let command_id = decision.command_id.clone();
-                    let retry = Retry {
-                        number: number_taken,
-                        decision,
-                        attempts: 0,
-                    };
-                    act.settle(decided, by, command_id, reply, Some(retry))
-                })
-                .boxed_local()
+            act.decide_and_settle(decision, 0, false, reply)
         });
         atomic(fut)
+    }
+}
+
+impl BoardActor {
+    /// Decide, then (for an accepted `create_item` only) take an item
+    /// number and decide again with it, then append or settle the refusal.
+    fn decide_and_settle(
+        &mut self,
+        decision: Decision,
+        attempts: u32,
+        log_checked: bool,
+        reply: Reply<Committed>,
+    ) -> LocalBoxActorFuture<Self, ()> {
+        let by = decision.by;
+        let needs_number = decision.command.needs_item_number();
+        let first = decision.run(&self.board, needs_number.then_some(UNNUMBERED));
+        if first.is_err() || !needs_number {
+            let command_id = decision.command_id.clone();
+            let retry = Retry {
+                decision,
+                number: None,
+                attempts,
+                log_checked,
+            };
+            return self.settle(first, by, command_id, reply, Some(retry));
+        }
+        let Some(org) = self.board.org.map(|org| self.registry.org(org)) else {
+            let _ = reply.send(Err(ActorError::NotFound));
+            return actix::fut::ready(()).boxed_local();
+        };
+        let allocate = async move { org.allocate_number().await };
+        actix::fut::wrap_future(allocate)
+            .then(move |number, act: &mut Self, _| {
+                let number_taken = number.as_ref().ok().copied();
+                let decided = number.and_then(|n| {
+                    let decided = decision.run(&act.board, Some(n));
+                    if decided.is_err() {
+                        // Not expected (the board has not changed), but
+                        // a number taken for nothing goes back.
+                        act.give_back(Some(n));
+                    }
+                    decided
+                });
+                let command_id = decision.command_id.clone();
+                let retry = Retry {
+                    number: number_taken,
+                    decision,
+                    attempts,
+                    log_checked,
+                };
+                act.settle(decided, by, command_id, reply, Some(retry))
+            })
+            .boxed_local()
     }
 }
 
@@ -448,6 +503,35 @@ impl Handler<Subscribe> for BoardActor {
                 let _ = reply.send(Err(e));
                 return actix::fut::ready(()).boxed_local();
             }
+            // A client resuming from a seq this node has not seen yet comes
+            // from another node (a failover): catch up from the log first,
+            // so it gets the events it missed rather than a reset snapshot.
+            let caught_up = if since.is_some_and(|since| since > act.board.seq) {
+                act.catch_up().map(|_, _, _| ()).boxed_local()
+            } else {
+                actix::fut::ready(()).boxed_local()
+            };
+            caught_up
+                .then(move |(), act: &mut Self, _| {
+                    act.subscribe_checked(user, outbox, since, reply)
+                })
+                .boxed_local()
+        });
+        atomic(fut)
+    }
+}
+
+impl BoardActor {
+    /// Attach a subscriber whose role was checked, catching it up.
+    fn subscribe_checked(
+        &mut self,
+        user: Caller,
+        outbox: crate::outbox::Outbox,
+        since: Option<u64>,
+        reply: Reply<u64>,
+    ) -> LocalBoxActorFuture<Self, ()> {
+        let act = self;
+        {
             // A session subscribed already gets no second snapshot: with
             // `since` it catches up from its live subscription, without it
             // the answer is a cheap refusal (PROTOCOL.md, `subscribe`).
@@ -473,8 +557,7 @@ impl Handler<Subscribe> for BoardActor {
                     actix::fut::ready(()).boxed_local()
                 }
             }
-        });
-        atomic(fut)
+        }
     }
 }
 
@@ -483,9 +566,17 @@ impl Handler<AccessLost> for BoardActor {
 
     fn handle(&mut self, msg: AccessLost, _: &mut Self::Context) {
         let lost = msg.user.map(Caller::User);
+        self.cut_off(|user| lost.is_none_or(|lost| user == lost));
+    }
+}
+
+impl BoardActor {
+    /// End the subscriptions of the sessions whose caller `lost_access`
+    /// says, with `unsubscribed{reason: "access_lost"}`.
+    pub(super) fn cut_off(&mut self, lost_access: impl Fn(Caller) -> bool) {
         let gone = self
             .subscribers
-            .remove_where(|sub| lost.is_none_or(|lost| sub.state.user == lost));
+            .remove_where(|sub| lost_access(sub.state.user));
         let told: Vec<_> = gone.iter().map(|(_, sub)| sub.outbox().clone()).collect();
         // Their slots are given back here, before they are told.
         self.left(gone);

@@ -239,18 +239,21 @@ fn explain_lists_every_variable_with_its_effective_value() {
 fn the_bus_is_postgres_or_a_nats_url() {
     let with =
         |value: &str| Settings::from_lookup(|k| (k == "CORKBOARD_BUS").then(|| value.to_owned()));
-    assert_eq!(with("postgres").unwrap().bus, BusSettings::Postgres);
     assert_eq!(
-        with("nats://127.0.0.1:4222").unwrap().bus,
+        with("postgres").expect("postgres").bus,
+        BusSettings::Postgres
+    );
+    assert_eq!(
+        with("nats://127.0.0.1:4222").expect("a nats url").bus,
         BusSettings::Nats("nats://127.0.0.1:4222".into())
     );
     for bad in ["redis://x", "nats://", "nats", "nats://a b"] {
-        let err = with(bad).unwrap_err();
+        let err = with(bad).expect_err(bad);
         assert_eq!(err.var, "CORKBOARD_BUS", "{bad}");
         assert!(err.problem.contains("nats://host:port"), "{bad}: {err}");
     }
     assert_eq!(
-        Settings::from_lookup(|_| None).unwrap().bus,
+        Settings::from_lookup(|_| None).expect("defaults").bus,
         BusSettings::Postgres
     );
 }
