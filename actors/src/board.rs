@@ -21,14 +21,15 @@ use crate::registry::Registry;
 use crate::stats::ActorStats;
 
 mod cluster;
+mod deciding;
 mod handlers;
 mod idempotency;
 mod presence;
 
 pub(crate) use cluster::{Behind, HeardPresence, NodeGone, PresenceHello, RosterLoaded};
+pub use deciding::MAX_SEQ_RETRIES;
 #[cfg(test)]
 pub(crate) use handlers::Crash;
-pub use handlers::MAX_SEQ_RETRIES;
 pub(crate) use presence::{ReadPresence, SetPresence};
 mod resume;
 
