@@ -75,6 +75,17 @@ pub(crate) enum Append {
 }
 
 impl Append {
+    /// Where the request stands in the order every batch is written in
+    /// (see `writer::write_batch`).
+    pub(crate) fn lock_order(&self) -> (u8, uuid::Uuid) {
+        match self {
+            Append::Org { org, .. } => (0, org.0),
+            Append::Board(events) => (1, events.first().map_or(uuid::Uuid::nil(), |r| r.board.0)),
+        }
+    }
+}
+
+impl Append {
     /// How many events it adds to a batch.
     fn events(&self) -> usize {
         match self {

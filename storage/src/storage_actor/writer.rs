@@ -33,10 +33,16 @@ enum BatchError {
 /// caused it (a reused command id, a taken seq, a permanent fault) fail.
 pub(super) async fn write_batch(
     db: &Db,
-    batch: Vec<AppendRequest>,
+    mut batch: Vec<AppendRequest>,
     counters: &Counters,
     timeout: Duration,
 ) {
+    // One order for every writer: organizations, then boards, each by id.
+    // Two nodes whose batches both touch boards X and Y then take their
+    // locks (a row, a unique key another transaction is inserting) in the
+    // same order, and the second waits instead of deadlocking. Requests of
+    // one board keep their order (the sort is stable).
+    batch.sort_by_key(|request| request.append.lock_order());
     let span = batch_span(&batch);
     write_batch_in_span(db, batch, counters, timeout)
         .instrument(span)
