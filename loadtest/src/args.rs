@@ -24,8 +24,13 @@ pub enum CommandKind {
 pub struct Args {
     /// The scenario to run.
     pub scenario: String,
-    /// Base URL of the server, e.g. `http://127.0.0.1:8080`.
+    /// Base URL of the server, e.g. `http://127.0.0.1:8080` (the first
+    /// node's when there are several).
     pub url: String,
+    /// Base URLs of every node (`--url a,b,c`); `urls[0] == url`. Nodes
+    /// share one database and one JWT secret, so a token from one is good
+    /// on all.
+    pub urls: Vec<String>,
     /// Wire encoding of every WebSocket.
     pub format: Format,
     /// How long the measured phase lasts.
@@ -34,8 +39,11 @@ pub struct Args {
     pub warmup: Duration,
     /// Worker threads of the generator's runtime (default: the CPUs it may use).
     pub threads: Option<usize>,
-    /// The server's process id: CPU time and RSS are read from `/proc`.
+    /// The server's process id: CPU time and RSS are read from `/proc`
+    /// (the first node's when there are several).
     pub server_pid: Option<u32>,
+    /// Every node's process id (`--server-pid a,b,c`), in `urls` order.
+    pub server_pids: Vec<u32>,
     /// The PostgreSQL postmaster's process id (its tree's CPU time is read).
     pub pg_pid: Option<u32>,
     /// WebSocket sessions subscribed to the board (`fanout`, `saturate`).
@@ -60,6 +68,12 @@ pub struct Args {
     pub rounds: Option<usize>,
     /// Which command writers send.
     pub command: Option<CommandKind>,
+    /// Writers go round-robin over the first this many nodes (`commands`;
+    /// default: all of them).
+    pub writer_nodes: Option<usize>,
+    /// `--affinity board`: each board is written from one node only
+    /// (`commands`), as behind a load balancer that routes by board.
+    pub board_affinity: bool,
 }
 
 impl Args {
@@ -76,11 +90,13 @@ impl Args {
         let mut args = Args {
             scenario,
             url: "http://127.0.0.1:8080".into(),
+            urls: Vec::new(),
             format: Format::MsgPack,
             duration: Duration::from_secs(30),
             warmup: Duration::from_secs(2),
             threads: None,
             server_pid: None,
+            server_pids: Vec::new(),
             pg_pid: None,
             subscribers: None,
             writers: None,
@@ -93,11 +109,21 @@ impl Args {
             items: None,
             rounds: None,
             command: None,
+            writer_nodes: None,
+            board_affinity: false,
         };
         while let Some(flag) = it.next() {
             let value = it.next().with_context(|| format!("{flag} needs a value"))?;
             match flag.as_str() {
-                "--url" => args.url = value.trim_end_matches('/').to_owned(),
+                "--url" => {
+                    args.urls = value
+                        .split(',')
+                        .map(|u| u.trim().trim_end_matches('/').to_owned())
+                        .collect();
+                    if args.urls.iter().any(String::is_empty) {
+                        bail!("--url has an empty entry: {value:?}");
+                    }
+                }
                 "--format" => {
                     args.format = match value.as_str() {
                         "json" => Format::Json,
@@ -108,7 +134,12 @@ impl Args {
                 "--duration" => args.duration = secs(&flag, &value)?,
                 "--warmup" => args.warmup = secs(&flag, &value)?,
                 "--threads" => args.threads = Some(positive(&flag, &value)?),
-                "--server-pid" => args.server_pid = Some(positive(&flag, &value)? as u32),
+                "--server-pid" => {
+                    args.server_pids = value
+                        .split(',')
+                        .map(|p| positive(&flag, p.trim()).map(|p| p as u32))
+                        .collect::<anyhow::Result<_>>()?;
+                }
                 "--pg-pid" => args.pg_pid = Some(positive(&flag, &value)? as u32),
                 "--subscribers" => args.subscribers = Some(positive(&flag, &value)?),
                 "--writers" => args.writers = Some(positive(&flag, &value)?),
@@ -126,6 +157,14 @@ impl Args {
                 "--count" => args.count = Some(positive(&flag, &value)?),
                 "--items" => args.items = Some(positive(&flag, &value)?),
                 "--rounds" => args.rounds = Some(positive(&flag, &value)?),
+                "--writer-nodes" => args.writer_nodes = Some(positive(&flag, &value)?),
+                "--affinity" => {
+                    args.board_affinity = match value.as_str() {
+                        "none" => false,
+                        "board" => true,
+                        other => bail!("--affinity must be none or board, not {other:?}"),
+                    }
+                }
                 "--command" => {
                     args.command = Some(match value.as_str() {
                         "create" => CommandKind::Create,
@@ -136,8 +175,26 @@ impl Args {
                 other => bail!("unknown flag {other:?} (see loadtest/README.md)"),
             }
         }
-        if !args.url.starts_with("http://") {
-            bail!("--url must start with http:// (got {:?})", args.url);
+        if args.urls.is_empty() {
+            args.urls.push(args.url.clone());
+        }
+        if let Some(bad) = args.urls.iter().find(|u| !u.starts_with("http://")) {
+            bail!("--url must start with http:// (got {bad:?})");
+        }
+        args.url = args.urls[0].clone();
+        if !args.server_pids.is_empty() && args.server_pids.len() != args.urls.len() {
+            bail!(
+                "--server-pid names {} processes but --url {} nodes",
+                args.server_pids.len(),
+                args.urls.len()
+            );
+        }
+        args.server_pid = args.server_pids.first().copied();
+        if args.writer_nodes.is_some_and(|k| k > args.urls.len()) {
+            bail!(
+                "--writer-nodes is above the {} nodes of --url",
+                args.urls.len()
+            );
         }
         Ok(args)
     }
@@ -191,5 +248,44 @@ mod tests {
         assert!(err.to_string().contains("--bogus"), "{err}");
         let err = parse("fanout --format xml").expect_err("bad format");
         assert!(err.to_string().contains("--format"), "{err}");
+    }
+
+    #[test]
+    fn one_url_or_several_nodes() {
+        let one = parse("fanout --url http://127.0.0.1:9/ --server-pid 7").expect("one node");
+        assert_eq!(one.url, "http://127.0.0.1:9");
+        assert_eq!(one.urls, vec!["http://127.0.0.1:9".to_owned()]);
+        assert_eq!(
+            (one.server_pid, one.server_pids.clone()),
+            (Some(7), vec![7])
+        );
+        let default = parse("fanout").expect("no url");
+        assert_eq!(default.urls, vec![default.url.clone()]);
+        let three = parse(
+            "commands --url http://127.0.0.1:1,http://127.0.0.1:2,http://127.0.0.1:3 \
+             --server-pid 11,12,13 --writer-nodes 1",
+        )
+        .expect("three nodes");
+        assert_eq!(three.url, "http://127.0.0.1:1");
+        assert_eq!(three.urls.len(), 3);
+        assert_eq!(three.server_pids, vec![11, 12, 13]);
+        assert_eq!(three.server_pid, Some(11));
+        assert_eq!(three.writer_nodes, Some(1));
+        assert!(!three.board_affinity);
+        assert!(
+            parse("commands --affinity board")
+                .expect("affinity")
+                .board_affinity
+        );
+        let err = parse("commands --affinity node").expect_err("bad affinity");
+        assert!(err.to_string().contains("--affinity"), "{err}");
+        let err = parse("fanout --url http://127.0.0.1:1,http://127.0.0.1:2 --server-pid 1")
+            .expect_err("pids and urls differ");
+        assert!(err.to_string().contains("--server-pid"), "{err}");
+        let err = parse("fanout --url http://127.0.0.1:1,ws://x").expect_err("bad scheme");
+        assert!(err.to_string().contains("http://"), "{err}");
+        let err = parse("commands --url http://127.0.0.1:1 --writer-nodes 2")
+            .expect_err("more writer nodes than nodes");
+        assert!(err.to_string().contains("--writer-nodes"), "{err}");
     }
 }

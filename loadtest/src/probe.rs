@@ -5,27 +5,39 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::sys::clock_ticks_per_sec;
 
-/// One reading of the server, its PostgreSQL, and this process.
+/// One node's process, in one reading.
+#[derive(Clone, Debug, Default)]
+pub struct NodeReading {
+    /// CPU (user + system), seconds.
+    pub cpu: Option<f64>,
+    /// Resident memory, KiB.
+    pub rss_kib: Option<u64>,
+}
+
+/// One reading of the server (every node of it), its PostgreSQL, and this
+/// process.
 #[derive(Clone, Debug, Default)]
 pub struct Reading {
-    /// Server CPU (user + system), seconds.
+    /// Server CPU (user + system), seconds; all nodes together.
     pub server_cpu: Option<f64>,
     /// PostgreSQL CPU: the postmaster's tree, reaped children included.
     pub pg_cpu: Option<f64>,
     /// This generator's CPU, seconds.
     pub own_cpu: f64,
-    /// Server resident memory, KiB.
+    /// Server resident memory, KiB; all nodes together.
     pub server_rss_kib: Option<u64>,
-    /// `/metrics` samples by `name{labels}`.
+    /// Each node on its own, in the probe's order (one entry for one node).
+    pub nodes: Vec<NodeReading>,
+    /// `/metrics` samples by `name{labels}`, summed over the nodes.
     pub metrics: HashMap<String, f64>,
 }
 
 /// Reads the server; fields are `None` when no pid was given.
 #[derive(Clone)]
 pub struct Probe {
-    server_pid: Option<u32>,
+    /// Each node's `/metrics` address and process id.
+    nodes: Vec<(String, Option<u32>)>,
     pg_pid: Option<u32>,
-    metrics_url: String,
     http: reqwest::Client,
 }
 
@@ -105,37 +117,66 @@ pub fn parse_metrics(text: &str) -> HashMap<String, f64> {
 impl Probe {
     /// A probe of the server at `base_url`.
     pub fn new(base_url: &str, server_pid: Option<u32>, pg_pid: Option<u32>) -> Probe {
+        Probe::nodes(&[base_url.to_owned()], &Vec::from_iter(server_pid), pg_pid)
+    }
+
+    /// A probe of every node at `base_urls`, whose processes are
+    /// `server_pids` in the same order (or none given).
+    pub fn nodes(base_urls: &[String], server_pids: &[u32], pg_pid: Option<u32>) -> Probe {
         Probe {
-            server_pid,
+            nodes: base_urls
+                .iter()
+                .enumerate()
+                .map(|(i, url)| (format!("{url}/metrics"), server_pids.get(i).copied()))
+                .collect(),
             pg_pid,
-            metrics_url: format!("{base_url}/metrics"),
             http: reqwest::Client::new(),
         }
     }
 
-    /// The server's RSS now, KiB.
+    /// The server's RSS now, KiB (all nodes together).
     pub fn server_rss_kib(&self) -> Option<u64> {
-        rss_kib(self.server_pid?)
+        self.nodes
+            .iter()
+            .map(|(_, pid)| rss_kib((*pid)?))
+            .sum::<Option<u64>>()
     }
 
-    /// The server's metrics now (empty when `/metrics` is off).
+    /// The server's metrics now, summed over the nodes (empty when
+    /// `/metrics` is off).
     pub async fn metrics(&self) -> HashMap<String, f64> {
-        match self.http.get(&self.metrics_url).send().await {
-            Ok(res) if res.status().is_success() => {
-                parse_metrics(&res.text().await.unwrap_or_default())
+        let mut all = HashMap::new();
+        for (url, _) in &self.nodes {
+            let page = match self.http.get(url).send().await {
+                Ok(res) if res.status().is_success() => {
+                    parse_metrics(&res.text().await.unwrap_or_default())
+                }
+                _ => continue,
+            };
+            for (key, value) in page {
+                *all.entry(key).or_default() += value;
             }
-            _ => HashMap::new(),
         }
+        all
     }
 
     /// Read everything.
     pub async fn read(&self) -> Reading {
         let metrics = self.metrics().await;
+        let nodes: Vec<NodeReading> = self
+            .nodes
+            .iter()
+            .map(|(_, pid)| NodeReading {
+                cpu: pid.and_then(cpu_secs),
+                rss_kib: pid.and_then(rss_kib),
+            })
+            .collect();
         Reading {
-            server_cpu: self.server_pid.and_then(cpu_secs),
+            server_cpu: nodes.iter().map(|n| n.cpu).sum::<Option<f64>>(),
             pg_cpu: self.pg_pid.and_then(tree_cpu_secs),
             own_cpu: cpu_secs(std::process::id()).unwrap_or(0.0),
-            server_rss_kib: self.server_rss_kib(),
+            server_rss_kib: nodes.iter().map(|n| n.rss_kib).sum::<Option<u64>>(),
+            nodes,
             metrics,
         }
     }

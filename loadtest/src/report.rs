@@ -98,6 +98,9 @@ impl Report {
         if let Some(rss) = after.server_rss_kib {
             self.figure("server_rss_mib", rss as f64 / 1024.0, "MiB");
         }
+        if after.nodes.len() > 1 {
+            self.nodes(before, after, secs);
+        }
         if after.metrics.is_empty() {
             self.note("no /metrics from the server: storage figures missing");
             return;
@@ -146,6 +149,63 @@ impl Report {
             delta(before, after, "corkboard_event_deliveries_total"),
             "(server's own count)",
         );
+    }
+
+    /// With several nodes: each node's CPU and RSS, and what the nodes did
+    /// for each other (the server figures above are all nodes together).
+    fn nodes(&mut self, before: &Reading, after: &Reading, secs: f64) {
+        let round = |v: f64| (v * 100.0).round() / 100.0;
+        let cores: Vec<Value> = before
+            .nodes
+            .iter()
+            .zip(&after.nodes)
+            .map(|(b, a)| match (b.cpu, a.cpu) {
+                (Some(b), Some(a)) => json!(round((a - b) / secs)),
+                _ => Value::Null,
+            })
+            .collect();
+        self.value("node_cpu_cores", json!(cores));
+        let rss: Vec<Value> = after
+            .nodes
+            .iter()
+            .map(|n| {
+                n.rss_kib
+                    .map_or(Value::Null, |k| json!(round(k as f64 / 1024.0)))
+            })
+            .collect();
+        self.value("node_rss_mib", json!(rss));
+        if after.metrics.is_empty() {
+            return;
+        }
+        for (key, metric, unit) in [
+            (
+                "seq_conflicts",
+                "corkboard_seq_conflicts_total",
+                "appends that lost their seq to another node (decided again)",
+            ),
+            (
+                "catch_ups",
+                "corkboard_catch_ups_total",
+                "boards/orgs that caught up with another node's commits",
+            ),
+            (
+                "caught_up_events",
+                "corkboard_caught_up_events_total",
+                "events applied by those catch-ups",
+            ),
+            ("bus_published", "corkboard_bus_published_total", "notices"),
+            ("bus_received", "corkboard_bus_received_total", "notices"),
+            ("bus_dropped", "corkboard_bus_dropped_total", "notices"),
+        ] {
+            self.figure(key, delta(before, after, metric), unit);
+        }
+        let name = "corkboard_bus_lag_seconds";
+        for q in [0.5, 0.99] {
+            if let Some(bound) = histogram_quantile(before, after, name, q) {
+                let key = format!("bus_lag_p{}_le_ms", (q * 100.0) as u32);
+                self.figure(&key, bound * 1e3, "ms (bucket upper bound)");
+            }
+        }
     }
 
     /// Print the machine-readable line.

@@ -5,6 +5,11 @@
 //!
 //! `fanout` offers a fixed total rate; `saturate` keeps a window of
 //! commands in flight per writer to find the most deliveries per second.
+//!
+//! With several nodes (`--url a,b,c`), subscriber `i` connects to node
+//! `i % nodes` and every writer to node 0, so delivery latency is also
+//! reported apart for subscribers on the writers' node ("same-node") and
+//! on the others ("cross-node", which goes through the bus).
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -60,6 +65,10 @@ struct Shared {
     acked: AtomicU64,
     deliveries: AtomicU64,
     delivery: Histogram,
+    /// Deliveries to subscribers on node 0, where the writers are.
+    delivery_same: Histogram,
+    /// Deliveries to subscribers on the other nodes.
+    delivery_cross: Histogram,
     ack: Histogram,
     rejected: Tally,
     errors: Tally,
@@ -116,7 +125,8 @@ impl Shared {
 }
 
 /// A subscriber's loop: count and time every event until the socket ends.
-async fn subscriber(mut ws: Ws, shared: Arc<Shared>) {
+/// `cross`: it is on another node than the writers.
+async fn subscriber(mut ws: Ws, cross: bool, shared: Arc<Shared>) {
     while let Some(msg) = ws.next().await {
         let msg = match msg {
             Ok(msg) => msg,
@@ -137,8 +147,14 @@ async fn subscriber(mut ws: Ws, shared: Arc<Shared>) {
         };
         if is_event(bytes) {
             if let Some(sent) = marker_time(bytes).filter(|t| shared.in_window(*t)) {
+                let took = now_us().saturating_sub(sent);
                 shared.deliveries.fetch_add(1, Relaxed);
-                shared.delivery.record(now_us().saturating_sub(sent));
+                shared.delivery.record(took);
+                if cross {
+                    shared.delivery_cross.record(took);
+                } else {
+                    shared.delivery_same.record(took);
+                }
             }
             continue;
         }
@@ -224,15 +240,19 @@ async fn writer(
     }
 }
 
-/// Open `n` sessions subscribed to `board` (connections `first..`).
+/// Open `n` sessions subscribed to `board` (connections `first..`), the
+/// `i`-th on node `i % targets.len()`; each with whether it is on another
+/// node than node 0.
 async fn subscribe_all(
-    target: &Target,
+    targets: &[Target],
     board: BoardId,
     first: usize,
     n: usize,
-) -> anyhow::Result<Vec<Ws>> {
+) -> anyhow::Result<Vec<(Ws, bool)>> {
     stream::iter(first..first + n)
         .map(|i| async move {
+            let node = (i - first) % targets.len();
+            let target = &targets[node];
             let mut ws = target.connect(i).await?;
             ws.send(frame(
                 &ClientMsg::Subscribe { board, since: None },
@@ -243,8 +263,8 @@ async fn subscribe_all(
                 matches!(m, ServerMsg::Snapshot { .. }).then_some(())
             })
             .await
-            .with_context(|| format!("subscriber {i}"))?;
-            Ok::<_, anyhow::Error>(ws)
+            .with_context(|| format!("subscriber {i} (node {node})"))?;
+            Ok::<_, anyhow::Error>((ws, node != 0))
         })
         .buffer_unordered(CONNECT_CONCURRENCY)
         .try_collect()
@@ -265,16 +285,30 @@ pub async fn run(args: &Args, saturate: bool) -> anyhow::Result<Report> {
     let org = api.create_org().await?;
     let board = api.create_board(org, "fanout").await?;
     let items = api.seed_one_item_each(&vec![board; writers]).await?;
-    let target = Target::new(&args.url, args.format, &api.token, subscribers + writers)?;
+    let nodes = args.urls.len();
+    let targets = args
+        .urls
+        .iter()
+        .enumerate()
+        .map(|(node, url)| {
+            let on_node = subscribers.div_ceil(nodes) + if node == 0 { writers } else { 0 };
+            Target::new(url, args.format, &api.token, on_node)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let setup = std::time::Instant::now();
-    let subs = subscribe_all(&target, board, writers, subscribers).await?;
+    let subs = subscribe_all(&targets, board, writers, subscribers).await?;
     println!(
-        "{subscribers} sessions subscribed in {:.1} s",
-        setup.elapsed().as_secs_f64()
+        "{subscribers} sessions subscribed in {:.1} s{}",
+        setup.elapsed().as_secs_f64(),
+        if nodes > 1 {
+            format!(" over {nodes} nodes (writers on node 0)")
+        } else {
+            String::new()
+        }
     );
     let mut writer_ws = Vec::with_capacity(writers);
     for w in 0..writers {
-        writer_ws.push(target.connect(w).await?);
+        writer_ws.push(targets[0].connect(w).await?);
     }
     tokio::time::sleep(SETTLE).await;
 
@@ -290,13 +324,15 @@ pub async fn run(args: &Args, saturate: bool) -> anyhow::Result<Report> {
         acked: AtomicU64::new(0),
         deliveries: AtomicU64::new(0),
         delivery: Histogram::default(),
+        delivery_same: Histogram::default(),
+        delivery_cross: Histogram::default(),
         ack: Histogram::default(),
         rejected: Tally::default(),
         errors: Tally::default(),
     });
     let readers: Vec<_> = subs
         .into_iter()
-        .map(|ws| tokio::spawn(subscriber(ws, shared.clone())))
+        .map(|(ws, cross)| tokio::spawn(subscriber(ws, cross, shared.clone())))
         .collect();
     let writer_tasks: Vec<_> = writer_ws
         .into_iter()
@@ -305,7 +341,7 @@ pub async fn run(args: &Args, saturate: bool) -> anyhow::Result<Report> {
         .map(|(w, (ws, item))| tokio::spawn(writer(ws, w, item, mode, writers, shared.clone())))
         .collect();
 
-    let probe = Probe::new(&args.url, args.server_pid, args.pg_pid);
+    let probe = Probe::nodes(&args.urls, &args.server_pids, args.pg_pid);
     let (before, after) = window_readings(&probe, t0, t1).await;
     let drain_end = Instant::now() + DRAIN;
     drain(
@@ -329,6 +365,13 @@ pub async fn run(args: &Args, saturate: bool) -> anyhow::Result<Report> {
     let deliveries = shared.deliveries.load(Relaxed);
     let mut report = Report::new(if saturate { "saturate" } else { "fanout" }, args.format);
     report.figure("subscribers", subscribers as f64, "sessions on one board");
+    if nodes > 1 {
+        report.figure(
+            "nodes",
+            nodes as f64,
+            "(subscriber i on node i % nodes, writers on node 0)",
+        );
+    }
     report.figure("writers", writers as f64, "sessions");
     report.value(
         "command",
@@ -350,6 +393,10 @@ pub async fn run(args: &Args, saturate: bool) -> anyhow::Result<Report> {
     );
     report.note("latencies: commands sent in the measured window; delivery = command sent -> event received at each subscriber");
     report.latency("command_to_delivery", &shared.delivery);
+    if nodes > 1 {
+        report.latency("command_to_delivery_same_node", &shared.delivery_same);
+        report.latency("command_to_delivery_cross_node", &shared.delivery_cross);
+    }
     report.latency("command_to_ack", &shared.ack);
     report.value("rejected", serde_json::json!(shared.rejected.snapshot()));
     report.value("errors", serde_json::json!(shared.errors.snapshot()));
