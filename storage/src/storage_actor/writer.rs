@@ -27,6 +27,19 @@ enum BatchError {
     Timeout,
 }
 
+/// How long a write waits for a lock another transaction holds — in
+/// practice another node inserting the same board's next seq — before it
+/// gives up: that request then counts as a seq conflict (its board catches
+/// up and decides again), instead of holding up the whole batch until the
+/// other transaction ends.
+const CONTESTED_WAIT: &str = "SET LOCAL lock_timeout = '200ms'";
+
+/// Whether `e` is a lock wait that ran out (see [`CONTESTED_WAIT`]).
+fn is_contested(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|db| *db.code() == tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+}
+
 /// Writes `batch` in one transaction and answers every request. When the
 /// database rejects a statement, the batch is written again in one
 /// transaction with a savepoint per request, so only the requests that
@@ -142,7 +155,7 @@ async fn write_each(db: &Db, batch: Vec<AppendRequest>, counters: &Counters, tim
         // One savepoint name, set again after each request: `ROLLBACK TO`
         // keeps it, `RELEASE` drops it. Releasing keeps the subtransactions
         // from piling up in a large batch.
-        tx.batch_execute("SAVEPOINT request")
+        tx.batch_execute(&format!("{CONTESTED_WAIT}; SAVEPOINT request"))
             .await
             .map_err(classify)?;
         let last = batch.len().saturating_sub(1);
@@ -205,6 +218,7 @@ async fn commit(db: &Db, batch: &[AppendRequest], timeout: Duration) -> Result<(
             .await
             .map_err(|e| BatchError::Unavailable(e.to_string()))?;
         let tx = client.transaction().await.map_err(classify)?;
+        tx.batch_execute(CONTESTED_WAIT).await.map_err(classify)?;
         // The boards' events in one pipelined write, however many boards;
         // then each organization's.
         let events: Vec<Recorded> = batch
@@ -293,7 +307,7 @@ fn refusal_unqueried(append: &Append, e: &tokio_postgres::Error) -> StoreError {
                 .find_map(|r| r.command_id.clone())
                 .unwrap_or_default(),
         },
-        Append::Board(events) if is_seq_conflict(e) => StoreError::Conflict {
+        Append::Board(events) if is_seq_conflict(e) || is_contested(e) => StoreError::Conflict {
             board: board_of(events),
             seq: events.first().map_or(0, |r| r.seq),
         },
@@ -305,7 +319,7 @@ fn refusal_unqueried(append: &Append, e: &tokio_postgres::Error) -> StoreError {
             org: *org,
             command_id: key.command_id.clone(),
         },
-        Append::Org { org, records, .. } if org_log::is_seq_conflict(e) => {
+        Append::Org { org, records, .. } if org_log::is_seq_conflict(e) || is_contested(e) => {
             StoreError::OrgConflict {
                 org: *org,
                 seq: records.first().map_or(0, |r| r.seq),
