@@ -87,7 +87,7 @@ pub struct Cli {
     pub log_format: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Subcommand, PartialEq, Eq)]
+#[derive(Clone, Debug, Subcommand, PartialEq, Eq)]
 pub enum Command {
     /// Start the server (the default).
     Serve,
@@ -96,6 +96,25 @@ pub enum Command {
     /// Print the effective configuration (secrets redacted) and exit; exits
     /// 2 naming the variable when the configuration is invalid.
     Config,
+    /// Instance operators: who may use `/api/v1/admin/*`. Only this command
+    /// grants it, never the API.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+/// `corkboard admin …`.
+#[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
+pub enum Admin {
+    /// Make the account with this email an instance operator.
+    Grant {
+        /// The account's email.
+        email: String,
+    },
+    /// Take the operator role from the account with this email.
+    Revoke {
+        /// The account's email.
+        email: String,
+    },
 }
 
 impl Cli {

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
     let ran = actix_web::rt::System::new().block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Migrate => startup::migrate(&settings).await,
+            Command::Admin(admin) => startup::admin(&settings, admin).await,
             _ => serve(settings).await,
         }
     });

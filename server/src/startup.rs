@@ -230,6 +230,38 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `corkboard admin grant|revoke EMAIL`: make an account an instance
+/// operator, or not (the managed PostgreSQL is started and stopped for it,
+/// as for `migrate`).
+///
+/// # Errors
+/// When the database cannot be reached, or no account has the email.
+pub async fn admin(settings: &Settings, command: crate::cli::Admin) -> anyhow::Result<()> {
+    use crate::cli::Admin;
+    let (email, grant) = match command {
+        Admin::Grant { email } => (email, true),
+        Admin::Revoke { email } => (email, false),
+    };
+    let (db, _, mut local_pg) = connect(settings).await?;
+    let changed = db.set_operator(&email, grant).await;
+    db.pool().close();
+    if let Some(pg) = local_pg.as_mut() {
+        pg.stop();
+    }
+    match changed.context("updating the account")? {
+        Some(user) => {
+            let now = if grant {
+                "an instance operator"
+            } else {
+                "no longer an instance operator"
+            };
+            println!("{email} (user {}) is {now}", user.0);
+            Ok(())
+        }
+        None => anyhow::bail!("no account has the email {email:?}: register it first"),
+    }
+}
+
 fn listener_addr(bind: std::net::SocketAddr, port: u16) -> std::net::SocketAddr {
     std::net::SocketAddr::new(bind.ip(), port)
 }

@@ -153,6 +153,49 @@ async fn migrate_applies_the_migrations_and_exits() {
     assert!(again.status.success(), "{}", text(&again.stderr));
 }
 
+#[actix_rt::test]
+async fn admin_grant_makes_an_account_an_operator_and_names_an_unknown_email() {
+    let db = storage::TestDb::new().await;
+    let dir = scratch("admin");
+    let url = [("DATABASE_URL", db.url.as_str())];
+    // Nobody by that email yet: refused, naming it.
+    let unknown = corkboard(&dir, &["admin", "grant", "ops@example.com"], &url);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("no account has the email \"ops@example.com\""),
+        "{}",
+        text(&unknown.stderr)
+    );
+    let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    actix_rt::spawn(connection);
+    let id = uuid::Uuid::new_v4();
+    client
+        .execute(
+            "INSERT INTO users (id, email, name, password_hash) VALUES ($1, 'ops@example.com', 'Ops', 'x')",
+            &[&id],
+        )
+        .await
+        .expect("a user");
+    let operator = || async {
+        client
+            .query_one("SELECT operator FROM users WHERE id = $1", &[&id])
+            .await
+            .expect("the user")
+            .get::<_, bool>(0)
+    };
+    assert!(!operator().await, "nobody is an operator by default");
+    // Emails are matched as stored, lowercased.
+    let granted = corkboard(&dir, &["admin", "grant", "Ops@Example.com"], &url);
+    assert!(granted.status.success(), "{}", text(&granted.stderr));
+    assert!(text(&granted.stdout).contains("is an instance operator"));
+    assert!(operator().await);
+    let revoked = corkboard(&dir, &["admin", "revoke", "ops@example.com"], &url);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    assert!(!operator().await);
+}
+
 /// A signal that arrives while the server is still starting (here: its
 /// managed PostgreSQL is up, migrations are next) is not fatal: the server
 /// finishes starting, shuts down gracefully, stops its PostgreSQL and

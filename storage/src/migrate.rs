@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0012_org_events.sql"),
     ),
     (13, "nodes", include_str!("../migrations/0013_nodes.sql")),
+    (
+        14,
+        "operators",
+        include_str!("../migrations/0014_operators.sql"),
+    ),
 ];
 
 impl Db {

@@ -92,4 +92,32 @@ impl Db {
         let row = client.query_opt(&stmt, &[&id.0]).await?;
         Ok(row.as_ref().map(UserRow::from_row))
     }
+
+    /// Makes the user with `email` an instance operator (`grant`) or not;
+    /// the user's id, or `None` when no account has that email. Only the
+    /// command line calls this (`corkboard admin grant|revoke EMAIL`).
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn set_operator(&self, email: &str, grant: bool) -> Result<Option<UserId>, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("UPDATE users SET operator = $2 WHERE email = lower($1) RETURNING id")
+            .await?;
+        let row = client.query_opt(&stmt, &[&email.trim(), &grant]).await?;
+        Ok(row.map(|row| UserId(row.get(0))))
+    }
+
+    /// Whether the user is an instance operator.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn is_operator(&self, user: UserId) -> Result<bool, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT operator FROM users WHERE id = $1")
+            .await?;
+        let row = client.query_opt(&stmt, &[&user.0]).await?;
+        Ok(row.is_some_and(|row| row.get(0)))
+    }
 }
