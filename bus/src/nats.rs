@@ -211,7 +211,10 @@ impl Engine {
                 let _ = self.sink.send(BusEvent::Down).await;
             }
             Event::SlowConsumer(_) => {
-                tracing::warn!("bus: NATS dropped messages for this node (slow consumer)");
+                tracing::warn!(
+                    "bus: NATS dropped messages for this node (slow consumer); catching up"
+                );
+                let _ = self.sink.send(BusEvent::Missed).await;
             }
             other => tracing::debug!(event = %other, "bus: NATS event"),
         }

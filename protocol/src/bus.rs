@@ -156,6 +156,9 @@ pub enum BusEvent {
     Up,
     /// The connection is lost; notices published meanwhile may be lost.
     Down,
+    /// Still connected, but notices meant for this node were dropped (a
+    /// broker that found it too slow): catch up as after `Up`.
+    Missed,
 }
 
 /// A bus engine. Publishing never waits: a notice goes into a bounded

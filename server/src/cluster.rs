@@ -152,6 +152,11 @@ fn hear(state: &AppState, event: BusEvent) {
                 }
             });
         }
+        BusEvent::Missed => {
+            // The broker dropped notices for this node: look in the logs
+            // now rather than at the next sweep.
+            state.registry.catch_up_all();
+        }
         BusEvent::Down => {
             tracing::warn!("the bus is down: this node is not ready until it returns");
         }
