@@ -9,6 +9,11 @@ use crate::board::{Behind, HeardPresence, NodeGone, PresenceHello};
 use crate::org::OrgBehind;
 use crate::registry::Registry;
 
+/// Whether `seqs` continue a log that ends at `seq`, one by one.
+pub(crate) fn follows(seq: u64, seqs: impl Iterator<Item = u64>) -> bool {
+    seqs.enumerate().all(|(i, s)| s == seq + 1 + i as u64)
+}
+
 impl Registry {
     /// Route a notice another node sent. Revocations are the node's
     /// business (its sessions, its credential checks): they are handed back.

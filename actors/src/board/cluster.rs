@@ -74,10 +74,7 @@ pub(crate) struct NodeGone(pub NodeId);
 
 /// Whether `events` follow `seq` one by one.
 fn follows(seq: u64, events: &[Recorded]) -> bool {
-    events
-        .iter()
-        .enumerate()
-        .all(|(i, rec)| rec.seq == seq + 1 + i as u64)
+    crate::cluster::follows(seq, events.iter().map(|rec| rec.seq))
 }
 
 impl Handler<Behind> for BoardActor {

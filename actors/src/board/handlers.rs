@@ -199,32 +199,27 @@ impl BoardActor {
         since: Option<u64>,
         reply: Reply<u64>,
     ) -> LocalBoxActorFuture<Self, ()> {
-        let act = self;
-        {
-            // A session subscribed already gets no second snapshot: with
-            // `since` it catches up from its live subscription, without it
-            // the answer is a cheap refusal (PROTOCOL.md, `subscribe`).
-            let subscribed = act.subscribers.contains(outbox.session());
-            if subscribed && since.is_none() {
-                let _ = reply.send(Err(ActorError::AlreadySubscribed));
+        // A session subscribed already gets no second snapshot: with
+        // `since` it catches up from its live subscription, without it
+        // the answer is a cheap refusal (PROTOCOL.md, `subscribe`).
+        let subscribed = self.subscribers.contains(outbox.session());
+        if subscribed && since.is_none() {
+            let _ = reply.send(Err(ActorError::AlreadySubscribed));
+            return actix::fut::ready(()).boxed_local();
+        }
+        // The session's slot is taken before anything is sent to it.
+        let slot = match self.slot_for(&outbox, None) {
+            Ok(slot) => slot,
+            Err(e) => {
+                let _ = reply.send(Err(e));
                 return actix::fut::ready(()).boxed_local();
             }
-            // The session's slot is taken before anything is sent to it.
-            let slot = match act.slot_for(&outbox, None) {
-                Ok(slot) => slot,
-                Err(e) => {
-                    let _ = reply.send(Err(e));
-                    return actix::fut::ready(()).boxed_local();
-                }
-            };
-            match act.plan_catch_up(since) {
-                CatchUp::Store { since } => {
-                    act.catch_up_from_store(since, user, outbox, slot, reply)
-                }
-                plan => {
-                    let _ = reply.send(act.attach_now(user, outbox, slot, plan));
-                    actix::fut::ready(()).boxed_local()
-                }
+        };
+        match self.plan_catch_up(since) {
+            CatchUp::Store { since } => self.catch_up_from_store(since, user, outbox, slot, reply),
+            plan => {
+                let _ = reply.send(self.attach_now(user, outbox, slot, plan));
+                actix::fut::ready(()).boxed_local()
             }
         }
     }

@@ -70,10 +70,7 @@ impl OrgActor {
                 let full = records.len() as u64 >= u64::from(CATCH_UP_BATCH);
                 let seq = act.state.seq;
                 let fresh: Vec<_> = records.into_iter().filter(|r| r.seq > seq).collect();
-                let follows = fresh
-                    .iter()
-                    .enumerate()
-                    .all(|(i, r)| r.seq == seq + 1 + i as u64);
+                let follows = crate::cluster::follows(seq, fresh.iter().map(|r| r.seq));
                 if follows && !fresh.is_empty() {
                     let stats = act.registry.stats();
                     ActorStats::add(&stats.catch_ups, 1);

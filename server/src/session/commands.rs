@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::time::Instant;
 
-use ::actors::ActorError;
+use ::actors::{ActorError, Caller};
 use actix::prelude::*;
 use protocol::codes;
 use protocol::wire::COMMAND_ID_MAX;
@@ -29,12 +29,9 @@ impl WsSession {
         command: Command,
         ctx: &mut Context<Self>,
     ) {
-        let Some(user) = self.principal.map(|p| p.caller) else {
+        let Some(user) = self.command_caller(&id) else {
             return;
         };
-        if !self.command_id_ok(&id) {
-            return;
-        }
         let submitted = self
             .state
             .registry
@@ -54,12 +51,9 @@ impl WsSession {
         command: OrgCommand,
         ctx: &mut Context<Self>,
     ) {
-        let Some(caller) = self.principal.map(|p| p.caller) else {
+        let Some(caller) = self.command_caller(&id) else {
             return;
         };
-        if !self.command_id_ok(&id) {
-            return;
-        }
         let submitted = self
             .state
             .registry
@@ -70,6 +64,13 @@ impl WsSession {
             org,
             seq: committed.records.last().map_or(0, |rec| rec.seq),
         });
+    }
+
+    /// Who sends a command with id `id`: `None` before `auth`, or when the
+    /// id cannot name a command (answered here, see `command_id_ok`).
+    fn command_caller(&self, id: &str) -> Option<Caller> {
+        let caller = self.principal.map(|p| p.caller)?;
+        self.command_id_ok(id).then_some(caller)
     }
 
     /// Whether `id` can name a command; if not, the command is answered
