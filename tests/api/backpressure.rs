@@ -35,6 +35,13 @@ async fn ws_small_receive_buffer(app: &TestApp, token: &str, format: Wire) -> Ws
     client
 }
 
+/// How long the server's socket writer waits here for a stalled client
+/// to take bytes: these clients only start reading after every command
+/// is written, which took over 30 s (the default) on a loaded CI machine,
+/// and then read megabytes through a 4 KB window. The stall timeout
+/// itself is not what these tests check.
+const READ_LATE: Duration = Duration::from_secs(600);
+
 /// Events the writer produces in the slow-consumer test, and their size:
 /// 200 × 64 KB is far more than socket buffers and the server's queues
 /// hold, so a subscriber that never reads must overflow its queue.
@@ -58,7 +65,11 @@ struct SlowConsumerRun {
 }
 
 async fn slow_consumer_run() -> SlowConsumerRun {
-    let app = spawn_app_with(|s| s.ws.outbound_queue = 16).await;
+    let app = spawn_app_with(|s| {
+        s.ws.outbound_queue = 16;
+        s.ws.write_stall_timeout = READ_LATE;
+    })
+    .await;
     let (token, _) = app.register(&email()).await;
     let org = app.create_org(&token, &org_key()).await;
     let board = app.create_board(&token, &org).await;
@@ -203,8 +214,7 @@ async fn a_subscriber_cut_off_as_slow_resumes_with_since_and_misses_nothing() {
 
 /// Stalled subscribers in the counter test, and the events written: 80 ×
 /// 64 KB on two boards is far more than a stalled socket and its queue of
-/// 16 take, and few enough that each is read before its writer gives up
-/// (`WRITE_STALL_TIMEOUT`).
+/// 16 take.
 const STALLED: usize = 5;
 const CUT_EVENTS: usize = 80;
 
@@ -230,6 +240,7 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
 async fn every_stalled_subscriber_cut_is_counted_once() {
     let app = spawn_app_with(|s| {
         s.ws.outbound_queue = 16;
+        s.ws.write_stall_timeout = READ_LATE;
         s.metrics = true;
     })
     .await;
@@ -270,9 +281,7 @@ async fn every_stalled_subscriber_cut_is_counted_once() {
         assert_eq!(answer["type"], "ack", "{answer}");
     }
     // Read every stalled session at once: each has megabytes to take
-    // before its close, and a server writer whose peer takes nothing for
-    // `WRITE_STALL_TIMEOUT` gives up without the close frame. Read one
-    // after another, the last ones waited too long on a busy machine.
+    // through its small window before its close.
     let drains: Vec<_> = stalled
         .into_iter()
         .map(|mut client| {
@@ -302,6 +311,68 @@ async fn every_stalled_subscriber_cut_is_counted_once() {
         metric(&app, "corkboard_slow_consumers_cut_total").await,
         STALLED as f64,
         "one count per session cut"
+    );
+}
+
+#[actix_web::test]
+async fn a_peer_that_takes_no_bytes_is_reset_after_the_write_stall_timeout() {
+    // A queue long enough that the session is never cut as slow: only
+    // the socket writer's stall timeout can end it.
+    let app = spawn_app_with(|s| {
+        s.ws.outbound_queue = 10_000;
+        s.ws.outbound_queue_bytes = 1024 * 1024 * 1024;
+        s.ws.write_stall_timeout = Duration::from_secs(1);
+        s.metrics = true;
+    })
+    .await;
+    let (token, _) = app.register(&email()).await;
+    let org = app.create_org(&token, &org_key()).await;
+    let board = app.create_board(&token, &org).await;
+    let board = board["id"].as_str().expect("id").to_owned();
+    let mut stalled = ws_small_receive_buffer(&app, &token, Wire::MsgPack).await;
+    stalled.subscribe(&board).await;
+
+    // More than the socket buffers on both sides hold, then wait without
+    // reading until the server gives up on the socket.
+    let payload = "x".repeat(DESCRIPTION_BYTES);
+    let mut writer = app.ws(&token, Wire::Json).await;
+    for i in 0..CUT_EVENTS {
+        let answer = writer
+            .command(
+                &format!("stall-{i}"),
+                &board,
+                json!({ "type": "create_item", "title": format!("stall {i}"), "description": payload }),
+            )
+            .await;
+        assert_eq!(answer["type"], "ack", "{answer}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(&app, "corkboard_ws_write_stalls_total").await < 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled socket was never reset"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // What the client already holds arrives, then the reset: no close
+    // frame, and far from every event.
+    let mut events = 0;
+    let code = loop {
+        match stalled.next().await {
+            Some(Ok(msg)) if msg["type"] == "event" => events += 1,
+            Some(Ok(msg)) => panic!("stalled: unexpected {msg}"),
+            Some(Err((code, _))) => break code,
+            None => break 1006,
+        }
+    };
+    println!("write stall: {events} of {CUT_EVENTS} events, then close {code}");
+    assert_eq!(code, 1006, "reset, not closed");
+    assert!(events < CUT_EVENTS, "the reset discarded the rest");
+    assert_eq!(
+        metric(&app, "corkboard_slow_consumers_cut_total").await,
+        0.0,
+        "not cut as a slow consumer"
     );
 }
 

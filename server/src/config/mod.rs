@@ -154,6 +154,9 @@ pub struct WsSettings {
     /// How often the server pings; a client silent for `client_timeout` is closed.
     pub heartbeat_interval: Duration,
     pub client_timeout: Duration,
+    /// How long the socket writer waits for a peer that takes no bytes at
+    /// all before it resets the connection (`WRITE_STALL_TIMEOUT` by default).
+    pub write_stall_timeout: Duration,
 }
 
 /// A token bucket: `per_sec` requests a second on average, bursts of up

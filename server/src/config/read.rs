@@ -264,6 +264,11 @@ fn ws(env: &Env<'_>) -> Result<WsSettings, ConfigError> {
         auth_timeout: env.secs("CORKBOARD_WS_AUTH_TIMEOUT_SECS", 5, 1..=60)?,
         heartbeat_interval: env.secs("CORKBOARD_WS_HEARTBEAT_SECS", 15, 1..=300)?,
         client_timeout: env.secs("CORKBOARD_WS_CLIENT_TIMEOUT_SECS", 45, 2..=3600)?,
+        write_stall_timeout: env.secs(
+            "CORKBOARD_WS_WRITE_STALL_SECS",
+            crate::session::writer::WRITE_STALL_TIMEOUT.as_secs(),
+            1..=3600,
+        )?,
     };
     if ws.client_timeout <= ws.heartbeat_interval {
         return Err(ConfigError::new(

@@ -84,6 +84,7 @@ struct Inner {
     http: DashMap<HttpKey, Histogram>,
     sessions_open: AtomicI64,
     sessions_total: AtomicU64,
+    write_stalls: AtomicU64,
     messages_in: DashMap<&'static str, AtomicU64>,
     messages_out: DashMap<&'static str, AtomicU64>,
     /// Indexed by `[transport][outcome]`.
@@ -124,6 +125,12 @@ impl Metrics {
 
     pub fn sessions_closed(&self) {
         self.inner.sessions_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A socket was reset because its peer took no bytes for the write
+    /// stall timeout.
+    pub fn write_stalled(&self) {
+        self.inner.write_stalls.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Sessions currently open.
@@ -215,6 +222,12 @@ impl Metrics {
             Kind::Counter,
             "WebSocket sessions opened since start.",
             inner.sessions_total.load(Ordering::Relaxed),
+        );
+        page.single(
+            "corkboard_ws_write_stalls_total",
+            Kind::Counter,
+            "WebSockets reset because the peer took no bytes for CORKBOARD_WS_WRITE_STALL_SECS.",
+            inner.write_stalls.load(Ordering::Relaxed),
         );
         encode_by_type(
             page,

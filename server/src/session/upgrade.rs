@@ -30,7 +30,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use super::reader::SocketReader;
-use super::writer::{write_loop, Outbound};
+use super::writer::{write_loop, Outbound, Stall};
 use super::{WsSession, UNAUTHENTICATED_FRAME_LIMIT};
 use crate::auth::Principal;
 use crate::state::AppState;
@@ -208,6 +208,10 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
     actix_rt::spawn(write_loop(
         Outbound::new(receiver, session_gone),
         write,
+        Stall {
+            timeout: state.settings.ws.write_stall_timeout,
+            metrics: state.metrics.clone(),
+        },
         open,
     ));
     // Until the client authenticates, only frames an `auth` message needs.

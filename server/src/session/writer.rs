@@ -11,6 +11,7 @@
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use actors::{OutFrame, OutboxReceiver};
 use bytes::{BufMut, BytesMut};
@@ -20,15 +21,18 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::oneshot;
 
 use super::upgrade::SocketGuard;
+use crate::metrics::Metrics;
 
 /// Encoded bytes one wake-up gathers into a single write; more queued
 /// frames go in the next write.
 pub const MAX_CHUNK_BYTES: usize = 64 * 1024;
 
-/// How long one write may wait for the peer to take bytes: a peer that
-/// reads nothing for this long is gone (or hostile), and the connection is
-/// reset.
-pub const WRITE_STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long the writer waits for the peer to take any bytes at all: a
+/// peer that reads nothing for this long is gone (or hostile), and the
+/// connection is reset. A slow peer that keeps taking bytes is not cut by
+/// this (its queue's limits cut it instead). The default of
+/// `CORKBOARD_WS_WRITE_STALL_SECS`.
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest close reason a close frame can carry (RFC 6455: control frame
 /// payloads are at most 125 bytes, two of them the code).
@@ -183,15 +187,32 @@ impl Outbound {
     }
 }
 
+/// How long the writer waits for a peer that takes no bytes, and where a
+/// reset for that is counted.
+pub struct Stall {
+    pub timeout: Duration,
+    pub metrics: Metrics,
+}
+
 /// Write `outbound` to `io` until the close frame is out or the peer is
-/// gone, then shut the socket's writing side. `_open` counts the socket as
-/// open until then (graceful shutdown waits for it).
-pub async fn write_loop(mut outbound: Outbound, mut io: OwnedWriteHalf, _open: SocketGuard) {
+/// gone, then shut the socket's writing side. The stall timeout bounds
+/// each wait for the peer to take some bytes, not a whole chunk: a peer
+/// reading through a small window still makes progress. `_open` counts the
+/// socket as open until then (graceful shutdown waits for it).
+pub async fn write_loop(
+    mut outbound: Outbound,
+    mut io: OwnedWriteHalf,
+    stall: Stall,
+    _open: SocketGuard,
+) {
     while let Some(chunk) = poll_fn(|cx| outbound.poll_chunk(cx)).await {
-        let failed = match tokio::time::timeout(WRITE_STALL_TIMEOUT, io.write_all(&chunk)).await {
-            Ok(Ok(())) => continue,
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => format!("the peer took no bytes for {WRITE_STALL_TIMEOUT:?}"),
+        let failed = match write_with_progress(&mut io, &chunk, stall.timeout).await {
+            Ok(()) => continue,
+            Err(Failed::Stalled) => {
+                stall.metrics.write_stalled();
+                format!("the peer took no bytes for {:?}", stall.timeout)
+            }
+            Err(Failed::Io(e)) => e,
         };
         tracing::debug!(error = %failed, "websocket write failed; resetting the connection");
         // Reset, not end: the socket's send buffer may hold megabytes (its
@@ -206,6 +227,30 @@ pub async fn write_loop(mut outbound: Outbound, mut io: OwnedWriteHalf, _open: S
         return;
     }
     let _ = io.shutdown().await;
+}
+
+/// Why a chunk could not be written.
+enum Failed {
+    Stalled,
+    Io(String),
+}
+
+/// Write all of `chunk`, failing when one write waits longer than `stall`
+/// for the peer to take a byte.
+async fn write_with_progress(
+    io: &mut OwnedWriteHalf,
+    mut chunk: &[u8],
+    stall: Duration,
+) -> Result<(), Failed> {
+    while !chunk.is_empty() {
+        match tokio::time::timeout(stall, io.write(chunk)).await {
+            Ok(Ok(0)) => return Err(Failed::Io("the socket took no bytes".into())),
+            Ok(Ok(n)) => chunk = &chunk[n..],
+            Ok(Err(e)) => return Err(Failed::Io(e.to_string())),
+            Err(_) => return Err(Failed::Stalled),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
