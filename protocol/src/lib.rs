@@ -19,6 +19,7 @@ pub mod codes;
 #[cfg(test)]
 mod generated;
 pub mod ids;
+pub mod jobs;
 pub mod org;
 pub mod position;
 pub mod presence;

@@ -36,6 +36,7 @@ pub struct Application {
     shutdown_tx: watch::Sender<bool>,
     storage_task: StorageTask,
     local_pg: Option<LocalPostgres>,
+    jobs: Option<crate::jobs::JobRunner>,
 }
 
 /// Bytes of a generated development signing key.
@@ -132,7 +133,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone(), &settings)?;
-        spawn_retention(state.db.clone(), state.settings.deleted_org_retention);
+        let jobs = crate::jobs::spawn(state.clone(), url);
         tracing::info!(
             url = %browser_url(listener_addr(settings.bind, port)),
             "listening"
@@ -144,6 +145,7 @@ impl Application {
             shutdown_tx,
             storage_task,
             local_pg,
+            jobs,
         })
     }
 
@@ -163,6 +165,7 @@ impl Application {
             shutdown_tx,
             storage_task,
             mut local_pg,
+            jobs,
             ..
         } = self;
         let handle = server.handle();
@@ -184,6 +187,12 @@ impl Application {
         }
         handle.stop(true).await;
         let _ = served.await;
+        // Running jobs had the same bound, from the start of shutdown, to
+        // finish; the rest were given back.
+        if let Some(jobs) = jobs {
+            jobs.stopped(drain + std::time::Duration::from_secs(1))
+                .await;
+        }
         storage_task.shutdown().await;
         state.registry.shutdown();
         state.db.pool().close();
@@ -373,44 +382,6 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
         })?
         .run();
     Ok(server)
-}
-
-/// How often the retention step runs: expired command outcomes
-/// (idempotency records) and deleted organizations past their grace period
-/// are removed.
-pub const RETENTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// Run [`retention_pass`] now and then every [`RETENTION_INTERVAL`].
-fn spawn_retention(db: Db, deleted_org_retention: std::time::Duration) {
-    actix_rt::spawn(async move {
-        let mut tick = tokio::time::interval(RETENTION_INTERVAL);
-        loop {
-            tick.tick().await;
-            retention_pass(&db, deleted_org_retention).await;
-        }
-    });
-}
-
-/// One pass of the retention step: forget idempotency records past their
-/// retention, and remove the rows of organizations deleted longer than
-/// `deleted_org_retention` ago. Failures are logged; the next pass retries.
-pub async fn retention_pass(db: &Db, deleted_org_retention: std::time::Duration) {
-    match db.prune_command_outcomes().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(deleted = n, "pruned expired command outcomes"),
-        Err(e) => tracing::warn!(error = %e, "pruning command outcomes failed"),
-    }
-    let grace = i64::try_from(deleted_org_retention.as_millis()).unwrap_or(i64::MAX);
-    let now = i64::try_from(crate::auth::unix_now_ms()).unwrap_or(i64::MAX);
-    let cutoff = protocol::Millis(now.saturating_sub(grace));
-    match db.purge_deleted_orgs(cutoff).await {
-        Ok(orgs) => {
-            for org in orgs {
-                tracing::info!(org_id = %org, "removed a deleted organization's data");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "removing deleted organizations failed"),
-    }
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is

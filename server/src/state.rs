@@ -41,6 +41,8 @@ pub struct AppState {
     pub sockets: Arc<OpenSockets>,
     /// This node among the others: its id, its bus, their heartbeats.
     pub cluster: Arc<crate::cluster::Cluster>,
+    /// What this node's job workers measured.
+    pub jobs: Arc<crate::jobs::JobStats>,
     session_ids: Arc<AtomicU64>,
 }
 
@@ -90,6 +92,7 @@ impl AppState {
             shutdown,
             sockets: Arc::default(),
             cluster,
+            jobs: Arc::default(),
             session_ids: Arc::new(AtomicU64::new(1)),
         }
     }

@@ -32,6 +32,7 @@ mod db;
 mod event_log;
 mod invites;
 mod item_queries;
+pub mod jobs;
 mod keyset;
 mod local_pg;
 mod lockout;

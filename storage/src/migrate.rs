@@ -72,6 +72,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "operators",
         include_str!("../migrations/0014_operators.sql"),
     ),
+    (15, "jobs", include_str!("../migrations/0015_jobs.sql")),
 ];
 
 impl Db {

@@ -4,6 +4,8 @@
 //! which an operator can still recover them by hand (the log is intact),
 //! and are then removed here, one organization per transaction.
 
+use std::time::Duration;
+
 use protocol::{Millis, OrgId};
 
 use crate::db::{Db, DbError};
@@ -55,5 +57,85 @@ impl Db {
             tx.commit().await?;
         }
         Ok(due)
+    }
+}
+
+/// How long used, revoked or expired invitations stay listed (as
+/// `accepted`, `revoked`, `expired`) before the retention step removes
+/// them.
+pub const INVITE_HISTORY: Duration = Duration::from_secs(30 * 24 * 3600);
+
+impl Db {
+    /// Delete login sessions that expired, or were revoked, longer than
+    /// `keep` ago (their refresh tokens go with them, `ON DELETE
+    /// CASCADE`). `keep` must outlast an access token, since a restarted
+    /// node reloads recent revocations from these rows. Returns how many.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn prune_login_sessions(&self, keep: Duration) -> Result<u64, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "DELETE FROM login_sessions \
+                 WHERE expires_at < now() - make_interval(secs => $1::float8) \
+                    OR revoked_at < now() - make_interval(secs => $1::float8)",
+            )
+            .await?;
+        Ok(client.execute(&stmt, &[&keep.as_secs_f64()]).await?)
+    }
+
+    /// Delete failed-login records whose counting `window` is over and
+    /// whose lock (if any) was served. Returns how many.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn prune_login_failures(&self, window: Duration) -> Result<u64, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "DELETE FROM login_failures \
+                 WHERE window_started_at < now() - make_interval(secs => $1::float8) \
+                   AND (locked_until IS NULL OR locked_until < now())",
+            )
+            .await?;
+        Ok(client.execute(&stmt, &[&window.as_secs_f64()]).await?)
+    }
+
+    /// Delete invitations used, revoked or expired more than
+    /// [`INVITE_HISTORY`] ago. Returns how many.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn prune_invites(&self) -> Result<u64, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "DELETE FROM invites WHERE \
+                 coalesce(accepted_at, revoked_at, expires_at) \
+                   < now() - make_interval(secs => $1::float8)",
+            )
+            .await?;
+        Ok(client
+            .execute(&stmt, &[&INVITE_HISTORY.as_secs_f64()])
+            .await?)
+    }
+
+    /// Delete snapshots nothing can load any more: those of boards that no
+    /// longer exist. (Each board keeps one snapshot, replaced in place, so
+    /// a newer snapshot never leaves an older one behind.) Returns how
+    /// many.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn prune_snapshots(&self) -> Result<u64, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "DELETE FROM snapshots s WHERE NOT EXISTS \
+                 (SELECT 1 FROM boards b WHERE b.id = s.board_id)",
+            )
+            .await?;
+        Ok(client.execute(&stmt, &[]).await?)
     }
 }

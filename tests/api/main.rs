@@ -16,6 +16,7 @@ mod frames;
 mod head;
 mod idempotency;
 mod item_history;
+mod jobs;
 mod kill;
 mod live_access;
 mod matrix_rest;

@@ -390,13 +390,17 @@ async fn a_deleted_organization_is_unreachable_at_once_and_removed_after_its_gra
     // The data stays through the grace period...
     let db = app.db().await;
     let org_id = OrgId(org.parse().expect("uuid"));
-    server::startup::retention_pass(&db, Duration::from_secs(3600)).await;
+    server::jobs::purge_deleted_orgs(&db, Duration::from_secs(3600))
+        .await
+        .expect("purge");
     assert!(
         rows_of(&db, org_id).await > 0,
         "kept during the grace period"
     );
     // ...and is removed after it, all of it; the key is free again.
-    server::startup::retention_pass(&db, Duration::ZERO).await;
+    server::jobs::purge_deleted_orgs(&db, Duration::ZERO)
+        .await
+        .expect("purge");
     assert_eq!(rows_of(&db, org_id).await, 0);
     let (status, body) = app
         .post(

@@ -208,4 +208,6 @@ pub struct Settings {
     pub deleted_org_retention: Duration,
     /// The bus between nodes (`CORKBOARD_BUS`).
     pub bus: BusSettings,
+    /// The job queue's workers on this node (`CORKBOARD_JOBS_*`).
+    pub jobs: crate::jobs::JobSettings,
 }

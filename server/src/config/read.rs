@@ -95,11 +95,56 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
             0..=366 * 86_400,
         )?,
         bus: bus(env)?,
+        jobs: jobs(env)?,
     };
     if settings.environment == Environment::Production {
         production_checks(&settings)?;
     }
     Ok(settings)
+}
+
+/// `CORKBOARD_JOBS_*`: whether this node runs workers, the retry base,
+/// attempts per kind (`kind=n,kind=n`), the dead-job threshold.
+fn jobs(env: &Env<'_>) -> Result<crate::jobs::JobSettings, ConfigError> {
+    use protocol::jobs::JobKind;
+    const VAR: &str = "CORKBOARD_JOBS_MAX_ATTEMPTS";
+    let mut max_attempts = std::collections::HashMap::new();
+    for pair in env.string_or(VAR, "").split(',').map(str::trim) {
+        if pair.is_empty() {
+            continue;
+        }
+        let parsed = pair.split_once('=').and_then(|(kind, n)| {
+            Some((
+                JobKind::from_name(kind.trim())?,
+                n.trim().parse::<i32>().ok()?,
+            ))
+        });
+        match parsed {
+            Some((kind, n)) if (1..=100).contains(&n) => {
+                max_attempts.insert(kind, n);
+            }
+            _ => {
+                let kinds: Vec<&str> = JobKind::ALL.iter().map(|k| k.name()).collect();
+                return Err(ConfigError::new(
+                    VAR,
+                    format!(
+                        "{pair:?} is not `kind=attempts` with attempts 1–100 and kind one of {}",
+                        kinds.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(crate::jobs::JobSettings {
+        workers: env.choice("CORKBOARD_JOBS_WORKERS", &["on", "off"])? == "on",
+        retry_base: std::time::Duration::from_millis(env.parse(
+            "CORKBOARD_JOBS_RETRY_BASE_MS",
+            2000,
+            1..=3_600_000,
+        )? as u64),
+        max_attempts,
+        dead_threshold: env.parse("CORKBOARD_JOBS_DEAD_THRESHOLD", 100, 0..=100_000_000)? as i64,
+    })
 }
 
 /// `CORKBOARD_BUS`: `postgres` (the default) or `nats://host:port`.

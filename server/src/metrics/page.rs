@@ -34,15 +34,25 @@ pub async fn serve(
             });
         }
     }
+    // The queue's counts by state come from the table; a database that
+    // does not answer leaves them out rather than failing the page.
+    let jobs = tokio::time::timeout(JOB_COUNTS_TIMEOUT, state.db.job_counts())
+        .await
+        .ok()
+        .and_then(Result::ok);
     Ok(HttpResponse::Ok()
         .content_type(CONTENT_TYPE)
-        .body(render(&state)))
+        .body(render(&state, jobs.as_deref())))
 }
 
-/// The whole page.
-pub fn render(state: &AppState) -> String {
+/// How long the page waits for the job queue's counts.
+const JOB_COUNTS_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The whole page; `jobs` is the queue's counts by kind and state.
+pub fn render(state: &AppState, jobs: Option<&[(String, String, i64)]>) -> String {
     let mut page = Exposition::default();
     state.metrics.encode(&mut page);
+    state.jobs.encode(&mut page, jobs);
     encode_actors(&mut page, state);
     encode_storage(&mut page, state);
     encode_pool(&mut page, state);

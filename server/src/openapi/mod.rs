@@ -53,6 +53,7 @@ pub const API_KEY: &str = "api_key";
         (name = "boards", description = "Boards, board commands and the live board"),
         (name = "items", description = "Item list, search, comments and history"),
         (name = "docs", description = "This document and its page"),
+        (name = "admin", description = "Instance operators only (granted with `corkboard admin grant EMAIL`): the job queue"),
     )
 )]
 struct ApiDoc;

@@ -9,7 +9,9 @@
 //!   `latency_ms` is reported), the storage queue has room, and the bus to
 //!   the other nodes is connected (without it this node would not hear
 //!   their commits: it keeps serving, but a load balancer should prefer
-//!   the others).
+//!   the others). More dead jobs than `CORKBOARD_JOBS_DEAD_THRESHOLD`
+//!   make it `degraded`, still 200: the node serves, but an operator
+//!   should look at the dead-letter queue (`/api/v1/admin/jobs`).
 
 use std::time::Instant;
 
@@ -53,6 +55,14 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let bus_ok = state.cluster.bus.is_up();
     let ok = db_ok && queue_ok && bus_ok;
     let mut body = body(&state, ok);
+    if db_ok {
+        let dead = dead_jobs(&state).await;
+        let threshold = state.settings.jobs.dead_threshold;
+        body["jobs"] = json!({ "dead": dead, "dead_threshold": threshold });
+        if ok && dead.is_some_and(|dead| dead > threshold) {
+            body["status"] = json!("degraded");
+        }
+    }
     body["database"] = json!({
         "status": if db_ok { "ok" } else { "unreachable" },
         "latency_ms": latency_ms,
@@ -78,4 +88,16 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         body["request_id"] = json!(crate::request_id::current());
         HttpResponse::ServiceUnavailable().json(body)
     }
+}
+
+/// Dead jobs in the queue, when the database answers.
+async fn dead_jobs(state: &AppState) -> Option<i64> {
+    let counts = state.db.job_counts().await.ok()?;
+    Some(
+        counts
+            .iter()
+            .filter(|(_, s, _)| s == "dead")
+            .map(|(_, _, n)| n)
+            .sum(),
+    )
 }

@@ -1,5 +1,6 @@
 //! HTTP routes under `/api/v1`, health checks and the WebSocket upgrade.
 
+mod admin_jobs;
 mod api_keys;
 mod auth;
 mod boards;
@@ -124,6 +125,13 @@ api_routes! {
     post "/boards/{board}/items/{item}/comments" => resources::add_comment,
     patch "/boards/{board}/comments/{comment}" => resources::edit_comment,
     delete "/boards/{board}/comments/{comment}" => resources::delete_comment,
+    // Instance operators only (`corkboard admin grant EMAIL`).
+    get "/admin/jobs" => admin_jobs::list,
+    post "/admin/jobs/retry-dead" => admin_jobs::retry_dead,
+    post "/admin/jobs/discard-dead" => admin_jobs::discard_dead,
+    get "/admin/jobs/{id}" => admin_jobs::get,
+    delete "/admin/jobs/{id}" => admin_jobs::discard,
+    post "/admin/jobs/{id}/retry" => admin_jobs::retry,
 }
 
 /// Register every route. A path that exists answers a method it lacks
