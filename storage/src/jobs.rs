@@ -52,6 +52,14 @@ impl NewJob {
 /// # Errors
 /// Any database error, as [`DbError`].
 pub async fn enqueue(client: &impl GenericClient, job: &NewJob) -> Result<Option<i64>, DbError> {
+    Ok(insert(client, job).await?)
+}
+
+/// [`enqueue`], with the driver's error (for the append transaction).
+pub(crate) async fn insert(
+    client: &impl GenericClient,
+    job: &NewJob,
+) -> Result<Option<i64>, tokio_postgres::Error> {
     let stmt = client
         .prepare_cached(
             "INSERT INTO jobs (kind, payload, unique_key, max_attempts) VALUES ($1, $2, $3, $4) \
@@ -154,6 +162,20 @@ impl Db {
     pub async fn enqueue(&self, job: &NewJob) -> Result<Option<i64>, DbError> {
         let client = self.client().await?;
         enqueue(&client, job).await
+    }
+
+    /// Queue `jobs` together: all or none.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn enqueue_all(&self, jobs: &[NewJob]) -> Result<(), DbError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        for job in jobs {
+            insert(&tx, job).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Claim up to `limit` due jobs of `kind` for `node`, oldest first;

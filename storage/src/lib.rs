@@ -26,6 +26,7 @@
 //! - Timestamps of board data are unix milliseconds as recorded by the
 //!   board actor ([`protocol::Millis`]); this crate reads no clock for them.
 
+mod accounts;
 mod api_keys;
 mod comments;
 mod db;
@@ -39,6 +40,7 @@ mod lockout;
 mod login_sessions;
 mod migrate;
 mod nodes;
+pub mod notify;
 mod org_log;
 mod orgs;
 mod outcomes;
@@ -54,6 +56,7 @@ mod test_cluster;
 mod test_db;
 mod users;
 
+pub use accounts::{IssuedToken, MailPreferences, PasswordReset, TokenPurpose};
 pub use api_keys::{ApiKeyRow, NewApiKey, StoredApiKey};
 pub use comments::CommentRow;
 pub use db::{Db, DbError, CONNECT_TIMEOUT, PING_TIMEOUT, POOL_TIMEOUT};

@@ -73,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0014_operators.sql"),
     ),
     (15, "jobs", include_str!("../migrations/0015_jobs.sql")),
+    (
+        16,
+        "accounts",
+        include_str!("../migrations/0016_accounts.sql"),
+    ),
 ];
 
 impl Db {

@@ -46,10 +46,20 @@ impl RefreshToken {
     /// # Errors
     /// Only if the system random generator fails.
     pub fn generate() -> Result<RefreshToken, Unspecified> {
+        RefreshToken::with_prefix(REFRESH_TOKEN_PREFIX)
+    }
+
+    /// A fresh random token written `<prefix><64 hex digits>`: the same
+    /// kind of secret for other single-use links (email verification,
+    /// password reset), told apart by their prefix.
+    ///
+    /// # Errors
+    /// Only if the system random generator fails.
+    pub fn with_prefix(prefix: &str) -> Result<RefreshToken, Unspecified> {
         let mut bytes = [0u8; REFRESH_TOKEN_BYTES];
         SystemRandom::new().fill(&mut bytes)?;
-        let mut token = String::with_capacity(REFRESH_TOKEN_PREFIX.len() + 2 * bytes.len());
-        token.push_str(REFRESH_TOKEN_PREFIX);
+        let mut token = String::with_capacity(prefix.len() + 2 * bytes.len());
+        token.push_str(prefix);
         for b in bytes {
             token.push(hex_digit(b >> 4));
             token.push(hex_digit(b & 0x0f));

@@ -31,9 +31,8 @@ impl From<storage::DbError> for JobError {
 pub async fn run(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
     let db = &state.db;
     let pruned = match job.kind {
-        JobKind::Mail | JobKind::Notify => {
-            return Err(JobError::Permanent("not yet implemented".into()))
-        }
+        JobKind::Mail => return Err(JobError::Permanent("not yet implemented".into())),
+        JobKind::Notify => return notify(state, job).await,
         JobKind::PruneSessions => {
             db.prune_login_sessions(state.settings.jwt.access_ttl + crate::auth::LEEWAY)
                 .await?
@@ -42,7 +41,7 @@ pub async fn run(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
             db.prune_login_failures(crate::auth::LOGIN_FAILURE_WINDOW)
                 .await?
         }
-        JobKind::PruneTokens => db.prune_invites().await?,
+        JobKind::PruneTokens => db.prune_invites().await? + db.prune_account_tokens().await?,
         JobKind::PruneOutcomes => db.prune_command_outcomes().await?,
         JobKind::PruneSnapshots => db.prune_snapshots().await?,
         JobKind::PurgeDeletedOrgs => {
@@ -52,6 +51,43 @@ pub async fn run(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
     if pruned > 0 {
         tracing::info!(kind = job.kind.name(), deleted = pruned, "retention step");
     }
+    Ok(())
+}
+
+/// Turn a notice into one mail job per recipient (each retried on its
+/// own), queued together.
+async fn notify(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
+    use storage::notify::Notice;
+    let notice: Notice = serde_json::from_value(job.payload.clone())
+        .map_err(|e| JobError::Permanent(format!("not a notice: {e}")))?;
+    let Some((card, recipients)) = state.db.notice_recipients(&notice).await? else {
+        return Ok(());
+    };
+    let mails: Vec<storage::jobs::NewJob> = recipients
+        .into_iter()
+        .map(|to| {
+            let message = match &notice {
+                Notice::Assigned { board, item, .. } => serde_json::json!({
+                    "template": "assigned", "to": to.email, "name": to.name, "by": card.by,
+                    "item_key": card.key, "item_title": card.title,
+                    "board_id": board, "item_id": item,
+                }),
+                Notice::Mentioned {
+                    board,
+                    item,
+                    excerpt,
+                    ..
+                } => serde_json::json!({
+                    "template": "mentioned", "to": to.email, "name": to.name, "by": card.by,
+                    "item_key": card.key, "item_title": card.title, "excerpt": excerpt,
+                    "board_id": board, "item_id": item,
+                }),
+            };
+            storage::jobs::NewJob::new(JobKind::Mail, message)
+                .unique(format!("notify:{}:{}", job.id, to.user))
+        })
+        .collect();
+    state.db.enqueue_all(&mails).await?;
     Ok(())
 }
 

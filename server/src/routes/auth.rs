@@ -85,11 +85,37 @@ pub struct Me {
     id: UserId,
     email: String,
     name: String,
+    /// Whether the owner of the address followed the verification link
+    /// (see `docs/auth.md` for what an unverified account may do).
+    email_verified: bool,
+    /// Mail when someone assigns the user a card or mentions them.
+    notifications: super::account::Notifications,
     /// Every organization the user belongs to, with their role.
     orgs: Vec<OrgView>,
 }
 
-fn valid_email(email: &str) -> Result<String, ApiError> {
+/// A 400 naming `field` unless `password` is 8–128 characters.
+pub(super) fn valid_password(field: &str, password: &str) -> Result<(), ApiError> {
+    let len = password.chars().count();
+    if (PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            field,
+            format!("must be {PASSWORD_MIN}–{PASSWORD_MAX} characters"),
+        ))
+    }
+}
+
+/// Hash `password` off the async threads.
+pub(super) async fn hash(password: String) -> Result<String, ApiError> {
+    web::block(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+pub(super) fn valid_email(email: &str) -> Result<String, ApiError> {
     one_line("email", email)?;
     // The limit holds for the address as sent: trimming and case folding
     // (a 3-byte Kelvin sign becomes `k`) must not let a longer one in.
@@ -138,21 +164,24 @@ pub async fn register(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::validation("name", "must be 1–100 characters"));
     }
-    let len = password.chars().count();
-    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
-        return Err(ApiError::validation(
-            "password",
-            format!("must be {PASSWORD_MIN}–{PASSWORD_MAX} characters"),
-        ));
-    }
+    valid_password("password", &password)?;
     // Hash first, whatever happens next, so a taken email costs the same
     // time as a new one.
-    let hash = web::block(move || hash_password(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let hash = hash(password).await?;
     let id = UserId(Uuid::new_v4());
-    match state.db.create_user(id, &email, &name, &hash).await {
+    let verification = super::account::new_token(super::account::VERIFY_PREFIX)?;
+    let mail = super::account::verification_mail(&email, &name, &verification.token);
+    let issued = storage::IssuedToken {
+        hash: &verification.hash,
+        purpose: storage::TokenPurpose::VerifyEmail,
+        lifetime: super::account::VERIFY_LIFETIME,
+        mail,
+    };
+    match state
+        .db
+        .register_user(id, &email, &name, &hash, issued)
+        .await
+    {
         Ok(_) => tracing::info!(user_id = %id, "account registered"),
         // The owner of the address could be told by email here; the caller
         // is told nothing.
@@ -275,10 +304,14 @@ pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, 
         .into_iter()
         .map(|(org, role)| OrgView::new(org, role))
         .collect();
+    let email_verified = state.db.email_verified(user_id).await?;
+    let notifications = state.db.mail_preferences(user_id).await?.into();
     Ok(HttpResponse::Ok().json(Me {
         id: user.id,
         email: user.email,
         name: user.name,
+        email_verified,
+        notifications,
         orgs,
     }))
 }

@@ -1,5 +1,6 @@
 //! HTTP routes under `/api/v1`, health checks and the WebSocket upgrade.
 
+mod account;
 mod admin_jobs;
 mod api_keys;
 mod auth;
@@ -77,6 +78,13 @@ api_routes! {
     get "/auth/sessions" => sessions::list,
     delete "/auth/sessions/{id}" => sessions::revoke,
     get "/me" => auth::me,
+    delete "/me" => account::delete_account,
+    patch "/me/notifications" => account::set_notifications,
+    post "/auth/verify-email" => account::verify_email,
+    post "/auth/verify-email/resend" => account::resend_verification,
+    post "/auth/password-reset" => account::request_reset,
+    post "/auth/password-reset/confirm" => account::confirm_reset,
+    post "/auth/password" => account::change_password,
     post "/orgs" => orgs::create,
     get "/orgs" => orgs::list_mine,
     get "/orgs/{org}" => orgs::get,
