@@ -118,6 +118,13 @@ async fn run_one(workers: Rc<Workers>, job: ClaimedJob) {
     let state = &workers.state;
     let stats = &state.jobs;
     stats.started(job.kind, job.waited);
+    tracing::debug!(
+        job_id = job.id,
+        kind = job.kind.name(),
+        attempt = job.attempt,
+        waited_us = job.waited.as_micros() as u64,
+        "job started"
+    );
     let began = Instant::now();
     let outcome = match tokio::time::timeout(job.kind.timeout(), work::run(state, &job)).await {
         Ok(outcome) => outcome,

@@ -81,7 +81,8 @@ pub struct JobView {
     last_error: Option<String>,
     created_at: i64,
     updated_at: i64,
-    /// What the job works on (a message to send, an event to notify).
+    /// What the job works on (a message to send, an event to notify);
+    /// a mailed link's token shows as `<redacted>`.
     #[schema(value_type = Object)]
     payload: serde_json::Value,
 }
@@ -99,9 +100,19 @@ impl From<JobRow> for JobView {
             last_error: r.last_error,
             created_at: r.created_at,
             updated_at: r.updated_at,
-            payload: r.payload,
+            payload: redacted(r.payload),
         }
     }
+}
+
+/// A payload without the secrets a mail carries (reset, verification and
+/// invitation links): operators see what a job is about, not a token that
+/// would let them act as its recipient.
+fn redacted(mut payload: serde_json::Value) -> serde_json::Value {
+    if let Some(token) = payload.get_mut("token") {
+        *token = serde_json::Value::String("<redacted>".into());
+    }
+    payload
 }
 
 /// A page of jobs, oldest first.

@@ -47,6 +47,10 @@ pub struct CreateInvite {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 720)]
     expires_in_hours: Option<i64>,
+    /// Mail the invitation (with its link) to this address as well.
+    #[serde(default)]
+    #[schema(format = "email", max_length = 254)]
+    email: Option<String>,
 }
 
 /// An invite token to redeem.
@@ -132,8 +136,10 @@ pub async fn create(
     let CreateInvite {
         role: invite_role,
         expires_in_hours,
+        email,
     } = body.into_inner();
     let invite_role = parse_role("role", &invite_role)?;
+    let email = email.as_deref().map(super::auth::valid_email).transpose()?;
     let hours = expires_in_hours.unwrap_or(DEFAULT_EXPIRES_IN_HOURS);
     if !(1..=MAX_EXPIRES_IN_HOURS).contains(&hours) {
         return Err(ApiError::validation(
@@ -152,12 +158,53 @@ pub async fn create(
         expires_at,
     };
     submit(&state, org_id, auth, command, None).await?;
+    if let Some(to) = email {
+        invitation_mail(&state, org_id, &auth, invite_role, &to, &token).await?;
+    }
     Ok(HttpResponse::Created().json(CreatedInvite {
         id: invite.0,
         token,
         role: invite_role,
         expires_at,
     }))
+}
+
+/// Queue the invitation mail to `to`. The invitee's address is not part
+/// of the organization's log, so this job is queued right after the
+/// invite commits rather than in its transaction (see `docs/mail.md`).
+async fn invitation_mail(
+    state: &AppState,
+    org: OrgId,
+    auth: &Auth,
+    role: Role,
+    to: &str,
+    token: &str,
+) -> Result<(), ApiError> {
+    let org_name = state
+        .db
+        .org(org)
+        .await?
+        .map_or_else(String::new, |o| o.name);
+    let inviter_name = match auth.user() {
+        Ok(user) => state
+            .db
+            .user_by_id(user)
+            .await?
+            .map_or_else(|| "Someone".to_owned(), |u| u.name),
+        Err(_) => format!("An API key of {org_name}"),
+    };
+    let message = serde_json::json!({
+        "template": "invitation", "to": to, "org_name": org_name,
+        "inviter_name": inviter_name, "role": role.as_str(), "token": token,
+    });
+    state
+        .db
+        .enqueue(&storage::jobs::NewJob::new(
+            protocol::jobs::JobKind::Mail,
+            message,
+        ))
+        .await?;
+    Ok(())
 }
 
 /// `GET /orgs/{org}/invites`: the invites of the org, newest first, a page
