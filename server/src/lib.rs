@@ -19,6 +19,7 @@ pub mod cors;
 pub mod error;
 pub mod error_shape;
 pub mod head;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
