@@ -20,6 +20,7 @@ pub mod error;
 pub mod error_shape;
 pub mod head;
 pub mod jobs;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;

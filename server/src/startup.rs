@@ -104,6 +104,8 @@ impl Application {
                 .await?
                 .map_err(|e| anyhow::anyhow!("hashing: {e}"))?
                 .into();
+        let mailer = crate::mail::Mailer::new(&settings.mail, &settings.data_dir)
+            .map_err(|e| anyhow::anyhow!("setting up mail: {e}"))?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let services = Services {
             db,
@@ -114,6 +116,7 @@ impl Application {
             api_keys,
             dummy_hash,
             cluster,
+            mailer,
         };
         let state = AppState::new(settings.clone(), services, shutdown_rx);
         crate::cluster::spawn(state.clone(), heard);

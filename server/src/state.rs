@@ -43,6 +43,8 @@ pub struct AppState {
     pub cluster: Arc<crate::cluster::Cluster>,
     /// What this node's job workers measured.
     pub jobs: Arc<crate::jobs::JobStats>,
+    /// Outgoing mail (SMTP, or the development outbox).
+    pub mailer: crate::mail::Mailer,
     session_ids: Arc<AtomicU64>,
 }
 
@@ -57,6 +59,7 @@ pub struct Services {
     pub api_keys: Arc<ApiKeys>,
     pub dummy_hash: Arc<str>,
     pub cluster: Arc<crate::cluster::Cluster>,
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             api_keys,
             dummy_hash,
             cluster,
+            mailer,
         } = services;
         AppState {
             revocations: Arc::new(Revocations::new(
@@ -93,6 +97,7 @@ impl AppState {
             sockets: Arc::default(),
             cluster,
             jobs: Arc::default(),
+            mailer,
             session_ids: Arc::new(AtomicU64::new(1)),
         }
     }

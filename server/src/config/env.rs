@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use super::explain::{redact_password, REDACTED};
+use super::explain::{redact_password, redact_url_password, REDACTED};
 use super::{ConfigError, RateLimit};
 
 /// A variable and the value in effect; `None` when unset with no default.
@@ -72,6 +72,14 @@ impl<'a> Env<'a> {
     pub fn connection_string(&self, var: &'static str) -> Option<String> {
         let value = (self.get)(var).filter(|v| !v.trim().is_empty());
         self.record(var, value.as_deref().map(redact_password));
+        value
+    }
+
+    /// A URL that may carry a password (`scheme://user:password@host`), if
+    /// set; recorded with the password redacted.
+    pub fn secret_url(&self, var: &'static str) -> Option<String> {
+        let value = (self.get)(var).filter(|v| !v.trim().is_empty());
+        self.record(var, value.as_deref().map(redact_url_password));
         value
     }
 

@@ -63,6 +63,24 @@ pub fn redact_password(conn: &str) -> String {
     format!("{scheme}{userinfo}{rest}")
 }
 
+/// A `scheme://user:password@host…` URL with its password replaced (the
+/// user information ends at the last `@` before the path, as the `url`
+/// crate reads it); anything else is returned as it is.
+pub fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:{REDACTED}@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 fn whole_if_password(conn: &str) -> String {
     if conn.to_ascii_lowercase().contains("password") {
         REDACTED.to_owned()
@@ -147,6 +165,20 @@ mod tests {
             ("host=db password='unterminated", "<redacted>"),
         ] {
             assert_eq!(redact_password(given), shown, "{given}");
+        }
+        for (given, shown) in [
+            (
+                "smtp://ada:s3cr%40t@relay:587?tls=required",
+                "smtp://ada:<redacted>@relay:587?tls=required",
+            ),
+            (
+                "smtps://a:b@c@relay/helo",
+                "smtps://a:<redacted>@relay/helo",
+            ),
+            ("smtp://relay:25", "smtp://relay:25"),
+            ("smtp://ada@relay", "smtp://ada@relay"),
+        ] {
+            assert_eq!(redact_url_password(given), shown, "{given}");
         }
         let shown = Explained(vec![
             ("CORKBOARD_BIND", Some("127.0.0.1:8080".into())),

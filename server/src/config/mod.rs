@@ -178,6 +178,21 @@ pub struct RateLimitSettings {
     pub ws_session: RateLimit,
 }
 
+/// Outgoing mail (`docs/mail.md`).
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `CORKBOARD_SMTP_URL`, in lettre's form (`smtp://[user:pass@]host[:port]`,
+    /// `smtp://host?tls=required`, `smtps://host`), checked when read.
+    /// `None`: every message is written as an `.eml` file under
+    /// `<data_dir>/mail/` instead (the development outbox).
+    pub smtp_url: Option<Secret>,
+    /// The `From` of every message (`CORKBOARD_MAIL_FROM`).
+    pub from: lettre::message::Mailbox,
+    /// What links in mail start with (`CORKBOARD_PUBLIC_URL`): an absolute
+    /// http(s) URL with no query and no trailing slash.
+    pub public_url: String,
+}
+
 /// Everything the server needs to run.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -210,4 +225,7 @@ pub struct Settings {
     pub bus: BusSettings,
     /// The job queue's workers on this node (`CORKBOARD_JOBS_*`).
     pub jobs: crate::jobs::JobSettings,
+    /// Outgoing mail: the SMTP relay or the development outbox, the sender
+    /// and the public URL links point at.
+    pub mail: MailSettings,
 }

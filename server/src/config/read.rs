@@ -9,9 +9,10 @@ use actors::ActorConfig;
 use crate::client_addr::ForwardedHeader;
 
 use super::env::{Effective, Env};
+use super::explain::redact_url_password;
 use super::{
     ApiKeySettings, AuthSettings, BusSettings, ConfigError, DatabaseSettings, Environment,
-    JwtSettings, RateLimitSettings, Secret, Settings, TrustedProxies, WsSettings,
+    JwtSettings, MailSettings, RateLimitSettings, Secret, Settings, TrustedProxies, WsSettings,
 };
 
 /// Shortest accepted signing key, pepper or metrics token, in bytes.
@@ -96,6 +97,7 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
         )?,
         bus: bus(env)?,
         jobs: jobs(env)?,
+        mail: mail(env, bind)?,
     };
     if settings.environment == Environment::Production {
         production_checks(&settings)?;
@@ -163,6 +165,68 @@ fn bus(env: &Env<'_>) -> Result<BusSettings, ConfigError> {
             format!("must be `postgres` or `nats://host:port`, not {value:?}"),
         )),
     }
+}
+
+/// The sender of mail when `CORKBOARD_MAIL_FROM` is unset.
+pub const DEFAULT_MAIL_FROM: &str = "Corkboard <corkboard@localhost>";
+
+/// `CORKBOARD_SMTP_URL`, `CORKBOARD_MAIL_FROM` and `CORKBOARD_PUBLIC_URL`.
+fn mail(env: &Env<'_>, bind: SocketAddr) -> Result<MailSettings, ConfigError> {
+    let smtp_url = env
+        .secret_url("CORKBOARD_SMTP_URL")
+        .map(|url| url.trim().to_owned());
+    if let Some(url) = &smtp_url {
+        crate::mail::check_smtp_url(url).map_err(|e| {
+            ConfigError::new(
+                "CORKBOARD_SMTP_URL",
+                format!(
+                    "{:?} is not an SMTP URL (smtp://[user:password@]host[:port], \
+                     smtp://host?tls=required, smtps://host): {e}",
+                    redact_url_password(url)
+                ),
+            )
+        })?;
+    }
+    let from = env.string_or("CORKBOARD_MAIL_FROM", DEFAULT_MAIL_FROM);
+    let from = from.trim().parse().map_err(|e| {
+        ConfigError::new(
+            "CORKBOARD_MAIL_FROM",
+            format!("{from:?} is not a mailbox (`Name <user@host>` or `user@host`): {e}"),
+        )
+    })?;
+    Ok(MailSettings {
+        smtp_url: smtp_url.map(Secret),
+        from,
+        public_url: public_url(env, bind)?,
+    })
+}
+
+/// `CORKBOARD_PUBLIC_URL`: an absolute http(s) URL without query or
+/// fragment, trailing slashes trimmed; by default the bind port on localhost.
+fn public_url(env: &Env<'_>, bind: SocketAddr) -> Result<String, ConfigError> {
+    const VAR: &str = "CORKBOARD_PUBLIC_URL";
+    let raw = env.string_or(VAR, &format!("http://localhost:{}", bind.port()));
+    let url = raw.trim().trim_end_matches('/');
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return Err(ConfigError::new(
+            VAR,
+            format!("{raw:?} is not an absolute http:// or https:// URL"),
+        ));
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    let problem = if host.is_empty() || host.starts_with(':') {
+        "has no host"
+    } else if url.contains(['?', '#']) {
+        "may not have a query or fragment"
+    } else if url.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        "may not contain spaces"
+    } else {
+        return Ok(url.to_owned());
+    };
+    Err(ConfigError::new(VAR, format!("{raw:?} {problem}")))
 }
 
 /// The grace period of a deleted organization, by default: 30 days.

@@ -198,6 +198,7 @@ fn explain_lists_every_variable_with_its_effective_value() {
         | "CORKBOARD_JWT_PREVIOUS_SECRET" => Some(SECRET.to_owned()),
         "CORKBOARD_JWT_PREVIOUS_KEY_ID" => Some("k0".to_owned()),
         "DATABASE_URL" => Some(format!("postgres://ada:{SECRET}@db/x")),
+        "CORKBOARD_SMTP_URL" => Some(format!("smtp://ada:{SECRET}@relay:587?tls=required")),
         _ => None,
     };
     let (_, effective) = Settings::explain(given).expect("valid");
@@ -211,6 +212,10 @@ fn explain_lists_every_variable_with_its_effective_value() {
     }
     assert!(
         shown.contains("DATABASE_URL=postgres://ada:<redacted>@db/x\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("CORKBOARD_SMTP_URL=smtp://ada:<redacted>@relay:587?tls=required\n"),
         "{shown}"
     );
     assert!(shown.contains("CORKBOARD_BIND=127.0.0.1:8080\n"), "{shown}");
@@ -256,4 +261,74 @@ fn the_bus_is_postgres_or_a_nats_url() {
         Settings::from_lookup(|_| None).expect("defaults").bus,
         BusSettings::Postgres
     );
+}
+
+#[test]
+fn mail_needs_no_configuration_and_links_follow_the_bind_port() {
+    let s = settings(&[]).expect("defaults are valid");
+    assert!(
+        s.mail.smtp_url.is_none(),
+        "no relay: the development outbox"
+    );
+    assert_eq!(s.mail.from.to_string(), "Corkboard <corkboard@localhost>");
+    assert_eq!(s.mail.public_url, "http://localhost:8080");
+    let s = settings(&[("CORKBOARD_BIND", "0.0.0.0:9000")]).expect("valid");
+    assert_eq!(s.mail.public_url, "http://localhost:9000");
+    let s = settings(&[
+        (
+            "CORKBOARD_PUBLIC_URL",
+            " https://boards.example.com/corkboard/ ",
+        ),
+        ("CORKBOARD_MAIL_FROM", "Boards <boards@example.com>"),
+    ])
+    .expect("valid");
+    assert_eq!(s.mail.public_url, "https://boards.example.com/corkboard");
+    assert_eq!(s.mail.from.email.to_string(), "boards@example.com");
+    for url in [
+        "smtp://127.0.0.1:2525",
+        "smtp://user:pa%40ss@relay.example.com",
+        "smtp://relay.example.com?tls=required",
+        "smtps://relay.example.com",
+    ] {
+        let s = settings(&[("CORKBOARD_SMTP_URL", url)]).expect(url);
+        assert_eq!(s.mail.smtp_url.map(|u| u.0).as_deref(), Some(url));
+    }
+    assert_eq!(
+        format!(
+            "{:?}",
+            settings(&[("CORKBOARD_SMTP_URL", "smtp://a:b@c")]).map(|s| s.mail)
+        ),
+        format!(
+            "{:?}",
+            settings(&[("CORKBOARD_SMTP_URL", "smtp://x:y@c")]).map(|s| s.mail)
+        ),
+        "Debug shows no SMTP URL, so no password"
+    );
+}
+
+#[test]
+fn bad_mail_settings_name_the_variable() {
+    for (var, value) in [
+        ("CORKBOARD_SMTP_URL", "relay.example.com"),
+        ("CORKBOARD_SMTP_URL", "http://relay.example.com"),
+        (
+            "CORKBOARD_SMTP_URL",
+            "smtp://relay.example.com?tls=sometimes",
+        ),
+        ("CORKBOARD_SMTP_URL", "smtp://"),
+        ("CORKBOARD_MAIL_FROM", "Corkboard"),
+        ("CORKBOARD_MAIL_FROM", "a@b, c@d"),
+        ("CORKBOARD_PUBLIC_URL", "boards.example.com"),
+        ("CORKBOARD_PUBLIC_URL", "ftp://boards.example.com"),
+        ("CORKBOARD_PUBLIC_URL", "https://"),
+        ("CORKBOARD_PUBLIC_URL", "https://boards.example.com/?x=1"),
+        ("CORKBOARD_PUBLIC_URL", "https://boards.example.com/#top"),
+        ("CORKBOARD_PUBLIC_URL", "https://boards example.com"),
+    ] {
+        let err = settings(&[(var, value)]).expect_err(value);
+        assert_eq!(err.var, var, "{value}");
+    }
+    let err = settings(&[("CORKBOARD_SMTP_URL", "smtq://ada:hunter2-hunter2@relay")])
+        .expect_err("unknown scheme");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
 }

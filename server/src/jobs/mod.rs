@@ -30,6 +30,13 @@ pub const SCHEDULE_EVERY: Duration = Duration::from_secs(15);
 /// How often a node queues again the running jobs of nodes that are gone.
 pub const RELEASE_EVERY: Duration = Duration::from_secs(2);
 
+/// The job that sends `mail`.
+pub fn mail_job(mail: &crate::mail::Mail) -> storage::jobs::NewJob {
+    // A `Mail` is strings and ids: it always serializes.
+    let payload = serde_json::to_value(mail).unwrap_or_default();
+    storage::jobs::NewJob::new(JobKind::Mail, payload)
+}
+
 /// How the job queue runs on this node (`CORKBOARD_JOBS_*`).
 #[derive(Clone, Debug)]
 pub struct JobSettings {

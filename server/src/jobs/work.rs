@@ -1,7 +1,10 @@
 //! What each kind of job does.
 
 use protocol::jobs::JobKind;
+use protocol::{BoardId, ItemId};
 use storage::jobs::ClaimedJob;
+
+use crate::mail::{Delivered, Mail};
 
 use crate::state::AppState;
 
@@ -31,7 +34,7 @@ impl From<storage::DbError> for JobError {
 pub async fn run(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
     let db = &state.db;
     let pruned = match job.kind {
-        JobKind::Mail => return Err(JobError::Permanent("not yet implemented".into())),
+        JobKind::Mail => return send(state, job).await,
         JobKind::Notify => return notify(state, job).await,
         JobKind::PruneSessions => {
             db.prune_login_sessions(state.settings.jwt.access_ttl + crate::auth::LEEWAY)
@@ -54,6 +57,23 @@ pub async fn run(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
     Ok(())
 }
 
+/// Send one message. Its Message-ID is the job's, so a retry that reaches
+/// a recipient twice (sent, then the node died before recording it) is
+/// recognisably the same message.
+async fn send(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
+    let mail: Mail = serde_json::from_value(job.payload.clone())
+        .map_err(|e| JobError::Permanent(format!("not a message: {e}")))?;
+    match state.mailer.send(&mail, &format!("job-{}", job.id)).await {
+        Ok(Delivered::Smtp) => {
+            tracing::info!(job_id = job.id, template = mail.template(), "mail sent");
+            Ok(())
+        }
+        Ok(Delivered::File(_)) => Ok(()),
+        Err(e) if e.is_transient() => Err(JobError::Retry(e.to_string())),
+        Err(e) => Err(JobError::Permanent(e.to_string())),
+    }
+}
+
 /// Turn a notice into one mail job per recipient (each retried on its
 /// own), queued together.
 async fn notify(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
@@ -67,24 +87,32 @@ async fn notify(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
         .into_iter()
         .map(|to| {
             let message = match &notice {
-                Notice::Assigned { board, item, .. } => serde_json::json!({
-                    "template": "assigned", "to": to.email, "name": to.name, "by": card.by,
-                    "item_key": card.key, "item_title": card.title,
-                    "board_id": board, "item_id": item,
-                }),
+                Notice::Assigned { board, item, .. } => Mail::Assigned {
+                    to: to.email,
+                    name: to.name,
+                    by: card.by.clone(),
+                    item_key: card.key.clone(),
+                    item_title: card.title.clone(),
+                    board_id: BoardId(*board),
+                    item_id: ItemId(*item),
+                },
                 Notice::Mentioned {
                     board,
                     item,
                     excerpt,
                     ..
-                } => serde_json::json!({
-                    "template": "mentioned", "to": to.email, "name": to.name, "by": card.by,
-                    "item_key": card.key, "item_title": card.title, "excerpt": excerpt,
-                    "board_id": board, "item_id": item,
-                }),
+                } => Mail::Mentioned {
+                    to: to.email,
+                    name: to.name,
+                    by: card.by.clone(),
+                    item_key: card.key.clone(),
+                    item_title: card.title.clone(),
+                    excerpt: excerpt.clone(),
+                    board_id: BoardId(*board),
+                    item_id: ItemId(*item),
+                },
             };
-            storage::jobs::NewJob::new(JobKind::Mail, message)
-                .unique(format!("notify:{}:{}", job.id, to.user))
+            super::mail_job(&message).unique(format!("notify:{}:{}", job.id, to.user))
         })
         .collect();
     state.db.enqueue_all(&mails).await?;

@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use protocol::codes::ErrorCode;
-use protocol::jobs::JobKind;
 use protocol::{OrgCommand, OrgId};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use storage::jobs::NewJob;
 use storage::{IssuedToken, MailPreferences, TokenPurpose};
 use utoipa::ToSchema;
@@ -20,6 +18,8 @@ use crate::auth::{
     hash_refresh_token, verify_password, Auth, Credential, RefreshToken, MAX_REFRESH_TOKEN_LEN,
 };
 use crate::error::{ApiError, ErrorBody};
+use crate::jobs::mail_job;
+use crate::mail::Mail;
 use crate::revocation::Revoked;
 use crate::state::AppState;
 
@@ -40,13 +40,13 @@ pub fn new_token(prefix: &str) -> Result<RefreshToken, ApiError> {
         .map_err(|_| ApiError::internal("the system random generator failed"))
 }
 
-fn mail(message: serde_json::Value) -> NewJob {
-    NewJob::new(JobKind::Mail, message)
-}
-
 /// The verification mail for a new account.
 pub fn verification_mail(to: &str, name: &str, token: &str) -> NewJob {
-    mail(json!({ "template": "verify_email", "to": to, "name": name, "token": token }))
+    mail_job(&Mail::VerifyEmail {
+        to: to.to_owned(),
+        name: name.to_owned(),
+        token: token.to_owned(),
+    })
 }
 
 /// The user's choice of notification mail.
@@ -269,9 +269,11 @@ pub async fn request_reset(
             hash: &token.hash,
             purpose: TokenPurpose::ResetPassword,
             lifetime: RESET_LIFETIME,
-            mail: mail(json!({
-                "template": "password_reset", "to": user.email, "name": user.name, "token": token.token,
-            })),
+            mail: mail_job(&Mail::PasswordReset {
+                to: user.email,
+                name: user.name,
+                token: token.token,
+            }),
         };
         state.db.issue_account_token(user.id, issued).await?;
         tracing::info!(user_id = %user.id, "password reset requested");
@@ -305,7 +307,10 @@ pub async fn confirm_reset(
     let reset = state
         .db
         .reset_password(&token_hash, &new_hash, |r| {
-            mail(json!({ "template": "password_changed", "to": r.email, "name": r.name }))
+            mail_job(&Mail::PasswordChanged {
+                to: r.email.clone(),
+                name: r.name.clone(),
+            })
         })
         .await?
         .ok_or_else(|| bad_link("token"))?;
@@ -349,8 +354,10 @@ pub async fn change_password(
         .await?
         .ok_or(ApiError::NotFound { what: "user" })?;
     let new_hash = hash(new_password).await?;
-    let notice =
-        mail(json!({ "template": "password_changed", "to": user.email, "name": user.name }));
+    let notice = mail_job(&Mail::PasswordChanged {
+        to: user.email,
+        name: user.name,
+    });
     let revoked = state
         .db
         .change_password(user_id, session, &new_hash, &notice)
@@ -406,8 +413,10 @@ pub async fn delete_account(
     for (org, _) in state.db.orgs_of_user(user_id).await? {
         super::org_commands::submit(&state, OrgId(org.id.0), auth, OrgCommand::Leave, None).await?;
     }
-    let farewell =
-        mail(json!({ "template": "account_deleted", "to": user.email, "name": user.name }));
+    let farewell = mail_job(&Mail::AccountDeleted {
+        to: user.email,
+        name: user.name,
+    });
     state.db.delete_account(user_id, &farewell).await?;
     state.revocations.revoke(Revoked::User(user_id));
     tracing::info!(user_id = %user_id, "account deleted");

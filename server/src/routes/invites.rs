@@ -193,17 +193,14 @@ async fn invitation_mail(
             .map_or_else(|| "Someone".to_owned(), |u| u.name),
         Err(_) => format!("An API key of {org_name}"),
     };
-    let message = serde_json::json!({
-        "template": "invitation", "to": to, "org_name": org_name,
-        "inviter_name": inviter_name, "role": role.as_str(), "token": token,
-    });
-    state
-        .db
-        .enqueue(&storage::jobs::NewJob::new(
-            protocol::jobs::JobKind::Mail,
-            message,
-        ))
-        .await?;
+    let message = crate::mail::Mail::Invitation {
+        to: to.to_owned(),
+        org_name,
+        inviter_name,
+        role,
+        token: token.to_owned(),
+    };
+    state.db.enqueue(&crate::jobs::mail_job(&message)).await?;
     Ok(())
 }
 
