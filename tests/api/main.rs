@@ -3,6 +3,7 @@
 //! over HTTP and WebSocket, as a client would.
 
 mod helpers;
+pub mod smtp_server;
 
 mod api_keys;
 mod app_assets;
@@ -36,6 +37,7 @@ mod resources;
 mod restart;
 mod rules;
 mod shutdown;
+mod smtp;
 mod tokens;
 mod transport;
 mod ws;

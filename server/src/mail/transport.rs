@@ -89,7 +89,7 @@ impl Mailer {
     /// # Errors
     /// [`MailError::Transient`] to try again later, [`MailError::Permanent`]
     /// when retrying cannot help (see [`MailError`]).
-    #[tracing::instrument(skip_all, fields(template = mail.template(), message_id))]
+    #[tracing::instrument(skip_all, fields(template = mail.template(), message_id = %message_id))]
     pub async fn send(&self, mail: &Mail, message_id: &str) -> Result<Delivered, MailError> {
         let inner = &self.inner;
         let message = mail.render(&inner.from, &inner.public_url, message_id)?;
@@ -133,7 +133,7 @@ fn smtp_transport(
 
 /// The public URL's host, when it is a dotted domain name and the SMTP URL
 /// names no EHLO domain of its own.
-fn helo_from_public_url(smtp_url: &str, public_url: &str) -> Option<String> {
+pub(super) fn helo_from_public_url(smtp_url: &str, public_url: &str) -> Option<String> {
     let after_scheme = smtp_url
         .split_once("://")
         .map_or(smtp_url, |(_, rest)| rest);

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::*;
 use crate::config::{MailSettings, Secret};
 use crate::mail::outbox::{file_name, utc_stamp};
+use crate::mail::transport::helo_from_public_url;
 use crate::mail::{Delivered, Mailer, OUTBOX_DIR};
 
 #[test]
@@ -154,4 +155,32 @@ async fn an_unreachable_relay_is_transient() {
         .await
         .expect_err("refused");
     assert!(err.is_transient(), "{err}");
+}
+
+#[test]
+fn the_ehlo_name_is_the_public_host_unless_the_smtp_url_names_one() {
+    let public = "https://boards.example.com:8443/corkboard";
+    for (smtp, helo) in [
+        ("smtp://relay:25", Some("boards.example.com")),
+        ("smtps://relay?tls=required", Some("boards.example.com")),
+        ("smtp://relay/", Some("boards.example.com")),
+        ("smtp://relay/mail.example.com", None),
+    ] {
+        assert_eq!(
+            helo_from_public_url(smtp, public).as_deref(),
+            helo,
+            "{smtp}"
+        );
+    }
+    for public in [
+        "http://localhost:8080",
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080",
+    ] {
+        assert_eq!(
+            helo_from_public_url("smtp://relay", public),
+            None,
+            "{public}"
+        );
+    }
 }
