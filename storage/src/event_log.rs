@@ -40,8 +40,9 @@ const SELECT_ITEM_EVENTS: &str = "SELECT e.seq, e.at, e.actor, e.command_id, e.p
      ) e ON true \
      WHERE i.id = $1 AND i.board_id = $2";
 
-/// Inserts `events` (any boards, each board's events in seq order) and
-/// projects them into the read models, inside `tx`. All statements are
+/// Inserts `events` (any boards, each board's events in seq order),
+/// projects them into the read models and queues the notification jobs
+/// they cause (`notify`), inside `tx`. All statements are
 /// pipelined: the whole batch costs about one round trip plus COMMIT.
 ///
 /// # Errors
@@ -99,7 +100,10 @@ pub(crate) async fn write(
         pending.push(projection::execute(tx, stmt, params));
     }
     pending.extend(projection::plan(tx, events).await?);
-    projection::run_in_order(pending).await
+    projection::run_in_order(pending).await?;
+    // Assignments and mentions notify, in this transaction (a round trip
+    // only when the batch has one).
+    crate::notify::enqueue_notices(tx, events).await
 }
 
 /// The lowest seq among `seqs` already taken on `board`: which seq a

@@ -36,6 +36,9 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.bind = "127.0.0.1:0".parse().expect("valid address");
     settings.database = DatabaseSettings::Url(db.url.clone());
     settings.jwt.secret = Some(uuid::Uuid::new_v4().as_bytes().repeat(2));
+    // Its own data directory: the development mail outbox is under it.
+    settings.data_dir =
+        std::env::temp_dir().join(format!("corkboard-test-{}", uuid::Uuid::new_v4()));
     settings.workers = 2;
     settings.db_pool_size = 8;
     // Generous limits, so no test is throttled by accident; the rate limit
@@ -158,6 +161,17 @@ impl TestApp {
     }
 
     /// A connection to the app's database, to look at what it stored.
+    /// `DELETE` with a JSON body: its status and JSON body.
+    pub async fn exchange_delete(
+        &self,
+        token: &str,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.exchange(self.http.delete(self.url(path)), token, Some(body))
+            .await
+    }
+
     pub async fn db(&self) -> storage::Db {
         let DatabaseSettings::Url(url) = &self.settings.database else {
             panic!("tests run on a database URL");

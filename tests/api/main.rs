@@ -5,6 +5,7 @@
 mod helpers;
 pub mod smtp_server;
 
+mod account;
 mod api_keys;
 mod app_assets;
 mod auth;
@@ -28,6 +29,7 @@ mod operations;
 mod ordering;
 mod org_commands;
 mod outage;
+mod outbox;
 mod pagination;
 mod policies;
 mod production;

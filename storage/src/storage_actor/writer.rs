@@ -253,10 +253,7 @@ async fn commit(db: &Db, batch: &[AppendRequest], timeout: Duration) -> Result<(
 /// Writes one request's events, projections and outcome inside `tx`.
 async fn write(tx: &Transaction<'_>, append: &Append) -> Result<(), tokio_postgres::Error> {
     match append {
-        Append::Board(events) => {
-            event_log::write(tx, events).await?;
-            crate::notify::enqueue_notices(tx, events).await
-        }
+        Append::Board(events) => event_log::write(tx, events).await,
         Append::Org {
             org,
             records,
