@@ -390,3 +390,82 @@ async fn metrics_count_jobs_by_state_and_runs_by_kind() {
         assert!(page.contains(series), "{series} on /metrics");
     }
 }
+
+#[actix_web::test]
+async fn a_job_that_fails_three_times_is_dead_until_an_operator_retries_it() {
+    let app = spawn_app_with(|s| {
+        s.jobs.retry_base = Duration::from_millis(10);
+        s.jobs.max_attempts.insert(JobKind::Mail, 3);
+        s.jobs.dead_threshold = 0;
+    })
+    .await;
+    let token = operator(&app).await;
+    // A file where the outbox directory should be: every write of a
+    // message fails, as a full or read-only disk would.
+    let outbox = app.settings.data_dir.join("mail");
+    std::fs::create_dir_all(&app.settings.data_dir).expect("data dir");
+    let _ = std::fs::remove_dir_all(&outbox);
+    std::fs::write(&outbox, b"not a directory").expect("blocker");
+
+    let address = email();
+    let (status, _) = app
+        .http
+        .post(app.url("/api/v1/auth/password-reset"))
+        .json(&json!({ "email": address }))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .expect("request");
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // No account: nothing queued. Register (queues the verification).
+    app.register(&address).await;
+    let db = app.db().await;
+    let deadline = Instant::now() + WAIT;
+    let dead = loop {
+        let (_, page) = app
+            .get(&token, "/api/v1/admin/jobs?state=dead&kind=mail")
+            .await;
+        if let Some(job) = page["jobs"].as_array().and_then(|j| j.first()) {
+            break job.clone();
+        }
+        assert!(Instant::now() < deadline, "the mail job never died");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(dead["attempts"], 3, "{dead}");
+    assert!(
+        dead["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not delivered yet"),
+        "{dead}"
+    );
+    assert_eq!(dead["payload"]["token"], "<redacted>", "{dead}");
+    let ready: Value = app
+        .http
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("ready")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["status"], "degraded", "{ready}");
+
+    // The disk is fixed; the operator retries; the mail goes out.
+    std::fs::remove_file(&outbox).expect("unblock");
+    let id = dead["id"].as_i64().expect("id");
+    let (status, _) = app
+        .post(
+            &token,
+            &format!("/api/v1/admin/jobs/{id}/retry"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        settled(&db, id).await.is_none(),
+        "delivered after the retry"
+    );
+    let mail = crate::outbox::first_to(&app, &address).await;
+    assert!(mail.token("/verify-email").starts_with("cbv_"));
+}

@@ -65,7 +65,7 @@ fn die_with_parent() {
 }
 
 /// A server process; SIGKILLed when dropped.
-struct ServerProcess {
+pub struct ServerProcess {
     child: Child,
     port: u16,
 }
@@ -73,6 +73,11 @@ struct ServerProcess {
 impl ServerProcess {
     /// Start the server process on a free port and wait until it is ready.
     async fn start(db_url: &str, secret: &str) -> ServerProcess {
+        ServerProcess::start_with(db_url, secret, &[]).await
+    }
+
+    /// [`start`](Self::start), with more settings in its environment.
+    pub async fn start_with(db_url: &str, secret: &str, env: &[(&str, &str)]) -> ServerProcess {
         // This very binary, even if a rebuild has replaced the file since.
         let exe = if std::path::Path::new("/proc/self/exe").exists() {
             std::path::PathBuf::from("/proc/self/exe")
@@ -95,6 +100,7 @@ impl ServerProcess {
             .env("CORKBOARD_RATE_LIMIT_IP_PER_SEC", "1000000")
             .env("CORKBOARD_RATE_LIMIT_IP_BURST", "10000000")
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -140,7 +146,7 @@ impl ServerProcess {
     }
 
     /// SIGKILL (what `Child::kill` sends on Unix) and reap.
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
