@@ -235,3 +235,73 @@ async fn an_invalid_recipient_is_permanent_before_anything_is_sent() {
     assert!(matches!(err, MailError::Permanent(_)), "{err}");
     assert!(server.received().await.is_empty());
 }
+
+/// The newcomer's path over real SMTP: register, forget the password,
+/// reset it from the mailed link, log in with the new one. Every message
+/// goes through the server's job queue to aiosmtpd.
+#[actix_web::test]
+#[ignore = "needs aiosmtpd: run by .ci/mail"]
+async fn a_password_is_reset_through_a_real_smtp_server() {
+    let smtp = SmtpServer::start().await;
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.mail.smtp_url = Some(Secret(smtp.url()));
+        s.mail.public_url = PUBLIC.into();
+    })
+    .await;
+    let address = crate::helpers::email();
+    app.register(&address).await;
+    let verification = smtp.wait_for(&address).await;
+    assert!(verification.defects.is_empty(), "{verification:?}");
+    let res = app
+        .http
+        .post(app.url("/api/v1/auth/password-reset"))
+        .json(&serde_json::json!({ "email": address }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+    // The second message to the address is the reset.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let reset = loop {
+        let mut to_them: Vec<_> = smtp
+            .received()
+            .await
+            .into_iter()
+            .filter(|m| m.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(&address)))
+            .collect();
+        if to_them.len() >= 2 {
+            to_them.sort_by(|a, b| a.file.cmp(&b.file));
+            break to_them
+                .into_iter()
+                .find(|m| m.text.contains("/reset-password?token="))
+                .expect("a reset message");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reset mail arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let link = format!("{PUBLIC}/reset-password?token=");
+    let at = reset.text.find(&link).expect("the link") + link.len();
+    let token: String = reset.text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let res = app
+        .http
+        .post(app.url("/api/v1/auth/password-reset/confirm"))
+        .json(&serde_json::json!({ "token": token, "password": "a brand new passphrase" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let res = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": address, "password": "a brand new passphrase" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+}
