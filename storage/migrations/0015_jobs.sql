@@ -34,14 +34,15 @@ CREATE INDEX jobs_running_idx ON jobs (locked_by) WHERE state = 'running';
 CREATE INDEX jobs_state_idx ON jobs (state, kind, id);
 
 -- Wake the workers: one notification per inserting statement, delivered
--- at commit (and not at all on rollback), naming nothing (workers claim
--- by kind and free slots).
+-- at commit (and not at all on rollback), naming the kinds inserted
+-- (comma-separated), so workers look only for those.
 CREATE FUNCTION jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('corkboard_jobs', '');
+    PERFORM pg_notify('corkboard_jobs', (SELECT string_agg(DISTINCT kind, ',') FROM inserted));
     RETURN NULL;
 END $$;
 CREATE TRIGGER jobs_inserted AFTER INSERT ON jobs
+    REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify();
 
 -- Scheduled jobs: the next time each is due. A node enqueues a due job

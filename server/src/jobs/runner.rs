@@ -43,6 +43,10 @@ struct Workers {
     wake: Notify,
     /// Jobs running now, by kind, and their ids.
     running: RefCell<HashMap<JobKind, HashSet<i64>>>,
+    /// Kinds that may have due jobs: named by a notification, all of them
+    /// at each poll, kept while claims come back full. A kind whose claim
+    /// came back short is not asked again until then.
+    maybe_due: RefCell<HashSet<JobKind>>,
     finished: Notify,
 }
 
@@ -60,6 +64,7 @@ pub fn spawn(state: AppState, database_url: String) -> Option<JobRunner> {
         state,
         wake: Notify::new(),
         running: RefCell::new(HashMap::new()),
+        maybe_due: RefCell::new(JobKind::ALL.into_iter().collect()),
         finished: Notify::new(),
     });
     actix_rt::spawn(listen(database_url, Rc::clone(&workers), stopping.clone()));
@@ -69,7 +74,7 @@ pub fn spawn(state: AppState, database_url: String) -> Option<JobRunner> {
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !*stopping.borrow() {
             tokio::select! {
-                _ = poll.tick() => {}
+                _ = poll.tick() => workers.maybe_due.borrow_mut().extend(JobKind::ALL),
                 () = workers.wake.notified() => {}
                 _ = stopping.changed() => continue,
             }
@@ -81,9 +86,13 @@ pub fn spawn(state: AppState, database_url: String) -> Option<JobRunner> {
     Some(JobRunner { done })
 }
 
-/// Claim what each kind has room for, and start it.
+/// Claim what each kind that may have due jobs has room for, and start
+/// it.
 async fn claim_and_start(workers: &Rc<Workers>) {
     for kind in JobKind::ALL {
+        if !workers.maybe_due.borrow().contains(&kind) {
+            continue;
+        }
         let busy = workers.running.borrow().get(&kind).map_or(0, HashSet::len);
         let free = kind.concurrency().saturating_sub(busy);
         if free == 0 {
@@ -101,6 +110,9 @@ async fn claim_and_start(workers: &Rc<Workers>) {
                 return;
             }
         };
+        if claimed.len() < free {
+            workers.maybe_due.borrow_mut().remove(&kind);
+        }
         for job in claimed {
             workers
                 .running
@@ -229,6 +241,7 @@ async fn housekeeping(workers: Rc<Workers>, mut stopping: watch::Receiver<bool>)
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(released = n, "jobs of a gone node queued again");
+                    workers.maybe_due.borrow_mut().extend(JobKind::ALL);
                     workers.wake.notify_one();
                 }
                 Err(e) => tracing::warn!(error = %e, "releasing gone nodes' jobs failed"),
@@ -266,7 +279,9 @@ async fn listen_once(
     let waker = Rc::clone(workers);
     let mut pump = actix_rt::spawn(
         stream::poll_fn(move |cx| connection.poll_message(cx)).for_each(move |message| {
-            if let Ok(tokio_postgres::AsyncMessage::Notification(_)) = message {
+            if let Ok(tokio_postgres::AsyncMessage::Notification(n)) = message {
+                let kinds = n.payload().split(',').filter_map(JobKind::from_name);
+                waker.maybe_due.borrow_mut().extend(kinds);
                 waker.wake.notify_one();
             }
             std::future::ready(())
