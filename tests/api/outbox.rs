@@ -10,7 +10,6 @@ use crate::helpers::{TestApp, WAIT};
 /// One message from the outbox.
 #[derive(Debug, Clone)]
 pub struct Eml {
-    pub path: PathBuf,
     pub headers: Vec<(String, String)>,
     /// The text/plain part, its transfer encoding undone.
     pub text: String,
@@ -156,7 +155,6 @@ pub fn read(path: &Path) -> Eml {
     let (headers, body) = split(&raw);
     let text = text_of(&headers, body);
     Eml {
-        path: path.to_owned(),
         headers,
         text,
     }
