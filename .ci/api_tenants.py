@@ -12,7 +12,8 @@
         user 1's API key (each must answer exactly as for ids that exist
         nowhere, never 2xx); no answer may contain any of user 2's ids.
         Routes without path parameters (my orgs, me, sessions) are read too,
-        and must not mention user 2's ids either.
+        and must not mention user 2's ids either. The operator routes
+        (/api/v1/admin/...) must refuse both (403) for any id alike.
 
 Standard library only. Exits 1 naming every finding.
 """
@@ -100,6 +101,10 @@ def fill(path, ids):
     def one(m):
         name = m.group(1)
         before = path[: m.start()]
+        if name == "id" and before.startswith("/api/v1/admin/jobs/"):
+            # Jobs belong to the instance, not a tenant: job 1 exists (the
+            # first scheduled job); no tenant may read it.
+            return ids.get("job", "1")
         if name == "id":
             for resource, key in (("sessions", "session"), ("invites", "invite"), ("api-keys", "api_key")):
                 if before.endswith(f"/{resource}/"):
@@ -115,6 +120,7 @@ def random_ids(ids):
     """Ids of the same kinds that exist nowhere."""
     out = {k: str(uuid.uuid4()) for k in ids}
     out["number"] = "ZZZZ-1"
+    out["job"] = "999999999"
     return out
 
 
@@ -146,7 +152,9 @@ def cross_tenant(base, tenants_file):
             r_status, r_body, _ = call(base, "GET", fill(path, nowhere), token)
             code = (body or {}).get("code")
             same = (status, code) == (r_status, (r_body or {}).get("code"))
-            if status < 400 or not same or (who == "user 1" and status != 404):
+            # Operator routes refuse every tenant alike (403), whatever the id.
+            wanted = 403 if path.startswith("/api/v1/admin/") else 404
+            if status < 400 or not same or (who == "user 1" and status != wanted):
                 findings.append(
                     f"GET {url} as {who}: {status} {code}; unknown ids answer {r_status}: {raw[:200]}")
     print(f"cross-tenant: {checked} requests with user 2's ids, {len(findings)} findings")
