@@ -154,10 +154,7 @@ pub fn read(path: &Path) -> Eml {
     let raw = std::fs::read_to_string(path).expect("an .eml file");
     let (headers, body) = split(&raw);
     let text = text_of(&headers, body);
-    Eml {
-        headers,
-        text,
-    }
+    Eml { headers, text }
 }
 
 /// Every message in `app`'s outbox, oldest first.

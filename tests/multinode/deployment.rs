@@ -56,6 +56,11 @@ impl Deployment {
         Api::new(self.nodes[i].port)
     }
 
+    /// Node `i`'s data directory (its mail outbox is `mail/` in it).
+    pub fn node_dir(&self, i: usize) -> PathBuf {
+        self.dir.join(format!("node{i}"))
+    }
+
     /// REST through nginx.
     pub fn proxy(&self) -> Api {
         Api::new(self.nginx_port)

@@ -13,6 +13,7 @@ mod client;
 mod deployment;
 mod failures;
 mod harness;
+mod jobs;
 mod order;
 
 /// Each test, once per engine.
@@ -41,6 +42,7 @@ macro_rules! on_both_engines {
 
 use access::revocations_and_removals_reach_sockets_on_other_nodes;
 use failures::{a_bus_outage_loses_no_event, a_killed_node_s_clients_resume_on_another_gap_free};
+use jobs::every_job_runs_once_on_one_of_the_nodes;
 use order::{clients_on_every_node_see_one_order, writers_on_three_nodes_each_land_exactly_once};
 
 on_both_engines!(
@@ -49,4 +51,5 @@ on_both_engines!(
     revocations_and_removals_reach_sockets_on_other_nodes,
     a_killed_node_s_clients_resume_on_another_gap_free,
     a_bus_outage_loses_no_event,
+    every_job_runs_once_on_one_of_the_nodes,
 );
