@@ -19,6 +19,7 @@ mod head;
 mod idempotency;
 mod item_history;
 mod jobs;
+mod jobs_runtime;
 pub mod kill;
 mod kill_jobs;
 mod live_access;
