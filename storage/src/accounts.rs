@@ -49,6 +49,8 @@ pub struct PasswordReset {
     pub user: UserId,
     pub email: String,
     pub name: String,
+    /// The login sessions the reset ended.
+    pub sessions: Vec<Uuid>,
 }
 
 async fn store_token(
@@ -203,16 +205,21 @@ impl Db {
                 &[&user.0, &password_hash],
             )
             .await?;
-        tx.execute(
-            "UPDATE login_sessions SET revoked_at = now(), revoke_reason = 'all_sessions_revoked' \
-             WHERE user_id = $1 AND revoked_at IS NULL",
-            &[&user.0],
-        )
-        .await?;
+        let sessions = tx
+            .query(
+                "UPDATE login_sessions SET revoked_at = now(), revoke_reason = 'all_sessions_revoked' \
+                 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id",
+                &[&user.0],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         let reset = PasswordReset {
             user,
             email: row.get(0),
             name: row.get(1),
+            sessions,
         };
         enqueue(&tx, &mail(&reset)).await?;
         tx.commit().await?;

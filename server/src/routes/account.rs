@@ -314,8 +314,12 @@ pub async fn confirm_reset(
         })
         .await?
         .ok_or_else(|| bad_link("token"))?;
-    state.revocations.revoke(Revoked::User(reset.user));
-    tracing::info!(user_id = %reset.user, "password reset; every login session ended");
+    // The sessions it ended, not "the user before now": a login made in
+    // the same second, after the reset, must keep working.
+    for session in &reset.sessions {
+        state.revocations.revoke(Revoked::Session(*session));
+    }
+    tracing::info!(user_id = %reset.user, sessions = reset.sessions.len(), "password reset; every login session ended");
     Ok(HttpResponse::Ok().json(Accepted {
         status: "reset",
         message: "the password is changed and every login session has ended: log in again",
