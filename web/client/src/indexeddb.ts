@@ -7,9 +7,15 @@
  * Writes are batched: every put and delete issued in one task goes into a
  * single transaction, created in the microtask right after it (the
  * database is opened when the store is made, so no await stands in the
- * way). A page that closes right after issuing commands has therefore
- * handed them to IndexedDB already; `client.flushed()` resolves once they
- * are committed.
+ * way); `client.flushed()` resolves once they are committed.
+ *
+ * A browser aborts the IndexedDB transactions of a page that closes before
+ * they commit, however quickly they were issued. So every put is also
+ * written synchronously to `localStorage` (a journal, one key per command,
+ * `<name>:pending:<id>`), which a closing page cannot lose; the entry is
+ * removed once IndexedDB has committed the put, or when the command is
+ * deleted. `load()` returns both. Where `localStorage` is missing or full,
+ * the journal is skipped and IndexedDB alone keeps the commands.
  */
 
 import type { CommandStore, StoredCommand } from "./queue.js";
@@ -27,8 +33,12 @@ export class IndexedDBStore implements CommandStore {
   /** Transactions not yet complete. */
   private readonly writing = new Set<Promise<void>>();
 
+  /** The journal's key prefix. */
+  private readonly journal: string;
+
   /** Commands kept in IndexedDB database `name` (one per user is wise: `corkboard-outbox-<user>`). */
   constructor(private readonly name = "corkboard-outbox") {
+    this.journal = `${name}:pending:`;
     // Open now, so the first writes need not wait for it.
     this.open().catch(() => {});
   }
@@ -56,17 +66,24 @@ export class IndexedDBStore implements CommandStore {
     const db = this.db ?? (await this.open());
     const tx = db.transaction(STORE, "readonly");
     const req = tx.objectStore(STORE).getAll();
-    return new Promise((resolve, reject) => {
+    const kept = await new Promise<StoredCommand[]>((resolve, reject) => {
       req.onsuccess = () => resolve(req.result as StoredCommand[]);
       req.onerror = () => reject(req.error);
     });
+    // The journal holds the latest put of a command whose transaction had
+    // not committed (perhaps never did: the page closed).
+    const byId = new Map(kept.map((c) => [c.id, c]));
+    for (const command of this.journaled()) byId.set(command.id, command);
+    return [...byId.values()].sort((a, b) => a.order - b.order);
   }
 
   put(command: StoredCommand): Promise<void> {
-    return this.enqueue({ put: command });
+    const text = this.journalSet(command);
+    return this.enqueue({ put: command }).then(() => this.journalClear(command.id, text));
   }
 
   delete(id: string): Promise<void> {
+    this.journalClear(id);
     return this.enqueue({ delete: id });
   }
 
@@ -82,6 +99,53 @@ export class IndexedDBStore implements CommandStore {
     this.db?.close();
     this.db = undefined;
     this.opening = undefined;
+  }
+
+  private get local(): Storage | undefined {
+    try {
+      return typeof localStorage === "undefined" ? undefined : localStorage;
+    } catch {
+      // Storage disabled by the browser's settings.
+      return undefined;
+    }
+  }
+
+  /** Journals `command`; the text written, or undefined when it could not be. */
+  private journalSet(command: StoredCommand): string | undefined {
+    const text = JSON.stringify(command);
+    try {
+      this.local?.setItem(this.journal + command.id, text);
+      return this.local ? text : undefined;
+    } catch {
+      // Full: IndexedDB alone keeps it.
+      return undefined;
+    }
+  }
+
+  /** Removes `id`'s journal entry (only if it still holds `text`, when given). */
+  private journalClear(id: string, text?: string): void {
+    const local = this.local;
+    if (!local) return;
+    const key = this.journal + id;
+    if (text === undefined || local.getItem(key) === text) local.removeItem(key);
+  }
+
+  private journaled(): StoredCommand[] {
+    const local = this.local;
+    if (!local) return [];
+    const found: StoredCommand[] = [];
+    for (let i = 0; i < local.length; i++) {
+      const key = local.key(i);
+      if (!key?.startsWith(this.journal)) continue;
+      try {
+        found.push(JSON.parse(local.getItem(key) ?? "") as StoredCommand);
+      } catch {
+        // Not ours, or damaged: it cannot be sent.
+        local.removeItem(key);
+        i--;
+      }
+    }
+    return found;
   }
 
   private enqueue(op: Op): Promise<void> {

@@ -10,8 +10,9 @@
  * - commands issued offline are kept in IndexedDB, survive the page, and
  *   are sent by the next page of the same origin, each applied once;
  * - the same with the page closed right after issuing 20 commands, without
- *   awaiting `client.flushed()`: the writes were handed to IndexedDB in the
- *   task that issued them, so none is lost;
+ *   awaiting `client.flushed()`, and with page 1's IndexedDB made to commit
+ *   nothing: the store's localStorage journal, written in the task that
+ *   issued them, keeps every one;
  * - a MessagePack client and a JSON client in two browser contexts send
  *   commands concurrently and converge on the same confirmed board.
  *
@@ -231,6 +232,19 @@ async function offlineThenReload(titles: string[], closeAtOnce: boolean) {
 
   await context.setOffline(true);
   await first.waitForFunction(() => ["offline", "reconnecting"].includes(window.t.client.status.state), undefined, { timeout: WAIT_MS });
+  // Closing at once, the worst case made certain: from now on page 1's
+  // IndexedDB commits nothing (a browser may abort a closing page's
+  // transactions, or be out of quota). Only the store's localStorage
+  // journal, written in the task that issues each command, can keep them.
+  if (closeAtOnce) {
+    await first.evaluate(() => {
+      const open = IDBDatabase.prototype.transaction;
+      IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<typeof open>) {
+        if (args[1] === "readwrite") throw new DOMException("the test makes IndexedDB commit nothing", "AbortError");
+        return open.apply(this, args);
+      };
+    });
+  }
 
   const issued = await first.evaluate((titles) => {
     const { client, board } = window.t;
@@ -283,6 +297,8 @@ async function offlineThenReload(titles: string[], closeAtOnce: boolean) {
     [],
     WAIT_MS,
   );
+  const journaled = await second.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("outbox-test:pending:")));
+  assert.deepEqual(journaled, [], "the localStorage journal is emptied once the commands are answered");
   const seen = await second.evaluate(async () => {
     const { client, board } = window.t;
     return {
