@@ -50,6 +50,16 @@ export function errorText(e: unknown): string {
   return sentence(e instanceof Error ? e.message : String(e));
 }
 
+/**
+ * The server's sentence about `field` when `e` is a `validation_failed`
+ * naming it (`details: {field: message}`), else undefined.
+ */
+export function fieldError(e: unknown, field: string): string | undefined {
+  if (!(e instanceof CorkboardError) || e.code !== "validation_failed") return undefined;
+  const said = (e.details as Record<string, unknown> | null | undefined)?.[field];
+  return typeof said === "string" ? sentence(said) : undefined;
+}
+
 function sentence(text: string): string {
   const t = text.trim();
   if (!t) return "Something went wrong.";

@@ -3,6 +3,7 @@
  * path outside /api, /ws, /health and /metrics with index.html):
  *
  *   /login  /register  /invite/{token}  /account  /orgs/new
+ *   /forgot-password  /reset-password?token=  /verify-email?token=   (logged in or not)
  *   /o/{KEY}                 boards of an organization
  *   /o/{KEY}/members  /o/{KEY}/api-keys
  *   /o/{KEY}/b/{board}       a board; /o/{KEY}/b/{board}/{KEY-123} with a card open

@@ -152,6 +152,18 @@ export async function reloadMe(): Promise<Me> {
   return fresh;
 }
 
+/**
+ * Forgets a login session the server has ended on purpose (a password
+ * reset, a deleted account) and shows the login form with `notice`. Works
+ * logged in or not: the socket may have closed first, with its own notice.
+ */
+export function forget(notice: string): void {
+  remember(false);
+  const s = session.value;
+  if (s.kind === "in") s.client.close();
+  session.set({ kind: "anonymous", notice });
+}
+
 /** Ends this login session on the server (and its cookie), then forgets the client. */
 export async function logout(): Promise<void> {
   const s = session.value;

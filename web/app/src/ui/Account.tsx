@@ -1,4 +1,8 @@
-/** The account: who I am, my organizations, and my login sessions (end one, all others, or log out). */
+/**
+ * The account: who I am and whether my address is confirmed, my
+ * organizations, the mail I want, my password, my login sessions (end
+ * one, all others, or log out), and deleting the account.
+ */
 
 import type { Schemas } from "@corkboard/client";
 import { useState } from "preact/hooks";
@@ -6,9 +10,12 @@ import { allPages, errorText } from "../api.js";
 import { Link } from "../router.js";
 import { current, logout, session } from "../session.js";
 import { useLoad, useStore } from "../store.js";
+import { ChangePassword, DeleteAccount } from "./AccountSecurity.js";
 import { ErrorLine } from "./forms.js";
 import { ROLE_LABELS, when } from "./Members.js";
+import { NotificationSettings } from "./Notifications.js";
 import { announce, toast } from "./Toasts.js";
+import { EmailStatus } from "./Verification.js";
 
 type SessionOut = Schemas["SessionOut"];
 
@@ -83,13 +90,15 @@ export function AccountPage() {
   };
 
   return (
-    <main class="page narrow" data-testid="account-page">
+    <main class="page narrow account" data-testid="account-page">
       <h1>Your account</h1>
       <dl class="facts">
         <dt>Name</dt>
         <dd data-testid="account-name">{me.name}</dd>
         <dt>Email</dt>
-        <dd data-testid="account-email">{me.email}</dd>
+        <dd>
+          <span data-testid="account-email">{me.email}</span> <EmailStatus />
+        </dd>
       </dl>
 
       <section aria-labelledby="account-orgs-title">
@@ -111,6 +120,13 @@ export function AccountPage() {
           <Link href="/orgs/new">New organization</Link>
         </p>
       </section>
+
+      <section aria-labelledby="account-mail-title">
+        <h2 id="account-mail-title">Notifications</h2>
+        <NotificationSettings />
+      </section>
+
+      <ChangePassword onChanged={sessions.reload} />
 
       <section aria-labelledby="account-sessions-title">
         <div class="page-head">
@@ -175,6 +191,8 @@ export function AccountPage() {
           </table>
         )}
       </section>
+
+      <DeleteAccount />
     </main>
   );
 }

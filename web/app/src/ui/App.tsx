@@ -9,6 +9,7 @@ import { LoginPage, RegisterPage } from "./Auth.js";
 import { BoardPage } from "./board/BoardPage.js";
 import { BoardsPage } from "./Boards.js";
 import { InvitePage } from "./Invite.js";
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./Recovery.js";
 import { KeysPage } from "./Keys.js";
 import { MembersPage } from "./Members.js";
 import { SettingsPage } from "./Settings.js";
@@ -26,9 +27,11 @@ export function App() {
     if (!match("/o/:org/b/:board", bare) && !match("/o/:org/b/:board/:card", bare)) document.title = titleOf(bare);
   }, [bare]);
   const publicPage = bare === "/login" || bare === "/register";
+  // Reached from a mail or a lost password: shown logged in or not.
+  const linkPage = linkPageOf(bare);
 
   useEffect(() => {
-    if (state.kind === "anonymous" && !publicPage && !invite) {
+    if (state.kind === "anonymous" && !publicPage && !invite && !linkPage) {
       navigate(`/login?next=${encodeURIComponent(path)}`, { replace: true });
     }
     if (state.kind === "in" && publicPage) {
@@ -45,6 +48,8 @@ export function App() {
     );
   } else if (invite) {
     page = <InvitePage token={invite.token!} />;
+  } else if (linkPage) {
+    page = linkPage;
   } else if (state.kind === "anonymous") {
     page = bare === "/register" ? <RegisterPage /> : <LoginPage notice={state.notice} />;
   } else {
@@ -57,6 +62,13 @@ export function App() {
       <Announcer />
     </>
   );
+}
+
+function linkPageOf(path: string) {
+  if (path === "/forgot-password") return <ForgotPasswordPage />;
+  if (path === "/reset-password") return <ResetPasswordPage />;
+  if (path === "/verify-email") return <VerifyEmailPage />;
+  return undefined;
 }
 
 /** `next` as a path of this origin, or undefined (no leaving the app from a login link). */
@@ -75,6 +87,9 @@ function titleOf(path: string): string {
   if (path.startsWith("/login")) return "Log in · Corkboard";
   if (path.startsWith("/register")) return "Create an account · Corkboard";
   if (path.startsWith("/invite/")) return "Invitation · Corkboard";
+  if (path === "/forgot-password") return "Forgot your password · Corkboard";
+  if (path === "/reset-password") return "Choose a new password · Corkboard";
+  if (path === "/verify-email") return "Confirm your email address · Corkboard";
   if (path === "/account") return "Your account · Corkboard";
   if (path === "/orgs/new") return "New organization · Corkboard";
   const org = path.split("/")[2];

@@ -18,7 +18,11 @@ export function LoginPage(props: { notice?: string | undefined }) {
     <main class="centered">
       <form class="card-form" onSubmit={form.onSubmit} aria-labelledby="login-title">
         <h1 id="login-title">Log in to Corkboard</h1>
-        {props.notice && <p class="notice">{props.notice}</p>}
+        {props.notice && (
+          <p class="notice" role="status" data-testid="login-notice">
+            {props.notice}
+          </p>
+        )}
         <Field label="Email">
           <input type="email" name="email" autoComplete="username" required value={email} onInput={(e) => setEmail(valueOf(e))} />
         </Field>
@@ -29,6 +33,9 @@ export function LoginPage(props: { notice?: string | undefined }) {
         <button type="submit" class="primary" disabled={form.busy}>
           {form.busy ? "Logging in…" : "Log in"}
         </button>
+        <p class="muted">
+          <Link href="/forgot-password">Forgot your password?</Link>
+        </p>
         <p class="muted">
           New here? <Link href={`/register${next()}`}>Create an account</Link>
         </p>

@@ -1,7 +1,8 @@
 /**
  * The frame of every logged-in page: the organization switcher, the
- * organization's pages, search, the account menu, and the connection
- * banner (reconnecting / offline, with the number of queued edits).
+ * organization's pages, search, the account menu, the connection
+ * banner (reconnecting / offline, with the number of queued edits), and
+ * the note to confirm the email address.
  */
 
 import type { ComponentChildren } from "preact";
@@ -11,6 +12,7 @@ import { current, logout } from "../session.js";
 import { useStore } from "../store.js";
 import { session } from "../session.js";
 import { SearchBox } from "./Search.js";
+import { VerifyBanner } from "./Verification.js";
 
 /** The organization key in the current path, if any. */
 export function orgKeyOf(path: string): string | undefined {
@@ -81,6 +83,7 @@ export function Shell(props: { children: ComponentChildren }) {
         </nav>
       </header>
       <ConnectionBanner />
+      <VerifyBanner path={path} />
       {props.children}
     </div>
   );
