@@ -2,7 +2,9 @@
  * Accessibility: axe-core (from npm, evaluated in the page) finds no
  * serious or critical violation on the login page, a board with cards,
  * labels, assignees and a full column, the card panel, and the members
- * page.
+ * page; nor on the account's pages: forgotten password, reset and
+ * verification links (each with its error shown), the note asking to
+ * confirm the address, and the account page.
  */
 
 import assert from "node:assert/strict";
@@ -13,7 +15,7 @@ import { it } from "node:test";
 import type { Page } from "playwright-core";
 
 import { call } from "../../client/test/integration/setup.js";
-import { appFixture, cardOf, openBoard, orgWithBoard, SEE_MS } from "./harness.js";
+import { appFixture, cardOf, openBoard, orgWithBoard, refusals, SEE_MS } from "./harness.js";
 
 const app = appFixture();
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -84,4 +86,39 @@ it("no serious or critical violation on the login, board, card and members pages
   await ada.page.getByTestId("members-table").waitFor({ timeout: SEE_MS });
   assert.deepEqual(await seriousViolations(ada.page), [], "members page");
   app.expectClean(ada, bob);
+});
+
+it("no serious or critical violation on the forgotten password, reset, verification and account pages", async () => {
+  const cleo = await app.person("Cleo");
+  const page = cleo.page;
+  // The note asking to confirm the address, on a logged-in page.
+  await page.getByTestId("verify-banner").waitFor({ timeout: SEE_MS });
+  assert.deepEqual(await seriousViolations(page), [], "home with the verification note");
+
+  await page.goto(`${app.base()}/account`);
+  await page.getByTestId("sessions-table").waitFor({ timeout: SEE_MS });
+  assert.deepEqual(await seriousViolations(page), [], "account page");
+
+  await refusals([cleo], async () => {
+    // Link pages with a token that is not valid: each shows the server's words.
+    await page.goto(`${app.base()}/verify-email?token=cbv_not-a-token`);
+    await page.getByTestId("verify-page").getByRole("alert").waitFor({ timeout: SEE_MS });
+    assert.deepEqual(await seriousViolations(page), [], "verification page, failed");
+
+    await page.goto(`${app.base()}/reset-password?token=cbp_not-a-token`);
+    await page.getByLabel(/^New password/).fill("a long enough password");
+    await page.getByLabel("Repeat the new password").fill("a long enough password");
+    await page.getByRole("button", { name: "Save the new password" }).click();
+    await page.getByTestId("reset-bad-link").waitFor({ timeout: SEE_MS });
+    assert.deepEqual(await seriousViolations(page), [], "reset page, link refused");
+  });
+
+  const visitor = await app.browser.newPage();
+  await visitor.goto(`${app.base()}/forgot-password`);
+  await visitor.getByLabel("Email").fill("someone@example.com");
+  await visitor.getByRole("button", { name: "Send the link" }).click();
+  await visitor.getByTestId("forgot-sent").waitFor({ timeout: SEE_MS });
+  assert.deepEqual(await seriousViolations(visitor), [], "forgotten password page, sent");
+  await visitor.close();
+  app.expectClean(cleo);
 });

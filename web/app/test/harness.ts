@@ -13,7 +13,9 @@
  * ends with `expectClean()`. Network failures the test causes on purpose
  * (the server killed, the context offline) are Chromium's own messages
  * about the socket and fetches, and are expected only inside
- * `outage(...)`.
+ * `outage(...)`. Likewise an answer the test makes the server refuse on
+ * purpose (a wrong password, a used link) is Chromium's "Failed to load
+ * resource … 4xx", expected only inside `refusals(...)`.
  */
 
 import assert from "node:assert/strict";
@@ -30,6 +32,9 @@ export const SEE_MS = 10_000;
 /** Chromium's own messages about a connection the test broke on purpose. */
 const NETWORK_NOISE = /WebSocket connection to .* failed|Failed to load resource: net::ERR_|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_NETWORK_CHANGED/;
 
+/** Chromium's message about a request the server refused with a 4xx. */
+const REFUSAL = /^Failed to load resource: the server responded with a status of 4\d\d/;
+
 export interface Person {
   user: User;
   name: string;
@@ -39,6 +44,8 @@ export interface Person {
   errors: string[];
   /** While true, Chromium's network-failure messages are expected. */
   outage: boolean;
+  /** While true, Chromium's messages about 4xx answers are expected. */
+  refusing: boolean;
 }
 
 export interface AppFixture {
@@ -48,6 +55,8 @@ export interface AppFixture {
   base(host?: "127.0.0.1" | "localhost"): string;
   /** A new account (made over REST), logged in through the login page in a context of its own. */
   person(name: string, options?: { host?: "127.0.0.1" | "localhost"; user?: User }): Promise<Person>;
+  /** A browser context of its own, logged in to nothing (its page is blank); `user` is who they will be. */
+  visitor(name: string, user: User): Promise<Person>;
   /** Fails on any console error of the people of this file. */
   expectClean(...people: Person[]): void;
 }
@@ -78,18 +87,24 @@ export function appFixture(): AppFixture {
     base(host = "127.0.0.1") {
       return `http://${host}:${fixture.server.port}`;
     },
-    async person(name, options = {}) {
-      const user = options.user ?? (await newUser(fixture.server.url, name));
+    async visitor(name, user) {
       const context = await fixture.browser.newContext({ viewport: { width: 1280, height: 800 } });
       contexts.push(context);
       const page = await context.newPage();
-      const person: Person = { user, name, context, page, errors: [], outage: false };
+      const person: Person = { user, name, context, page, errors: [], outage: false, refusing: false };
       page.on("console", (msg) => {
         if (msg.type() !== "error") return;
         if (person.outage && NETWORK_NOISE.test(msg.text())) return;
+        if (person.refusing && REFUSAL.test(msg.text())) return;
         person.errors.push(`console: ${msg.text()}`);
       });
       page.on("pageerror", (e) => person.errors.push(`page error: ${e.message}`));
+      return person;
+    },
+    async person(name, options = {}) {
+      const user = options.user ?? (await newUser(fixture.server.url, name));
+      const person = await fixture.visitor(name, user);
+      const { page } = person;
       await page.goto(`${fixture.base(options.host)}/`);
       await page.getByLabel("Email").fill(user.email);
       await page.getByLabel("Password").fill(user.password);
@@ -111,6 +126,16 @@ export async function outage<T>(people: Person[], during: () => Promise<T>): Pro
     return await during();
   } finally {
     for (const p of people) p.outage = false;
+  }
+}
+
+/** Runs `during` with the 4xx answers it causes on purpose expected on `people`'s pages. */
+export async function refusals<T>(people: Person[], during: () => Promise<T>): Promise<T> {
+  for (const p of people) p.refusing = true;
+  try {
+    return await during();
+  } finally {
+    for (const p of people) p.refusing = false;
   }
 }
 

@@ -57,7 +57,8 @@ export class TestServer {
 
   private constructor(
     readonly port: number,
-    private readonly dataDir: string,
+    /** Its `CORKBOARD_DATA_DIR`: the managed PostgreSQL, and the development mail outbox (`mail/*.eml`). */
+    readonly dataDir: string,
     private readonly env: Record<string, string>,
   ) {}
 
