@@ -235,10 +235,11 @@ pub async fn resend_verification(
         hash: &token.hash,
         purpose: TokenPurpose::VerifyEmail,
         lifetime: VERIFY_LIFETIME,
-        // One pending verification mail per user: resending while one is
-        // still queued does not queue a second.
-        mail: verification_mail(&user.email, &user.name, &token.token)
-            .unique(format!("verify-email:{}", user.id)),
+        // No unique key: the new link replaces the old one, so its mail
+        // must go even while an earlier one is still queued, retrying or
+        // dead (that one's link no longer works). The rate limit bounds
+        // how many a user can ask for.
+        mail: verification_mail(&user.email, &user.name, &token.token),
     };
     state.db.issue_account_token(user.id, issued).await?;
     Ok(HttpResponse::Accepted().json(Accepted {
