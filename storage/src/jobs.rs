@@ -80,6 +80,17 @@ pub(crate) async fn insert(
     Ok(row.map(|r| r.get(0)))
 }
 
+/// How recording a success went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completed {
+    /// The job is done and gone.
+    Deleted,
+    /// It was enqueued again while it ran: queued again, due now.
+    Again,
+    /// This node no longer held it.
+    NotHeld,
+}
+
 /// A job a worker claimed.
 #[derive(Clone, Debug)]
 pub struct ClaimedJob {
@@ -193,7 +204,7 @@ impl Db {
         let stmt = client
             .prepare_cached(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
-                   locked_at = now(), updated_at = now() \
+                   locked_at = now(), updated_at = now(), again = false \
                  WHERE id IN (SELECT id FROM jobs \
                    WHERE state = 'queued' AND kind = $2 AND run_at <= now() \
                    ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
@@ -215,17 +226,35 @@ impl Db {
             .collect())
     }
 
-    /// A job `node` ran succeeded: it is deleted. False when `node` no
-    /// longer held it.
+    /// A job `node` ran succeeded: it is deleted — or, when it was
+    /// enqueued again while it ran (`again`, see
+    /// [`crate::webhooks`]), queued again at once with its attempts reset.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn complete_job(&self, id: i64, node: Uuid) -> Result<bool, DbError> {
+    pub async fn complete_job(&self, id: i64, node: Uuid) -> Result<Completed, DbError> {
         let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("DELETE FROM jobs WHERE id = $1 AND locked_by = $2")
+        // Deleting first: an enqueue that sets `again` locks the row, so
+        // this waits for it and sees the flag; one that comes after the
+        // delete inserts a new job.
+        let delete = client
+            .prepare_cached("DELETE FROM jobs WHERE id = $1 AND locked_by = $2 AND NOT again")
             .await?;
-        Ok(client.execute(&stmt, &[&id, &node]).await? == 1)
+        if client.execute(&delete, &[&id, &node]).await? == 1 {
+            return Ok(Completed::Deleted);
+        }
+        let requeue = client
+            .prepare_cached(
+                "UPDATE jobs SET state = 'queued', again = false, attempts = 0, run_at = now(), \
+                   locked_by = NULL, locked_at = NULL, updated_at = now() \
+                 WHERE id = $1 AND locked_by = $2 AND again",
+            )
+            .await?;
+        Ok(if client.execute(&requeue, &[&id, &node]).await? == 1 {
+            Completed::Again
+        } else {
+            Completed::NotHeld
+        })
     }
 
     /// A job `node` ran failed with `error`: queued again after
@@ -245,7 +274,7 @@ impl Db {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
-                "UPDATE jobs SET max_attempts = $5, \
+                "UPDATE jobs SET max_attempts = $5, again = false, \
                    state = CASE WHEN attempts >= $5 THEN 'dead' ELSE 'queued' END, \
                    run_at = CASE WHEN attempts >= $5 THEN run_at \
                      ELSE now() + make_interval(secs => $4::float8) END, \
@@ -291,11 +320,17 @@ impl Db {
 
     /// Queue again the running jobs of nodes whose heartbeat is older than
     /// `timeout` (killed, or cut off): they may have run partly, so the
-    /// attempt counts, and the job runs again at once.
+    /// attempt counts, and the job runs again at once. Never the jobs of
+    /// `me`, the node asking: it knows it is alive, even while its
+    /// heartbeat has stopped because it is shutting down.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn release_gone_nodes_jobs(&self, timeout: Duration) -> Result<u64, DbError> {
+    pub async fn release_gone_nodes_jobs(
+        &self,
+        me: Uuid,
+        timeout: Duration,
+    ) -> Result<u64, DbError> {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
@@ -303,12 +338,15 @@ impl Db {
                    state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
                    last_error = 'its node stopped while running it', \
                    locked_by = NULL, locked_at = NULL, run_at = now(), updated_at = now() \
-                 WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM nodes n \
+                 WHERE state = 'running' AND locked_by IS DISTINCT FROM $2 \
+                   AND NOT EXISTS (SELECT 1 FROM nodes n \
                    WHERE n.id = jobs.locked_by \
                      AND n.heartbeat_at >= now() - make_interval(secs => $1::float8))",
             )
             .await?;
-        Ok(client.execute(&stmt, &[&timeout.as_secs_f64()]).await?)
+        Ok(client
+            .execute(&stmt, &[&timeout.as_secs_f64(), &me])
+            .await?)
     }
 
     /// Queue `kind` when its schedule is due, and move the schedule on by

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use protocol::jobs::{retry_delay, JobKind};
-use storage::jobs::{ClaimedJob, FailedJob};
+use storage::jobs::{ClaimedJob, Completed, FailedJob};
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
@@ -148,7 +148,12 @@ async fn run_one(workers: Rc<Workers>, job: ClaimedJob) {
     let took = began.elapsed();
     let db = &state.db;
     let recorded = match &outcome {
-        Ok(()) => db.complete_job(job.id, workers.node).await.map(|_| ()),
+        Ok(()) => db.complete_job(job.id, workers.node).await.map(|done| {
+            if done == Completed::Again {
+                // Queued again without an insert, so no notification: look now.
+                workers.maybe_due.borrow_mut().insert(job.kind);
+            }
+        }),
         Err(e) => {
             let settings = &state.settings.jobs;
             let max = if matches!(e, JobError::Permanent(_)) {
@@ -156,7 +161,10 @@ async fn run_one(workers: Rc<Workers>, job: ClaimedJob) {
             } else {
                 settings.max_attempts(job.kind)
             };
-            let delay = retry_delay(settings.retry_base, job.attempt, rand::random::<f64>());
+            let delay = match e {
+                JobError::RetryIn { after, .. } => *after,
+                _ => retry_delay(settings.retry_base, job.attempt, rand::random::<f64>()),
+            };
             db.fail_job(job.id, workers.node, &e.to_string(), delay, max)
                 .await
                 .map(|fate| {
@@ -237,7 +245,7 @@ async fn housekeeping(workers: Rc<Workers>, mut stopping: watch::Receiver<bool>)
                     }
                 }
             }
-            _ = release.tick() => match db.release_gone_nodes_jobs(NODE_TIMEOUT).await {
+            _ = release.tick() => match db.release_gone_nodes_jobs(workers.node, NODE_TIMEOUT).await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(released = n, "jobs of a gone node queued again");
