@@ -84,13 +84,18 @@ def tenant(base, n):
     s, api_key, raw = call(base, "POST", f"/api/v1/orgs/{org['id']}/api-keys", token,
                            {"name": "contract", "role": "admin"})
     expect(s, 201, "create API key", raw)
+    # A public address literal: it passes the internal-address check without
+    # DNS; deliveries to it fail, which is fine here.
+    s, webhook, raw = call(base, "POST", f"/api/v1/orgs/{org['id']}/webhooks", token,
+                           {"url": "http://93.184.216.34/corkboard", "event_types": ["org.org_renamed"]})
+    expect(s, 201, "create webhook endpoint", raw)
     return {
         "email": email, "token": token, "api_key": api_key["key"],
         "ids": {
             "user": user, "session": session, "org": org["id"], "org_key": org["key"],
             "board": board["id"], "column": board["columns"][0]["id"], "item": item["item"],
             "number": f"{org['key']}-{item['number']}", "comment": comment,
-            "invite": invite["id"], "api_key": api_key["id"],
+            "invite": invite["id"], "api_key": api_key["id"], "webhook": webhook["id"],
         },
     }
 
@@ -106,7 +111,8 @@ def fill(path, ids):
             # first scheduled job); no tenant may read it.
             return ids.get("job", "1")
         if name == "id":
-            for resource, key in (("sessions", "session"), ("invites", "invite"), ("api-keys", "api_key")):
+            for resource, key in (("sessions", "session"), ("invites", "invite"), ("api-keys", "api_key"),
+                                  ("webhooks", "webhook")):
                 if before.endswith(f"/{resource}/"):
                     return ids[key]
             raise KeyError(f"no tenant id for {{id}} in {path}")

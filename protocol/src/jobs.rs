@@ -25,11 +25,20 @@ pub enum JobKind {
     PruneSnapshots,
     /// Remove organizations deleted longer ago than their grace period.
     PurgeDeletedOrgs,
+    /// Deliver one stream's (a board's or an organization's) committed
+    /// events to one webhook endpoint, in seq order (payload: endpoint and
+    /// stream). It keeps its own retry schedule per event.
+    Webhook,
+    /// Send one event to a webhook endpoint once more, out of order, when
+    /// an admin asks (payload: endpoint, stream and seq).
+    WebhookRedeliver,
+    /// Delete webhook delivery logs past their retention.
+    PruneWebhookDeliveries,
 }
 
 impl JobKind {
     /// Every kind, in the order of the admin API's listings.
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 11] = [
         JobKind::Mail,
         JobKind::Notify,
         JobKind::PruneSessions,
@@ -38,6 +47,9 @@ impl JobKind {
         JobKind::PruneOutcomes,
         JobKind::PruneSnapshots,
         JobKind::PurgeDeletedOrgs,
+        JobKind::Webhook,
+        JobKind::WebhookRedeliver,
+        JobKind::PruneWebhookDeliveries,
     ];
 
     /// The stored name.
@@ -51,6 +63,9 @@ impl JobKind {
             JobKind::PruneOutcomes => "prune_outcomes",
             JobKind::PruneSnapshots => "prune_snapshots",
             JobKind::PurgeDeletedOrgs => "purge_deleted_orgs",
+            JobKind::Webhook => "webhook",
+            JobKind::WebhookRedeliver => "webhook_redeliver",
+            JobKind::PruneWebhookDeliveries => "prune_webhook_deliveries",
         }
     }
 
@@ -65,6 +80,10 @@ impl JobKind {
             // A mail server down for a while: the last try about 3 h
             // after the first (see `retry_delay`).
             JobKind::Mail | JobKind::Notify => 14,
+            // A webhook job counts every failed event of its stream (each
+            // given up after its own schedule); the endpoint is disabled
+            // long before this many.
+            JobKind::Webhook => 1000,
             _ => 5,
         }
     }
@@ -73,6 +92,8 @@ impl JobKind {
     pub fn concurrency(self) -> usize {
         match self {
             JobKind::Mail | JobKind::Notify => 4,
+            // One job per (endpoint, stream): many streams deliver at once.
+            JobKind::Webhook | JobKind::WebhookRedeliver => 16,
             // Cleanups delete in batches; one at a time is plenty.
             _ => 1,
         }
@@ -82,6 +103,8 @@ impl JobKind {
     pub fn timeout(self) -> Duration {
         match self {
             JobKind::Mail | JobKind::Notify => Duration::from_secs(60),
+            // A run stops taking new events after a budget well inside this.
+            JobKind::Webhook | JobKind::WebhookRedeliver => Duration::from_secs(120),
             _ => Duration::from_secs(300),
         }
     }
@@ -89,13 +112,14 @@ impl JobKind {
     /// For scheduled kinds, how often they run.
     pub fn every(self) -> Option<Duration> {
         match self {
-            JobKind::Mail | JobKind::Notify => None,
+            JobKind::Mail | JobKind::Notify | JobKind::Webhook | JobKind::WebhookRedeliver => None,
             JobKind::PruneSessions | JobKind::PruneLoginFailures | JobKind::PruneTokens => {
                 Some(Duration::from_secs(3600))
             }
-            JobKind::PruneOutcomes | JobKind::PruneSnapshots | JobKind::PurgeDeletedOrgs => {
-                Some(Duration::from_secs(3600))
-            }
+            JobKind::PruneOutcomes
+            | JobKind::PruneSnapshots
+            | JobKind::PurgeDeletedOrgs
+            | JobKind::PruneWebhookDeliveries => Some(Duration::from_secs(3600)),
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod role;
 #[cfg(test)]
 mod samples;
 pub mod store;
+pub mod webhooks;
 pub mod wire;
 
 pub use board::{Board, Column, Command, CommentMeta, Ctx, Event, Item, Recorded, Rejection};

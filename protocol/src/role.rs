@@ -51,9 +51,10 @@ impl Role {
         let least = match action {
             Permission::Read => Role::Viewer,
             Permission::EditItems => Role::Member,
-            Permission::ManageBoards | Permission::ManageMembers | Permission::ManageApiKeys => {
-                Role::Admin
-            }
+            Permission::ManageBoards
+            | Permission::ManageMembers
+            | Permission::ManageApiKeys
+            | Permission::ManageWebhooks => Role::Admin,
             Permission::ManageOrg => Role::Owner,
         };
         *self >= least
@@ -83,6 +84,8 @@ pub enum Permission {
     ManageMembers,
     /// Create, list and revoke API keys.
     ManageApiKeys,
+    /// Register, change and delete webhook endpoints; read their log.
+    ManageWebhooks,
     /// Rename the organization; grant or take the owner role.
     ManageOrg,
 }

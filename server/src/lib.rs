@@ -31,6 +31,7 @@ pub mod session;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use config::Settings;
 pub use startup::{shutdown_signal, Application};

@@ -106,6 +106,11 @@ impl Application {
                 .into();
         let mailer = crate::mail::Mailer::new(&settings.mail, &settings.data_dir)
             .map_err(|e| anyhow::anyhow!("setting up mail: {e}"))?;
+        let webhooks = crate::webhooks::guard::client(
+            settings.webhooks.allow_private,
+            settings.webhooks.timeout,
+        )
+        .map_err(|e| anyhow::anyhow!("setting up the webhook client: {e}"))?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let services = Services {
             db,
@@ -117,6 +122,7 @@ impl Application {
             dummy_hash,
             cluster,
             mailer,
+            webhooks,
         };
         let state = AppState::new(settings.clone(), services, shutdown_rx);
         crate::cluster::spawn(state.clone(), heard);

@@ -45,6 +45,8 @@ pub struct AppState {
     pub jobs: Arc<crate::jobs::JobStats>,
     /// Outgoing mail (SMTP, or the development outbox).
     pub mailer: crate::mail::Mailer,
+    /// The HTTP client webhook deliveries use (`webhooks::guard::client`).
+    pub webhooks: reqwest::Client,
     session_ids: Arc<AtomicU64>,
 }
 
@@ -60,6 +62,7 @@ pub struct Services {
     pub dummy_hash: Arc<str>,
     pub cluster: Arc<crate::cluster::Cluster>,
     pub mailer: crate::mail::Mailer,
+    pub webhooks: reqwest::Client,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
             dummy_hash,
             cluster,
             mailer,
+            webhooks,
         } = services;
         AppState {
             revocations: Arc::new(Revocations::new(
@@ -98,6 +102,7 @@ impl AppState {
             cluster,
             jobs: Arc::default(),
             mailer,
+            webhooks,
             session_ids: Arc::new(AtomicU64::new(1)),
         }
     }

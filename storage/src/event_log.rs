@@ -100,6 +100,11 @@ pub(crate) async fn write(
         pending.push(projection::execute(tx, stmt, params));
     }
     pending.extend(projection::plan(tx, events).await?);
+    // Webhook deliveries for the organizations with endpoints.
+    if let Some((sql, params)) = crate::webhooks::board_statement(events) {
+        let stmt = tx.prepare_cached(sql).await?;
+        pending.push(projection::execute(tx, stmt, params));
+    }
     projection::run_in_order(pending).await?;
     // Assignments and mentions notify, in this transaction (a round trip
     // only when the batch has one).

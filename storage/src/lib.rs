@@ -55,6 +55,7 @@ mod test_cluster;
 #[cfg(any(test, feature = "test-util"))]
 mod test_db;
 mod users;
+pub mod webhooks;
 
 pub use accounts::{IssuedToken, MailPreferences, PasswordReset, TokenPurpose};
 pub use api_keys::{ApiKeyRow, NewApiKey, StoredApiKey};

@@ -78,6 +78,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts",
         include_str!("../migrations/0016_accounts.sql"),
     ),
+    (
+        18,
+        "webhooks",
+        include_str!("../migrations/0018_webhooks.sql"),
+    ),
 ];
 
 impl Db {

@@ -44,4 +44,7 @@ mod shutdown;
 mod smtp;
 mod tokens;
 mod transport;
+mod webhook_receiver;
+mod webhooks;
+mod webhooks_standard;
 mod ws;

@@ -228,4 +228,6 @@ pub struct Settings {
     /// Outgoing mail: the SMTP relay or the development outbox, the sender
     /// and the public URL links point at.
     pub mail: MailSettings,
+    /// Webhook deliveries (`CORKBOARD_WEBHOOK_*`).
+    pub webhooks: crate::webhooks::WebhookSettings,
 }

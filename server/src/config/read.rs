@@ -98,6 +98,7 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
         bus: bus(env)?,
         jobs: jobs(env)?,
         mail: mail(env, bind)?,
+        webhooks: webhooks(env)?,
     };
     if settings.environment == Environment::Production {
         production_checks(&settings)?;
@@ -146,6 +147,62 @@ fn jobs(env: &Env<'_>) -> Result<crate::jobs::JobSettings, ConfigError> {
         )? as u64),
         max_attempts,
         dead_threshold: env.parse("CORKBOARD_JOBS_DEAD_THRESHOLD", 100, 0..=100_000_000)? as i64,
+    })
+}
+
+/// `CORKBOARD_WEBHOOK_*`: private destinations, the retry schedule
+/// (seconds, comma-separated), when a failing endpoint is disabled, the
+/// secret rotation overlap, the request timeout, the log's retention.
+fn webhooks(env: &Env<'_>) -> Result<crate::webhooks::WebhookSettings, ConfigError> {
+    use std::time::Duration;
+    const SCHEDULE: &str = "CORKBOARD_WEBHOOK_RETRY_SCHEDULE";
+    let defaults = crate::webhooks::WebhookSettings::default();
+    let schedule = match env.string(SCHEDULE) {
+        None => defaults.schedule,
+        Some(raw) => raw
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && (0.0..=7.0 * 86_400.0).contains(v))
+                    .map(Duration::from_secs_f64)
+            })
+            .collect::<Option<Vec<_>>>()
+            .filter(|s| !s.is_empty() && s.len() <= 50)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    SCHEDULE,
+                    format!(
+                        "{raw:?} is not 1–50 comma-separated waits in seconds (0–604800 each), \
+                         e.g. 5,300,1800,7200,18000,36000,36000"
+                    ),
+                )
+            })?,
+    };
+    Ok(crate::webhooks::WebhookSettings {
+        allow_private: env.choice("CORKBOARD_WEBHOOK_ALLOW_PRIVATE", &["off", "on"])? == "on",
+        schedule,
+        disable_after: env.secs(
+            "CORKBOARD_WEBHOOK_DISABLE_AFTER_SECS",
+            defaults.disable_after.as_secs(),
+            1..=366 * 86_400,
+        )?,
+        secret_overlap: env.secs(
+            "CORKBOARD_WEBHOOK_SECRET_OVERLAP_SECS",
+            defaults.secret_overlap.as_secs(),
+            0..=30 * 86_400,
+        )?,
+        timeout: env.secs(
+            "CORKBOARD_WEBHOOK_TIMEOUT_SECS",
+            defaults.timeout.as_secs(),
+            1..=120,
+        )?,
+        log_retention: env.secs(
+            "CORKBOARD_WEBHOOK_LOG_RETENTION_SECS",
+            defaults.log_retention.as_secs(),
+            3600..=366 * 86_400,
+        )?,
     })
 }
 

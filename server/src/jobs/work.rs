@@ -19,6 +19,13 @@ pub enum JobError {
     /// recipient the mail server refuses): dead at once.
     #[error("{0}")]
     Permanent(String),
+    /// Worth another attempt after `after` exactly (the job's own
+    /// schedule, e.g. a webhook's).
+    #[error("{error}")]
+    RetryIn {
+        error: String,
+        after: std::time::Duration,
+    },
 }
 
 impl From<storage::DbError> for JobError {
@@ -36,6 +43,12 @@ pub async fn run(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
     let pruned = match job.kind {
         JobKind::Mail => return send(state, job).await,
         JobKind::Notify => return notify(state, job).await,
+        JobKind::Webhook => return crate::webhooks::deliver::stream(state, job).await,
+        JobKind::WebhookRedeliver => return crate::webhooks::deliver::redeliver(state, job).await,
+        JobKind::PruneWebhookDeliveries => {
+            db.prune_webhook_deliveries(state.settings.webhooks.log_retention)
+                .await?
+        }
         JobKind::PruneSessions => {
             db.prune_login_sessions(state.settings.jwt.access_ttl + crate::auth::LEEWAY)
                 .await?

@@ -77,6 +77,15 @@ pub enum Mail {
         board_id: BoardId,
         item_id: ItemId,
     },
+    /// A webhook endpoint of `org_key` failed for so long it was disabled.
+    WebhookDisabled {
+        to: String,
+        name: String,
+        org_name: String,
+        org_key: String,
+        url: String,
+        reason: String,
+    },
 }
 
 /// Template and recipient only: a `Mail` may hold a token.
@@ -99,7 +108,8 @@ impl Mail {
             | Mail::AccountDeleted { to, .. }
             | Mail::Invitation { to, .. }
             | Mail::Assigned { to, .. }
-            | Mail::Mentioned { to, .. } => to,
+            | Mail::Mentioned { to, .. }
+            | Mail::WebhookDisabled { to, .. } => to,
         }
     }
 
@@ -113,6 +123,7 @@ impl Mail {
             Mail::Invitation { .. } => "invitation",
             Mail::Assigned { .. } => "assigned",
             Mail::Mentioned { .. } => "mentioned",
+            Mail::WebhookDisabled { .. } => "webhook_disabled",
         }
     }
 
@@ -318,6 +329,41 @@ impl Mail {
                             "You get this email because someone mentioned you on a card. \
                              {TURN_OFF}"
                         )),
+                    ],
+                }
+            }
+            Mail::WebhookDisabled {
+                name,
+                org_name,
+                org_key,
+                url,
+                reason,
+                ..
+            } => {
+                let org = one_line(org_name);
+                Letter {
+                    to: to(name),
+                    subject: format!("A webhook endpoint of {org} was disabled"),
+                    blocks: vec![
+                        hi(name),
+                        text(format!(
+                            "Corkboard disabled the webhook endpoint {} of {org}: {}. \
+                             Nothing is sent to it until an admin enables it again \
+                             (PATCH /api/v1/orgs/{{org}}/webhooks/{{id}} with \
+                             {{\"enabled\": true}}); the events since are then delivered \
+                             in order.",
+                            one_line(url),
+                            one_line(reason)
+                        )),
+                        link(
+                            &format!("Open {org}"),
+                            path_link(public_url, &["o", org_key]),
+                        ),
+                        Block::Footer(
+                            "You get this email because you are an admin of this \
+                             organization."
+                                .into(),
+                        ),
                     ],
                 }
             }

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 pub use lettre::message::Mailbox;
 pub use lettre::Message;
 pub use messages::{Mail, PASSWORD_RESET_VALID_FOR};
-pub use outbox::OUTBOX_DIR;
+pub use outbox::{utc_stamp, OUTBOX_DIR};
 pub use transport::{check_smtp_url, Mailer, SMTP_TIMEOUT};
 
 /// Why a message was not delivered: worth retrying or not.

@@ -50,6 +50,7 @@ pub const API_KEY: &str = "api_key";
         (name = "members", description = "Members of an organization and their roles"),
         (name = "invites", description = "Single-use invitations to an organization"),
         (name = "api-keys", description = "API keys of an organization"),
+        (name = "webhooks", description = "Webhook endpoints of an organization (Standard Webhooks signatures), their delivery log and redelivery"),
         (name = "boards", description = "Boards, board commands and the live board"),
         (name = "items", description = "Item list, search, comments and history"),
         (name = "docs", description = "This document and its page"),

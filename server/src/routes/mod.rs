@@ -23,6 +23,7 @@ mod refresh_cookie;
 mod resources;
 mod sessions;
 mod views;
+mod webhooks;
 mod ws;
 
 use actix_web::web;
@@ -102,6 +103,14 @@ api_routes! {
     post "/orgs/{org}/api-keys" => api_keys::create,
     get "/orgs/{org}/api-keys" => api_keys::list,
     delete "/orgs/{org}/api-keys/{id}" => api_keys::revoke,
+    post "/orgs/{org}/webhooks" => webhooks::create,
+    get "/orgs/{org}/webhooks" => webhooks::list,
+    get "/orgs/{org}/webhooks/{id}" => webhooks::get,
+    patch "/orgs/{org}/webhooks/{id}" => webhooks::update,
+    delete "/orgs/{org}/webhooks/{id}" => webhooks::delete,
+    post "/orgs/{org}/webhooks/{id}/rotate-secret" => webhooks::rotate_secret,
+    get "/orgs/{org}/webhooks/{id}/deliveries" => webhooks::deliveries,
+    post "/orgs/{org}/webhooks/{id}/deliveries/{delivery}/redeliver" => webhooks::redeliver,
     get "/orgs/{org}/boards" => boards::list,
     post "/orgs/{org}/boards" => boards::create,
     get "/orgs/{org}/items" => items::list,

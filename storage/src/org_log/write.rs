@@ -116,6 +116,7 @@ pub(crate) async fn write(
         ));
     }
     planned.extend(records.iter().filter_map(|rec| projection(org, rec)));
+    planned.push(crate::webhooks::org_statement(org, first.seq));
     run_planned(tx, planned).await
 }
 

@@ -65,14 +65,22 @@ pub fn every_mail() -> Vec<Mail> {
             item_id: ItemId(Uuid::from_u128(12)),
         },
         Mail::Mentioned {
-            to,
-            name,
+            to: to.clone(),
+            name: name.clone(),
             by: "Grace".into(),
             item_key: "DS-12".into(),
             item_title: "Fix the login page".into(),
             excerpt: "@ada can you look?\nThanks".into(),
             board_id: board(),
             item_id: ItemId(Uuid::from_u128(12)),
+        },
+        Mail::WebhookDisabled {
+            to: to.clone(),
+            name: name.clone(),
+            org_name: "Design Studio".into(),
+            org_key: "DS".into(),
+            url: "https://hooks.example.com/corkboard".into(),
+            reason: "every delivery failed for 5 days".into(),
         },
     ]
 }

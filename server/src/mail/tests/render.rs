@@ -58,6 +58,7 @@ fn links_point_at_the_app_routes_with_the_token_encoded() {
             format!("{PUBLIC}/invite/{TOKEN_ENCODED}"),
             format!("{PUBLIC}/o/DS/b/{board}/DS-12"),
             format!("{PUBLIC}/o/DS/b/{board}/DS-12"),
+            format!("{PUBLIC}/o/DS"),
         ]
     );
 }
@@ -73,7 +74,7 @@ fn the_texts_say_what_each_message_promises() {
     assert!(plain[2].contains("other sessions were signed out"));
     assert!(plain[2].contains("If it was not you"));
     assert!(plain[4].contains("Grace invited you to join Design on Corkboard as an admin"));
-    for notification in &plain[5..] {
+    for notification in &plain[5..7] {
         assert!(notification.contains("Turn these emails off under Account → Notifications"));
         assert!(notification.contains("PATCH /api/v1/me/notifications"));
     }
@@ -82,6 +83,9 @@ fn the_texts_say_what_each_message_promises() {
         "{}",
         plain[6]
     );
+    assert!(plain[7].contains("disabled the webhook endpoint https://hooks.example.com/corkboard"));
+    assert!(plain[7].contains("every delivery failed for 5 days"));
+    assert!(plain[7].contains("\"enabled\": true"));
 }
 
 #[test]

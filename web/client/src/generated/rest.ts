@@ -965,6 +965,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["webhooks_list"];
+        put?: never;
+        post: operations["webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["webhooks_get"];
+        put?: never;
+        post?: never;
+        delete: operations["webhooks_delete"];
+        options?: never;
+        head?: never;
+        patch: operations["webhooks_update"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["webhooks_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{id}/deliveries/{delivery}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["webhooks_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["webhooks_rotate_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1330,6 +1410,20 @@ export interface components {
             /** @description 1–100 characters after trimming. */
             name: string;
         };
+        /** @description An endpoint to register. */
+        CreateEndpoint: {
+            description?: string;
+            /**
+             * @description Event types to deliver (`board.item_moved`, `org.member_added`…);
+             *     empty or absent: every type.
+             */
+            event_types?: string[];
+            /**
+             * @description `http` or `https`; must not resolve to a loopback, private or
+             *     link-local address (unless the operator allows it).
+             */
+            url: string;
+        };
         /** @description An invite to create. */
         CreateInvite: {
             /**
@@ -1381,6 +1475,11 @@ export interface components {
              */
             seq: number;
         };
+        /** @description A registered endpoint with its signing secret: shown this once. */
+        CreatedEndpoint: components["schemas"]["Endpoint"] & {
+            /** @description `whsec_…`: verify `webhook-signature` with it (Standard Webhooks). */
+            secret: string;
+        };
         /** @description A created invite, with its token: shown this once only. */
         CreatedInvite: {
             expires_at: components["schemas"]["Millis"];
@@ -1422,6 +1521,46 @@ export interface components {
         DeleteAccount: {
             password: string;
         };
+        /** @description A page of the delivery log, newest first. */
+        Deliveries: {
+            deliveries: components["schemas"]["DeliveryEntry"][];
+            /**
+             * Format: int64
+             * @description Pass as `before` for the next (older) page; absent on the last.
+             */
+            next_before?: number | null;
+        };
+        /** @description One attempt in the delivery log. */
+        DeliveryEntry: {
+            /** Format: int64 */
+            at: number;
+            /** Format: int32 */
+            attempt: number;
+            error?: string | null;
+            event_type: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: int32 */
+            latency_ms: number;
+            /** @description `webhook-id`: the same for every attempt of one event. */
+            msg_id: string;
+            ok: boolean;
+            /** @description The first 1 KiB of the answer's body. */
+            response?: string | null;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int32
+             * @description The HTTP status; absent when no answer came.
+             */
+            status?: number | null;
+            /** @description `board` or `org`. */
+            stream: string;
+            /** Format: uuid */
+            stream_id: string;
+            /** @description `scheduled` or `redeliver`. */
+            trigger: string;
+        };
         /**
          * @description `PATCH /boards/{board}/items/{item}`: change the title and/or the
          *     description; at least one of them.
@@ -1431,6 +1570,32 @@ export interface components {
             description?: string | null;
             /** @description The new title, if it changes. */
             title?: string | null;
+        };
+        /** @description An endpoint, without its secret. */
+        Endpoint: {
+            /** Format: int64 */
+            created_at: number;
+            description: string;
+            /** @description Why it was disabled, when it was by the server. */
+            disabled_reason?: string | null;
+            enabled: boolean;
+            event_types: string[];
+            /**
+             * Format: int64
+             * @description Unix ms of the first failure since the last success.
+             */
+            failing_since?: number | null;
+            /** Format: uuid */
+            id: string;
+            /** @description Whether a rotated-out secret still signs beside the current one. */
+            rotating: boolean;
+            /** Format: int64 */
+            updated_at: number;
+            url: string;
+        };
+        /** @description The endpoints of an organization, oldest first. */
+        Endpoints: {
+            endpoints: components["schemas"]["Endpoint"][];
         };
         /** @description One entry of the history. */
         Entry: {
@@ -1916,6 +2081,17 @@ export interface components {
             /** @description 8–128 characters. */
             new_password: string;
         };
+        /** @description Changes to an endpoint; absent fields stay. */
+        PatchEndpoint: {
+            description?: string | null;
+            /**
+             * @description `true` enables a disabled endpoint again: the events since are then
+             *     delivered in order.
+             */
+            enabled?: boolean | null;
+            event_types?: string[] | null;
+            url?: string | null;
+        };
         /** @description The answer of `GET /boards/{board}/presence`. */
         Presence: {
             /** @description The board. */
@@ -2021,6 +2197,15 @@ export interface components {
             previous_role: components["schemas"]["Role"];
             role: components["schemas"]["Role"];
             user_id: components["schemas"]["UserId"];
+        };
+        /**
+         * @description A new secret: shown this once; the old one signs too until
+         *     `previous_valid_for_secs` have passed.
+         */
+        RotatedSecret: {
+            /** Format: int64 */
+            previous_valid_for_secs: number;
+            secret: string;
         };
         /** @description A search hit: the item, its rank and a highlighted snippet. */
         SearchHitView: components["schemas"]["ItemView"] & {
@@ -5946,6 +6131,416 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+        };
+    };
+    webhooks_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints, oldest first (never a secret) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoints"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a role below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEndpoint"];
+            };
+        };
+        responses: {
+            /** @description Registered; the secret is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedEndpoint"];
+                };
+            };
+            /** @description `validation_failed`: a bad or internal URL, an unknown event type, too many endpoints */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a role below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+                /** @description The endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a role below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such endpoint in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    webhooks_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+                /** @description The endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its delivery log */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a role below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such endpoint in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    webhooks_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+                /** @description The endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchEndpoint"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description `validation_failed`: a bad or internal URL, an unknown event type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a role below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such endpoint in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    webhooks_deliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+                /** @description The endpoint */
+                id: string;
+                /** @description Entries older than this id (the previous page's `next_before`). */
+                before: number | null;
+                /** @description 1–200, default 50. */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attempts, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deliveries"];
+                };
+            };
+            /** @description `validation_failed` on `limit` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a role below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such endpoint in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    webhooks_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+                /** @description The endpoint */
+                id: string;
+                /** @description An attempt of the event to send again */
+                delivery: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event will be sent once more, out of order, with its `webhook-id` */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a role below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such endpoint or attempt in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    webhooks_rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+                /** @description The endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new secret, shown this once; both sign during the overlap */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a role below admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such endpoint in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

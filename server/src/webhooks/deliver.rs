@@ -1,0 +1,412 @@
+//! The `webhook` job delivers one stream to one endpoint: every event after
+//! the endpoint's cursor, in seq order, one request each; a failure stops
+//! the stream until its next attempt (`RetryIn`, from the schedule), and
+//! an event whose schedule is spent is given up on (kept in the log, can
+//! be redelivered) so the stream moves on. An endpoint failing for
+//! `disable_after` is disabled and its organization's admins are mailed.
+//! The `webhook_redeliver` job sends one event again when an admin asks.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use protocol::webhooks::{event_type, next_retry, Stream};
+use protocol::{BoardId, OrgId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use storage::jobs::ClaimedJob;
+use storage::webhooks::{NewDelivery, WebhookEndpoint};
+use uuid::Uuid;
+
+use super::guard::check_destination;
+use super::sign::signature;
+use crate::jobs::JobError;
+use crate::mail::Mail;
+use crate::state::AppState;
+
+/// Events read from the log at a time.
+const PAGE: u32 = 100;
+/// A run takes no new event after this long (its timeout is longer); it
+/// is queued again at once to go on.
+const RUN_BUDGET: Duration = Duration::from_secs(60);
+/// Bytes of a response body kept in the delivery log.
+const EXCERPT_BYTES: usize = 1024;
+
+/// The payload of a `webhook` job.
+#[derive(Deserialize)]
+struct StreamJob {
+    endpoint: Uuid,
+    stream: String,
+    id: Uuid,
+}
+
+/// The payload of a `webhook_redeliver` job.
+#[derive(Deserialize)]
+struct RedeliverJob {
+    endpoint: Uuid,
+    stream: String,
+    id: Uuid,
+    seq: u64,
+}
+
+/// One event, ready to send.
+struct Message {
+    seq: u64,
+    event_type: String,
+    msg_id: String,
+    body: Vec<u8>,
+}
+
+/// The payload of a `webhook_redeliver` job for one logged event.
+pub fn redeliver_payload(endpoint: Uuid, stream: &str, id: Uuid, seq: i64) -> Value {
+    json!({ "endpoint": endpoint, "stream": stream, "id": id, "seq": seq })
+}
+
+fn bad_payload(e: impl std::fmt::Display) -> JobError {
+    JobError::Permanent(format!("not a webhook job: {e}"))
+}
+
+/// Run a `webhook` job.
+pub async fn stream(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
+    let StreamJob {
+        endpoint,
+        stream,
+        id,
+    } = serde_json::from_value(job.payload.clone()).map_err(bad_payload)?;
+    let stream = Stream::from_name(&stream).ok_or_else(|| bad_payload(&stream))?;
+    let db = &state.db;
+    let Some(endpoint) = db.webhook_endpoint(None, endpoint).await? else {
+        return Ok(());
+    };
+    if !endpoint.enabled {
+        return Ok(());
+    }
+    let settings = &state.settings.webhooks;
+    let began = Instant::now();
+    loop {
+        let Some(cursor) = db.webhook_cursor(endpoint.id, stream, id).await? else {
+            return Ok(());
+        };
+        let mut failed = cursor.head_attempts;
+        let messages = read(state, &endpoint, stream, id, cursor.delivered_seq, PAGE).await?;
+        if messages.is_empty() {
+            return Ok(());
+        }
+        for message in messages {
+            if began.elapsed() > RUN_BUDGET {
+                db.run_job_again(job.id).await?;
+                return Ok(());
+            }
+            if !endpoint.wants(&message.event_type) {
+                db.advance_webhook_cursor(endpoint.id, stream, id, message.seq, false)
+                    .await?;
+                continue;
+            }
+            let sent = send(
+                state,
+                &endpoint,
+                stream,
+                id,
+                &message,
+                failed + 1,
+                "scheduled",
+            )
+            .await?;
+            if sent.is_ok() {
+                db.advance_webhook_cursor(endpoint.id, stream, id, message.seq, true)
+                    .await?;
+                failed = 0;
+                continue;
+            }
+            let error = sent.err().unwrap_or_default();
+            let failing_for;
+            (failed, failing_for) = db.webhook_attempt_failed(endpoint.id, stream, id).await?;
+            if failing_for >= settings.disable_after {
+                disable(state, &endpoint, failing_for).await?;
+                return Ok(());
+            }
+            match next_retry(&settings.schedule, failed) {
+                Some(after) => {
+                    return Err(JobError::RetryIn {
+                        error: format!("{} (seq {}): {error}", message.msg_id, message.seq),
+                        after,
+                    })
+                }
+                None => {
+                    tracing::warn!(
+                        endpoint = %endpoint.id, msg_id = %message.msg_id, attempts = failed,
+                        "webhook given up after its schedule"
+                    );
+                    db.advance_webhook_cursor(endpoint.id, stream, id, message.seq, false)
+                        .await?;
+                    failed = 0;
+                }
+            }
+        }
+    }
+}
+
+/// Run a `webhook_redeliver` job.
+pub async fn redeliver(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
+    let RedeliverJob {
+        endpoint,
+        stream,
+        id,
+        seq,
+    } = serde_json::from_value(job.payload.clone()).map_err(bad_payload)?;
+    let stream = Stream::from_name(&stream).ok_or_else(|| bad_payload(&stream))?;
+    let Some(endpoint) = state.db.webhook_endpoint(None, endpoint).await? else {
+        return Ok(());
+    };
+    let mut messages = read(state, &endpoint, stream, id, seq.saturating_sub(1), 1).await?;
+    let Some(message) = messages.pop().filter(|m| m.seq == seq) else {
+        return Err(JobError::Permanent(format!(
+            "{stream:?} {id} has no event {seq}"
+        )));
+    };
+    let attempt = u32::try_from(job.attempt).unwrap_or(1);
+    match send(state, &endpoint, stream, id, &message, attempt, "redeliver").await? {
+        Ok(()) => Ok(()),
+        Err(e) => Err(JobError::Retry(e)),
+    }
+}
+
+/// Up to `limit` events of the stream after `after`, rendered.
+async fn read(
+    state: &AppState,
+    endpoint: &WebhookEndpoint,
+    stream: Stream,
+    id: Uuid,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<Message>, JobError> {
+    let org = endpoint.org.0;
+    let messages = match stream {
+        Stream::Board => state
+            .db
+            .board_events(BoardId(id), after, limit)
+            .await?
+            .into_iter()
+            .map(|rec| {
+                let event = serde_json::to_value(&rec.event).unwrap_or_default();
+                let data = json!({
+                    "org": org, "board": id, "seq": rec.seq, "at": rec.at.0, "by": rec.by,
+                    "command_id": rec.command_id, "event": event,
+                });
+                render(stream, id, rec.seq, rec.at.0, &event, data)
+            })
+            .collect(),
+        Stream::Org => state
+            .db
+            .org_events(OrgId(id), after, limit)
+            .await?
+            .into_iter()
+            .map(|rec| {
+                let event = serde_json::to_value(&rec.event).unwrap_or_default();
+                let data = json!({
+                    "org": org, "seq": rec.seq, "at": rec.at.0, "by": rec.by,
+                    "command_id": rec.command_id, "event": event,
+                });
+                render(stream, id, rec.seq, rec.at.0, &event, data)
+            })
+            .collect(),
+    };
+    Ok(messages)
+}
+
+/// The Standard Webhooks body: `{"type", "timestamp", "data"}`.
+fn render(stream: Stream, id: Uuid, seq: u64, at_ms: i64, event: &Value, data: Value) -> Message {
+    let tag = event
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    let event_type = event_type(stream, tag);
+    let body = json!({
+        "type": event_type,
+        "timestamp": rfc3339(at_ms),
+        "data": data,
+    });
+    Message {
+        seq,
+        msg_id: format!("msg_{}_{}_{seq}", stream.name(), id.simple()),
+        event_type,
+        body: serde_json::to_vec(&body).unwrap_or_default(),
+    }
+}
+
+/// Send `message` once and log the attempt: `Ok(Err(why))` when the
+/// endpoint did not take it.
+async fn send(
+    state: &AppState,
+    endpoint: &WebhookEndpoint,
+    stream: Stream,
+    id: Uuid,
+    message: &Message,
+    attempt: u32,
+    trigger: &'static str,
+) -> Result<Result<(), String>, JobError> {
+    let settings = &state.settings.webhooks;
+    let began = Instant::now();
+    let (status, response, error) =
+        match attempt_once(state, endpoint, message, settings.allow_private).await {
+            Ok((status, excerpt)) => {
+                let error = (!(200..300).contains(&status)).then(|| format!("answered {status}"));
+                (Some(status), Some(excerpt), error)
+            }
+            Err(e) => (None, None, Some(e)),
+        };
+    let latency = began.elapsed();
+    let ok = error.is_none();
+    state
+        .db
+        .record_webhook_delivery(&NewDelivery {
+            endpoint: endpoint.id,
+            msg_id: message.msg_id.clone(),
+            stream,
+            stream_id: id,
+            seq: message.seq,
+            event_type: message.event_type.clone(),
+            attempt,
+            trigger,
+            status,
+            ok,
+            latency,
+            response,
+            error: error.clone(),
+        })
+        .await?;
+    Ok(match error {
+        None => Ok(()),
+        Some(e) => Err(e),
+    })
+}
+
+/// One request: the status and the start of the body, or why none came.
+async fn attempt_once(
+    state: &AppState,
+    endpoint: &WebhookEndpoint,
+    message: &Message,
+    allow_private: bool,
+) -> Result<(u16, String), String> {
+    let url = super::guard::parse_url(&endpoint.url).map_err(|e| format!("the URL {e}"))?;
+    check_destination(&url, allow_private).await?;
+    let timestamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let mut secrets = vec![endpoint.secret.as_str()];
+    secrets.extend(endpoint.previous_secret.as_deref());
+    let mut response = state
+        .webhooks
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &message.msg_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            signature(&secrets, &message.msg_id, timestamp, &message.body),
+        )
+        .body(message.body.clone())
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    let status = response.status().as_u16();
+    let mut excerpt = Vec::new();
+    while excerpt.len() < EXCERPT_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => excerpt.extend_from_slice(chunk.as_ref()),
+            _ => break,
+        }
+    }
+    excerpt.truncate(EXCERPT_BYTES);
+    Ok((status, String::from_utf8_lossy(&excerpt).into_owned()))
+}
+
+/// A transport error in words, with its causes.
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Disable `endpoint` and mail its organization's admins.
+async fn disable(
+    state: &AppState,
+    endpoint: &WebhookEndpoint,
+    failing_for: Duration,
+) -> Result<(), JobError> {
+    let hours = failing_for.as_secs() / 3600;
+    let reason = if hours >= 1 {
+        format!("every delivery failed for {hours} hours")
+    } else {
+        format!(
+            "every delivery failed for {} seconds",
+            failing_for.as_secs()
+        )
+    };
+    if !state
+        .db
+        .disable_webhook_endpoint(endpoint.id, &reason)
+        .await?
+    {
+        return Ok(());
+    }
+    tracing::warn!(endpoint = %endpoint.id, org_id = %endpoint.org, %reason, "webhook endpoint disabled");
+    let Some(org) = state.db.org(endpoint.org).await? else {
+        return Ok(());
+    };
+    let mails: Vec<storage::jobs::NewJob> = state
+        .db
+        .org_admin_addresses(endpoint.org)
+        .await?
+        .into_iter()
+        .map(|(to, name)| {
+            crate::jobs::mail_job(&Mail::WebhookDisabled {
+                to,
+                name,
+                org_name: org.name.clone(),
+                org_key: org.key.clone(),
+                url: endpoint.url.clone(),
+                reason: reason.clone(),
+            })
+        })
+        .collect();
+    state.db.enqueue_all(&mails).await?;
+    Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for unix ms `at`.
+fn rfc3339(at: i64) -> String {
+    let at = u64::try_from(at).unwrap_or(0);
+    let stamp = crate::mail::utc_stamp(UNIX_EPOCH + Duration::from_millis(at));
+    // `YYYYMMDDTHHMMSS.mmmZ` → `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    format!(
+        "{}-{}-{}T{}:{}:{}",
+        &stamp[0..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13],
+        &stamp[13..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_614_265_330_123), "2021-02-25T15:02:10.123Z");
+    }
+}
