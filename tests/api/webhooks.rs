@@ -109,6 +109,10 @@ async fn only_admins_register_endpoints_and_internal_addresses_are_refused() {
             json!({ "url": "http://127.0.0.1/", "event_types": ["item_moved"] }),
             "event_types",
         ),
+        (
+            json!({ "url": "http://127.0.0.1/", "description": "a\u{0}b" }),
+            "description",
+        ),
     ] {
         let (status, answer) = app.post(&token, &path, body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");

@@ -219,6 +219,7 @@ fn checked_types(types: Vec<String>) -> Result<Vec<String>, ApiError> {
 
 fn checked_description(d: String) -> Result<String, ApiError> {
     let d = d.trim().to_owned();
+    super::extract::one_line("description", &d)?;
     if d.chars().count() > DESCRIPTION_MAX {
         return Err(ApiError::validation(
             "description",
