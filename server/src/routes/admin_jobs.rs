@@ -161,7 +161,7 @@ fn kind_filter(kind: Option<&str>) -> Result<Option<&str>, ApiError> {
     path = "/api/v1/admin/jobs",
     tag = "admin",
     params(JobsQuery),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "A page of jobs, oldest first", body = JobsPage),
         (status = 400, description = "`state`, `kind`, `limit` or `cursor` is not valid", body = ErrorBody),
@@ -206,7 +206,7 @@ pub async fn list(
     path = "/api/v1/admin/jobs/{id}",
     tag = "admin",
     params(("id" = i64, Path, description = "The job")),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "The job", body = JobView),
         (status = 403, description = "The caller is not an instance operator", body = ErrorBody),
@@ -258,7 +258,7 @@ async fn on_dead_job(
     path = "/api/v1/admin/jobs/{id}/retry",
     tag = "admin",
     params(("id" = i64, Path, description = "The dead job")),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "Queued again, due now, with its attempts reset", body = JobsChanged),
         (status = 403, description = "The caller is not an instance operator", body = ErrorBody),
@@ -282,7 +282,7 @@ pub async fn retry(
     path = "/api/v1/admin/jobs/{id}",
     tag = "admin",
     params(("id" = i64, Path, description = "The dead job")),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "Discarded: deleted, its work never done", body = JobsChanged),
         (status = 403, description = "The caller is not an instance operator", body = ErrorBody),
@@ -306,7 +306,7 @@ pub async fn discard(
     path = "/api/v1/admin/jobs/retry-dead",
     tag = "admin",
     params(KindQuery),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "How many dead jobs were queued again", body = JobsChanged),
         (status = 400, description = "`kind` is not a job kind", body = ErrorBody),
@@ -336,7 +336,7 @@ pub async fn retry_dead(
     path = "/api/v1/admin/jobs/discard-dead",
     tag = "admin",
     params(KindQuery),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "How many dead jobs were discarded", body = JobsChanged),
         (status = 400, description = "`kind` is not a job kind", body = ErrorBody),
