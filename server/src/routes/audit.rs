@@ -17,6 +17,10 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
+/// The latest time a filter may name: the end of year 9999, PostgreSQL's
+/// range comfortably inside.
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+
 /// Which entries of an organization to list.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +164,14 @@ fn audit_query(
                 .map_err(|_| ApiError::validation("cursor", "is not a cursor this API handed out"))
         })
         .transpose()?;
+    for (field, value) in [("since", since), ("until", until)] {
+        if value.is_some_and(|ms| !(0..=MAX_MILLIS).contains(&ms)) {
+            return Err(ApiError::validation(
+                field,
+                format!("must be unix milliseconds between 0 and {MAX_MILLIS}"),
+            ));
+        }
+    }
     if let (Some(s), Some(u)) = (since, until) {
         if s > u {
             return Err(ApiError::validation("until", "must not be before `since`"));
@@ -199,7 +211,7 @@ async fn respond(state: &AppState, query: AuditQuery) -> Result<HttpResponse, Ap
     security(("access_token" = [])),
     responses(
         (status = 200, description = "A page of the organization's audit entries, newest first", body = AuditPage),
-        (status = 400, description = "`action`, `until`, `limit` or `cursor` is not valid", body = ErrorBody),
+        (status = 400, description = "`action`, `since`, `until`, `limit` or `cursor` is not valid", body = ErrorBody),
         (status = 403, description = "An API key, or a member who is not an admin or owner", body = ErrorBody),
         (status = 404, description = "No such organization, or the caller is not a member", body = ErrorBody),
     ),
@@ -239,7 +251,7 @@ pub async fn org_list(
     security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "A page of every audit entry, newest first", body = AuditPage),
-        (status = 400, description = "`action`, `until`, `limit` or `cursor` is not valid", body = ErrorBody),
+        (status = 400, description = "`action`, `since`, `until`, `limit` or `cursor` is not valid", body = ErrorBody),
         (status = 403, description = "The caller is not an instance operator", body = ErrorBody),
     ),
 )]
