@@ -2408,7 +2408,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description `action`, `until`, `limit` or `cursor` is not valid */
+            /** @description `action`, `since`, `until`, `limit` or `cursor` is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5745,7 +5745,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description `action`, `until`, `limit` or `cursor` is not valid */
+            /** @description `action`, `since`, `until`, `limit` or `cursor` is not valid */
             400: {
                 headers: {
                     [name: string]: unknown;
