@@ -269,3 +269,52 @@ async fn operator_job_actions_are_recorded() {
     assert_eq!(all["details"]["count"], 1);
     assert_eq!(all["details"]["kind"], "prune_tokens");
 }
+
+#[actix_web::test]
+async fn an_org_command_over_the_socket_names_the_socket_origin() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = spawn_app().await;
+    let (owner, owner_id) = app.register(&email()).await;
+    let org = app.create_org(&owner, &org_key()).await;
+    let member_mail = email();
+    let (_, member) = app.register(&member_mail).await;
+    app.add_member(&owner, &org, &member_mail, "member").await;
+    let bearer = format!("Bearer {owner}");
+    let req = app.ws_request(&[
+        ("authorization", &bearer),
+        ("user-agent", crate::audit::AGENT),
+        ("x-request-id", "r-socket"),
+    ]);
+    let (mut stream, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connects");
+    let command = json!({
+        "type": "org_command", "id": "promote", "org": org,
+        "command": { "type": "change_role", "user": member, "role": "admin" },
+    });
+    stream
+        .send(Message::text(command.to_string()))
+        .await
+        .expect("sent");
+    loop {
+        let frame = stream.next().await.expect("frame").expect("ok");
+        let msg: serde_json::Value =
+            serde_json::from_str(frame.to_text().unwrap_or("null")).unwrap_or_default();
+        if msg["id"] == "promote" {
+            assert_eq!(msg["type"], "org_ack", "{msg}");
+            break;
+        }
+    }
+    let (_, page) = app
+        .get(
+            &owner,
+            &format!("/api/v1/orgs/{org}/audit?action=member.role_changed"),
+        )
+        .await;
+    let entries = page["entries"].as_array().expect("entries").clone();
+    let e = entry(&entries, "r-socket", "member.role_changed");
+    assert_eq!(e["actor"]["id"], owner_id.as_str());
+    assert_eq!(e["target"]["id"], member.as_str());
+}
