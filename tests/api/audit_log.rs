@@ -318,3 +318,28 @@ async fn an_org_command_over_the_socket_names_the_socket_origin() {
     assert_eq!(e["actor"]["id"], owner_id.as_str());
     assert_eq!(e["target"]["id"], member.as_str());
 }
+
+#[actix_web::test]
+async fn a_reused_refresh_token_is_recorded() {
+    let app = spawn_app_with(|s| s.auth.refresh_reuse_grace = std::time::Duration::ZERO).await;
+    let address = email();
+    let (_, user) = app.register(&address).await;
+    let op = operator(&app).await;
+    let first = app.login(&address).await;
+    let refresh = json!({ "refresh_token": first["refresh_token"] });
+    let path = "/api/v1/auth/refresh";
+    let (status, _) = call(&app, Method::POST, None, path, Some(refresh.clone()), "-").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(&app, Method::POST, None, path, Some(refresh), "r-reuse").await;
+    assert_eq!(body["code"], "refresh_token_reused", "{status} {body}");
+    let (_, page) = app
+        .get(
+            &op,
+            "/api/v1/admin/audit?action=session.refresh_token_reused",
+        )
+        .await;
+    let entries = page["entries"].as_array().expect("entries").clone();
+    let e = entry(&entries, "r-reuse", "session.refresh_token_reused");
+    assert_eq!(e["target"]["id"], first["session_id"]);
+    assert_eq!(e["details"]["user"], user.as_str());
+}
