@@ -13,7 +13,10 @@
         nowhere, never 2xx); no answer may contain any of user 2's ids.
         Routes without path parameters (my orgs, me, sessions) are read too,
         and must not mention user 2's ids either. The operator routes
-        (/api/v1/admin/...) must refuse both (403) for any id alike.
+        (/api/v1/admin/...) must refuse both (403) for any id alike, for
+        every method (users, orgs, jobs, audit). User 1's own audit log
+        (/api/v1/orgs/{org}/audit, user 1 owns that org) must answer 200
+        without any of user 2's ids; user 2's answers 404.
 
 Standard library only. Exits 1 naming every finding.
 """
@@ -110,6 +113,8 @@ def fill(path, ids):
             # Jobs belong to the instance, not a tenant: job 1 exists (the
             # first scheduled job); no tenant may read it.
             return ids.get("job", "1")
+        if name == "id" and before.startswith("/api/v1/admin/users/"):
+            return ids["user"]
         if name == "id":
             for resource, key in (("sessions", "session"), ("invites", "invite"), ("api-keys", "api_key"),
                                   ("webhooks", "webhook")):
@@ -163,6 +168,27 @@ def cross_tenant(base, tenants_file):
             if status < 400 or not same or (who == "user 1" and status != wanted):
                 findings.append(
                     f"GET {url} as {who}: {status} {code}; unknown ids answer {r_status}: {raw[:200]}")
+    # Every operator route, whatever its method, refuses both credentials
+    # (403), with user 2's ids in its path: a tenant can neither read nor
+    # change another tenant's account through them.
+    for path, item in sorted(spec["paths"].items()):
+        if not path.startswith("/api/v1/admin/"):
+            continue
+        for method in sorted(m for m in item if m in ("get", "post", "put", "patch", "delete")):
+            for who, token in (("user 1", b["access_token"]), ("user 1's API key", one["api_key"])):
+                url = fill(path, two["ids"])
+                body = {} if method in ("post", "put", "patch") else None
+                status, answer, raw = call(base, method.upper(), url, token, body)
+                checked += 1
+                if status != 403:
+                    findings.append(f"{method.upper()} {url} as {who}: {status}, expected 403: {raw[:200]}")
+    # The audit log of user 1's own organization is theirs to read, and
+    # holds nothing of user 2's.
+    status, _, raw = call(base, "GET", f"/api/v1/orgs/{one['ids']['org']}/audit?limit=200", b["access_token"])
+    checked += 1
+    leaked = sorted(i for i in theirs if i in raw)
+    if status != 200 or leaked:
+        findings.append(f"GET user 1's audit log: {status}, user 2's ids {leaked}: {raw[:200]}")
     print(f"cross-tenant: {checked} requests with user 2's ids, {len(findings)} findings")
     for f in findings:
         print("  FINDING:", f)

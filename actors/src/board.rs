@@ -277,6 +277,7 @@ impl BoardActor {
                     caller: protocol::OrgCaller::System(rec.by),
                     command,
                     command_id: None,
+                    origin: None,
                     reply: None,
                 },
             );

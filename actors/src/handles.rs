@@ -291,11 +291,25 @@ impl BoardHandle {
 pub struct OrgHandle {
     id: OrgId,
     registry: Registry,
+    /// The request the commands come from, for the audit log.
+    origin: Option<protocol::Origin>,
 }
 
 impl OrgHandle {
     pub(crate) fn new(id: OrgId, registry: Registry) -> Self {
-        OrgHandle { id, registry }
+        OrgHandle {
+            id,
+            registry,
+            origin: None,
+        }
+    }
+
+    /// The same handle, its commands marked as sent by the request
+    /// `origin` (its IP, user agent and request id are recorded with the
+    /// audit entries their events produce).
+    pub fn with_origin(mut self, origin: protocol::Origin) -> Self {
+        self.origin = Some(origin);
+        self
     }
 
     /// The roster and board directory.
@@ -444,13 +458,14 @@ impl OrgHandle {
         // meanwhile, its outcome and records read back.
         let stores = if command_id.is_some() { 4 } else { 1 };
         let deadline = self.registry.config().store_timeout * stores + Duration::from_secs(1);
-        let (registry, id) = (self.registry.clone(), self.id);
+        let (registry, id, origin) = (self.registry.clone(), self.id, self.origin.clone());
         request_now(
             move |msg| registry.send_to_org(id, msg),
             move |reply| SubmitOrg {
                 caller,
                 command: command.clone(),
                 command_id: command_id.clone(),
+                origin: origin.clone(),
                 reply: Some(reply),
             },
             false,

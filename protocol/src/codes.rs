@@ -101,6 +101,8 @@ impl std::fmt::Display for ErrorCode {
 codes! {
     AccessLost ACCESS_LOST = "access_lost", retry: false,
         "Unsubscribed: the user lost access to the board or organization (removed, demoted, board gone).";
+    AccountDisabled ACCOUNT_DISABLED = "account_disabled", retry: false,
+        "REST: an instance operator disabled the account; login and refresh are refused (401).";
     AlreadyAssigned ALREADY_ASSIGNED = "already_assigned", retry: false,
         "The user is already assigned to the item.";
     AlreadyMember ALREADY_MEMBER = "already_member", retry: false,

@@ -21,6 +21,7 @@ mod generated;
 pub mod ids;
 pub mod jobs;
 pub mod org;
+pub mod origin;
 pub mod position;
 pub mod presence;
 pub mod role;
@@ -36,6 +37,7 @@ pub use ids::{BoardId, ColumnId, CommentId, InviteId, ItemId, Millis, OrgId, Use
 pub use org::{
     Member, Org, OrgCaller, OrgCommand, OrgCtx, OrgEvent, OrgRecorded, OrgRejection, OrgRequest,
 };
+pub use origin::Origin;
 pub use presence::{Cursor, PresenceChange, PresenceEntry, PresenceState};
 pub use role::{Permission, Role, Roster};
 #[cfg(any(test, feature = "test-util"))]

@@ -9,6 +9,7 @@
 //! Clients get stable error codes; internal causes go to the log only.
 
 pub mod app_assets;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod client_addr;

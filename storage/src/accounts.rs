@@ -9,6 +9,7 @@ use deadpool_postgres::Transaction;
 use protocol::UserId;
 use uuid::Uuid;
 
+use crate::audit::{record, AuditEntry};
 use crate::db::{Db, DbError};
 use crate::jobs::{enqueue, NewJob};
 
@@ -181,8 +182,8 @@ impl Db {
 
     /// Reset the password with the reset token `hash`: the new hash is
     /// stored, the email counts as verified (the link proved it), every
-    /// login session is revoked, and `mail` (built from the account) is
-    /// queued, in one transaction. `None` when the token is not valid.
+    /// login session is revoked, `mail` (built from the account) is
+    /// queued and `audit` recorded, in one transaction. `None` when the token is not valid.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
@@ -191,6 +192,7 @@ impl Db {
         hash: &[u8; 32],
         password_hash: &str,
         mail: impl FnOnce(&PasswordReset) -> NewJob,
+        audit: impl FnOnce(&PasswordReset) -> AuditEntry,
     ) -> Result<Option<PasswordReset>, DbError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -222,6 +224,7 @@ impl Db {
             sessions,
         };
         enqueue(&tx, &mail(&reset)).await?;
+        record(&tx, &audit(&reset)).await?;
         tx.commit().await?;
         Ok(Some(reset))
     }
@@ -237,6 +240,7 @@ impl Db {
         keep: Uuid,
         password_hash: &str,
         mail: &NewJob,
+        audit: &AuditEntry,
     ) -> Result<Vec<Uuid>, DbError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -256,6 +260,7 @@ impl Db {
             .map(|r| r.get(0))
             .collect();
         enqueue(&tx, mail).await?;
+        record(&tx, audit).await?;
         tx.commit().await?;
         Ok(revoked)
     }
@@ -268,7 +273,12 @@ impl Db {
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn delete_account(&self, user: UserId, mail: &NewJob) -> Result<(), DbError> {
+    pub async fn delete_account(
+        &self,
+        user: UserId,
+        mail: &NewJob,
+        audit: &AuditEntry,
+    ) -> Result<(), DbError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         tx.execute(
@@ -293,6 +303,7 @@ impl Db {
         )
         .await?;
         enqueue(&tx, mail).await?;
+        record(&tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use crate::audit::{record, AuditEntry};
 use crate::db::{Db, DbError};
 use crate::keyset::{KeyType, Keyset, Order, Page, PageRequest};
 use crate::orgs::parse_role;
@@ -95,15 +96,21 @@ const API_KEYS_OF_ORG: Keyset = Keyset {
 };
 
 impl Db {
-    /// Stores a new key.
+    /// Stores a new key, with `audit` (its `api_key.created` entry) in the
+    /// same transaction when given.
     ///
     /// # Errors
     /// [`DbError::Conflict`]`("api key prefix")` when the prefix is taken
     /// (draw another); [`DbError::Other`] for a malformed prefix or hash, or
     /// an org or creator that does not exist.
-    pub async fn create_api_key(&self, new: &NewApiKey<'_>) -> Result<ApiKeyRow, DbError> {
-        let client = self.client().await?;
-        let stmt = client
+    pub async fn create_api_key(
+        &self,
+        new: &NewApiKey<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<ApiKeyRow, DbError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let stmt = tx
             .prepare_cached(&format!(
                 "INSERT INTO api_keys \
                  (id, org_id, name, role, prefix, secret_hash, created_by, expires_at) \
@@ -113,7 +120,7 @@ impl Db {
             ))
             .await?;
         let expires_ms = new.expires_at.map(|m| m.0);
-        let row = client
+        let row = tx
             .query_one(
                 &stmt,
                 &[
@@ -128,6 +135,10 @@ impl Db {
                 ],
             )
             .await?;
+        if let Some(entry) = audit {
+            record(&tx, entry).await?;
+        }
+        tx.commit().await?;
         ApiKeyRow::from_row(&row)
     }
 
@@ -168,19 +179,31 @@ impl Db {
     }
 
     /// Revokes key `id` of `org` (again revoking a revoked key keeps its
-    /// first revocation time). Returns whether `org` has such a key.
+    /// first revocation time), writing `audit` in the same transaction when
+    /// it has such a key. Returns whether `org` has such a key.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn revoke_api_key(&self, org: OrgId, id: Uuid) -> Result<bool, DbError> {
-        let client = self.client().await?;
-        let stmt = client
+    pub async fn revoke_api_key(
+        &self,
+        org: OrgId,
+        id: Uuid,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, DbError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let stmt = tx
             .prepare_cached(
                 "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) \
                  WHERE id = $1 AND org_id = $2",
             )
             .await?;
-        Ok(client.execute(&stmt, &[&id, &org.0]).await? > 0)
+        let found = tx.execute(&stmt, &[&id, &org.0]).await? > 0;
+        if let (true, Some(entry)) = (found, audit) {
+            record(&tx, entry).await?;
+        }
+        tx.commit().await?;
+        Ok(found)
     }
 
     /// Records that key `id` was just used. Writes at most once a minute

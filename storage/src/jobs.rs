@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use crate::audit::{record, AuditEntry};
 use crate::db::{Db, DbError};
 
 /// A job to queue.
@@ -417,28 +418,44 @@ impl Db {
         Ok(row.as_ref().map(JobRow::from_row))
     }
 
-    /// Queue dead jobs again, with their attempts reset; how many.
+    /// Queue dead jobs again, with their attempts reset; how many. `audit`
+    /// (with the count in its details) is written in the same transaction
+    /// when any job changed.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn retry_dead_jobs(&self, which: JobSelector<'_>) -> Result<u64, DbError> {
+    pub async fn retry_dead_jobs(
+        &self,
+        which: JobSelector<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<u64, DbError> {
         let set = "UPDATE jobs SET state = 'queued', attempts = 0, run_at = now(), \
                    updated_at = now() WHERE state = 'dead'";
-        self.change_dead(set, which).await
+        self.change_dead(set, which, audit).await
     }
 
-    /// Delete dead jobs; how many.
+    /// Delete dead jobs; how many. `audit` as in [`Db::retry_dead_jobs`].
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn discard_dead_jobs(&self, which: JobSelector<'_>) -> Result<u64, DbError> {
-        self.change_dead("DELETE FROM jobs WHERE state = 'dead'", which)
+    pub async fn discard_dead_jobs(
+        &self,
+        which: JobSelector<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<u64, DbError> {
+        self.change_dead("DELETE FROM jobs WHERE state = 'dead'", which, audit)
             .await
     }
 
-    async fn change_dead(&self, statement: &str, which: JobSelector<'_>) -> Result<u64, DbError> {
-        let client = self.client().await?;
-        Ok(match which {
+    async fn change_dead(
+        &self,
+        statement: &str,
+        which: JobSelector<'_>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<u64, DbError> {
+        let mut client = self.client().await?;
+        let client = client.transaction().await?;
+        let changed = match which {
             JobSelector::One(id) => {
                 client
                     .execute(&format!("{statement} AND id = $1"), &[&id])
@@ -452,7 +469,16 @@ impl Db {
                     )
                     .await?
             }
-        })
+        };
+        if let (true, Some(entry)) = (changed > 0, audit) {
+            let mut entry = entry.clone();
+            if let Some(details) = entry.details.as_object_mut() {
+                details.insert("count".into(), serde_json::json!(changed));
+            }
+            record(&client, &entry).await?;
+        }
+        client.commit().await?;
+        Ok(changed)
     }
 
     /// Jobs by kind and state, for `/metrics` and readiness.

@@ -27,7 +27,9 @@
 //!   board actor ([`protocol::Millis`]); this crate reads no clock for them.
 
 mod accounts;
+mod admin;
 mod api_keys;
+pub mod audit;
 mod comments;
 mod db;
 mod event_log;
@@ -58,6 +60,7 @@ mod users;
 pub mod webhooks;
 
 pub use accounts::{IssuedToken, MailPreferences, PasswordReset, TokenPurpose};
+pub use admin::{AdminOrgRow, AdminUserRow};
 pub use api_keys::{ApiKeyRow, NewApiKey, StoredApiKey};
 pub use comments::CommentRow;
 pub use db::{Db, DbError, CONNECT_TIMEOUT, PING_TIMEOUT, POOL_TIMEOUT};

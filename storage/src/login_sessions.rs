@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use crate::audit::{record, AuditEntry};
 use crate::db::{to_sql_i64, Db, DbError};
 use crate::keyset::{KeyType, Keyset, Order, Page, PageRequest};
 
@@ -78,6 +79,8 @@ pub enum RevokeReason {
     /// Every session of the user was revoked (password change, account
     /// locked by an administrator).
     AllSessionsRevoked,
+    /// An operator disabled the account.
+    AccountDisabled,
 }
 
 impl RevokeReason {
@@ -87,6 +90,7 @@ impl RevokeReason {
             RevokeReason::RevokedByUser => "revoked_by_user",
             RevokeReason::RefreshTokenReused => "refresh_token_reused",
             RevokeReason::AllSessionsRevoked => "all_sessions_revoked",
+            RevokeReason::AccountDisabled => "account_disabled",
         }
     }
 }
@@ -151,7 +155,8 @@ async fn within_grace(
 }
 
 impl Db {
-    /// Records a sign-in and its first refresh token, atomically.
+    /// Records a sign-in and its first refresh token, and `audit` (the
+    /// `login.succeeded` entry) when given, atomically.
     ///
     /// # Errors
     /// [`DbError::Other`] when the user does not exist;
@@ -159,6 +164,7 @@ impl Db {
     pub async fn create_login_session(
         &self,
         new: NewLoginSession<'_>,
+        audit: Option<&AuditEntry>,
     ) -> Result<LoginSessionRow, DbError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -186,6 +192,9 @@ impl Db {
             .await?;
         tx.execute(&insert_token, &[&new.refresh_hash, &new.id])
             .await?;
+        if let Some(entry) = audit {
+            record(&tx, entry).await?;
+        }
         tx.commit().await?;
         Ok(LoginSessionRow::from_row(&row))
     }
@@ -314,8 +323,9 @@ impl Db {
             .await
     }
 
-    /// Revokes session `id` if it belongs to `user`. Idempotent: a session
-    /// revoked earlier keeps its first `revoked_at` and reason.
+    /// Revokes session `id` if it belongs to `user`, and writes `audit` in
+    /// the same transaction when it does. Idempotent: a session revoked
+    /// earlier keeps its first `revoked_at` and reason.
     ///
     /// Returns whether `user` has such a session (revoked now or before).
     ///
@@ -326,9 +336,11 @@ impl Db {
         user: UserId,
         id: Uuid,
         reason: RevokeReason,
+        audit: Option<&AuditEntry>,
     ) -> Result<bool, DbError> {
-        let client = self.client().await?;
-        let stmt = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let stmt = tx
             .prepare_cached(
                 "UPDATE login_sessions \
                     SET revoked_at = coalesce(revoked_at, now()), \
@@ -337,9 +349,13 @@ impl Db {
               RETURNING id",
             )
             .await?;
-        let row = client
+        let row = tx
             .query_opt(&stmt, &[&id, &user.0, &reason.as_str()])
             .await?;
+        if let (Some(_), Some(entry)) = (&row, audit) {
+            record(&tx, entry).await?;
+        }
+        tx.commit().await?;
         Ok(row.is_some())
     }
 

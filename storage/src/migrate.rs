@@ -78,6 +78,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts",
         include_str!("../migrations/0016_accounts.sql"),
     ),
+    (17, "audit", include_str!("../migrations/0017_audit.sql")),
     (
         18,
         "webhooks",

@@ -205,9 +205,10 @@ impl BoardStore for PgStore {
         org: OrgId,
         records: Vec<protocol::OrgRecorded>,
         command: Option<(protocol::UserId, String)>,
+        origin: Option<protocol::Origin>,
     ) -> StoreFuture<'_, ()> {
         let key = command.map(|(actor, command_id)| OrgCommandKey { actor, command_id });
-        Box::pin(self.storage.append_org(org, records, key))
+        Box::pin(self.storage.append_org_from(org, records, key, origin))
     }
 
     fn org_events_after(

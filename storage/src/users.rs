@@ -16,6 +16,9 @@ pub struct UserRow {
     #[serde(skip)]
     pub password_hash: String,
     pub created_at: Millis,
+    /// An operator disabled the account: it cannot log in or refresh.
+    #[serde(skip)]
+    pub disabled: bool,
 }
 
 impl UserRow {
@@ -26,12 +29,14 @@ impl UserRow {
             name: row.get("name"),
             password_hash: row.get("password_hash"),
             created_at: Millis(row.get("created_ms")),
+            disabled: row.get("disabled"),
         }
     }
 }
 
 /// The columns of [`UserRow`], with `created_at` as unix milliseconds.
 const USER_COLUMNS: &str = "id, email, name, password_hash, \
+     disabled_at IS NOT NULL AS disabled, \
      (extract(epoch FROM created_at) * 1000)::bigint AS created_ms";
 
 /// The canonical spelling of an email address for storage and lookup.

@@ -6,8 +6,11 @@ mod helpers;
 pub mod smtp_server;
 
 mod account;
+mod admin_users;
 mod api_keys;
 mod app_assets;
+mod audit;
+mod audit_log;
 mod auth;
 mod backpressure;
 mod boards;

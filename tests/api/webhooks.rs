@@ -385,4 +385,18 @@ async fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
     let header = got[0].header("webhook-signature");
     assert_eq!(header.split(' ').count(), 2, "{header}");
     assert_eq!(header, signed_with(&got[0], &[&new, &old]));
+
+    // The audit log has the endpoint's changes, with who made them.
+    let (status, audit) = app
+        .get(&token, &format!("/api/v1/orgs/{org}/audit?action=webhook."))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or(""))
+        .collect();
+    assert!(actions.contains(&"webhook.endpoint_created"), "{audit}");
+    assert!(actions.contains(&"webhook.secret_rotated"), "{audit}");
 }

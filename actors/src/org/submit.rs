@@ -42,6 +42,9 @@ pub(crate) struct SubmitOrg {
     pub command: OrgCommand,
     /// The client's command id, kept with the outcome for retries.
     pub command_id: Option<String>,
+    /// The request that sent it, for the audit entries written with its
+    /// events (`None` for the server's own reports).
+    pub origin: Option<protocol::Origin>,
     pub reply: Option<Reply<OrgCommitted>>,
 }
 
@@ -122,7 +125,7 @@ impl OrgActor {
         attempts: u32,
     ) -> LocalBoxActorFuture<Self, ()> {
         let now = now_millis();
-        let (caller, command) = (msg.caller, msg.command.clone());
+        let (caller, command, origin) = (msg.caller, msg.command.clone(), msg.origin.clone());
         let author = msg.caller.author();
         let decided = self.state.decide(
             &OrgCtx {
@@ -163,7 +166,8 @@ impl OrgActor {
         );
         let append = {
             let records = records.clone();
-            async move { bounded(timeout, store.append_org(id, records, key)).await }
+            let origin = origin.clone();
+            async move { bounded(timeout, store.append_org(id, records, key, origin)).await }
         };
         actix::fut::wrap_future(append)
             .then(move |res, act: &mut Self, ctx: &mut Context<Self>| {
@@ -192,6 +196,7 @@ impl OrgActor {
                             caller,
                             command,
                             command_id,
+                            origin,
                             reply,
                         };
                         return act

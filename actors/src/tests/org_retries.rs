@@ -219,8 +219,9 @@ impl BoardStore for Interleaved {
         org: OrgId,
         records: Vec<OrgRecorded>,
         command: Option<(UserId, String)>,
+        origin: Option<protocol::Origin>,
     ) -> StoreFuture<'_, ()> {
-        self.inner.append_org(org, records, command)
+        self.inner.append_org(org, records, command, origin)
     }
     fn org_events_after(
         &self,

@@ -299,6 +299,7 @@ impl BoardStore for MemStore {
         org: OrgId,
         records: Vec<OrgRecorded>,
         command: Option<(UserId, String)>,
+        _origin: Option<crate::Origin>,
     ) -> StoreFuture<'_, ()> {
         Box::pin(async move { self.append_org_now(org, records, command) })
     }

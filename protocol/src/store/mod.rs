@@ -223,7 +223,9 @@ pub trait BoardStore: Send + Sync + 'static {
     /// Append events of one organization (consecutive seqs, continuing its
     /// log), project them onto the read models and record the command's
     /// outcome under `command` (author, command id), atomically. Resolves
-    /// only after COMMIT.
+    /// only after COMMIT. `origin` names the request that sent the command,
+    /// for the audit entries a store derives from the events in the same
+    /// transaction (a store without an audit log ignores it).
     ///
     /// # Errors
     /// [`StoreError::OrgConflict`] when a seq is taken,
@@ -235,6 +237,7 @@ pub trait BoardStore: Send + Sync + 'static {
         org: OrgId,
         records: Vec<OrgRecorded>,
         command: Option<(UserId, String)>,
+        origin: Option<crate::Origin>,
     ) -> StoreFuture<'_, ()>;
 
     /// Events of an organization's log with `seq > after`, at most

@@ -14,6 +14,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use storage::audit::AuditEntry;
 use storage::{Db, DbError, LockoutPolicy};
 
 use crate::config::AuthSettings;
@@ -59,23 +60,32 @@ impl LoginScopes {
         db.login_lock(&self.all()).await
     }
 
-    /// Count a failed attempt against the email and the IP.
+    /// Count a failed attempt against the email and the IP, and record
+    /// it (`failed`, a `login.failed` audit entry, plus a `login.locked`
+    /// one per scope it locked) in the same transaction.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn failed(&self, db: &Db, settings: &AuthSettings) -> Result<(), DbError> {
-        let email = policy(settings.max_failures_per_email);
-        if db
-            .record_login_failure(&self.email, &email)
-            .await?
-            .is_some()
-        {
-            tracing::warn!("login locked for an email address after repeated failures");
-        }
+    pub async fn failed(
+        &self,
+        db: &Db,
+        settings: &AuthSettings,
+        failed: &AuditEntry,
+    ) -> Result<(), DbError> {
+        let mut scopes = vec![(
+            self.email.as_str(),
+            policy(settings.max_failures_per_email),
+            "email",
+        )];
         if let Some(ip) = &self.ip {
-            let policy = policy(settings.max_failures_per_ip);
-            if db.record_login_failure(ip, &policy).await?.is_some() {
-                tracing::warn!(scope = %ip, "login locked for a client address after repeated failures");
+            scopes.push((ip.as_str(), policy(settings.max_failures_per_ip), "ip"));
+        }
+        for kind in db.record_failed_login(&scopes, failed).await? {
+            match kind {
+                "ip" => {
+                    tracing::warn!(scope = ?self.ip, "login locked for a client address after repeated failures")
+                }
+                _ => tracing::warn!("login locked for an email address after repeated failures"),
             }
         }
         Ok(())

@@ -29,6 +29,9 @@ use crate::error::ErrorBody;
 pub const ACCESS_TOKEN: &str = "access_token";
 /// Name of the security scheme for an organization's API key.
 pub const API_KEY: &str = "api_key";
+/// Name of the security scheme of the operator routes (`/admin/*`): a
+/// user's access token, of a user who is an instance operator.
+pub const OPERATOR_BEARER: &str = "operator_bearer";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,12 +57,14 @@ pub const API_KEY: &str = "api_key";
         (name = "boards", description = "Boards, board commands and the live board"),
         (name = "items", description = "Item list, search, comments and history"),
         (name = "docs", description = "This document and its page"),
-        (name = "admin", description = "Instance operators only (granted with `corkboard admin grant EMAIL`): the job queue"),
+        (name = "audit", description = "The audit log of an organization, for its admins and owners"),
+        (name = "admin", description = "The operator tier: instance operators only (granted with `corkboard admin grant EMAIL`, never through this API), authenticated with `operator_bearer`. Users (list, disable, enable, force logout), organizations, the job queue, the audit log of the whole instance"),
     )
 )]
 struct ApiDoc;
 
-/// The two bearer credentials.
+/// The bearer credentials: a user's access token, an API key, and an
+/// operator's access token (for the operator tier).
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -79,6 +84,16 @@ impl Modify for SecuritySchemes {
                 .into(),
         );
         components.add_security_scheme(API_KEY, SecurityScheme::Http(key));
+        let mut operator = Http::new(HttpAuthScheme::Bearer);
+        operator.bearer_format = Some("JWT".into());
+        operator.description = Some(
+            "A user access token (as `access_token`) of an instance operator: a user granted \
+             the role with `corkboard admin grant EMAIL` on the server's command line. \
+             Separate from organization roles: an API key, or the token of a user who is \
+             not an operator, gets 403 on every `/admin` route."
+                .into(),
+        );
+        components.add_security_scheme(OPERATOR_BEARER, SecurityScheme::Http(operator));
     }
 }
 
@@ -133,13 +148,30 @@ pub const DOCS_PAGE: &str = include_str!("docs.html");
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_document_is_openapi_3_1_with_both_security_schemes() {
+    fn the_document_is_openapi_3_1_with_its_security_schemes() {
         let doc: serde_json::Value =
             serde_json::from_str(super::document_json()).expect("valid JSON");
         assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
         let schemes = &doc["components"]["securitySchemes"];
         assert_eq!(schemes["access_token"]["scheme"], "bearer");
         assert_eq!(schemes["api_key"]["scheme"], "bearer");
+        assert_eq!(schemes["operator_bearer"]["scheme"], "bearer");
+        // The operator routes, and only they, use the operator scheme
+        // under their own tag.
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for op in item.as_object().expect("path item").values() {
+                let schemes: Vec<&str> = op["security"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_object())
+                    .flat_map(|s| s.keys().map(String::as_str))
+                    .collect();
+                let admin = path.starts_with("/api/v1/admin/");
+                assert_eq!(schemes.contains(&"operator_bearer"), admin, "{path}");
+                assert_eq!(op["tags"][0] == "admin", admin, "{path}");
+            }
+        }
         assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     }
 

@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::codes::ErrorCode;
 use protocol::{OrgCommand, OrgId};
 use serde::{Deserialize, Serialize};
+use storage::audit::{Actor, AuditAction, AuditEntry};
 use storage::jobs::NewJob;
 use storage::{IssuedToken, MailPreferences, TokenPurpose};
 use utoipa::ToSchema;
@@ -298,21 +299,34 @@ pub async fn request_reset(
     ),
 )]
 pub async fn confirm_reset(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<ResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {
+    let context = crate::audit::context(&req);
     let ResetConfirm { token, password } = body.into_inner();
     valid_password("password", &password)?;
     let token_hash = token_hash("token", &token)?;
     let new_hash = hash(password).await?;
     let reset = state
         .db
-        .reset_password(&token_hash, &new_hash, |r| {
-            mail_job(&Mail::PasswordChanged {
-                to: r.email.clone(),
-                name: r.name.clone(),
-            })
-        })
+        .reset_password(
+            &token_hash,
+            &new_hash,
+            |r| {
+                mail_job(&Mail::PasswordChanged {
+                    to: r.email.clone(),
+                    name: r.name.clone(),
+                })
+            },
+            // The link's holder proved the mailbox, not a login: the
+            // account it reset is the target and the actor.
+            |r| {
+                AuditEntry::new(AuditAction::PasswordReset, Actor::User(r.user), context)
+                    .target("user", r.user)
+                    .details(serde_json::json!({ "sessions_ended": r.sessions.len() }))
+            },
+        )
         .await?
         .ok_or_else(|| bad_link("token"))?;
     // The sessions it ended, not "the user before now": a login made in
@@ -341,6 +355,7 @@ pub async fn confirm_reset(
     ),
 )]
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     body: web::Json<PasswordChange>,
@@ -363,9 +378,14 @@ pub async fn change_password(
         to: user.email,
         name: user.name,
     });
+    // `sessions_ended` is counted by the statement that ends them, so the
+    // entry says "every other session" rather than a number.
+    let audit = crate::audit::entry(&req, &auth, AuditAction::PasswordChanged)
+        .target("user", user_id)
+        .details(serde_json::json!({ "other_sessions_ended": true, "kept_session": session }));
     let revoked = state
         .db
-        .change_password(user_id, session, &new_hash, &notice)
+        .change_password(user_id, session, &new_hash, &notice, &audit)
         .await?;
     for other in &revoked {
         state.revocations.revoke(Revoked::Session(*other));
@@ -391,6 +411,7 @@ pub async fn change_password(
     ),
 )]
 pub async fn delete_account(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     body: web::Json<DeleteAccount>,
@@ -416,13 +437,16 @@ pub async fn delete_account(
     // Membership is the organizations' to change: leave each through its
     // actor, so every node's sessions hear it.
     for (org, _) in state.db.orgs_of_user(user_id).await? {
-        super::org_commands::submit(&state, OrgId(org.id.0), auth, OrgCommand::Leave, None).await?;
+        super::org_commands::submit(&state, &req, OrgId(org.id.0), auth, OrgCommand::Leave, None)
+            .await?;
     }
     let farewell = mail_job(&Mail::AccountDeleted {
         to: user.email,
         name: user.name,
     });
-    state.db.delete_account(user_id, &farewell).await?;
+    let audit =
+        crate::audit::entry(&req, &auth, AuditAction::AccountDeleted).target("user", user_id);
+    state.db.delete_account(user_id, &farewell, &audit).await?;
     state.revocations.revoke(Revoked::User(user_id));
     tracing::info!(user_id = %user_id, "account deleted");
     Ok(HttpResponse::NoContent().finish())

@@ -3,11 +3,12 @@
 //! by state and kind, look at one, retry or discard a dead one, or all
 //! dead ones (of a kind). See `docs/jobs.md`.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::codes::ErrorCode;
 use protocol::jobs::JobKind;
 use protocol::UserId;
 use serde::{Deserialize, Serialize};
+use storage::audit::{AuditAction, AuditEntry};
 use storage::jobs::{JobRow, JobSelector};
 use utoipa::{IntoParams, ToSchema};
 
@@ -160,7 +161,7 @@ fn kind_filter(kind: Option<&str>) -> Result<Option<&str>, ApiError> {
     path = "/api/v1/admin/jobs",
     tag = "admin",
     params(JobsQuery),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "A page of jobs, oldest first", body = JobsPage),
         (status = 400, description = "`state`, `kind`, `limit` or `cursor` is not valid", body = ErrorBody),
@@ -205,7 +206,7 @@ pub async fn list(
     path = "/api/v1/admin/jobs/{id}",
     tag = "admin",
     params(("id" = i64, Path, description = "The job")),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "The job", body = JobView),
         (status = 403, description = "The caller is not an instance operator", body = ErrorBody),
@@ -226,12 +227,18 @@ pub async fn get(
 
 /// Apply a dead-job action to job `id`: 404 when there is no such job,
 /// 409 when it is not dead.
-async fn on_dead_job(state: &AppState, id: i64, retry: bool) -> Result<HttpResponse, ApiError> {
+async fn on_dead_job(
+    state: &AppState,
+    audit: AuditEntry,
+    id: i64,
+    retry: bool,
+) -> Result<HttpResponse, ApiError> {
     let which = JobSelector::One(id);
+    let audit = audit.target("job", id);
     let changed = if retry {
-        state.db.retry_dead_jobs(which).await?
+        state.db.retry_dead_jobs(which, Some(&audit)).await?
     } else {
-        state.db.discard_dead_jobs(which).await?
+        state.db.discard_dead_jobs(which, Some(&audit)).await?
     };
     if changed == 1 {
         tracing::info!(job_id = id, retry, "dead job handled by an operator");
@@ -251,7 +258,7 @@ async fn on_dead_job(state: &AppState, id: i64, retry: bool) -> Result<HttpRespo
     path = "/api/v1/admin/jobs/{id}/retry",
     tag = "admin",
     params(("id" = i64, Path, description = "The dead job")),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "Queued again, due now, with its attempts reset", body = JobsChanged),
         (status = 403, description = "The caller is not an instance operator", body = ErrorBody),
@@ -260,12 +267,14 @@ async fn on_dead_job(state: &AppState, id: i64, retry: bool) -> Result<HttpRespo
     ),
 )]
 pub async fn retry(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     operator(&state, &auth).await?;
-    on_dead_job(&state, path.into_inner(), true).await
+    let audit = crate::audit::entry(&req, &auth, AuditAction::AdminJobRetried);
+    on_dead_job(&state, audit, path.into_inner(), true).await
 }
 
 #[utoipa::path(
@@ -273,7 +282,7 @@ pub async fn retry(
     path = "/api/v1/admin/jobs/{id}",
     tag = "admin",
     params(("id" = i64, Path, description = "The dead job")),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "Discarded: deleted, its work never done", body = JobsChanged),
         (status = 403, description = "The caller is not an instance operator", body = ErrorBody),
@@ -282,12 +291,14 @@ pub async fn retry(
     ),
 )]
 pub async fn discard(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     operator(&state, &auth).await?;
-    on_dead_job(&state, path.into_inner(), false).await
+    let audit = crate::audit::entry(&req, &auth, AuditAction::AdminJobDiscarded);
+    on_dead_job(&state, audit, path.into_inner(), false).await
 }
 
 #[utoipa::path(
@@ -295,7 +306,7 @@ pub async fn discard(
     path = "/api/v1/admin/jobs/retry-dead",
     tag = "admin",
     params(KindQuery),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "How many dead jobs were queued again", body = JobsChanged),
         (status = 400, description = "`kind` is not a job kind", body = ErrorBody),
@@ -303,15 +314,18 @@ pub async fn discard(
     ),
 )]
 pub async fn retry_dead(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<KindQuery>,
 ) -> Result<HttpResponse, ApiError> {
     operator(&state, &auth).await?;
     let kind = kind_filter(query.kind.as_deref())?;
+    let audit = crate::audit::entry(&req, &auth, AuditAction::AdminDeadJobsRetried)
+        .details(serde_json::json!({ "kind": kind }));
     let count = state
         .db
-        .retry_dead_jobs(JobSelector::AllDead { kind })
+        .retry_dead_jobs(JobSelector::AllDead { kind }, Some(&audit))
         .await?;
     tracing::info!(count, kind, "dead jobs queued again by an operator");
     Ok(HttpResponse::Ok().json(JobsChanged { count }))
@@ -322,7 +336,7 @@ pub async fn retry_dead(
     path = "/api/v1/admin/jobs/discard-dead",
     tag = "admin",
     params(KindQuery),
-    security(("access_token" = [])),
+    security(("operator_bearer" = [])),
     responses(
         (status = 200, description = "How many dead jobs were discarded", body = JobsChanged),
         (status = 400, description = "`kind` is not a job kind", body = ErrorBody),
@@ -330,15 +344,18 @@ pub async fn retry_dead(
     ),
 )]
 pub async fn discard_dead(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<KindQuery>,
 ) -> Result<HttpResponse, ApiError> {
     operator(&state, &auth).await?;
     let kind = kind_filter(query.kind.as_deref())?;
+    let audit = crate::audit::entry(&req, &auth, AuditAction::AdminDeadJobsDiscarded)
+        .details(serde_json::json!({ "kind": kind }));
     let count = state
         .db
-        .discard_dead_jobs(JobSelector::AllDead { kind })
+        .discard_dead_jobs(JobSelector::AllDead { kind }, Some(&audit))
         .await?;
     tracing::info!(count, kind, "dead jobs discarded by an operator");
     Ok(HttpResponse::Ok().json(JobsChanged { count }))

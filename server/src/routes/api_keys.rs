@@ -7,9 +7,10 @@
 //! Any admin may revoke any key of the organization: taking access away
 //! never needs more rights than the key has.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::{Millis, OrgId, Permission, Role, UserId};
 use serde::{Deserialize, Serialize};
+use storage::audit::AuditAction;
 use storage::{ApiKeyRow, DbError, NewApiKey};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -129,6 +130,7 @@ fn now_ms() -> i64 {
     ),
 )]
 pub async fn create(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
@@ -183,7 +185,16 @@ pub async fn create(
             created_by: creator,
             expires_at,
         };
-        match state.db.create_api_key(&new).await {
+        let audit = crate::audit::entry(&req, &auth, AuditAction::ApiKeyCreated)
+            .org(org)
+            .target("api_key", new.id)
+            .details(serde_json::json!({
+                "name": name,
+                "role": role.as_str(),
+                "prefix": generated.prefix,
+                "expires_at": expires_at.map(|m| m.0),
+            }));
+        match state.db.create_api_key(&new, Some(&audit)).await {
             Ok(key) => {
                 tracing::info!(api_key = %key.id, org_id = %org, %role, "API key created");
                 return Ok(HttpResponse::Created().json(CreatedKey {
@@ -245,6 +256,7 @@ pub async fn list(
     ),
 )]
 pub async fn revoke(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
@@ -252,7 +264,10 @@ pub async fn revoke(
     let (org, id) = path.into_inner();
     let org = OrgId(org);
     manager(&state, org, auth).await?;
-    if !state.db.revoke_api_key(org, id).await? {
+    let audit = crate::audit::entry(&req, &auth, AuditAction::ApiKeyRevoked)
+        .org(org)
+        .target("api_key", id);
+    if !state.db.revoke_api_key(org, id, Some(&audit)).await? {
         return Err(ApiError::NotFound { what: "API key" });
     }
     // After the database: a node restarting now still refuses the key.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::UserId;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -22,6 +23,7 @@ use super::views::OrgView;
 use crate::auth::{hash_password, verify_password, Auth, LoginScopes};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
+use storage::audit::{Actor, AuditAction, AuditEntry};
 
 /// Password length bounds, in characters.
 pub const PASSWORD_MIN: usize = 8;
@@ -252,10 +254,23 @@ pub async fn login(
     let ok = web::block(move || verify_password(&password, &stored))
         .await
         .map_err(ApiError::internal)?;
+    let context = crate::audit::context(&req);
     match row {
+        // The right password of a disabled account: said plainly (the
+        // password proved who is asking), and recorded as a failure.
+        Some(row) if ok && row.disabled => {
+            let refused = AuditEntry::new(AuditAction::LoginFailed, Actor::Anonymous, context)
+                .target("user", row.id)
+                .details(json!({ "email": email, "reason": "account_disabled" }));
+            state.db.record_audit(&refused).await?;
+            Err(ApiError::Unauthorized {
+                code: ErrorCode::AccountDisabled,
+                message: "this account has been disabled by an operator".into(),
+            })
+        }
         Some(row) if ok => {
             scopes.succeeded(&state.db).await?;
-            let tokens = start_session(&state, row.id, &client).await?;
+            let tokens = start_session(&state, row.id, &client, context).await?;
             let user = UserOut {
                 id: row.id,
                 email: row.email,
@@ -268,7 +283,14 @@ pub async fn login(
                 .json(LoginOut { user, tokens }))
         }
         _ => {
-            scopes.failed(&state.db, &state.settings.auth).await?;
+            let mut failed = AuditEntry::new(AuditAction::LoginFailed, Actor::Anonymous, context)
+                .details(json!({ "email": email, "reason": "invalid_credentials" }));
+            if let Some(row) = &row {
+                failed = failed.target("user", row.id);
+            }
+            scopes
+                .failed(&state.db, &state.settings.auth, &failed)
+                .await?;
             Err(ApiError::Unauthorized {
                 code: ErrorCode::InvalidCredentials,
                 message: "email or password is wrong".into(),

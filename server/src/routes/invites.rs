@@ -127,6 +127,7 @@ fn token_hash(token: &str) -> [u8; 32] {
     ),
 )]
 pub async fn create(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
@@ -157,7 +158,7 @@ pub async fn create(
         token_hash: hex(&token_hash(&token)),
         expires_at,
     };
-    submit(&state, org_id, auth, command, None).await?;
+    submit(&state, &req, org_id, auth, command, None).await?;
     if let Some(to) = email {
         invitation_mail(&state, org_id, &auth, invite_role, &to, &token).await?;
     }
@@ -266,7 +267,16 @@ pub async fn revoke(
     let command = OrgCommand::RevokeInvite {
         invite: InviteId(id),
     };
-    match submit(&state, OrgId(org_id), auth, command, command_id(&req)?).await {
+    match submit(
+        &state,
+        &req,
+        OrgId(org_id),
+        auth,
+        command,
+        command_id(&req)?,
+    )
+    .await
+    {
         // Revoking twice is done once.
         Ok(_)
         | Err(ApiError::Gone {
@@ -301,6 +311,7 @@ pub async fn revoke(
     ),
 )]
 pub async fn accept(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     body: web::Json<AcceptInvite>,
@@ -323,7 +334,7 @@ pub async fn accept(
     let command = OrgCommand::AcceptInvite {
         token_hash: hex(&hash),
     };
-    let committed = submit(&state, org, auth, command, None).await?;
+    let committed = submit(&state, &req, org, auth, command, None).await?;
     let (joined, role) = committed
         .records
         .iter()

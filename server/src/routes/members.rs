@@ -128,7 +128,7 @@ pub async fn add(
         user: user.id,
         role: new_role,
     };
-    submit(&state, org_id, auth, command, command_id(&req)?).await?;
+    submit(&state, &req, org_id, auth, command, command_id(&req)?).await?;
     Ok(HttpResponse::Created().json(MemberView {
         user_id: user.id,
         email: user.email,
@@ -168,7 +168,7 @@ pub async fn update(
     let (org_id, target) = (OrgId(org_id), UserId(target));
     let new_role = parse_role("role", &body.into_inner().role)?;
     let id = command_id(&req)?;
-    let previous = change_member(&state, auth, org_id, target, Some(new_role), id).await?;
+    let previous = change_member(&state, &req, auth, org_id, target, Some(new_role), id).await?;
     Ok(HttpResponse::Ok().json(RoleChanged {
         user_id: target,
         role: new_role,
@@ -203,7 +203,7 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let (org_id, target) = path.into_inner();
     let id = command_id(&req)?;
-    change_member(&state, auth, OrgId(org_id), UserId(target), None, id).await?;
+    change_member(&state, &req, auth, OrgId(org_id), UserId(target), None, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -212,6 +212,7 @@ pub async fn remove(
 /// the role a member already has changes nothing and answers as done.
 async fn change_member(
     state: &AppState,
+    req: &HttpRequest,
     auth: Auth,
     org: OrgId,
     target: UserId,
@@ -222,7 +223,7 @@ async fn change_member(
         Some(role) => OrgCommand::ChangeRole { user: target, role },
         None => OrgCommand::RemoveMember { user: target },
     };
-    match submit(state, org, auth, command, id).await {
+    match submit(state, req, org, auth, command, id).await {
         Ok(committed) => committed
             .before
             .and_then(|before| before.members.get(&target).copied())

@@ -2,7 +2,10 @@
 
 mod account;
 mod admin_jobs;
+mod admin_orgs;
+mod admin_users;
 mod api_keys;
+mod audit;
 mod auth;
 mod boards;
 mod commands;
@@ -111,6 +114,7 @@ api_routes! {
     post "/orgs/{org}/webhooks/{id}/rotate-secret" => webhooks::rotate_secret,
     get "/orgs/{org}/webhooks/{id}/deliveries" => webhooks::deliveries,
     post "/orgs/{org}/webhooks/{id}/deliveries/{delivery}/redeliver" => webhooks::redeliver,
+    get "/orgs/{org}/audit" => audit::org_list,
     get "/orgs/{org}/boards" => boards::list,
     post "/orgs/{org}/boards" => boards::create,
     get "/orgs/{org}/items" => items::list,
@@ -149,6 +153,12 @@ api_routes! {
     get "/admin/jobs/{id}" => admin_jobs::get,
     delete "/admin/jobs/{id}" => admin_jobs::discard,
     post "/admin/jobs/{id}/retry" => admin_jobs::retry,
+    get "/admin/users" => admin_users::list,
+    post "/admin/users/{id}/disable" => admin_users::disable,
+    post "/admin/users/{id}/enable" => admin_users::enable,
+    post "/admin/users/{id}/logout" => admin_users::logout,
+    get "/admin/orgs" => admin_orgs::list,
+    get "/admin/audit" => audit::admin_list,
 }
 
 /// Register every route. A path that exists answers a method it lacks

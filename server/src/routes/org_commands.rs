@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use actix_web::HttpRequest;
 use actors::{ActorError, OrgCommitted};
 use protocol::codes::ErrorCode;
 use protocol::{OrgCommand, OrgId, OrgRejection};
@@ -18,7 +19,8 @@ use crate::error::ApiError;
 use crate::metrics::{CommandVerdict, Transport};
 use crate::state::AppState;
 
-/// Submits `command` to `org` as the caller, under `id`: the request's
+/// Submits `command` to `org` as the caller of `req` (its origin goes
+/// with the command, for the audit entries of its events), under `id`: the request's
 /// `Idempotency-Key` (see [`command_id`]), whose retry gets the first
 /// answer. Creating and accepting an invitation take none: a retry could
 /// not be shown the invitation's token again (only its hash is kept).
@@ -28,6 +30,7 @@ use crate::state::AppState;
 /// error.
 pub async fn submit(
     state: &AppState,
+    req: &HttpRequest,
     org: OrgId,
     auth: Auth,
     command: OrgCommand,
@@ -37,6 +40,7 @@ pub async fn submit(
     let answered = state
         .registry
         .org(org)
+        .with_origin(crate::audit::origin(req, &auth))
         .submit(auth.0.caller, command, id)
         .await;
     let verdict = if answered.is_ok() {

@@ -76,7 +76,7 @@ pub async fn rename(
     let name = body.into_inner().name;
     super::extract::one_line("name", &name)?;
     let command = OrgCommand::RenameOrg { name };
-    submit(&state, org, auth, command, command_id(&req)?).await?;
+    submit(&state, &req, org, auth, command, command_id(&req)?).await?;
     Ok(HttpResponse::Ok().json(org_view(&state, org, auth).await?))
 }
 
@@ -106,6 +106,7 @@ pub async fn transfer(
     let to = UserId(body.into_inner().user_id);
     submit(
         &state,
+        &req,
         org,
         auth,
         OrgCommand::TransferOwnership { to },
@@ -135,6 +136,14 @@ pub async fn delete(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let org = OrgId(path.into_inner());
-    submit(&state, org, auth, OrgCommand::DeleteOrg, command_id(&req)?).await?;
+    submit(
+        &state,
+        &req,
+        org,
+        auth,
+        OrgCommand::DeleteOrg,
+        command_id(&req)?,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -102,6 +102,7 @@ pub async fn role_on_board(
     ),
 )]
 pub async fn create(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     body: web::Json<CreateOrg>,
@@ -124,6 +125,7 @@ pub async fn create(
     state
         .registry
         .org(id)
+        .with_origin(crate::audit::origin(&req, &auth))
         .create(owner, name, key.clone())
         .await
         .map_err(refusal)?;

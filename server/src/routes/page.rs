@@ -59,9 +59,15 @@ pub trait ListPage: Serialize + Sized {
     /// The page `query` asks for; a 400 naming `limit` or `cursor` when
     /// one of them is not acceptable.
     fn request(query: &PageQuery) -> Result<PageRequest, ApiError> {
+        Self::request_of(query.limit, query.cursor.as_deref())
+    }
+
+    /// [`Self::request`] for a list whose query has more than a page's
+    /// fields (a search, say).
+    fn request_of(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
         Ok(PageRequest {
-            limit: page_limit(query.limit, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)?,
-            after: cursor::parse_after(Self::LIST, query.cursor.as_deref())?,
+            limit: page_limit(limit, LIST_PAGE_DEFAULT, LIST_PAGE_MAX)?,
+            after: cursor::parse_after(Self::LIST, cursor)?,
         })
     }
 

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use protocol::{Millis, UserId};
 use serde::{Deserialize, Serialize};
+use storage::audit::{Actor, AuditAction, AuditEntry, Context};
 use storage::{NewLoginSession, RevokeReason, Rotation};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -88,7 +89,9 @@ fn random_failed(_: aws_lc_rs::error::Unspecified) -> ApiError {
     ApiError::internal("the system random generator failed")
 }
 
-/// Start a login session for `user` and issue its first tokens.
+/// Start a login session for `user` and issue its first tokens; the
+/// session and its `login.succeeded` audit entry (from `context`) commit
+/// together.
 ///
 /// # Errors
 /// 503 when the database cannot be reached.
@@ -96,20 +99,26 @@ pub async fn start_session(
     state: &AppState,
     user: UserId,
     client: &ClientInfo,
+    context: Context,
 ) -> Result<SessionTokens, ApiError> {
     let refresh = RefreshToken::generate().map_err(random_failed)?;
     let id = Uuid::new_v4();
     let ip = client.ip.map(|ip| ip.to_string());
+    let audit = AuditEntry::new(AuditAction::LoginSucceeded, Actor::User(user), context)
+        .target("session", id);
     state
         .db
-        .create_login_session(NewLoginSession {
-            id,
-            user,
-            user_agent: client.user_agent.as_deref(),
-            ip: ip.as_deref(),
-            lifetime: state.settings.auth.refresh_ttl,
-            refresh_hash: &refresh.hash,
-        })
+        .create_login_session(
+            NewLoginSession {
+                id,
+                user,
+                user_agent: client.user_agent.as_deref(),
+                ip: ip.as_deref(),
+                lifetime: state.settings.auth.refresh_ttl,
+                refresh_hash: &refresh.hash,
+            },
+            Some(&audit),
+        )
         .await?;
     tracing::info!(user_id = %user, session_id = %id, "login session started");
     SessionTokens::new(state, user, id, refresh)
@@ -172,7 +181,7 @@ pub async fn refresh(
             }
         },
     };
-    match rotate(&state, &presented).await {
+    match rotate(&state, &req, &presented).await {
         Ok(tokens) => Ok(HttpResponse::Ok()
             .insert_header(refresh_cookie::set(
                 &req,
@@ -193,7 +202,11 @@ pub async fn refresh(
 
 /// Exchange `presented` for new tokens: the same rules whichever way the
 /// token came.
-async fn rotate(state: &AppState, presented: &str) -> Result<SessionTokens, ApiError> {
+async fn rotate(
+    state: &AppState,
+    req: &HttpRequest,
+    presented: &str,
+) -> Result<SessionTokens, ApiError> {
     if presented.len() > MAX_REFRESH_TOKEN_LEN {
         return Err(refused(
             ErrorCode::InvalidRefreshToken,
@@ -229,15 +242,35 @@ async fn rotate(state: &AppState, presented: &str) -> Result<SessionTokens, ApiE
                 "refresh token reused after the grace window; login session revoked"
             );
             state.revocations.revoke(Revoked::Session(session));
+            // After the rotation's commit (docs/audit.md): the revocation
+            // stands whether or not this entry can be written.
+            let reused = AuditEntry::new(
+                AuditAction::RefreshTokenReused,
+                Actor::Anonymous,
+                crate::audit::context(req),
+            )
+            .target("session", session)
+            .details(serde_json::json!({ "user": user.0 }));
+            if let Err(e) = state.db.record_audit(&reused).await {
+                tracing::warn!(error = %e, "the audit entry of a reused refresh token was not written");
+            }
             Err(refused(
                 ErrorCode::RefreshTokenReused,
                 "this refresh token was already used; the session has been revoked, log in again",
             ))
         }
-        Rotation::Revoked { .. } => Err(refused(
-            ErrorCode::SessionRevoked,
-            "the login session has been revoked; log in again",
-        )),
+        // Disabling an account revokes its sessions: say which it was.
+        Rotation::Revoked { user, .. } => Err(if state.db.user_disabled(user).await? {
+            refused(
+                ErrorCode::AccountDisabled,
+                "this account has been disabled by an operator",
+            )
+        } else {
+            refused(
+                ErrorCode::SessionRevoked,
+                "the login session has been revoked; log in again",
+            )
+        }),
         Rotation::Expired { .. } => Err(refused(
             ErrorCode::RefreshTokenExpired,
             "the login session has expired; log in again",
@@ -279,9 +312,10 @@ pub async fn logout(
     auth: Auth,
 ) -> Result<HttpResponse, ApiError> {
     let (user, session) = session_of(&auth)?;
+    let audit = crate::audit::entry(&req, &auth, AuditAction::Logout).target("session", session);
     state
         .db
-        .revoke_login_session(user, session, RevokeReason::Logout)
+        .revoke_login_session(user, session, RevokeReason::Logout, Some(&audit))
         .await?;
     state.revocations.revoke(Revoked::Session(session));
     tracing::info!(user_id = %user, session_id = %session, "logged out");
@@ -355,15 +389,17 @@ pub async fn list(
     ),
 )]
 pub async fn revoke(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, _) = session_of(&auth)?;
     let id = path.into_inner();
+    let audit = crate::audit::entry(&req, &auth, AuditAction::SessionRevoked).target("session", id);
     if !state
         .db
-        .revoke_login_session(user, id, RevokeReason::RevokedByUser)
+        .revoke_login_session(user, id, RevokeReason::RevokedByUser, Some(&audit))
         .await?
     {
         return Err(ApiError::NotFound { what: "session" });

@@ -3,10 +3,11 @@
 //! delete, rotate the secret, read the delivery log, redeliver an event.
 //! Endpoints on internal addresses are refused (`webhooks::guard`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use protocol::jobs::JobKind;
 use protocol::{OrgId, Permission};
 use serde::{Deserialize, Serialize};
+use storage::audit::AuditAction;
 use storage::jobs::NewJob;
 use storage::webhooks::{Delivery, EndpointPatch, NewEndpoint, WebhookEndpoint};
 use utoipa::{IntoParams, ToSchema};
@@ -254,6 +255,7 @@ async fn endpoint_of(state: &AppState, org: OrgId, id: Uuid) -> Result<WebhookEn
     ),
 )]
 pub async fn create(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<Uuid>,
@@ -279,16 +281,25 @@ pub async fn create(
         ));
     }
     let secret = sign::new_secret();
+    let id = Uuid::new_v4();
+    let audit = crate::audit::entry(&req, &auth, AuditAction::WebhookEndpointCreated)
+        .org(org)
+        .target("webhook_endpoint", id)
+        .details(serde_json::json!({ "url": url, "event_types": event_types }));
     let endpoint = state
         .db
-        .create_webhook_endpoint(&NewEndpoint {
-            org,
-            url,
-            description,
-            event_types,
-            secret: secret.clone(),
-            created_by: user,
-        })
+        .create_webhook_endpoint(
+            &NewEndpoint {
+                id,
+                org,
+                url,
+                description,
+                event_types,
+                secret: secret.clone(),
+                created_by: user,
+            },
+            Some(&audit),
+        )
         .await?;
     tracing::info!(org_id = %org, endpoint = %endpoint.id, "webhook endpoint registered");
     Ok(HttpResponse::Created().json(CreatedEndpoint {
@@ -360,6 +371,7 @@ pub async fn get(
     ),
 )]
 pub async fn update(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
@@ -383,9 +395,17 @@ pub async fn update(
         event_types: event_types.map(checked_types).transpose()?,
         enabled,
     };
+    let audit = crate::audit::entry(&req, &auth, AuditAction::WebhookEndpointUpdated)
+        .org(org)
+        .target("webhook_endpoint", id)
+        .details(serde_json::json!({
+            "url": patch.url,
+            "event_types": patch.event_types,
+            "enabled": patch.enabled,
+        }));
     let endpoint = state
         .db
-        .update_webhook_endpoint(org, id, &patch)
+        .update_webhook_endpoint(org, id, &patch, Some(&audit))
         .await?
         .ok_or(ApiError::NotFound {
             what: "webhook endpoint",
@@ -406,6 +426,7 @@ pub async fn update(
     ),
 )]
 pub async fn delete(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
@@ -413,7 +434,14 @@ pub async fn delete(
     let (org, id) = path.into_inner();
     let org = OrgId(org);
     manager(&state, org, auth).await?;
-    if !state.db.delete_webhook_endpoint(org, id).await? {
+    let audit = crate::audit::entry(&req, &auth, AuditAction::WebhookEndpointDeleted)
+        .org(org)
+        .target("webhook_endpoint", id);
+    if !state
+        .db
+        .delete_webhook_endpoint(org, id, Some(&audit))
+        .await?
+    {
         return Err(ApiError::NotFound {
             what: "webhook endpoint",
         });
@@ -434,6 +462,7 @@ pub async fn delete(
     ),
 )]
 pub async fn rotate_secret(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
@@ -445,7 +474,17 @@ pub async fn rotate_secret(
     let overlap = state.settings.webhooks.secret_overlap;
     state
         .db
-        .rotate_webhook_secret(org, id, &secret, overlap)
+        .rotate_webhook_secret(
+            org,
+            id,
+            &secret,
+            overlap,
+            Some(
+                &crate::audit::entry(&req, &auth, AuditAction::WebhookSecretRotated)
+                    .org(org)
+                    .target("webhook_endpoint", id),
+            ),
+        )
         .await?
         .ok_or(ApiError::NotFound {
             what: "webhook endpoint",

@@ -122,6 +122,7 @@ pub async fn upgrade(
         format,
         principal,
         hard_limit,
+        client: crate::audit::context(&req),
     });
     Ok(response)
 }

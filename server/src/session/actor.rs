@@ -50,6 +50,9 @@ pub struct WsSession {
     /// The frame limit its socket reader applies, and the hard limit it is
     /// raised to once the client authenticates.
     frame_limit: Option<(Arc<AtomicUsize>, usize)>,
+    /// Where the socket was opened from (client IP, user agent, the
+    /// upgrade's request id): the origin of its organization commands.
+    pub(super) client: storage::audit::Context,
     /// Dropped with the session, which tells its socket's writer to close
     /// the socket once what is queued is out.
     _writer: oneshot::Sender<()>,
@@ -85,6 +88,7 @@ impl WsSession {
             rate: TokenBucket::full(state_rate, Instant::now()),
             expiry: None,
             frame_limit: None,
+            client: storage::audit::Context::default(),
             _writer: writer,
         }
     }
@@ -144,6 +148,12 @@ impl WsSession {
                 idle_timeout_ms: ws.client_timeout.as_millis() as u32,
             },
         }
+    }
+
+    /// Record where the socket was opened from (for the audit log).
+    pub fn with_client(mut self, client: storage::audit::Context) -> Self {
+        self.client = client;
+        self
     }
 
     /// Share the socket reader's frame limit: raised to `hard_limit` when

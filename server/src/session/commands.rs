@@ -54,11 +54,17 @@ impl WsSession {
         let Some(caller) = self.command_caller(&id) else {
             return;
         };
-        let submitted = self
-            .state
-            .registry
-            .org(org)
-            .submit(caller, command, Some(id.clone()));
+        let origin = protocol::Origin {
+            ip: self.client.ip.clone(),
+            user_agent: self.client.user_agent.clone(),
+            request_id: self.client.request_id.clone(),
+            api_key: matches!(caller, Caller::ApiKey { .. }),
+        };
+        let submitted = self.state.registry.org(org).with_origin(origin).submit(
+            caller,
+            command,
+            Some(id.clone()),
+        );
         self.answer_when_done(id, submitted, ctx, move |id, committed| ServerMsg::OrgAck {
             id,
             org,

@@ -49,6 +49,10 @@ pub struct Accepted {
     pub principal: Option<Principal>,
     /// Frames and messages above this many bytes close the socket (1009).
     pub hard_limit: usize,
+    /// The upgrade request's client IP, user agent and request id: the
+    /// origin of the organization commands the socket sends, for the
+    /// audit log.
+    pub client: storage::audit::Context,
 }
 
 /// Counts the sockets taken over and still open, so a graceful shutdown
@@ -191,6 +195,7 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
         format,
         principal,
         hard_limit,
+        client,
     } = accepted;
     // Events go out the moment they are written, not batched by Nagle.
     let _ = io.set_nodelay(true);
@@ -226,5 +231,6 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
         ctx.add_stream(reader);
         WsSession::new(id, state, outbox, principal, session_alive)
             .with_frame_limit(frame_limit, hard_limit)
+            .with_client(client)
     });
 }

@@ -82,7 +82,8 @@ fn violates(e: &tokio_postgres::Error, constraint: &str) -> bool {
 }
 
 /// Inserts `records` into `org`'s log, records `command`'s outcome (the
-/// records' seqs) and projects the records, inside `tx`.
+/// records' seqs), projects the records and writes the audit entries
+/// they call for (naming `origin`), inside `tx`.
 ///
 /// # Errors
 /// The first failing statement's error: a taken seq violates
@@ -94,6 +95,7 @@ pub(crate) async fn write(
     org: OrgId,
     records: &[OrgRecorded],
     command: Option<&OrgCommandKey>,
+    origin: Option<&protocol::Origin>,
 ) -> Result<(), tokio_postgres::Error> {
     let (Some(first), Some(last)) = (records.first(), records.last()) else {
         return Ok(());
@@ -117,6 +119,13 @@ pub(crate) async fn write(
     }
     planned.extend(records.iter().filter_map(|rec| projection(org, rec)));
     planned.push(crate::webhooks::org_statement(org, first.seq));
+    // The audit entries of membership, invite and organization changes,
+    // in this transaction: committed with the change or not at all.
+    planned.extend(
+        crate::audit::org_entries(org, records, origin)
+            .into_iter()
+            .map(|entry| (crate::audit::INSERT, entry.params())),
+    );
     run_planned(tx, planned).await
 }
 

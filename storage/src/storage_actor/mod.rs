@@ -71,6 +71,9 @@ pub(crate) enum Append {
         org: OrgId,
         records: Vec<OrgRecorded>,
         command: Option<OrgCommandKey>,
+        /// The request that sent the command: its audit entries, derived
+        /// from `records` in the same transaction, name it.
+        origin: Option<protocol::Origin>,
     },
 }
 
@@ -157,6 +160,23 @@ impl StorageHandle {
         records: Vec<OrgRecorded>,
         command: Option<OrgCommandKey>,
     ) -> Result<(), StoreError> {
+        self.append_org_from(org, records, command, None).await
+    }
+
+    /// [`Self::append_org`], with the audit entries the records call for
+    /// (membership, invite and organization changes, see
+    /// [`crate::audit::org_entries`]) written in the same transaction and
+    /// naming `origin`'s IP, user agent and request id.
+    ///
+    /// # Errors
+    /// As [`Self::append_org`].
+    pub async fn append_org_from(
+        &self,
+        org: OrgId,
+        records: Vec<OrgRecorded>,
+        command: Option<OrgCommandKey>,
+        origin: Option<protocol::Origin>,
+    ) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
@@ -164,6 +184,7 @@ impl StorageHandle {
             org,
             records,
             command,
+            origin,
         })
         .await
     }

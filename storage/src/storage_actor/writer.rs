@@ -258,7 +258,8 @@ async fn write(tx: &Transaction<'_>, append: &Append) -> Result<(), tokio_postgr
             org,
             records,
             command,
-        } => org_log::write(tx, *org, records, command.as_ref()).await,
+            origin,
+        } => org_log::write(tx, *org, records, command.as_ref(), origin.as_ref()).await,
     }
 }
 

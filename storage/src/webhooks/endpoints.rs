@@ -6,6 +6,7 @@ use protocol::{OrgId, UserId};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use crate::audit::{record, AuditEntry};
 use crate::db::{Db, DbError};
 
 const COLUMNS: &str = "id, org_id, url, description, event_types, secret, \
@@ -65,6 +66,7 @@ impl WebhookEndpoint {
 /// An endpoint to register (checked by the caller).
 #[derive(Clone, Debug)]
 pub struct NewEndpoint {
+    pub id: Uuid,
     pub org: OrgId,
     pub url: String,
     pub description: String,
@@ -85,16 +87,19 @@ pub struct EndpointPatch {
 }
 
 impl Db {
-    /// Registers an endpoint.
+    /// Registers an endpoint, with its `audit` entry in the same
+    /// transaction.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
     pub async fn create_webhook_endpoint(
         &self,
         new: &NewEndpoint,
+        audit: Option<&AuditEntry>,
     ) -> Result<WebhookEndpoint, DbError> {
-        let client = self.client().await?;
-        let row = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let row = tx
             .query_one(
                 &format!(
                     "INSERT INTO webhook_endpoints \
@@ -102,7 +107,7 @@ impl Db {
                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
                 ),
                 &[
-                    &Uuid::new_v4(),
+                    &new.id,
                     &new.org.0,
                     &new.url,
                     &new.description,
@@ -112,6 +117,10 @@ impl Db {
                 ],
             )
             .await?;
+        if let Some(entry) = audit {
+            record(&tx, entry).await?;
+        }
+        tx.commit().await?;
         Ok(WebhookEndpoint::from_row(&row))
     }
 
@@ -155,7 +164,8 @@ impl Db {
         Ok(row.as_ref().map(WebhookEndpoint::from_row))
     }
 
-    /// Changes endpoint `id` of `org`; `None` when there is none.
+    /// Changes endpoint `id` of `org` (and records `audit` with it);
+    /// `None` when there is none.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
@@ -164,6 +174,7 @@ impl Db {
         org: OrgId,
         id: Uuid,
         patch: &EndpointPatch,
+        audit: Option<&AuditEntry>,
     ) -> Result<Option<WebhookEndpoint>, DbError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -189,6 +200,9 @@ impl Db {
                 ],
             )
             .await?;
+        if let (Some(_), Some(entry)) = (&row, audit) {
+            record(&tx, entry).await?;
+        }
         if row.is_some() && patch.enabled == Some(true) {
             // Every stream it has a place in may have events waiting.
             tx.execute(
@@ -211,15 +225,26 @@ impl Db {
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn delete_webhook_endpoint(&self, org: OrgId, id: Uuid) -> Result<bool, DbError> {
-        let client = self.client().await?;
-        Ok(client
+    pub async fn delete_webhook_endpoint(
+        &self,
+        org: OrgId,
+        id: Uuid,
+        audit: Option<&AuditEntry>,
+    ) -> Result<bool, DbError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let deleted = tx
             .execute(
                 "DELETE FROM webhook_endpoints WHERE id = $1 AND org_id = $2",
                 &[&id, &org.0],
             )
             .await?
-            == 1)
+            == 1;
+        if let (true, Some(entry)) = (deleted, audit) {
+            record(&tx, entry).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
     }
 
     /// Replaces the secret of endpoint `id` of `org` with `secret`; the
@@ -233,9 +258,11 @@ impl Db {
         id: Uuid,
         secret: &str,
         overlap: Duration,
+        audit: Option<&AuditEntry>,
     ) -> Result<Option<WebhookEndpoint>, DbError> {
-        let client = self.client().await?;
-        let row = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let row = tx
             .query_opt(
                 &format!(
                     "UPDATE webhook_endpoints SET previous_secret = secret, secret = $3, \
@@ -246,6 +273,10 @@ impl Db {
                 &[&id, &org.0, &secret, &overlap.as_secs_f64()],
             )
             .await?;
+        if let (Some(_), Some(entry)) = (&row, audit) {
+            record(&tx, entry).await?;
+        }
+        tx.commit().await?;
         Ok(row.as_ref().map(WebhookEndpoint::from_row))
     }
 

@@ -37,7 +37,7 @@ async fn api_keys_are_created_found_by_prefix_and_listed_without_hashes() {
         expires_at: Some(expires),
         ..new_key(org, owner, "abcdef012345", &hash)
     };
-    let created = db.create_api_key(&new).await.unwrap();
+    let created = db.create_api_key(&new, None).await.unwrap();
     assert_eq!(created.id, new.id);
     assert_eq!(
         (created.org_id, created.name.as_str(), created.role),
@@ -78,22 +78,24 @@ async fn prefixes_are_unique_and_well_formed() {
     let (_t, db) = fresh_db().await;
     let (org, owner) = org_with_owner(&db, "AK").await;
     let hash = [1u8; 32];
-    db.create_api_key(&new_key(org, owner, "aaaaaaaaaaaa", &hash))
+    db.create_api_key(&new_key(org, owner, "aaaaaaaaaaaa", &hash), None)
         .await
         .unwrap();
     let dup = db
-        .create_api_key(&new_key(org, owner, "aaaaaaaaaaaa", &hash))
+        .create_api_key(&new_key(org, owner, "aaaaaaaaaaaa", &hash), None)
         .await;
     assert!(
         matches!(dup, Err(DbError::Conflict("api key prefix"))),
         "{dup:?}"
     );
     for bad in ["short", "UPPERCASE123", "with_under12"] {
-        let res = db.create_api_key(&new_key(org, owner, bad, &hash)).await;
+        let res = db
+            .create_api_key(&new_key(org, owner, bad, &hash), None)
+            .await;
         assert!(matches!(res, Err(DbError::Other(_))), "{bad}: {res:?}");
     }
     let short_hash = db
-        .create_api_key(&new_key(org, owner, "bbbbbbbbbbbb", &[1u8; 16]))
+        .create_api_key(&new_key(org, owner, "bbbbbbbbbbbb", &[1u8; 16]), None)
         .await;
     assert!(
         matches!(short_hash, Err(DbError::Other(_))),
@@ -107,16 +109,16 @@ async fn revoking_needs_the_right_org_and_keeps_the_first_time() {
     let (org, owner) = org_with_owner(&db, "AK").await;
     let (other_org, _) = org_with_owner(&db, "OT").await;
     let key = db
-        .create_api_key(&new_key(org, owner, "cccccccccccc", &[2u8; 32]))
+        .create_api_key(&new_key(org, owner, "cccccccccccc", &[2u8; 32]), None)
         .await
         .unwrap();
 
-    assert!(!db.revoke_api_key(other_org, key.id).await.unwrap());
-    assert!(!db.revoke_api_key(org, Uuid::new_v4()).await.unwrap());
+    assert!(!db.revoke_api_key(other_org, key.id, None).await.unwrap());
+    assert!(!db.revoke_api_key(org, Uuid::new_v4(), None).await.unwrap());
     let stored = db.api_key_by_prefix("cccccccccccc").await.unwrap().unwrap();
     assert_eq!(stored.key.revoked_at, None, "another org cannot revoke it");
 
-    assert!(db.revoke_api_key(org, key.id).await.unwrap());
+    assert!(db.revoke_api_key(org, key.id, None).await.unwrap());
     let first = db
         .api_key_by_prefix("cccccccccccc")
         .await
@@ -125,7 +127,10 @@ async fn revoking_needs_the_right_org_and_keeps_the_first_time() {
         .key
         .revoked_at
         .expect("revoked");
-    assert!(db.revoke_api_key(org, key.id).await.unwrap(), "idempotent");
+    assert!(
+        db.revoke_api_key(org, key.id, None).await.unwrap(),
+        "idempotent"
+    );
     let again = db.api_keys_of_org(org, ALL).await.unwrap().rows[0].revoked_at;
     assert_eq!(again, Some(first));
 }
@@ -135,7 +140,7 @@ async fn touching_records_the_last_use_at_most_once_a_minute() {
     let (_t, db) = fresh_db().await;
     let (org, owner) = org_with_owner(&db, "AK").await;
     let key = db
-        .create_api_key(&new_key(org, owner, "dddddddddddd", &[3u8; 32]))
+        .create_api_key(&new_key(org, owner, "dddddddddddd", &[3u8; 32]), None)
         .await
         .unwrap();
     assert_eq!(last_used(&db, "dddddddddddd").await, None);

@@ -34,14 +34,17 @@ async fn user(db: &Db) -> UserId {
 async fn session(db: &Db, user: UserId, first_token: u8) -> Uuid {
     let id = Uuid::new_v4();
     let row = db
-        .create_login_session(NewLoginSession {
-            id,
-            user,
-            user_agent: Some("test-agent/1.0"),
-            ip: Some("127.0.0.1"),
-            lifetime: DAY,
-            refresh_hash: &hash(first_token),
-        })
+        .create_login_session(
+            NewLoginSession {
+                id,
+                user,
+                user_agent: Some("test-agent/1.0"),
+                ip: Some("127.0.0.1"),
+                lifetime: DAY,
+                refresh_hash: &hash(first_token),
+            },
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(row.id, id);
@@ -192,14 +195,17 @@ async fn expired_sessions_refuse_refresh() {
     let (_t, db) = fresh_db().await;
     let user = user(&db).await;
     let sid = Uuid::new_v4();
-    db.create_login_session(NewLoginSession {
-        id: sid,
-        user,
-        user_agent: None,
-        ip: None,
-        lifetime: Duration::ZERO,
-        refresh_hash: &hash(1),
-    })
+    db.create_login_session(
+        NewLoginSession {
+            id: sid,
+            user,
+            user_agent: None,
+            ip: None,
+            lifetime: Duration::ZERO,
+            refresh_hash: &hash(1),
+        },
+        None,
+    )
     .await
     .unwrap();
     assert_eq!(
@@ -220,16 +226,16 @@ async fn sessions_are_revoked_only_by_their_owner() {
     assert_eq!(live(&db, alice).await.len(), 2);
 
     assert!(!db
-        .revoke_login_session(mallory, phone, RevokeReason::RevokedByUser)
+        .revoke_login_session(mallory, phone, RevokeReason::RevokedByUser, None)
         .await
         .unwrap());
     assert!(db
-        .revoke_login_session(alice, phone, RevokeReason::RevokedByUser)
+        .revoke_login_session(alice, phone, RevokeReason::RevokedByUser, None)
         .await
         .unwrap());
     // Idempotent: the first reason stays.
     assert!(db
-        .revoke_login_session(alice, phone, RevokeReason::Logout)
+        .revoke_login_session(alice, phone, RevokeReason::Logout, None)
         .await
         .unwrap());
     let row = db.login_session(phone).await.unwrap().unwrap();

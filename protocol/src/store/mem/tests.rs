@@ -240,6 +240,7 @@ fn an_inserted_organization_gets_its_log_seeded_and_appends_follow_it() {
         samples::ORG,
         vec![added.clone()],
         Some((samples::USER, "c-1".into())),
+        None,
     ))
     .unwrap();
     assert_eq!(
@@ -260,7 +261,7 @@ fn an_inserted_organization_gets_its_log_seeded_and_appends_follow_it() {
     );
     // A second writer at seq 4 is refused.
     assert!(matches!(
-        run(store.append_org(samples::ORG, vec![added], None)),
+        run(store.append_org(samples::ORG, vec![added], None, None)),
         Err(StoreError::OrgConflict { seq: 4, .. })
     ));
     let refused = OrgRejection::LastOwner;
@@ -297,9 +298,20 @@ fn an_org_command_id_has_one_outcome_and_its_events_read_back() {
         )
     };
     let key = || Some((samples::USER, "c-1".to_owned()));
-    run(store.append_org(samples::ORG, vec![added(seq + 1, samples::USER_2)], key())).unwrap();
+    run(store.append_org(
+        samples::ORG,
+        vec![added(seq + 1, samples::USER_2)],
+        key(),
+        None,
+    ))
+    .unwrap();
     // The same id again, even at a free seq: refused, nothing written.
-    let again = run(store.append_org(samples::ORG, vec![added(seq + 2, samples::USER_2)], key()));
+    let again = run(store.append_org(
+        samples::ORG,
+        vec![added(seq + 2, samples::USER_2)],
+        key(),
+        None,
+    ));
     assert!(
         matches!(&again, Err(StoreError::OrgDuplicate { command_id, .. }) if command_id == "c-1"),
         "{again:?}"
@@ -314,7 +326,12 @@ fn an_org_command_id_has_one_outcome_and_its_events_read_back() {
     .unwrap();
     let refused = Some((samples::USER, "c-2".to_owned()));
     assert!(matches!(
-        run(store.append_org(samples::ORG, vec![added(seq + 2, samples::USER_2)], refused)),
+        run(store.append_org(
+            samples::ORG,
+            vec![added(seq + 2, samples::USER_2)],
+            refused,
+            None
+        )),
         Err(StoreError::OrgDuplicate { .. })
     ));
 

@@ -1166,6 +1166,7 @@ export const CLOSE_TERMINAL = [1002, 1007, 1008, 1009] as const;
 /** Every machine code a client can receive. */
 export type ErrorCode =
   | "access_lost"
+  | "account_disabled"
   | "already_assigned"
   | "already_member"
   | "already_subscribed"
@@ -1251,12 +1252,13 @@ export type ErrorCode =
   | "wip_limit_reached"
 ;
 /** Every `ErrorCode`, sorted. */
-export const ERROR_CODES = ["access_lost", "already_assigned", "already_member", "already_subscribed", "auth_timeout", "bad_request", "board_already_exists", "board_archived", "board_not_archived", "board_not_found", "board_restarted", "column_not_empty", "column_not_found", "comment_not_found", "conflict", "duplicate_column_name", "expectation_failed", "forbidden", "gone", "internal", "invalid_body", "invalid_command", "invalid_command_id", "invalid_credentials", "invalid_field", "invalid_message", "invalid_path", "invalid_query", "invalid_refresh_token", "invalid_token", "invite_expired", "invite_revoked", "invite_used", "item_archived", "item_not_archived", "item_not_found", "label_exists", "label_not_found", "last_owner", "length_required", "login_locked", "malformed_frame", "message_too_large", "method_not_allowed", "missing_refresh_token", "missing_token", "no_change", "no_column", "not_a_member", "not_a_websocket", "not_acceptable", "not_assigned", "not_comment_author", "not_found", "not_subscribed", "org_already_exists", "org_key_taken", "overloaded", "payload_too_large", "rate_limited", "refresh_token_expired", "refresh_token_reused", "request_header_fields_too_large", "request_timeout", "requested", "server_shutdown", "session_revoked", "timeout", "token_expired", "token_revoked", "too_many_columns", "too_many_items", "too_many_requests", "too_many_subscriptions", "unauthenticated", "unauthorized", "unavailable", "unknown_type", "unsupported_media_type", "unsupported_subprotocol", "uri_too_long", "user_mismatch", "validation_failed", "wip_limit_reached"] as const;
+export const ERROR_CODES = ["access_lost", "account_disabled", "already_assigned", "already_member", "already_subscribed", "auth_timeout", "bad_request", "board_already_exists", "board_archived", "board_not_archived", "board_not_found", "board_restarted", "column_not_empty", "column_not_found", "comment_not_found", "conflict", "duplicate_column_name", "expectation_failed", "forbidden", "gone", "internal", "invalid_body", "invalid_command", "invalid_command_id", "invalid_credentials", "invalid_field", "invalid_message", "invalid_path", "invalid_query", "invalid_refresh_token", "invalid_token", "invite_expired", "invite_revoked", "invite_used", "item_archived", "item_not_archived", "item_not_found", "label_exists", "label_not_found", "last_owner", "length_required", "login_locked", "malformed_frame", "message_too_large", "method_not_allowed", "missing_refresh_token", "missing_token", "no_change", "no_column", "not_a_member", "not_a_websocket", "not_acceptable", "not_assigned", "not_comment_author", "not_found", "not_subscribed", "org_already_exists", "org_key_taken", "overloaded", "payload_too_large", "rate_limited", "refresh_token_expired", "refresh_token_reused", "request_header_fields_too_large", "request_timeout", "requested", "server_shutdown", "session_revoked", "timeout", "token_expired", "token_revoked", "too_many_columns", "too_many_items", "too_many_requests", "too_many_subscriptions", "unauthenticated", "unauthorized", "unavailable", "unknown_type", "unsupported_media_type", "unsupported_subprotocol", "uri_too_long", "user_mismatch", "validation_failed", "wip_limit_reached"] as const;
 /** The codes after which sending the same message again later may succeed. */
 export const RETRYABLE_ERROR_CODES = ["auth_timeout", "board_restarted", "login_locked", "overloaded", "rate_limited", "request_timeout", "server_shutdown", "timeout", "too_many_requests", "unavailable"] as const;
 /** What each code means. */
 export const ERROR_CODE_DESCRIPTIONS: { readonly [code in ErrorCode]: string } = {
   access_lost: "Unsubscribed: the user lost access to the board or organization (removed, demoted, board gone).",
+  account_disabled: "REST: an instance operator disabled the account; login and refresh are refused (401).",
   already_assigned: "The user is already assigned to the item.",
   already_member: "REST: the user is already a member of the organization (409).",
   already_subscribed: "Already subscribed to this board; send `since` to catch up, or unsubscribe first.",

@@ -4,6 +4,22 @@
  */
 
 export interface paths {
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["audit_admin_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/jobs": {
         parameters: {
             query?: never;
@@ -78,6 +94,86 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["admin_jobs_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["admin_orgs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["admin_users_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["admin_users_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["admin_users_enable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["admin_users_logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -797,6 +893,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["audit_org_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/boards": {
         parameters: {
             query?: never;
@@ -1091,6 +1203,81 @@ export interface components {
             /** @description The email of an existing account. */
             email: string;
             role: components["schemas"]["Role"];
+        };
+        /** @description An organization, as an operator sees it. */
+        AdminOrgView: {
+            /**
+             * Format: int64
+             * @description Boards, archived ones included.
+             */
+            boards: number;
+            created_at: components["schemas"]["Millis"];
+            id: components["schemas"]["OrgId"];
+            key: string;
+            /** Format: int64 */
+            members: number;
+            name: string;
+        };
+        /** @description A page of organizations, newest first. */
+        AdminOrgsPage: {
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+            orgs: components["schemas"]["AdminOrgView"][];
+        };
+        /** @description An account, as an operator sees it. */
+        AdminUserView: {
+            created_at: components["schemas"]["Millis"];
+            disabled_at?: null | components["schemas"]["Millis"];
+            email: string;
+            email_verified: boolean;
+            id: components["schemas"]["UserId"];
+            name: string;
+            /** @description An instance operator (`corkboard admin grant`). */
+            operator: boolean;
+        };
+        /** @description A page of accounts, newest first. */
+        AdminUsersPage: {
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+            users: components["schemas"]["AdminUserView"][];
+        };
+        /** @description One audit entry. */
+        AuditEntryView: {
+            /** @description `login.failed`, `member.role_changed`, … (docs/audit.md lists them). */
+            action: string;
+            actor: components["schemas"]["AuditRef"];
+            /** @description Unix ms. */
+            at: components["schemas"]["Millis"];
+            /**
+             * @description Facts of the action (a role, a reason, the email typed at a failed
+             *     login).
+             */
+            details: Record<string, never>;
+            /** Format: int64 */
+            id: number;
+            /** @description The client's IP address. */
+            ip?: string | null;
+            /** Format: uuid */
+            org_id?: string | null;
+            /** @description The `X-Request-Id` of the request that did it. */
+            request_id?: string | null;
+            target?: null | components["schemas"]["AuditRef"];
+            user_agent?: string | null;
+        };
+        /** @description A page of audit entries, newest first. */
+        AuditPage: {
+            entries: components["schemas"]["AuditEntryView"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description Who acted or what was acted on. */
+        AuditRef: {
+            id?: string | null;
+            /**
+             * @description For an actor: `user`, `api_key`, `system` or `anonymous`; for a
+             *     target: `user`, `session`, `api_key`, `invite`, `org`, `job`, ….
+             */
+            kind: string;
         };
         /**
          * @description A board: its columns and items, and the seq of the last applied event.
@@ -1640,7 +1827,7 @@ export interface components {
          *     string (`ErrorCode::WipLimitReached` is `"wip_limit_reached"`).
          * @enum {string}
          */
-        ErrorCode: "access_lost" | "already_assigned" | "already_member" | "already_subscribed" | "auth_timeout" | "bad_request" | "board_already_exists" | "board_archived" | "board_not_archived" | "board_not_found" | "board_restarted" | "column_not_empty" | "column_not_found" | "comment_not_found" | "conflict" | "duplicate_column_name" | "expectation_failed" | "forbidden" | "gone" | "internal" | "invalid_body" | "invalid_command" | "invalid_command_id" | "invalid_credentials" | "invalid_field" | "invalid_message" | "invalid_path" | "invalid_query" | "invalid_refresh_token" | "invalid_token" | "invite_expired" | "invite_revoked" | "invite_used" | "item_archived" | "item_not_archived" | "item_not_found" | "label_exists" | "label_not_found" | "last_owner" | "length_required" | "login_locked" | "malformed_frame" | "message_too_large" | "method_not_allowed" | "missing_refresh_token" | "missing_token" | "no_change" | "no_column" | "not_a_member" | "not_a_websocket" | "not_acceptable" | "not_assigned" | "not_comment_author" | "not_found" | "not_subscribed" | "org_already_exists" | "org_key_taken" | "overloaded" | "payload_too_large" | "rate_limited" | "refresh_token_expired" | "refresh_token_reused" | "request_header_fields_too_large" | "request_timeout" | "requested" | "server_shutdown" | "session_revoked" | "timeout" | "token_expired" | "token_revoked" | "too_many_columns" | "too_many_items" | "too_many_requests" | "too_many_subscriptions" | "unauthenticated" | "unauthorized" | "unavailable" | "unknown_type" | "unsupported_media_type" | "unsupported_subprotocol" | "uri_too_long" | "user_mismatch" | "validation_failed" | "wip_limit_reached";
+        ErrorCode: "access_lost" | "account_disabled" | "already_assigned" | "already_member" | "already_subscribed" | "auth_timeout" | "bad_request" | "board_already_exists" | "board_archived" | "board_not_archived" | "board_not_found" | "board_restarted" | "column_not_empty" | "column_not_found" | "comment_not_found" | "conflict" | "duplicate_column_name" | "expectation_failed" | "forbidden" | "gone" | "internal" | "invalid_body" | "invalid_command" | "invalid_command_id" | "invalid_credentials" | "invalid_field" | "invalid_message" | "invalid_path" | "invalid_query" | "invalid_refresh_token" | "invalid_token" | "invite_expired" | "invite_revoked" | "invite_used" | "item_archived" | "item_not_archived" | "item_not_found" | "label_exists" | "label_not_found" | "last_owner" | "length_required" | "login_locked" | "malformed_frame" | "message_too_large" | "method_not_allowed" | "missing_refresh_token" | "missing_token" | "no_change" | "no_column" | "not_a_member" | "not_a_websocket" | "not_acceptable" | "not_assigned" | "not_comment_author" | "not_found" | "not_subscribed" | "org_already_exists" | "org_key_taken" | "overloaded" | "payload_too_large" | "rate_limited" | "refresh_token_expired" | "refresh_token_reused" | "request_header_fields_too_large" | "request_timeout" | "requested" | "server_shutdown" | "session_revoked" | "timeout" | "token_expired" | "token_revoked" | "too_many_columns" | "too_many_items" | "too_many_requests" | "too_many_subscriptions" | "unauthenticated" | "unauthorized" | "unavailable" | "unknown_type" | "unsupported_media_type" | "unsupported_subprotocol" | "uri_too_long" | "user_mismatch" | "validation_failed" | "wip_limit_reached";
         /**
          * @description A fact about a board. Positions are fractional-index keys (see
          *     [`crate::position`]): sorting items of a column by `(position, id)` gives
@@ -2283,6 +2470,13 @@ export interface components {
         UpdateMember: {
             role: components["schemas"]["Role"];
         };
+        /** @description What an account change did. */
+        UserChanged: {
+            disabled: boolean;
+            id: components["schemas"]["UserId"];
+            /** @description Login sessions ended by this change. */
+            sessions_ended: number;
+        };
         /**
          * Format: uuid
          * @description A user account.
@@ -2366,6 +2560,62 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_admin_list: {
+        parameters: {
+            query?: {
+                /** @description Only this organization's entries. */
+                org?: string;
+                /** @description An action (`login.failed`) or a prefix ending in `.` (`login.`). */
+                action?: string;
+                /** @description Only what this user or API key did. */
+                actor?: string;
+                /** @description Entries at or after this time (unix ms). */
+                since?: number;
+                /** @description Entries before this time (unix ms). */
+                until?: number;
+                /** @description Page size, 1–200 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page, unchanged. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of every audit entry, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description `action`, `since`, `until`, `limit` or `cursor` is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is not an instance operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     admin_jobs_list: {
         parameters: {
             query?: {
@@ -2649,6 +2899,246 @@ export interface operations {
             };
             /** @description `conflict`: the job is not dead */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_orgs_list: {
+        parameters: {
+            query?: {
+                /** @description Organizations whose name or key contains this, ignoring case. */
+                search?: string;
+                /** @description Page size, 1–200 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page, unchanged. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of organizations (deleted ones left out), newest first, with member and board counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOrgsPage"];
+                };
+            };
+            /** @description `limit` or `cursor` is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is not an instance operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_users_list: {
+        parameters: {
+            query?: {
+                /** @description Accounts whose email or name contains this, ignoring case. */
+                search?: string;
+                /** @description Page size, 1–200 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page, unchanged. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of accounts (deleted ones left out), newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUsersPage"];
+                };
+            };
+            /** @description `limit` or `cursor` is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is not an instance operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_users_disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disabled: login and refresh answer `account_disabled`; every session and socket ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserChanged"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is not an instance operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `conflict`: an operator cannot disable themself */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_users_enable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Enabled: the account may log in again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserChanged"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is not an instance operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_users_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every login session ended (refresh refused, access tokens refused, sockets closed); the account may log in again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserChanged"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is not an instance operator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such account */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5391,6 +5881,75 @@ export interface operations {
                 };
             };
             /** @description No such organization or key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    audit_org_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An action (`member.role_changed`) or a prefix ending in `.`
+                 *     (`member.`); every action when absent.
+                 */
+                action?: string;
+                /** @description Only what this user or API key did. */
+                actor?: string;
+                /** @description Entries at or after this time (unix ms). */
+                since?: number;
+                /** @description Entries before this time (unix ms). */
+                until?: number;
+                /** @description Page size, 1–200 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page, unchanged. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organization */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the organization's audit entries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description `action`, `since`, `until`, `limit` or `cursor` is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description An API key, or a member who is not an admin or owner */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member */
             404: {
                 headers: {
                     [name: string]: unknown;
