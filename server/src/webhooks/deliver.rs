@@ -73,34 +73,30 @@ pub async fn stream(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> 
     } = serde_json::from_value(job.payload.clone()).map_err(bad_payload)?;
     let stream = Stream::from_name(&stream).ok_or_else(|| bad_payload(&stream))?;
     let db = &state.db;
-    let Some(endpoint) = db.webhook_endpoint(None, endpoint).await? else {
-        return Ok(());
-    };
-    if !endpoint.enabled {
-        return Ok(());
-    }
     let settings = &state.settings.webhooks;
     let began = Instant::now();
     loop {
-        let Some(cursor) = db.webhook_cursor(endpoint.id, stream, id).await? else {
+        let Some((endpoint, cursor)) = db.webhook_stream(endpoint, stream, id).await? else {
             return Ok(());
         };
-        let mut failed = cursor.head_attempts;
-        let messages = read(state, &endpoint, stream, id, cursor.delivered_seq, PAGE).await?;
-        if messages.is_empty() {
+        if !endpoint.enabled {
             return Ok(());
         }
+        let mut failed = cursor.head_attempts;
+        let messages = read(state, &endpoint, stream, id, cursor.delivered_seq, PAGE).await?;
+        let full = messages.len() >= PAGE as usize;
+        // Events skipped for their type, not yet recorded as passed.
+        let mut skipped = None;
         for message in messages {
             if began.elapsed() > RUN_BUDGET {
                 db.run_job_again(job.id).await?;
-                return Ok(());
+                break;
             }
             if !endpoint.wants(&message.event_type) {
-                db.advance_webhook_cursor(endpoint.id, stream, id, message.seq, false)
-                    .await?;
+                skipped = Some(message.seq);
                 continue;
             }
-            let sent = send(
+            let (delivery, sent) = send(
                 state,
                 &endpoint,
                 stream,
@@ -109,37 +105,47 @@ pub async fn stream(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> 
                 failed + 1,
                 "scheduled",
             )
-            .await?;
-            if sent.is_ok() {
-                db.advance_webhook_cursor(endpoint.id, stream, id, message.seq, true)
-                    .await?;
-                failed = 0;
-                continue;
-            }
-            let error = sent.err().unwrap_or_default();
+            .await;
+            let error = match sent {
+                Ok(()) => {
+                    db.webhook_done(&delivery).await?;
+                    failed = 0;
+                    skipped = None;
+                    continue;
+                }
+                Err(error) => error,
+            };
             let failing_for;
-            (failed, failing_for) = db.webhook_attempt_failed(endpoint.id, stream, id).await?;
+            (failed, failing_for) = db.webhook_failed(&delivery).await?;
             if failing_for >= settings.disable_after {
                 disable(state, &endpoint, failing_for).await?;
                 return Ok(());
             }
-            match next_retry(&settings.schedule, failed) {
-                Some(after) => {
-                    return Err(JobError::RetryIn {
-                        error: format!("{} (seq {}): {error}", message.msg_id, message.seq),
-                        after,
-                    })
-                }
-                None => {
-                    tracing::warn!(
-                        endpoint = %endpoint.id, msg_id = %message.msg_id, attempts = failed,
-                        "webhook given up after its schedule"
-                    );
-                    db.advance_webhook_cursor(endpoint.id, stream, id, message.seq, false)
-                        .await?;
-                    failed = 0;
-                }
+            let Some(after) = next_retry(&settings.schedule, failed) else {
+                tracing::warn!(
+                    endpoint = %endpoint.id, msg_id = %message.msg_id, attempts = failed,
+                    "webhook given up after its schedule"
+                );
+                db.skip_webhook_events(endpoint.id, stream, id, message.seq)
+                    .await?;
+                failed = 0;
+                continue;
+            };
+            if let Some(seq) = skipped {
+                db.skip_webhook_events(endpoint.id, stream, id, seq).await?;
             }
+            return Err(JobError::RetryIn {
+                error: format!("{} (seq {}): {error}", message.msg_id, message.seq),
+                after,
+            });
+        }
+        if let Some(seq) = skipped {
+            db.skip_webhook_events(endpoint.id, stream, id, seq).await?;
+        }
+        // A page not full is the end: events committed since the read set
+        // this job's `again`, so it runs once more for them.
+        if !full || began.elapsed() > RUN_BUDGET {
+            return Ok(());
         }
     }
 }
@@ -163,10 +169,9 @@ pub async fn redeliver(state: &AppState, job: &ClaimedJob) -> Result<(), JobErro
         )));
     };
     let attempt = u32::try_from(job.attempt).unwrap_or(1);
-    match send(state, &endpoint, stream, id, &message, attempt, "redeliver").await? {
-        Ok(()) => Ok(()),
-        Err(e) => Err(JobError::Retry(e)),
-    }
+    let (delivery, sent) = send(state, &endpoint, stream, id, &message, attempt, "redeliver").await;
+    state.db.record_webhook_delivery(&delivery).await?;
+    sent.map_err(JobError::Retry)
 }
 
 /// Up to `limit` events of the stream after `after`, rendered.
@@ -232,8 +237,8 @@ fn render(stream: Stream, id: Uuid, seq: u64, at_ms: i64, event: &Value, data: V
     }
 }
 
-/// Send `message` once and log the attempt: `Ok(Err(why))` when the
-/// endpoint did not take it.
+/// Send `message` once: the attempt for the log, and whether the endpoint
+/// took it (`Err(why)` when not).
 async fn send(
     state: &AppState,
     endpoint: &WebhookEndpoint,
@@ -242,41 +247,33 @@ async fn send(
     message: &Message,
     attempt: u32,
     trigger: &'static str,
-) -> Result<Result<(), String>, JobError> {
-    let settings = &state.settings.webhooks;
+) -> (NewDelivery, Result<(), String>) {
     let began = Instant::now();
+    let allow_private = state.settings.webhooks.allow_private;
     let (status, response, error) =
-        match attempt_once(state, endpoint, message, settings.allow_private).await {
+        match attempt_once(state, endpoint, message, allow_private).await {
             Ok((status, excerpt)) => {
                 let error = (!(200..300).contains(&status)).then(|| format!("answered {status}"));
                 (Some(status), Some(excerpt), error)
             }
             Err(e) => (None, None, Some(e)),
         };
-    let latency = began.elapsed();
-    let ok = error.is_none();
-    state
-        .db
-        .record_webhook_delivery(&NewDelivery {
-            endpoint: endpoint.id,
-            msg_id: message.msg_id.clone(),
-            stream,
-            stream_id: id,
-            seq: message.seq,
-            event_type: message.event_type.clone(),
-            attempt,
-            trigger,
-            status,
-            ok,
-            latency,
-            response,
-            error: error.clone(),
-        })
-        .await?;
-    Ok(match error {
-        None => Ok(()),
-        Some(e) => Err(e),
-    })
+    let delivery = NewDelivery {
+        endpoint: endpoint.id,
+        msg_id: message.msg_id.clone(),
+        stream,
+        stream_id: id,
+        seq: message.seq,
+        event_type: message.event_type.clone(),
+        attempt,
+        trigger,
+        status,
+        ok: error.is_none(),
+        latency: began.elapsed(),
+        response,
+        error: error.clone(),
+    };
+    (delivery, error.map_or(Ok(()), Err))
 }
 
 /// One request: the status and the start of the body, or why none came.

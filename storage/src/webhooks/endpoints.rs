@@ -124,6 +124,37 @@ impl Db {
         Ok(WebhookEndpoint::from_row(&row))
     }
 
+    /// Endpoint `id` and its place in a stream, for a delivery run;
+    /// `None` when either is gone.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn webhook_stream(
+        &self,
+        id: Uuid,
+        stream: protocol::webhooks::Stream,
+        stream_id: Uuid,
+    ) -> Result<Option<(WebhookEndpoint, super::StreamCursor)>, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS}, c.delivered_seq, c.head_attempts \
+                 FROM webhook_endpoints JOIN webhook_cursors c ON c.endpoint_id = webhook_endpoints.id \
+                 WHERE webhook_endpoints.id = $1 AND c.stream = $2 AND c.stream_id = $3"
+            ))
+            .await?;
+        let row = client
+            .query_opt(&stmt, &[&id, &stream.name(), &stream_id])
+            .await?;
+        Ok(row.map(|row| {
+            let cursor = super::StreamCursor {
+                delivered_seq: u64::try_from(row.get::<_, i64>("delivered_seq")).unwrap_or(0),
+                head_attempts: u32::try_from(row.get::<_, i32>("head_attempts")).unwrap_or(0),
+            };
+            (WebhookEndpoint::from_row(&row), cursor)
+        }))
+    }
+
     /// `org`'s endpoints, oldest first.
     ///
     /// # Errors

@@ -78,93 +78,124 @@ impl Delivery {
     }
 }
 
+/// Logs one attempt: `$1`–`$13` as [`DeliveryRow::params`].
+const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (endpoint_id, msg_id, stream, \
+     stream_id, seq, event_type, attempt, trigger, status, ok, latency_ms, response, error) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+/// A [`NewDelivery`] in the database's types.
+struct DeliveryRow<'a> {
+    d: &'a NewDelivery,
+    stream: &'static str,
+    seq: i64,
+    attempt: i32,
+    status: Option<i32>,
+    latency: i32,
+}
+
+impl<'a> DeliveryRow<'a> {
+    fn of(d: &'a NewDelivery) -> DeliveryRow<'a> {
+        DeliveryRow {
+            d,
+            stream: d.stream.name(),
+            seq: to_sql_i64(d.seq),
+            attempt: i32::try_from(d.attempt).unwrap_or(i32::MAX),
+            status: d.status.map(i32::from),
+            latency: i32::try_from(d.latency.as_millis()).unwrap_or(i32::MAX),
+        }
+    }
+
+    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 13] {
+        [
+            &self.d.endpoint,
+            &self.d.msg_id,
+            &self.stream,
+            &self.d.stream_id,
+            &self.seq,
+            &self.d.event_type,
+            &self.attempt,
+            &self.d.trigger,
+            &self.status,
+            &self.d.ok,
+            &self.latency,
+            &self.d.response,
+            &self.d.error,
+        ]
+    }
+}
+
 const DELIVERY_COLUMNS: &str = "id, msg_id, stream, stream_id, seq, event_type, attempt, trigger, \
      status, ok, latency_ms, response, error, (extract(epoch FROM at) * 1000)::bigint AS at_ms";
 
 impl Db {
-    /// `endpoint`'s place in a stream; `None` when it has none (deleted).
+    /// `endpoint` skips the stream's events up to `seq` (types it did not
+    /// ask for).
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn webhook_cursor(
-        &self,
-        endpoint: Uuid,
-        stream: Stream,
-        id: Uuid,
-    ) -> Result<Option<StreamCursor>, DbError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
-                "SELECT delivered_seq, head_attempts FROM webhook_cursors \
-                 WHERE endpoint_id = $1 AND stream = $2 AND stream_id = $3",
-            )
-            .await?;
-        let row = client
-            .query_opt(&stmt, &[&endpoint, &stream.name(), &id])
-            .await?;
-        Ok(row.map(|r| StreamCursor {
-            delivered_seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
-            head_attempts: u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
-        }))
-    }
-
-    /// `endpoint` is done with the stream up to `seq`: delivered, filtered
-    /// out or given up. `delivered` also ends its failure record.
-    ///
-    /// # Errors
-    /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn advance_webhook_cursor(
+    pub async fn skip_webhook_events(
         &self,
         endpoint: Uuid,
         stream: Stream,
         id: Uuid,
         seq: u64,
-        delivered: bool,
     ) -> Result<(), DbError> {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
-                "WITH c AS (UPDATE webhook_cursors SET delivered_seq = GREATEST(delivered_seq, $4), \
-                   head_attempts = 0 \
-                   WHERE endpoint_id = $1 AND stream = $2 AND stream_id = $3) \
-                 UPDATE webhook_endpoints SET failing_since = NULL \
-                 WHERE id = $1 AND $5 AND failing_since IS NOT NULL",
+                "UPDATE webhook_cursors SET delivered_seq = GREATEST(delivered_seq, $4), \
+                   head_attempts = 0 WHERE endpoint_id = $1 AND stream = $2 AND stream_id = $3",
             )
             .await?;
         client
-            .execute(
-                &stmt,
-                &[&endpoint, &stream.name(), &id, &to_sql_i64(seq), &delivered],
-            )
+            .execute(&stmt, &[&endpoint, &stream.name(), &id, &to_sql_i64(seq)])
             .await?;
         Ok(())
     }
 
-    /// A delivery of the stream's next event failed: its failed attempts
-    /// now, and how long the endpoint has been failing.
+    /// One statement for a scheduled attempt that succeeded, or was the
+    /// last of its schedule (`given_up`): it is logged and the stream moves
+    /// past it; a success also ends the endpoint's failure record.
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn webhook_attempt_failed(
-        &self,
-        endpoint: Uuid,
-        stream: Stream,
-        id: Uuid,
-    ) -> Result<(u32, Duration), DbError> {
+    pub async fn webhook_done(&self, d: &NewDelivery) -> Result<(), DbError> {
         let client = self.client().await?;
         let stmt = client
-            .prepare_cached(
-                "WITH c AS (UPDATE webhook_cursors SET head_attempts = head_attempts + 1 \
-                   WHERE endpoint_id = $1 AND stream = $2 AND stream_id = $3 \
+            .prepare_cached(&format!(
+                "WITH log AS ({INSERT_DELIVERY}), \
+                 c AS (UPDATE webhook_cursors SET delivered_seq = GREATEST(delivered_seq, $5), \
+                   head_attempts = 0 WHERE endpoint_id = $1 AND stream = $3 AND stream_id = $4) \
+                 UPDATE webhook_endpoints SET failing_since = NULL \
+                 WHERE id = $1 AND $10 AND failing_since IS NOT NULL"
+            ))
+            .await?;
+        let row = DeliveryRow::of(d);
+        client.execute(&stmt, &row.params()).await?;
+        Ok(())
+    }
+
+    /// One statement for a scheduled attempt that failed: it is logged,
+    /// and the answer is the event's failed attempts now and how long the
+    /// endpoint has been failing.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn webhook_failed(&self, d: &NewDelivery) -> Result<(u32, Duration), DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "WITH log AS ({INSERT_DELIVERY}), \
+                 c AS (UPDATE webhook_cursors SET head_attempts = head_attempts + 1 \
+                   WHERE endpoint_id = $1 AND stream = $3 AND stream_id = $4 \
                    RETURNING head_attempts), \
                  e AS (UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) \
                    WHERE id = $1 RETURNING extract(epoch FROM now() - failing_since)::float8 AS failing) \
-                 SELECT (SELECT head_attempts FROM c), (SELECT failing FROM e)",
-            )
+                 SELECT (SELECT head_attempts FROM c), (SELECT failing FROM e)"
+            ))
             .await?;
-        let row = client
-            .query_one(&stmt, &[&endpoint, &stream.name(), &id])
-            .await?;
+        let row = DeliveryRow::of(d);
+        let row = client.query_one(&stmt, &row.params()).await?;
         let attempts = row.get::<_, Option<i32>>(0).unwrap_or(1);
         let failing = row.get::<_, Option<f64>>(1).unwrap_or(0.0);
         Ok((
@@ -173,41 +204,17 @@ impl Db {
         ))
     }
 
-    /// Records one attempt in the delivery log.
+    /// Records one attempt in the delivery log (a redelivery: the stream
+    /// does not move).
     ///
     /// # Errors
     /// [`DbError::Unavailable`] when the database cannot be reached.
-    pub async fn record_webhook_delivery(&self, d: &NewDelivery) -> Result<i64, DbError> {
+    pub async fn record_webhook_delivery(&self, d: &NewDelivery) -> Result<(), DbError> {
         let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
-                "INSERT INTO webhook_deliveries (endpoint_id, msg_id, stream, stream_id, seq, \
-                   event_type, attempt, trigger, status, ok, latency_ms, response, error) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-            )
-            .await?;
-        let latency = i32::try_from(d.latency.as_millis()).unwrap_or(i32::MAX);
-        let row = client
-            .query_one(
-                &stmt,
-                &[
-                    &d.endpoint,
-                    &d.msg_id,
-                    &d.stream.name(),
-                    &d.stream_id,
-                    &to_sql_i64(d.seq),
-                    &d.event_type,
-                    &i32::try_from(d.attempt).unwrap_or(i32::MAX),
-                    &d.trigger,
-                    &d.status.map(i32::from),
-                    &d.ok,
-                    &latency,
-                    &d.response,
-                    &d.error,
-                ],
-            )
-            .await?;
-        Ok(row.get(0))
+        let stmt = client.prepare_cached(INSERT_DELIVERY).await?;
+        let row = DeliveryRow::of(d);
+        client.execute(&stmt, &row.params()).await?;
+        Ok(())
     }
 
     /// `endpoint`'s delivery log, newest first: attempts with an id below
