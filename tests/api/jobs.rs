@@ -39,7 +39,7 @@ pub async fn settled(db: &Db, id: i64) -> Option<storage::jobs::JobRow> {
 }
 
 /// Run one `kind` job now and wait for it to succeed.
-async fn run_job(db: &Db, kind: JobKind) {
+pub async fn run_job(db: &Db, kind: JobKind) {
     let id = db
         .enqueue(&NewJob::new(kind, Value::Null))
         .await

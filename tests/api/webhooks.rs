@@ -224,6 +224,27 @@ async fn committed_events_are_delivered_signed_once_each_in_seq_order() {
         .await;
     assert_eq!(rest["deliveries"].as_array().expect("rest").len(), 11);
     assert_eq!(rest["next_before"], Value::Null);
+
+    // Retention: the hourly job deletes attempts older than 30 days, and
+    // only those.
+    let db = app.db().await;
+    let client = db.pool().get().await.expect("client");
+    client
+        .execute(
+            "UPDATE webhook_deliveries SET at = now() - interval '31 days' WHERE id < $1",
+            &[&before],
+        )
+        .await
+        .expect("age");
+    drop(client);
+    crate::jobs::run_job(&db, protocol::jobs::JobKind::PruneWebhookDeliveries).await;
+    let client = db.pool().get().await.expect("client");
+    let left: i64 = client
+        .query_one("SELECT count(*) FROM webhook_deliveries", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(left, 20, "the 11 old attempts are gone, the 20 recent stay");
 }
 
 #[actix_web::test]
