@@ -350,6 +350,35 @@ impl Db {
             .await?)
     }
 
+    /// Queue again the jobs `me` holds as running but runs no more (`running`
+    /// are those its workers run): recording their outcome failed. They
+    /// may have run, so the attempt counts. Only those claimed more than
+    /// `after` ago, so a claim not yet handed to its worker is left alone.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when the database cannot be reached.
+    pub async fn release_own_orphans(
+        &self,
+        me: Uuid,
+        running: &[i64],
+        after: Duration,
+    ) -> Result<u64, DbError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "UPDATE jobs SET \
+                   state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, \
+                   last_error = 'its outcome could not be recorded', \
+                   locked_by = NULL, locked_at = NULL, run_at = now(), updated_at = now() \
+                 WHERE state = 'running' AND locked_by = $1 AND NOT (id = ANY($2)) \
+                   AND locked_at < now() - make_interval(secs => $3::float8)",
+            )
+            .await?;
+        Ok(client
+            .execute(&stmt, &[&me, &running, &after.as_secs_f64()])
+            .await?)
+    }
+
     /// Queue `kind` when its schedule is due, and move the schedule on by
     /// `every`, in one transaction: with several nodes, one of them queues
     /// each run. True when this call queued it.

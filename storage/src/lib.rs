@@ -69,7 +69,7 @@ pub use item_queries::{ArchivedFilter, ItemFilter, ItemPage, KeyedItem, SearchHi
 pub use keyset::{After, Page, PageRequest};
 pub use local_pg::{LocalPgError, LocalPostgres};
 pub use lockout::LockoutPolicy;
-pub use login_sessions::{LoginSessionRow, NewLoginSession, RevokeReason, Rotation};
+pub use login_sessions::{LoginSessionRow, NewLoginSession, RevokeReason, Rotation, LOGIN_RACED};
 pub use org_log::OrgCommandKey;
 pub use orgs::{MemberRow, OrgRow};
 pub use outcomes::COMMAND_OUTCOME_RETENTION;

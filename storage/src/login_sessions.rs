@@ -106,7 +106,16 @@ pub struct NewLoginSession<'a> {
     pub lifetime: Duration,
     /// SHA-256 of the session's first refresh token.
     pub refresh_hash: &'a [u8],
+    /// The password hash the login was checked against: the session is
+    /// made only while it is still the account's, and the account is not
+    /// disabled or deleted (a reset, a change or a disabling may commit
+    /// while the password is being verified).
+    pub password_hash: &'a str,
 }
+
+/// What [`Db::create_login_session`] refuses with when the account's
+/// password changed, or it was disabled or deleted, during the login.
+pub const LOGIN_RACED: &str = "login credentials";
 
 /// What presenting a refresh token led to; see [`Db::rotate_refresh_token`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +177,16 @@ impl Db {
     ) -> Result<LoginSessionRow, DbError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        let still = tx
+            .query_opt(
+                "SELECT 1 FROM users WHERE id = $1 AND password_hash = $2 \
+                   AND disabled_at IS NULL AND deleted_at IS NULL FOR SHARE",
+                &[&new.user.0, &new.password_hash],
+            )
+            .await?;
+        if still.is_none() {
+            return Err(DbError::Conflict(LOGIN_RACED));
+        }
         let insert_session = tx
             .prepare_cached(&format!(
                 "INSERT INTO login_sessions (id, user_id, expires_at, user_agent, ip) \

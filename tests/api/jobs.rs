@@ -471,3 +471,27 @@ async fn a_job_that_fails_three_times_is_dead_until_an_operator_retries_it() {
     let mail = crate::outbox::first_to(&app, &address).await;
     assert!(mail.token("/verify-email").starts_with("cbv_"));
 }
+
+#[actix_web::test]
+async fn a_running_job_whose_outcome_was_never_recorded_runs_again() {
+    let app = spawn_quick_jobs_app().await;
+    let db = app.db().await;
+    // A job this node claimed a minute ago, which no worker of it runs: as
+    // when recording its outcome failed.
+    let client = db.pool().get().await.expect("client");
+    let id: i64 = client
+        .query_one(
+            "INSERT INTO jobs (kind, payload, max_attempts, state, attempts, locked_by, locked_at) \
+             SELECT 'prune_outcomes', 'null'::jsonb, 5, 'running', 1, id, now() - interval '1 minute' \
+             FROM nodes ORDER BY heartbeat_at DESC LIMIT 1 RETURNING id",
+            &[],
+        )
+        .await
+        .expect("an orphaned job")
+        .get(0);
+    drop(client);
+    assert!(
+        settled(&db, id).await.is_none(),
+        "queued again by its own node's housekeeping, and run"
+    );
+}

@@ -1,6 +1,7 @@
 //! A webhook receiver for the tests: a real HTTP/1.1 server on 127.0.0.1
 //! that records every request (headers and body) and answers 500 to the
-//! first `fail_first` requests, 204 to the rest (or 500 always).
+//! first `fail_first` requests, 204 to the rest (or 500 always). A 500's
+//! body holds a NUL byte, which PostgreSQL text cannot store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -91,7 +92,7 @@ impl Receiver {
                             status
                         };
                         let answer = if status == 500 {
-                            "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 12\r\n\r\nnot today :("
+                            "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 12\r\n\r\nnot\0today :("
                         } else {
                             "HTTP/1.1 204 No Content\r\n\r\n"
                         };

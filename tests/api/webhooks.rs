@@ -309,7 +309,10 @@ async fn a_receiver_failing_three_times_gets_the_fourth_attempt_and_order_holds(
         .collect();
     assert_eq!(attempts, [1, 2, 3, 4]);
     assert_eq!(first[1]["status"], 500);
-    assert_eq!(first[1]["response"], "not today :(");
+    assert_eq!(
+        first[1]["response"], "not\u{FFFD}today :(",
+        "NUL is replaced"
+    );
     let (_, endpoint_now) = app
         .get(&token, &format!("/api/v1/orgs/{org}/webhooks/{endpoint}"))
         .await;
@@ -420,4 +423,41 @@ async fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
         .collect();
     assert!(actions.contains(&"webhook.endpoint_created"), "{audit}");
     assert!(actions.contains(&"webhook.secret_rotated"), "{audit}");
+}
+
+#[actix_web::test]
+async fn a_dead_stream_job_is_brought_back_by_the_next_event() {
+    let app = app_with(&[0.05], Duration::from_secs(3600)).await;
+    let (token, org, board) = owner_org_board(&app).await;
+    let receiver = Receiver::start(0).await;
+    let created = register_endpoint(
+        &app,
+        &token,
+        &org,
+        &receiver.url,
+        json!(["board.item_created"]),
+    )
+    .await;
+    let endpoint = created["id"].as_str().expect("id").to_owned();
+    create_item(&app, &token, &board, "before").await;
+    receiver.until("the first event", |g| g.len() == 1).await;
+    // The stream's job, dead as a database fault would have left it.
+    let db = app.db().await;
+    let client = db.pool().get().await.expect("client");
+    client
+        .execute(
+            "INSERT INTO jobs (kind, payload, unique_key, max_attempts, state, attempts) \
+             VALUES ('webhook', jsonb_build_object('endpoint', $1::uuid, 'stream', 'board', 'id', $2::uuid), \
+               'webhook:' || $1::uuid || ':board:' || $2::uuid, 1000, 'dead', 1000)",
+            &[
+                &uuid::Uuid::parse_str(&endpoint).expect("uuid"),
+                &uuid::Uuid::parse_str(&board).expect("uuid"),
+            ],
+        )
+        .await
+        .expect("a dead job");
+    drop(client);
+    create_item(&app, &token, &board, "after").await;
+    let got = receiver.until("the next event", |g| g.len() == 2).await;
+    assert_eq!(got[1].json()["data"]["event"]["title"], "after");
 }

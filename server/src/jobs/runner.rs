@@ -125,6 +125,11 @@ async fn claim_and_start(workers: &Rc<Workers>) {
     }
 }
 
+/// A job of this node that no worker holds is orphaned once it has been
+/// claimed this long ago (a claim is handed to its worker at once; this
+/// only keeps the two apart).
+const ORPHAN_AFTER: Duration = Duration::from_secs(10);
+
 /// Run one job and record how it ended.
 async fn run_one(workers: Rc<Workers>, job: ClaimedJob) {
     let state = &workers.state;
@@ -245,15 +250,29 @@ async fn housekeeping(workers: Rc<Workers>, mut stopping: watch::Receiver<bool>)
                     }
                 }
             }
-            _ = release.tick() => match db.release_gone_nodes_jobs(workers.node, NODE_TIMEOUT).await {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(released = n, "jobs of a gone node queued again");
-                    workers.maybe_due.borrow_mut().extend(JobKind::ALL);
-                    workers.wake.notify_one();
+            _ = release.tick() => {
+                match db.release_gone_nodes_jobs(workers.node, NODE_TIMEOUT).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(released = n, "jobs of a gone node queued again");
+                        workers.maybe_due.borrow_mut().extend(JobKind::ALL);
+                        workers.wake.notify_one();
+                    }
+                    Err(e) => tracing::warn!(error = %e, "releasing gone nodes' jobs failed"),
                 }
-                Err(e) => tracing::warn!(error = %e, "releasing gone nodes' jobs failed"),
-            },
+                // This node's own jobs that no worker runs: their outcome
+                // could not be recorded (the database failed just then).
+                let running: Vec<i64> = workers.running.borrow().values().flatten().copied().collect();
+                match db.release_own_orphans(workers.node, &running, ORPHAN_AFTER).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::warn!(released = n, "jobs whose outcome was never recorded queued again");
+                        workers.maybe_due.borrow_mut().extend(JobKind::ALL);
+                        workers.wake.notify_one();
+                    }
+                    Err(e) => tracing::warn!(error = %e, "releasing orphaned jobs failed"),
+                }
+            }
             _ = stopping.changed() => return,
         }
     }

@@ -270,7 +270,8 @@ pub async fn login(
         }
         Some(row) if ok => {
             scopes.succeeded(&state.db).await?;
-            let tokens = start_session(&state, row.id, &client, context).await?;
+            let tokens =
+                start_session(&state, row.id, &client, context, &row.password_hash).await?;
             let user = UserOut {
                 id: row.id,
                 email: row.email,

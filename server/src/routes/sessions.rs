@@ -100,6 +100,7 @@ pub async fn start_session(
     user: UserId,
     client: &ClientInfo,
     context: Context,
+    password_hash: &str,
 ) -> Result<SessionTokens, ApiError> {
     let refresh = RefreshToken::generate().map_err(random_failed)?;
     let id = Uuid::new_v4();
@@ -116,10 +117,20 @@ pub async fn start_session(
                 ip: ip.as_deref(),
                 lifetime: state.settings.auth.refresh_ttl,
                 refresh_hash: &refresh.hash,
+                password_hash,
             },
             Some(&audit),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // The password changed, or the account was disabled or deleted,
+            // while this login was being checked.
+            storage::DbError::Conflict(storage::LOGIN_RACED) => ApiError::Unauthorized {
+                code: protocol::codes::ErrorCode::InvalidCredentials,
+                message: "email or password is wrong".into(),
+            },
+            e => e.into(),
+        })?;
     tracing::info!(user_id = %user, session_id = %id, "login session started");
     SessionTokens::new(state, user, id, refresh)
 }

@@ -64,7 +64,10 @@ fn bad_payload(e: impl std::fmt::Display) -> JobError {
     JobError::Permanent(format!("not a webhook job: {e}"))
 }
 
-/// Run a `webhook` job.
+/// Run a `webhook` job. Only a payload that does not parse is a
+/// permanent failure: anything else the database says is retried, so a
+/// stream is never left behind by a dead job (and an enqueue brings a dead
+/// one back; see `storage::webhooks`).
 pub async fn stream(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> {
     let StreamJob {
         endpoint,
@@ -72,6 +75,21 @@ pub async fn stream(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> 
         id,
     } = serde_json::from_value(job.payload.clone()).map_err(bad_payload)?;
     let stream = Stream::from_name(&stream).ok_or_else(|| bad_payload(&stream))?;
+    run_stream(state, job.id, endpoint, stream, id)
+        .await
+        .map_err(|e| match e {
+            JobError::Permanent(why) => JobError::Retry(why),
+            other => other,
+        })
+}
+
+async fn run_stream(
+    state: &AppState,
+    job: i64,
+    endpoint: Uuid,
+    stream: Stream,
+    id: Uuid,
+) -> Result<(), JobError> {
     let db = &state.db;
     let settings = &state.settings.webhooks;
     let began = Instant::now();
@@ -89,7 +107,6 @@ pub async fn stream(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> 
         let mut skipped = None;
         for message in messages {
             if began.elapsed() > RUN_BUDGET {
-                db.run_job_again(job.id).await?;
                 break;
             }
             if !endpoint.wants(&message.event_type) {
@@ -142,9 +159,14 @@ pub async fn stream(state: &AppState, job: &ClaimedJob) -> Result<(), JobError> 
         if let Some(seq) = skipped {
             db.skip_webhook_events(endpoint.id, stream, id, seq).await?;
         }
+        // Out of time: queued again at once when this run ends, to go on.
+        if began.elapsed() > RUN_BUDGET {
+            db.run_job_again(job).await?;
+            return Ok(());
+        }
         // A page not full is the end: events committed since the read set
         // this job's `again`, so it runs once more for them.
-        if !full || began.elapsed() > RUN_BUDGET {
+        if !full {
             return Ok(());
         }
     }
@@ -314,7 +336,12 @@ async fn attempt_once(
         }
     }
     excerpt.truncate(EXCERPT_BYTES);
-    Ok((status, String::from_utf8_lossy(&excerpt).into_owned()))
+    Ok((status, text_safe(&String::from_utf8_lossy(&excerpt))))
+}
+
+/// `text` as PostgreSQL `text` can hold it: NUL replaced.
+fn text_safe(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
 }
 
 /// A transport error in words, with its causes.

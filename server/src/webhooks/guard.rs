@@ -40,13 +40,36 @@ fn refused_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("an unspecified address")
     } else if ip.is_multicast() || ip.is_broadcast() || a >= 240 {
         Some("a multicast or reserved address")
+    } else if (a == 192 && b == 0 && ip.octets()[2] == 0) || (a == 198 && (18..20).contains(&b)) {
+        Some("a reserved (protocol assignment or benchmarking) address")
     } else {
         None
     }
 }
 
 fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    let first = ip.segments()[0];
+    let seg = ip.segments();
+    let first = seg[0];
+    // IPv4 carried inside IPv6: judged as the IPv4 address it reaches.
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    let embedded = if seg[..6] == [0; 6] && !(seg[6] == 0 && seg[7] <= 1) {
+        // IPv4-compatible `::a.b.c.d` (not `::` or `::1`).
+        Some(v4(seg[6], seg[7]))
+    } else if seg[..4] == [0, 0, 0, 0] && seg[4] == 0xffff && seg[5] == 0 {
+        // IPv4-translated `::ffff:0:a.b.c.d`.
+        Some(v4(seg[6], seg[7]))
+    } else if seg[0] == 0x64 && seg[1] == 0xff9b && (seg[2..6] == [0; 4] || seg[2] == 1) {
+        // NAT64, `64:ff9b::/96` and `64:ff9b:1::/48`.
+        Some(v4(seg[6], seg[7]))
+    } else if first == 0x2002 {
+        // 6to4: the IPv4 address follows the prefix.
+        Some(v4(seg[1], seg[2]))
+    } else {
+        None
+    };
+    if let Some(why) = embedded.and_then(refused_v4) {
+        return Some(why);
+    }
     if ip.is_loopback() {
         Some("a loopback address")
     } else if ip.is_unspecified() {
@@ -55,6 +78,8 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("a unique local (private) address")
     } else if first & 0xffc0 == 0xfe80 {
         Some("a link-local address")
+    } else if first & 0xffc0 == 0xfec0 {
+        Some("a site-local address")
     } else if ip.is_multicast() {
         Some("a multicast address")
     } else {
@@ -152,6 +177,8 @@ pub fn client(
     reqwest::Client::builder()
         .dns_resolver(Arc::new(GuardedResolver { allow_private }))
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the host itself, past the guarded resolver.
+        .no_proxy()
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("Corkboard-Webhooks/", env!("CARGO_PKG_VERSION")))
@@ -180,10 +207,25 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "::10.0.0.1",
+            "::ffff:0:192.168.0.1",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::a00:1",
+            "2002:a00:1::",
+            "fec0::1",
+            "192.0.0.8",
+            "198.18.0.1",
         ] {
             assert!(refused(ip.parse().expect("an address")).is_some(), "{ip}");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "100.128.0.1"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "100.128.0.1",
+            "64:ff9b::808:808",
+            "2002:808:808::",
+        ] {
             assert_eq!(refused(ip.parse().expect("an address")), None, "{ip}");
         }
     }

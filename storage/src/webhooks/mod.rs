@@ -7,7 +7,9 @@
 //! exists for each (endpoint, stream) it touched — one job per pair, by its
 //! unique key, so one stream is delivered by one worker at a time and in
 //! seq order — and marks a running one `again`, so it looks once more when
-//! it is done. Organizations without enabled endpoints find no row.
+//! it is done; a dead one (its attempts spent on a database fault) is
+//! queued again, so no stream is left behind for good. Organizations
+//! without enabled endpoints find no row.
 
 mod endpoints;
 mod progress;
@@ -39,7 +41,11 @@ const ENQUEUE_BOARDS: &str = "WITH batch AS ( \
      SELECT 'webhook', jsonb_build_object('endpoint', endpoint, 'stream', 'board', 'id', stream_id), \
        'webhook:' || endpoint || ':board:' || stream_id, $3 \
      FROM targets \
-     ON CONFLICT (unique_key) DO UPDATE SET again = true WHERE jobs.state = 'running'";
+     ON CONFLICT (unique_key) DO UPDATE SET again = (jobs.state = 'running'), \
+       state = CASE WHEN jobs.state = 'dead' THEN 'queued' ELSE jobs.state END, \
+       attempts = CASE WHEN jobs.state = 'dead' THEN 0 ELSE jobs.attempts END, \
+       run_at = CASE WHEN jobs.state = 'dead' THEN now() ELSE jobs.run_at END \
+     WHERE jobs.state IN ('running', 'dead')";
 
 /// The same for an organization's events: `$1` the org, `$2` the first
 /// seq, `$3` attempts.
@@ -53,7 +59,11 @@ const ENQUEUE_ORG: &str = "WITH targets AS ( \
      SELECT 'webhook', jsonb_build_object('endpoint', endpoint, 'stream', 'org', 'id', $1::uuid), \
        'webhook:' || endpoint || ':org:' || $1::uuid, $3 \
      FROM targets \
-     ON CONFLICT (unique_key) DO UPDATE SET again = true WHERE jobs.state = 'running'";
+     ON CONFLICT (unique_key) DO UPDATE SET again = (jobs.state = 'running'), \
+       state = CASE WHEN jobs.state = 'dead' THEN 'queued' ELSE jobs.state END, \
+       attempts = CASE WHEN jobs.state = 'dead' THEN 0 ELSE jobs.attempts END, \
+       run_at = CASE WHEN jobs.state = 'dead' THEN now() ELSE jobs.run_at END \
+     WHERE jobs.state IN ('running', 'dead')";
 
 /// The statement that queues the webhook jobs of board `events`, for the
 /// append's pipeline.

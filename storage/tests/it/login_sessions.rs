@@ -42,6 +42,7 @@ async fn session(db: &Db, user: UserId, first_token: u8) -> Uuid {
                 ip: Some("127.0.0.1"),
                 lifetime: DAY,
                 refresh_hash: &hash(first_token),
+                password_hash: "h",
             },
             None,
         )
@@ -203,6 +204,7 @@ async fn expired_sessions_refuse_refresh() {
             ip: None,
             lifetime: Duration::ZERO,
             refresh_hash: &hash(1),
+            password_hash: "h",
         },
         None,
     )
@@ -314,4 +316,42 @@ async fn a_failure_series_restarts_after_its_window() {
     tokio::time::sleep(Duration::from_millis(5)).await;
     assert_eq!(db.record_login_failure(scope, &policy).await.unwrap(), None);
     assert_eq!(db.login_lock(&[scope.to_owned()]).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_login_checked_against_a_password_that_changed_meanwhile_makes_no_session() {
+    let (_t, db) = fresh_db().await;
+    let user = user(&db).await;
+    let attempt = |password_hash: &'static str| NewLoginSession {
+        id: Uuid::new_v4(),
+        user,
+        user_agent: None,
+        ip: None,
+        lifetime: DAY,
+        refresh_hash: &[7; 32],
+        password_hash,
+    };
+    // Verified against "old", but a reset stored "h" in the meantime.
+    let raced = db.create_login_session(attempt("old"), None).await;
+    assert!(
+        matches!(raced, Err(storage::DbError::Conflict(storage::LOGIN_RACED))),
+        "{raced:?}"
+    );
+    assert!(live(&db, user).await.is_empty());
+    // Disabled while the password was being verified.
+    let client = db.pool().get().await.unwrap();
+    client
+        .execute(
+            "UPDATE users SET disabled_at = now() WHERE id = $1",
+            &[&user.0],
+        )
+        .await
+        .unwrap();
+    drop(client);
+    let raced = db.create_login_session(attempt("h"), None).await;
+    assert!(
+        matches!(raced, Err(storage::DbError::Conflict(_))),
+        "{raced:?}"
+    );
+    assert!(live(&db, user).await.is_empty());
 }

@@ -79,7 +79,9 @@ export class IndexedDBStore implements CommandStore {
 
   put(command: StoredCommand): Promise<void> {
     const text = this.journalSet(command);
-    return this.enqueue({ put: command }).then(() => this.journalClear(command.id, text));
+    return this.enqueue({ put: command }).then(() => {
+      if (text !== undefined) this.journalClear(command.id, text);
+    });
   }
 
   delete(id: string): Promise<void> {
@@ -117,12 +119,18 @@ export class IndexedDBStore implements CommandStore {
       this.local?.setItem(this.journal + command.id, text);
       return this.local ? text : undefined;
     } catch {
-      // Full: IndexedDB alone keeps it.
+      // Full: IndexedDB alone keeps it, and an older journal entry of the
+      // same command must not outlive it (load() prefers the journal).
+      try {
+        this.local?.removeItem(this.journal + command.id);
+      } catch {
+        // Nothing more to do.
+      }
       return undefined;
     }
   }
 
-  /** Removes `id`'s journal entry (only if it still holds `text`, when given). */
+  /** Removes `id`'s journal entry (only if it still holds `text`, when given: a newer put may have replaced it). */
   private journalClear(id: string, text?: string): void {
     const local = this.local;
     if (!local) return;
