@@ -37,6 +37,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Built together with the server, reqwest has rustls without a
+    // provider: give it aws-lc-rs before any client is made.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let args = Args::parse()?;
     match sys::raise_nofile_limit() {
         Ok(limit) => eprintln!("loadtest: open-file limit {limit}"),

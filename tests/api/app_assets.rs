@@ -16,6 +16,7 @@ async fn send(app: &TestApp, method: Method, path: &str) -> reqwest::Response {
 }
 
 async fn send_with(app: &TestApp, method: Method, path: &str, encoding: &str) -> reqwest::Response {
+    server::webhooks::guard::install_tls_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

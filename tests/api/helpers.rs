@@ -53,6 +53,13 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings
 }
 
+/// A reqwest client (with the process's TLS provider installed first: see
+/// `server::webhooks::guard::install_tls_provider`).
+pub fn http_client() -> reqwest::Client {
+    server::webhooks::guard::install_tls_provider();
+    reqwest::Client::new()
+}
+
 /// Start the server on a fresh database.
 pub async fn spawn_app() -> TestApp {
     let db = TestDb::new().await;
@@ -73,7 +80,7 @@ async fn start(db: TestDb, settings: Settings) -> TestApp {
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
-        http: reqwest::Client::new(),
+        http: http_client(),
         _db: db,
         settings,
         stop: Some(stop),

@@ -125,7 +125,7 @@ impl ServerProcess {
             .await
             .expect("the server process listens within 30 s")
             .expect("the server process reported its port");
-        let http = reqwest::Client::new();
+        let http = crate::helpers::http_client();
         let ready = process.url("/health/ready");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -444,7 +444,7 @@ async fn kill_cycles(cycles: usize) {
     let started = Instant::now();
     let db = TestDb::new().await;
     let secret = uuid::Uuid::new_v4().simple().to_string().repeat(2);
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
 
     // Set-up through the first server process.
     let mut server = ServerProcess::start(&db.url, &secret).await;

@@ -43,7 +43,7 @@ impl PyReceiver {
     }
 
     async fn secrets(&self, secrets: &[&str]) {
-        let res = reqwest::Client::new()
+        let res = crate::helpers::http_client()
             .post(format!("{}/_secrets", self.base))
             .json(&json!({ "secrets": secrets }))
             .send()
@@ -55,7 +55,9 @@ impl PyReceiver {
     async fn log_until(&self, count: usize) -> Vec<Value> {
         let began = Instant::now();
         loop {
-            let log: Vec<Value> = reqwest::get(format!("{}/_log", self.base))
+            let log: Vec<Value> = crate::helpers::http_client()
+                .get(format!("{}/_log", self.base))
+                .send()
                 .await
                 .expect("log")
                 .json()

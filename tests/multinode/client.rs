@@ -23,6 +23,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(port: u16) -> Api {
+        server::webhooks::guard::install_tls_provider();
         Api {
             http: reqwest::Client::builder()
                 .timeout(WAIT)

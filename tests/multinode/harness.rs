@@ -160,6 +160,7 @@ pub async fn start_node(name: &str, database: &str, bus: &str, dir: &Path) -> No
 
 /// Wait until `url` answers 200.
 pub async fn ready(url: &str, what: &str) {
+    server::webhooks::guard::install_tls_provider();
     let http = reqwest::Client::new();
     let deadline = Instant::now() + START_WAIT;
     loop {

@@ -164,6 +164,14 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Installs aws-lc-rs as the process's TLS provider, once (later calls do
+/// nothing). reqwest is built with rustls and no provider of its own, so
+/// every process that makes a reqwest client — the server, the tests, the
+/// load generator — calls this first.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 /// The HTTP client deliveries use.
 ///
 /// # Errors
@@ -172,8 +180,7 @@ pub fn client(
     allow_private: bool,
     timeout: std::time::Duration,
 ) -> Result<reqwest::Client, reqwest::Error> {
-    // The process's TLS provider: aws-lc-rs, as everywhere else here.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    install_tls_provider();
     reqwest::Client::builder()
         .dns_resolver(Arc::new(GuardedResolver { allow_private }))
         .redirect(reqwest::redirect::Policy::none())
