@@ -61,6 +61,48 @@ async fn register_endpoint(
     body
 }
 
+/// A server, an owner with an org and a board, a receiver failing its
+/// first `fail_first` requests, and an endpoint for `types` pointing at it.
+struct Setup {
+    app: TestApp,
+    token: String,
+    org: String,
+    board: String,
+    receiver: Receiver,
+    /// The registration's answer (`id`, `secret`…).
+    created: Value,
+}
+
+impl Setup {
+    async fn new(
+        schedule: &[f64],
+        disable_after: Duration,
+        fail_first: usize,
+        types: Value,
+    ) -> Setup {
+        let app = app_with(schedule, disable_after).await;
+        let (token, org, board) = owner_org_board(&app).await;
+        let receiver = Receiver::start(fail_first).await;
+        let created = register_endpoint(&app, &token, &org, &receiver.url, types).await;
+        Setup {
+            app,
+            token,
+            org,
+            board,
+            receiver,
+            created,
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        self.created["id"].as_str().expect("id").to_owned()
+    }
+
+    fn secret(&self) -> String {
+        self.created["secret"].as_str().expect("secret").to_owned()
+    }
+}
+
 async fn create_item(app: &TestApp, token: &str, board: &str, title: &str) {
     let (status, body) = app
         .command(
@@ -134,22 +176,25 @@ async fn only_admins_register_endpoints_and_internal_addresses_are_refused() {
 
 #[actix_web::test]
 async fn committed_events_are_delivered_signed_once_each_in_seq_order() {
-    let app = app_with(&[0.05], Duration::from_secs(3600)).await;
-    let (token, org, board) = owner_org_board(&app).await;
-    let receiver = Receiver::start(0).await;
-    let created = register_endpoint(
-        &app,
-        &token,
-        &org,
-        &receiver.url,
+    let setup = Setup::new(
+        &[0.05],
+        Duration::from_secs(3600),
+        0,
         json!(["board.item_created"]),
     )
     .await;
-    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let (app, token, org, board, receiver) = (
+        &setup.app,
+        &setup.token,
+        &setup.org,
+        &setup.board,
+        &setup.receiver,
+    );
+    let secret = setup.secret();
     assert!(secret.starts_with("whsec_"));
-    let endpoint = created["id"].as_str().expect("id").to_owned();
+    let endpoint = setup.endpoint();
     let (_, shown) = app
-        .get(&token, &format!("/api/v1/orgs/{org}/webhooks/{endpoint}"))
+        .get(token, &format!("/api/v1/orgs/{org}/webhooks/{endpoint}"))
         .await;
     assert!(
         shown.get("secret").is_none(),
@@ -169,13 +214,13 @@ async fn committed_events_are_delivered_signed_once_each_in_seq_order() {
     // A type the endpoint did not ask for is not sent.
     let (status, _) = app
         .patch(
-            &token,
+            token,
             &format!("/api/v1/boards/{board}"),
             json!({ "name": "Renamed" }),
         )
         .await;
     assert!(status.is_success());
-    create_item(&app, &token, &board, "last").await;
+    create_item(app, token, board, "last").await;
 
     let got = receiver.until("31 items", |got| got.len() >= 31).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -205,7 +250,7 @@ async fn committed_events_are_delivered_signed_once_each_in_seq_order() {
     // The log shows every attempt, newest first, paged.
     let (status, log) = app
         .get(
-            &token,
+            token,
             &format!("/api/v1/orgs/{org}/webhooks/{endpoint}/deliveries?limit=20"),
         )
         .await;
@@ -218,7 +263,7 @@ async fn committed_events_are_delivered_signed_once_each_in_seq_order() {
     let before = log["next_before"].as_i64().expect("more");
     let (_, rest) = app
         .get(
-            &token,
+            token,
             &format!("/api/v1/orgs/{org}/webhooks/{endpoint}/deliveries?before={before}"),
         )
         .await;
@@ -249,21 +294,24 @@ async fn committed_events_are_delivered_signed_once_each_in_seq_order() {
 
 #[actix_web::test]
 async fn a_receiver_failing_three_times_gets_the_fourth_attempt_and_order_holds() {
-    let app = app_with(&[0.05, 0.1, 0.1, 5.0], Duration::from_secs(3600)).await;
-    let (token, org, board) = owner_org_board(&app).await;
-    let receiver = Receiver::start(3).await;
-    let created = register_endpoint(
-        &app,
-        &token,
-        &org,
-        &receiver.url,
+    let setup = Setup::new(
+        &[0.05, 0.1, 0.1, 5.0],
+        Duration::from_secs(3600),
+        3,
         json!(["board.item_created"]),
     )
     .await;
-    let endpoint = created["id"].as_str().expect("id").to_owned();
-    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let (app, token, org, board, receiver) = (
+        &setup.app,
+        &setup.token,
+        &setup.org,
+        &setup.board,
+        &setup.receiver,
+    );
+    let endpoint = setup.endpoint();
+    let secret = setup.secret();
     for title in ["first", "second", "third"] {
-        create_item(&app, &token, &board, title).await;
+        create_item(app, token, board, title).await;
     }
     let got = receiver
         .until("the first event 4 times, then the rest", |g| g.len() >= 6)
@@ -292,7 +340,7 @@ async fn a_receiver_failing_three_times_gets_the_fourth_attempt_and_order_holds(
 
     let (_, log) = app
         .get(
-            &token,
+            token,
             &format!("/api/v1/orgs/{org}/webhooks/{endpoint}/deliveries"),
         )
         .await;
@@ -314,7 +362,7 @@ async fn a_receiver_failing_three_times_gets_the_fourth_attempt_and_order_holds(
         "NUL is replaced"
     );
     let (_, endpoint_now) = app
-        .get(&token, &format!("/api/v1/orgs/{org}/webhooks/{endpoint}"))
+        .get(token, &format!("/api/v1/orgs/{org}/webhooks/{endpoint}"))
         .await;
     assert_eq!(
         endpoint_now["failing_since"],
@@ -326,7 +374,7 @@ async fn a_receiver_failing_three_times_gets_the_fourth_attempt_and_order_holds(
     let id = first[0]["id"].as_i64().expect("id");
     let (status, _) = app
         .post(
-            &token,
+            token,
             &format!("/api/v1/orgs/{org}/webhooks/{endpoint}/deliveries/{id}/redeliver"),
             json!({}),
         )
@@ -339,16 +387,26 @@ async fn a_receiver_failing_three_times_gets_the_fourth_attempt_and_order_holds(
 
 #[actix_web::test]
 async fn an_endpoint_failing_too_long_is_disabled_and_its_admins_are_mailed() {
-    let app = app_with(&[0.2; 20], Duration::from_millis(600)).await;
-    let (token, org, board) = owner_org_board(&app).await;
-    let receiver = Receiver::start(usize::MAX).await;
-    let created = register_endpoint(&app, &token, &org, &receiver.url, json!([])).await;
-    let endpoint = created["id"].as_str().expect("id").to_owned();
-    create_item(&app, &token, &board, "never taken").await;
+    let setup = Setup::new(
+        &[0.2; 20],
+        Duration::from_millis(600),
+        usize::MAX,
+        json!([]),
+    )
+    .await;
+    let (app, token, org, board, receiver) = (
+        &setup.app,
+        &setup.token,
+        &setup.org,
+        &setup.board,
+        &setup.receiver,
+    );
+    let endpoint = setup.endpoint();
+    create_item(app, token, board, "never taken").await;
     let path = format!("/api/v1/orgs/{org}/webhooks/{endpoint}");
     let began = std::time::Instant::now();
     let disabled = loop {
-        let (_, now) = app.get(&token, &path).await;
+        let (_, now) = app.get(token, &path).await;
         if now["enabled"] == false {
             break now;
         }
@@ -365,10 +423,10 @@ async fn an_endpoint_failing_too_long_is_disabled_and_its_admins_are_mailed() {
             .contains("failed"),
         "{disabled}"
     );
-    let (_, me) = app.get(&token, "/api/v1/me").await;
+    let (_, me) = app.get(token, "/api/v1/me").await;
     let address = me["email"].as_str().expect("email");
-    let mails = outbox::to(&app, address);
-    let told = outbox::nth_to(&app, address, mails.len().max(2)).await;
+    let mails = outbox::to(app, address);
+    let told = outbox::nth_to(app, address, mails.len().max(2)).await;
     assert!(
         told.header("Subject").contains("webhook endpoint"),
         "{told:?}"
@@ -381,22 +439,25 @@ async fn an_endpoint_failing_too_long_is_disabled_and_its_admins_are_mailed() {
 
 #[actix_web::test]
 async fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
-    let app = app_with(&[0.05], Duration::from_secs(3600)).await;
-    let (token, org, board) = owner_org_board(&app).await;
-    let receiver = Receiver::start(0).await;
-    let created = register_endpoint(
-        &app,
-        &token,
-        &org,
-        &receiver.url,
+    let setup = Setup::new(
+        &[0.05],
+        Duration::from_secs(3600),
+        0,
         json!(["board.item_created"]),
     )
     .await;
-    let endpoint = created["id"].as_str().expect("id").to_owned();
-    let old = created["secret"].as_str().expect("secret").to_owned();
+    let (app, token, org, board, receiver) = (
+        &setup.app,
+        &setup.token,
+        &setup.org,
+        &setup.board,
+        &setup.receiver,
+    );
+    let endpoint = setup.endpoint();
+    let old = setup.secret();
     let (status, rotated) = app
         .post(
-            &token,
+            token,
             &format!("/api/v1/orgs/{org}/webhooks/{endpoint}/rotate-secret"),
             json!({}),
         )
@@ -404,7 +465,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
     assert_eq!(status, StatusCode::OK, "{rotated}");
     let new = rotated["secret"].as_str().expect("secret").to_owned();
     assert_ne!(new, old);
-    create_item(&app, &token, &board, "after the rotation").await;
+    create_item(app, token, board, "after the rotation").await;
     let got = receiver.until("one event", |g| !g.is_empty()).await;
     let header = got[0].header("webhook-signature");
     assert_eq!(header.split(' ').count(), 2, "{header}");
@@ -412,7 +473,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
 
     // The audit log has the endpoint's changes, with who made them.
     let (status, audit) = app
-        .get(&token, &format!("/api/v1/orgs/{org}/audit?action=webhook."))
+        .get(token, &format!("/api/v1/orgs/{org}/audit?action=webhook."))
         .await;
     assert_eq!(status, StatusCode::OK, "{audit}");
     let actions: Vec<&str> = audit["entries"]
@@ -427,19 +488,16 @@ async fn a_rotated_secret_signs_beside_the_new_one_during_the_overlap() {
 
 #[actix_web::test]
 async fn a_dead_stream_job_is_brought_back_by_the_next_event() {
-    let app = app_with(&[0.05], Duration::from_secs(3600)).await;
-    let (token, org, board) = owner_org_board(&app).await;
-    let receiver = Receiver::start(0).await;
-    let created = register_endpoint(
-        &app,
-        &token,
-        &org,
-        &receiver.url,
+    let setup = Setup::new(
+        &[0.05],
+        Duration::from_secs(3600),
+        0,
         json!(["board.item_created"]),
     )
     .await;
-    let endpoint = created["id"].as_str().expect("id").to_owned();
-    create_item(&app, &token, &board, "before").await;
+    let (app, token, board, receiver) = (&setup.app, &setup.token, &setup.board, &setup.receiver);
+    let endpoint = setup.endpoint();
+    create_item(app, token, board, "before").await;
     receiver.until("the first event", |g| g.len() == 1).await;
     // The stream's job, dead as a database fault would have left it.
     let db = app.db().await;
@@ -451,13 +509,13 @@ async fn a_dead_stream_job_is_brought_back_by_the_next_event() {
                'webhook:' || $1::uuid || ':board:' || $2::uuid, 1000, 'dead', 1000)",
             &[
                 &uuid::Uuid::parse_str(&endpoint).expect("uuid"),
-                &uuid::Uuid::parse_str(&board).expect("uuid"),
+                &uuid::Uuid::parse_str(board).expect("uuid"),
             ],
         )
         .await
         .expect("a dead job");
     drop(client);
-    create_item(&app, &token, &board, "after").await;
+    create_item(app, token, board, "after").await;
     let got = receiver.until("the next event", |g| g.len() == 2).await;
     assert_eq!(got[1].json()["data"]["event"]["title"], "after");
 }
