@@ -435,6 +435,12 @@ async fn an_endpoint_failing_too_long_is_disabled_and_its_admins_are_mailed() {
     let tries = receiver.received().len();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.received().len(), tries);
+    // Enabled again: the failure record is cleared and the stream is tried.
+    let (status, enabled) = app.patch(token, &path, json!({ "enabled": true })).await;
+    assert_eq!(status, StatusCode::OK, "{enabled}");
+    assert_eq!(enabled["enabled"], true);
+    assert_eq!(enabled["disabled_reason"], Value::Null);
+    receiver.until("another attempt", |g| g.len() > tries).await;
 }
 
 #[actix_web::test]

@@ -189,6 +189,19 @@ async fn manager(state: &AppState, org: OrgId, auth: Auth) -> Result<(), ApiErro
     Ok(())
 }
 
+/// The organization and endpoint of a `/orgs/{org}/webhooks/{id}` path,
+/// once the caller is known to manage the organization's webhooks.
+async fn managed(
+    state: &AppState,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<(OrgId, Uuid), ApiError> {
+    let (org, id) = path.into_inner();
+    let org = OrgId(org);
+    manager(state, org, auth).await?;
+    Ok((org, id))
+}
+
 async fn checked_url(state: &AppState, raw: &str) -> Result<String, ApiError> {
     let url =
         guard::parse_url(raw).map_err(|e| ApiError::validation("url", format!("the URL {e}")))?;
@@ -350,9 +363,7 @@ pub async fn get(
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, id) = path.into_inner();
-    let org = OrgId(org);
-    manager(&state, org, auth).await?;
+    let (org, id) = managed(&state, auth, path).await?;
     Ok(HttpResponse::Ok().json(Endpoint::from(endpoint_of(&state, org, id).await?)))
 }
 
@@ -377,9 +388,7 @@ pub async fn update(
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<PatchEndpoint>,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, id) = path.into_inner();
-    let org = OrgId(org);
-    manager(&state, org, auth).await?;
+    let (org, id) = managed(&state, auth, path).await?;
     let PatchEndpoint {
         url,
         event_types,
@@ -431,9 +440,7 @@ pub async fn delete(
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, id) = path.into_inner();
-    let org = OrgId(org);
-    manager(&state, org, auth).await?;
+    let (org, id) = managed(&state, auth, path).await?;
     let audit = crate::audit::entry(&req, &auth, AuditAction::WebhookEndpointDeleted)
         .org(org)
         .target("webhook_endpoint", id);
@@ -467,9 +474,7 @@ pub async fn rotate_secret(
     auth: Auth,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, id) = path.into_inner();
-    let org = OrgId(org);
-    manager(&state, org, auth).await?;
+    let (org, id) = managed(&state, auth, path).await?;
     let secret = sign::new_secret();
     let overlap = state.settings.webhooks.secret_overlap;
     state
@@ -514,9 +519,7 @@ pub async fn deliveries(
     path: web::Path<(Uuid, Uuid)>,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, id) = path.into_inner();
-    let org = OrgId(org);
-    manager(&state, org, auth).await?;
+    let (org, id) = managed(&state, auth, path).await?;
     let limit = query.limit.unwrap_or(LOG_PAGE);
     if !(1..=LOG_PAGE_MAX).contains(&limit) {
         return Err(ApiError::validation(

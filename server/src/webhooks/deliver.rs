@@ -101,7 +101,16 @@ async fn run_stream(
             return Ok(());
         }
         let mut failed = cursor.head_attempts;
-        let messages = read(state, &endpoint, stream, id, cursor.delivered_seq, PAGE).await?;
+        let messages = read(
+            state,
+            &endpoint,
+            stream,
+            id,
+            cursor.delivered_seq,
+            PAGE,
+            true,
+        )
+        .await?;
         let full = messages.len() >= PAGE as usize;
         // Events skipped for their type, not yet recorded as passed.
         let mut skipped = None;
@@ -184,7 +193,16 @@ pub async fn redeliver(state: &AppState, job: &ClaimedJob) -> Result<(), JobErro
     let Some(endpoint) = state.db.webhook_endpoint(None, endpoint).await? else {
         return Ok(());
     };
-    let mut messages = read(state, &endpoint, stream, id, seq.saturating_sub(1), 1).await?;
+    let mut messages = read(
+        state,
+        &endpoint,
+        stream,
+        id,
+        seq.saturating_sub(1),
+        1,
+        false,
+    )
+    .await?;
     let Some(message) = messages.pop().filter(|m| m.seq == seq) else {
         return Err(JobError::Permanent(format!(
             "{stream:?} {id} has no event {seq}"
@@ -196,7 +214,9 @@ pub async fn redeliver(state: &AppState, job: &ClaimedJob) -> Result<(), JobErro
     sent.map_err(JobError::Retry)
 }
 
-/// Up to `limit` events of the stream after `after`, rendered.
+/// Up to `limit` events of the stream after `after`, rendered — only
+/// those `endpoint` asks for when `filtered` (the others keep their seq and
+/// type, with no body).
 async fn read(
     state: &AppState,
     endpoint: &WebhookEndpoint,
@@ -204,59 +224,63 @@ async fn read(
     id: Uuid,
     after: u64,
     limit: u32,
+    filtered: bool,
 ) -> Result<Vec<Message>, JobError> {
-    let org = endpoint.org.0;
-    let messages = match stream {
+    // (seq, at, by, command id, event) of either log.
+    let records: Vec<(u64, i64, Uuid, Option<String>, Value)> = match stream {
         Stream::Board => state
             .db
             .board_events(BoardId(id), after, limit)
             .await?
             .into_iter()
-            .map(|rec| {
-                let event = serde_json::to_value(&rec.event).unwrap_or_default();
-                let data = json!({
-                    "org": org, "board": id, "seq": rec.seq, "at": rec.at.0, "by": rec.by,
-                    "command_id": rec.command_id, "event": event,
-                });
-                render(stream, id, rec.seq, rec.at.0, &event, data)
-            })
+            .map(|r| (r.seq, r.at.0, r.by.0, r.command_id, to_json(&r.event)))
             .collect(),
         Stream::Org => state
             .db
             .org_events(OrgId(id), after, limit)
             .await?
             .into_iter()
-            .map(|rec| {
-                let event = serde_json::to_value(&rec.event).unwrap_or_default();
-                let data = json!({
-                    "org": org, "seq": rec.seq, "at": rec.at.0, "by": rec.by,
-                    "command_id": rec.command_id, "event": event,
-                });
-                render(stream, id, rec.seq, rec.at.0, &event, data)
-            })
+            .map(|r| (r.seq, r.at.0, r.by.0, r.command_id, to_json(&r.event)))
             .collect(),
     };
-    Ok(messages)
+    Ok(records
+        .into_iter()
+        .map(|(seq, at, by, command_id, event)| {
+            let tag = event
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
+            let event_type = event_type(stream, tag);
+            let msg_id = format!("msg_{}_{}_{seq}", stream.name(), id.simple());
+            if filtered && !endpoint.wants(&event_type) {
+                return Message {
+                    seq,
+                    event_type,
+                    msg_id,
+                    body: Vec::new(),
+                };
+            }
+            let mut data = json!({
+                "org": endpoint.org.0, "seq": seq, "at": at, "by": by,
+                "command_id": command_id, "event": event,
+            });
+            if stream == Stream::Board {
+                data["board"] = json!(id);
+            }
+            // The Standard Webhooks body: `{"type", "timestamp", "data"}`.
+            let body = json!({ "type": event_type, "timestamp": rfc3339(at), "data": data });
+            Message {
+                seq,
+                msg_id,
+                event_type,
+                body: serde_json::to_vec(&body).unwrap_or_default(),
+            }
+        })
+        .collect())
 }
 
-/// The Standard Webhooks body: `{"type", "timestamp", "data"}`.
-fn render(stream: Stream, id: Uuid, seq: u64, at_ms: i64, event: &Value, data: Value) -> Message {
-    let tag = event
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
-    let event_type = event_type(stream, tag);
-    let body = json!({
-        "type": event_type,
-        "timestamp": rfc3339(at_ms),
-        "data": data,
-    });
-    Message {
-        seq,
-        msg_id: format!("msg_{}_{}_{seq}", stream.name(), id.simple()),
-        event_type,
-        body: serde_json::to_vec(&body).unwrap_or_default(),
-    }
+fn to_json(event: &impl serde::Serialize) -> Value {
+    serde_json::to_value(event).unwrap_or_default()
 }
 
 /// Send `message` once: the attempt for the log, and whether the endpoint

@@ -243,16 +243,11 @@ impl Db {
             .await?;
             // …and every stream it has a place in may have events waiting.
             tx.execute(
-                "INSERT INTO jobs (kind, payload, unique_key, max_attempts) \
-                 SELECT 'webhook', \
-                   jsonb_build_object('endpoint', endpoint_id, 'stream', stream, 'id', stream_id), \
-                   'webhook:' || endpoint_id || ':' || stream || ':' || stream_id, $2 \
-                 FROM webhook_cursors WHERE endpoint_id = $1 \
-                 ON CONFLICT (unique_key) DO UPDATE SET again = (jobs.state = 'running'), \
-       state = CASE WHEN jobs.state = 'dead' THEN 'queued' ELSE jobs.state END, \
-       attempts = CASE WHEN jobs.state = 'dead' THEN 0 ELSE jobs.attempts END, \
-       run_at = CASE WHEN jobs.state = 'dead' THEN now() ELSE jobs.run_at END \
-     WHERE jobs.state IN ('running', 'dead')",
+                enqueue_stream_jobs!(
+                    "(SELECT endpoint_id AS endpoint, stream, stream_id \
+                       FROM webhook_cursors WHERE endpoint_id = $1) AS streams",
+                    "$2"
+                ),
                 &[&id, &protocol::jobs::JobKind::Webhook.max_attempts()],
             )
             .await?;

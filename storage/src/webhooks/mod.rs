@@ -11,6 +11,30 @@
 //! queued again, so no stream is left behind for good. Organizations
 //! without enabled endpoints find no row.
 
+/// The statement tail that makes sure one `webhook` job exists for each
+/// `(endpoint, stream, stream_id)` row of `$rows` (a table expression),
+/// with `$attempts` (a parameter) as its attempts: a running one is marked
+/// `again`, a dead one is queued afresh, a queued one is left as it is.
+/// One place for the rule every enqueue of webhook jobs follows.
+macro_rules! enqueue_stream_jobs {
+    ($rows:literal, $attempts:literal) => {
+        concat!(
+            "INSERT INTO jobs (kind, payload, unique_key, max_attempts) \
+             SELECT 'webhook', \
+               jsonb_build_object('endpoint', endpoint, 'stream', stream, 'id', stream_id), \
+               'webhook:' || endpoint || ':' || stream || ':' || stream_id, ",
+            $attempts,
+            " FROM ",
+            $rows,
+            " ON CONFLICT (unique_key) DO UPDATE SET again = (jobs.state = 'running'), \
+               state = CASE WHEN jobs.state = 'dead' THEN 'queued' ELSE jobs.state END, \
+               attempts = CASE WHEN jobs.state = 'dead' THEN 0 ELSE jobs.attempts END, \
+               run_at = CASE WHEN jobs.state = 'dead' THEN now() ELSE jobs.run_at END \
+             WHERE jobs.state IN ('running', 'dead')"
+        )
+    };
+}
+
 mod endpoints;
 mod progress;
 
@@ -26,44 +50,33 @@ pub use progress::{Delivery, NewDelivery, StreamCursor};
 
 /// The `webhook` jobs (and cursors) a batch of board events needs:
 /// `$1` boards, `$2` the first seq of each in the batch, `$3` attempts.
-const ENQUEUE_BOARDS: &str = "WITH batch AS ( \
+const ENQUEUE_BOARDS: &str = concat!(
+    "WITH batch AS ( \
        SELECT board, min(first_seq) AS first_seq \
        FROM unnest($1::uuid[], $2::bigint[]) AS t(board, first_seq) GROUP BY board), \
      targets AS ( \
-       SELECT e.id AS endpoint, batch.board AS stream_id, batch.first_seq \
+       SELECT e.id AS endpoint, 'board' AS stream, batch.board AS stream_id, batch.first_seq \
        FROM batch JOIN boards b ON b.id = batch.board \
        JOIN webhook_endpoints e ON e.org_id = b.org_id AND e.enabled), \
      cursors AS ( \
        INSERT INTO webhook_cursors (endpoint_id, stream, stream_id, delivered_seq) \
-       SELECT endpoint, 'board', stream_id, first_seq - 1 FROM targets \
-       ON CONFLICT DO NOTHING) \
-     INSERT INTO jobs (kind, payload, unique_key, max_attempts) \
-     SELECT 'webhook', jsonb_build_object('endpoint', endpoint, 'stream', 'board', 'id', stream_id), \
-       'webhook:' || endpoint || ':board:' || stream_id, $3 \
-     FROM targets \
-     ON CONFLICT (unique_key) DO UPDATE SET again = (jobs.state = 'running'), \
-       state = CASE WHEN jobs.state = 'dead' THEN 'queued' ELSE jobs.state END, \
-       attempts = CASE WHEN jobs.state = 'dead' THEN 0 ELSE jobs.attempts END, \
-       run_at = CASE WHEN jobs.state = 'dead' THEN now() ELSE jobs.run_at END \
-     WHERE jobs.state IN ('running', 'dead')";
+       SELECT endpoint, stream, stream_id, first_seq - 1 FROM targets \
+       ON CONFLICT DO NOTHING) ",
+    enqueue_stream_jobs!("targets", "$3")
+);
 
 /// The same for an organization's events: `$1` the org, `$2` the first
 /// seq, `$3` attempts.
-const ENQUEUE_ORG: &str = "WITH targets AS ( \
-       SELECT id AS endpoint FROM webhook_endpoints WHERE org_id = $1 AND enabled), \
+const ENQUEUE_ORG: &str = concat!(
+    "WITH targets AS ( \
+       SELECT id AS endpoint, 'org' AS stream, $1::uuid AS stream_id \
+       FROM webhook_endpoints WHERE org_id = $1 AND enabled), \
      cursors AS ( \
        INSERT INTO webhook_cursors (endpoint_id, stream, stream_id, delivered_seq) \
-       SELECT endpoint, 'org', $1, $2::bigint - 1 FROM targets \
-       ON CONFLICT DO NOTHING) \
-     INSERT INTO jobs (kind, payload, unique_key, max_attempts) \
-     SELECT 'webhook', jsonb_build_object('endpoint', endpoint, 'stream', 'org', 'id', $1::uuid), \
-       'webhook:' || endpoint || ':org:' || $1::uuid, $3 \
-     FROM targets \
-     ON CONFLICT (unique_key) DO UPDATE SET again = (jobs.state = 'running'), \
-       state = CASE WHEN jobs.state = 'dead' THEN 'queued' ELSE jobs.state END, \
-       attempts = CASE WHEN jobs.state = 'dead' THEN 0 ELSE jobs.attempts END, \
-       run_at = CASE WHEN jobs.state = 'dead' THEN now() ELSE jobs.run_at END \
-     WHERE jobs.state IN ('running', 'dead')";
+       SELECT endpoint, stream, stream_id, $2::bigint - 1 FROM targets \
+       ON CONFLICT DO NOTHING) ",
+    enqueue_stream_jobs!("targets", "$3")
+);
 
 /// The statement that queues the webhook jobs of board `events`, for the
 /// append's pipeline.
