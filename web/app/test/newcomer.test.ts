@@ -1,7 +1,8 @@
 /**
  * A newcomer without docs: registers on the login page, creates an
- * organization and a board, invites a teammate with a link; the teammate
- * opens the link, creates an account, joins, and both work on the board.
+ * organization and a board, invites a teammate by email address; the
+ * teammate opens the mailed link (read from the server's development
+ * outbox), creates an account, joins, and both work on the board.
  * The teammate uses `localhost`, the owner `127.0.0.1`: the server's own
  * origin is allowed for the socket under either name with no setting.
  */
@@ -12,6 +13,7 @@ import { it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 
 import { appFixture, cardOf, SEE_MS } from "./harness.js";
+import { waitForMail } from "./outbox.js";
 
 const app = appFixture();
 
@@ -31,7 +33,7 @@ async function register(page: Page, name: string, email: string): Promise<void> 
   await page.getByRole("button", { name: "Create account" }).click();
 }
 
-it("register, create an organization and a board, invite a teammate who joins and sees the board live", async () => {
+it("register, create an organization and a board, invite a teammate by email who joins from the mailed link and sees the board live", async () => {
   const errors: string[] = [];
   const owner = await fresh(app.browser, errors);
   await owner.goto(`${app.base("127.0.0.1")}/`);
@@ -48,16 +50,28 @@ it("register, create an organization and a board, invite a teammate who joins an
   await owner.locator("[data-column]").first().waitFor({ timeout: SEE_MS });
   const boardUrl = owner.url();
 
+  const tom = `tom-${Date.now()}@example.com`;
   await owner.getByRole("link", { name: "Members" }).click();
-  await owner.getByTestId("invite-form").getByRole("button", { name: "Create invite link" }).click();
-  const link = await owner.getByTestId("invite-link-value").inputValue();
-  assert.match(link, /\/invite\/cbi_/);
+  const invite = owner.getByTestId("invite-form");
+  assert.equal(await invite.getByRole("button").textContent(), "Create invite link", "with no address the form makes a link to send yourself");
+  await invite.getByLabel("Email (optional)").fill(tom);
+  await invite.getByRole("button", { name: "Send invite" }).click();
+  const shown = await owner.getByTestId("invite-link-value").inputValue();
+  assert.match(shown, /\/invite\/cbi_[0-9a-f]+$/);
+  await owner.getByText(`The link was mailed to ${tom}.`, { exact: false }).waitFor({ timeout: SEE_MS });
+
+  // The mail carries the same link, on the public URL (localhost by default).
+  const mail = await waitForMail(app.server.dataDir, tom, "invited you to join Northwind Design");
+  const mailed = /https?:\/\/\S+\/invite\/cbi_[0-9a-f]+/.exec(mail.text)?.[0];
+  assert.ok(mailed, `no invite link in the mail:\n${mail.text}`);
+  assert.equal(new URL(mailed).pathname, new URL(shown).pathname, "the mail carries the link the owner was shown");
+  assert.equal(new URL(mailed).hostname, "localhost");
 
   const mate = await fresh(app.browser, errors);
-  await mate.goto(link.replace("127.0.0.1", "localhost"));
+  await mate.goto(mailed);
   await mate.getByTestId("invite-register").click();
   await mate.getByLabel("Name").fill("Tom Teammate");
-  await mate.getByLabel("Email").fill(`tom-${Date.now()}@example.com`);
+  await mate.getByLabel("Email").fill(tom);
   await mate.getByLabel("Password").fill("another long password");
   await mate.getByRole("button", { name: "Create account" }).click();
   await mate.getByTestId("invite-accept").click();

@@ -283,7 +283,7 @@ function AddMember(props: { org: OrgView; onAdded: () => void }) {
   return (
     <section class="members-section" aria-labelledby="add-member-title">
       <h2 id="add-member-title">Add by email</h2>
-      <p class="muted small">For someone who already has a Corkboard account. Otherwise, send them an invite link below.</p>
+      <p class="muted small">For someone who already has a Corkboard account. Otherwise, invite them below.</p>
       <form class="inline-form" onSubmit={form.onSubmit} data-testid="add-member-form">
         <Field label="Email">
           <input type="email" name="member-email" required autoComplete="off" value={email} onInput={(e) => setEmail(valueOf(e))} />
@@ -315,11 +315,15 @@ function Invites(props: { org: OrgView }) {
   const invites = useLoad(() => allInvites(props.org.id), [props.org.id]);
   const [role, setRole] = useState<Role>("member");
   const [hours, setHours] = useState(168);
-  const [created, setCreated] = useState<CreatedInvite | undefined>(undefined);
+  const [email, setEmail] = useState("");
+  const [created, setCreated] = useState<{ invite: CreatedInvite; mailedTo?: string } | undefined>(undefined);
   const [showAll, setShowAll] = useState(false);
   const form = useSubmit(async () => {
-    const invite = await client.rest.call("post", "/api/v1/orgs/{org}/invites", { path: { org: props.org.id }, body: { role, expires_in_hours: hours } });
-    setCreated(invite);
+    const to = email.trim();
+    const body = to === "" ? { role, expires_in_hours: hours } : { role, expires_in_hours: hours, email: to };
+    const invite = await client.rest.call("post", "/api/v1/orgs/{org}/invites", { path: { org: props.org.id }, body });
+    setCreated(to === "" ? { invite } : { invite, mailedTo: to });
+    setEmail("");
     invites.reload();
   });
   const revoke = (id: string) =>
@@ -334,9 +338,15 @@ function Invites(props: { org: OrgView }) {
   const list = showAll ? all : all.filter((i) => i.status === "pending");
   return (
     <section class="members-section" aria-labelledby="invites-title">
-      <h2 id="invites-title">Invite links</h2>
-      <p class="muted small">An invite link lets one person join {props.org.name} with the role you choose, after they log in or create an account.</p>
+      <h2 id="invites-title">Invite people</h2>
+      <p class="muted small">
+        An invite link lets one person join {props.org.name} with the role you choose, after they log in or create an account. Give an email address and Corkboard mails the link
+        there; leave it empty to send the link yourself.
+      </p>
       <form class="inline-form" onSubmit={form.onSubmit} data-testid="invite-form">
+        <Field label="Email (optional)">
+          <input type="email" name="invite-email" autocomplete="off" maxLength={254} value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
+        </Field>
         <RoleSelect label="Role" name="invite-role" value={role} onChange={setRole} />
         <Field label="Expires after">
           <select name="invite-expiry" value={String(hours)} onChange={(e) => setHours(Number((e.currentTarget as HTMLSelectElement).value))}>
@@ -348,16 +358,20 @@ function Invites(props: { org: OrgView }) {
           </select>
         </Field>
         <button type="submit" class="primary" disabled={form.busy}>
-          Create invite link
+          {email.trim() === "" ? "Create invite link" : "Send invite"}
         </button>
       </form>
       <ErrorLine error={form.error} />
       <div aria-live="polite">
         {created && (
           <SecretBox
-            label={`Invite link (${ROLE_LABELS[created.role].toLowerCase()}, expires ${when(created.expires_at)})`}
-            value={`${window.location.origin}/invite/${created.token}`}
-            note="This link is shown only once. Copy it and send it to your teammate yourself: Corkboard does not send invitation email yet."
+            label={`Invite link (${ROLE_LABELS[created.invite.role].toLowerCase()}, expires ${when(created.invite.expires_at)})`}
+            value={`${window.location.origin}/invite/${created.invite.token}`}
+            note={
+              created.mailedTo === undefined
+                ? "This link is shown only once. Copy it and send it to your teammate."
+                : `The link was mailed to ${created.mailedTo}. It is also shown here this once, if you would rather send it another way.`
+            }
             testid="invite-link"
             onDismiss={() => setCreated(undefined)}
           />
