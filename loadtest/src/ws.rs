@@ -152,18 +152,22 @@ pub fn timed_id(sent_us: u64, tag: &str) -> String {
     format!("~T{sent_us}~{tag}")
 }
 
-/// The send time embedded in a frame (the first marker), without decoding
-/// the frame: cheap enough for every delivery at 100k+ per second.
+/// The send time embedded in a frame, without decoding the frame: cheap
+/// enough for every delivery at 100k+ per second. The first `~T` that is
+/// followed by digits and a closing `~` (the shape [`timed_id`] writes):
+/// other bytes can spell `~T` too — a MessagePack `at` timestamp does for
+/// one millisecond in every 65.5 s, and is followed by a digit for 256 ms
+/// in every 4.7 h — and such a frame must not count as missing.
 pub fn marker_time(bytes: &[u8]) -> Option<u64> {
-    let start = bytes.windows(MARK.len()).position(|w| w == MARK)? + MARK.len();
-    let digits = bytes[start..].iter().take_while(|b| b.is_ascii_digit());
-    let mut value: u64 = 0;
-    let mut any = false;
-    for d in digits {
-        value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-        any = true;
+    let mut rest = bytes;
+    while let Some(at) = rest.windows(MARK.len()).position(|w| w == MARK) {
+        rest = &rest[at + MARK.len()..];
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0 && rest.get(digits) == Some(&b'~') {
+            return std::str::from_utf8(&rest[..digits]).ok()?.parse().ok();
+        }
     }
-    any.then_some(value)
+    None
 }
 
 /// Whether a server frame is an `event` (its type comes first in both
@@ -202,5 +206,40 @@ mod tests {
         assert!(!is_event(&pong));
         assert_eq!(marker_time(b"no marker here"), None);
         assert_eq!(marker_time(b"~Tx"), None);
+        assert_eq!(marker_time(b"~T12"), None, "a marker ends with ~");
+    }
+
+    /// An event whose `at` has `tail` as its low bytes, carrying `sent_us`.
+    fn event_at(tail: i64, bits: u32, sent_us: u64) -> Vec<u8> {
+        let now: i64 = 1_764_000_000_000;
+        let at = (now >> bits << bits) | tail;
+        let id = timed_id(sent_us, "w1-1");
+        let msg = ServerMsg::Event {
+            board: BoardId(uuid::Uuid::new_v4()),
+            seq: 7,
+            at: Millis(at),
+            by: UserId(uuid::Uuid::new_v4()),
+            command_id: Some(id.clone()),
+            event: Event::ItemEdited {
+                item: ItemId(uuid::Uuid::new_v4()),
+                title: Some(id),
+                description: None,
+            },
+        };
+        encode(&msg, Format::MsgPack)
+    }
+
+    #[test]
+    fn a_timestamp_that_spells_the_marker_is_passed_over() {
+        // `at` ending in the bytes `~T` (one millisecond in every 65.5 s).
+        let bytes = event_at(0x7E54, 16, 42_000);
+        assert!(
+            bytes.windows(2).position(|w| w == MARK) < bytes.windows(4).position(|w| w == b"~T42")
+        );
+        assert_eq!(marker_time(&bytes), Some(42_000));
+        // `at` ending in `~T` and a digit (256 ms in every 4.7 h).
+        let bytes = event_at(0x7E_5431, 24, 43_000);
+        assert!(bytes.windows(3).any(|w| w == b"~T1"));
+        assert_eq!(marker_time(&bytes), Some(43_000));
     }
 }
