@@ -2,7 +2,6 @@
 //! through DashMap's entry API (never check-then-insert), and an actor that
 //! passivates removes only its own entry.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,7 +41,8 @@ pub struct ActorConfig {
     pub snapshot_every: u64,
     pub number_block: u32,
     pub recent_events: usize,
-    /// Arbiters (threads) that host board and org actors.
+    /// Arbiters (threads) that host board and org actors. Each aggregate
+    /// lives on the one its id hashes to ([`arbiter_index`]).
     pub arbiters: usize,
 }
 
@@ -129,6 +129,34 @@ where
     }
 }
 
+/// Name of the threads hosting board and org actors, numbered from 0
+/// (`cb-actors-0`, …): per-thread CPU in `/proc/<pid>/task/*/` is told
+/// apart by it (the load generator reports it).
+pub const ACTOR_THREAD: &str = "cb-actors-";
+
+/// Which of `arbiters` an aggregate lives on: a stable hash of its id, so a
+/// board restarted after passivation returns to the same thread and the
+/// aggregates spread evenly (random and time-ordered UUIDs alike: both
+/// halves are folded, and the fold is mixed before the modulus).
+pub fn arbiter_index(id: uuid::Uuid, arbiters: usize) -> usize {
+    let bits = id.as_u128();
+    #[allow(clippy::cast_possible_truncation)] // halves of a u128 fold into a u64
+    let folded = (bits >> 64) as u64 ^ bits as u64;
+    // splitmix64's finaliser: every input bit reaches every output bit.
+    let mut z = folded.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let n = u64::try_from(arbiters.max(1)).unwrap_or(u64::MAX);
+    usize::try_from(z % n).unwrap_or(0)
+}
+
+/// Names the calling thread (Linux: what `/proc/.../comm` shows, at most 15
+/// bytes). Best effort: elsewhere, or if refused, the name stays actix's.
+fn name_this_thread(name: &str) {
+    let _ = std::fs::write("/proc/thread-self/comm", name);
+}
+
 /// Live board and organization actors, and what they need to start.
 #[derive(Clone)]
 pub struct Registry {
@@ -142,7 +170,6 @@ struct Inner {
     boards: DashMap<BoardId, Addr<BoardActor>>,
     orgs: DashMap<OrgId, Addr<OrgActor>>,
     arbiters: Vec<ArbiterHandle>,
-    next_arbiter: AtomicUsize,
     stats: Arc<ActorStats>,
 }
 
@@ -163,7 +190,11 @@ impl Registry {
         bus: Arc<dyn Bus>,
     ) -> Registry {
         let arbiters = (0..config.arbiters.max(1))
-            .map(|_| Arbiter::new().handle())
+            .map(|n| {
+                let arbiter = Arbiter::new().handle();
+                arbiter.spawn_fn(move || name_this_thread(&format!("{ACTOR_THREAD}{n}")));
+                arbiter
+            })
             .collect();
         Registry {
             inner: Arc::new(Inner {
@@ -173,7 +204,6 @@ impl Registry {
                 boards: DashMap::new(),
                 orgs: DashMap::new(),
                 arbiters,
-                next_arbiter: AtomicUsize::new(0),
                 stats: Arc::default(),
             }),
         }
@@ -233,14 +263,14 @@ impl Registry {
         self.inner.orgs.iter().map(|e| *e.key()).collect()
     }
 
-    fn arbiter(&self) -> &ArbiterHandle {
-        let n = self.inner.next_arbiter.fetch_add(1, Ordering::Relaxed);
-        &self.inner.arbiters[n % self.inner.arbiters.len()]
+    /// The arbiter an aggregate's actor always runs on.
+    fn arbiter(&self, id: uuid::Uuid) -> &ArbiterHandle {
+        &self.inner.arbiters[arbiter_index(id, self.inner.arbiters.len())]
     }
 
     fn start_board(&self, id: BoardId) -> Addr<BoardActor> {
         let registry = self.clone();
-        start_with_capacity(self.arbiter(), self.config().board_mailbox, move || {
+        start_with_capacity(self.arbiter(id.0), self.config().board_mailbox, move || {
             BoardActor::new(id, registry)
         })
     }
@@ -304,7 +334,7 @@ impl Registry {
 
     fn start_org(&self, id: OrgId) -> Addr<OrgActor> {
         let registry = self.clone();
-        start_with_capacity(self.arbiter(), self.config().board_mailbox, move || {
+        start_with_capacity(self.arbiter(id.0), self.config().board_mailbox, move || {
             OrgActor::new(id, registry)
         })
     }
@@ -321,5 +351,56 @@ impl Registry {
         for arbiter in &self.inner.arbiters {
             arbiter.stop();
         }
+    }
+}
+
+#[cfg(test)]
+mod placement {
+    use super::*;
+
+    #[test]
+    fn an_aggregate_always_lands_on_the_same_arbiter_and_aggregates_spread_evenly() {
+        for arbiters in [1, 2, 3, 8] {
+            let mut counts = vec![0usize; arbiters];
+            for _ in 0..8_000 {
+                let id = uuid::Uuid::new_v4();
+                let at = arbiter_index(id, arbiters);
+                assert_eq!(at, arbiter_index(id, arbiters), "stable");
+                counts[at] += 1;
+            }
+            let fair = 8_000 / arbiters;
+            for (n, &c) in counts.iter().enumerate() {
+                assert!(c * 10 > fair * 8 && c * 10 < fair * 12, "arbiter {n} of {arbiters}: {c} of 8,000");
+            }
+        }
+        // Time-ordered ids made in one millisecond differ only in their
+        // low random bits, and spread all the same.
+        let mut counts = [0usize; 2];
+        for n in 0..1_000u128 {
+            let id = uuid::Uuid::from_u128((0x0190_0000_0000_7000_8000_0000_0000_0000) | n);
+            counts[arbiter_index(id, 2)] += 1;
+        }
+        assert!(counts[0] > 400 && counts[1] > 400, "{counts:?}");
+        assert_eq!(arbiter_index(uuid::Uuid::nil(), 0), 0, "no arbiters means the first");
+    }
+
+    #[actix_rt::test]
+    async fn the_actor_threads_carry_their_names() {
+        let config = ActorConfig {
+            arbiters: 2,
+            ..ActorConfig::default()
+        };
+        let registry = Registry::new(Arc::new(protocol::MemStore::new()), config);
+        for (n, arbiter) in registry.inner.arbiters.iter().enumerate() {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            arbiter.spawn_fn(move || {
+                let _ = tx.send(std::fs::read_to_string("/proc/thread-self/comm"));
+            });
+            let name = rx.await.expect("the arbiter runs");
+            if let Ok(name) = name {
+                assert_eq!(name.trim(), format!("{ACTOR_THREAD}{n}"));
+            }
+        }
+        registry.shutdown();
     }
 }

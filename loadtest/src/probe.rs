@@ -12,6 +12,9 @@ pub struct NodeReading {
     pub cpu: Option<f64>,
     /// Resident memory, KiB.
     pub rss_kib: Option<u64>,
+    /// CPU seconds by thread name (threads of one name added up: actix's
+    /// HTTP workers share theirs, the actor threads are `cb-actors-N`).
+    pub threads: BTreeMap<String, f64>,
 }
 
 /// One reading of the server (every node of it), its PostgreSQL, and this
@@ -96,6 +99,35 @@ pub fn tree_cpu_secs(root: u32) -> Option<f64> {
     Some(total as f64 / clock_ticks_per_sec() as f64)
 }
 
+/// CPU seconds of each thread of `pid` by its name (`/proc/<pid>/task/*`),
+/// threads of one name added up.
+pub fn thread_cpu_secs(pid: u32) -> BTreeMap<String, f64> {
+    let mut by_name = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by_name;
+    };
+    let hz = clock_ticks_per_sec() as f64;
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let (Ok(stat), Ok(comm)) = (
+            std::fs::read_to_string(dir.join("stat")),
+            std::fs::read_to_string(dir.join("comm")),
+        ) else {
+            continue; // the thread ended meanwhile
+        };
+        let Some(rest) = stat.rfind(')').map(|at| &stat[at + 2..]) else {
+            continue;
+        };
+        let fields: Vec<u64> = rest
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+        *by_name.entry(comm.trim().to_owned()).or_insert(0.0) += ticks as f64 / hz;
+    }
+    by_name
+}
+
 /// `VmRSS` of `pid`, KiB.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -169,6 +201,7 @@ impl Probe {
             .map(|(_, pid)| NodeReading {
                 cpu: pid.and_then(cpu_secs),
                 rss_kib: pid.and_then(rss_kib),
+                threads: pid.map(thread_cpu_secs).unwrap_or_default(),
             })
             .collect();
         Reading {

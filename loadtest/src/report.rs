@@ -98,6 +98,7 @@ impl Report {
         if let Some(rss) = after.server_rss_kib {
             self.figure("server_rss_mib", rss as f64 / 1024.0, "MiB");
         }
+        self.threads(before, after, secs);
         if after.nodes.len() > 1 {
             self.nodes(before, after, secs);
         }
@@ -149,6 +150,32 @@ impl Report {
             delta(before, after, "corkboard_event_deliveries_total"),
             "(server's own count)",
         );
+    }
+
+    /// The first node's CPU by thread name over the measurement, in cores
+    /// (CPU s per wall s), busiest first: whether the actor threads
+    /// (`cb-actors-N`) share the work. Threads of one name are added up.
+    fn threads(&mut self, before: &Reading, after: &Reading, secs: f64) {
+        let (Some(b), Some(a)) = (before.nodes.first(), after.nodes.first()) else {
+            return;
+        };
+        let mut busy: Vec<(String, f64)> = a
+            .threads
+            .iter()
+            .map(|(name, cpu)| {
+                (
+                    name.clone(),
+                    (cpu - b.threads.get(name).copied().unwrap_or(0.0)) / secs,
+                )
+            })
+            .filter(|(_, cores)| *cores >= 0.005)
+            .collect();
+        busy.sort_by(|x, y| y.1.total_cmp(&x.1));
+        let threads: serde_json::Map<String, Value> = busy
+            .into_iter()
+            .map(|(name, cores)| (name, json!((cores * 1000.0).round() / 1000.0)))
+            .collect();
+        self.value("server_thread_cpu_cores", Value::Object(threads));
     }
 
     /// With several nodes: each node's CPU and RSS, and what the nodes did

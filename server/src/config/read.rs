@@ -81,6 +81,7 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
         actors: ActorConfig {
             idle_passivate_after: env.secs("CORKBOARD_IDLE_PASSIVATE_SECS", 300, 1..=86_400)?,
             store_timeout: env.secs("CORKBOARD_STORE_TIMEOUT_SECS", 5, 1..=60)?,
+            arbiters: env.parse("CORKBOARD_ACTOR_THREADS", default_workers(), 1..=256)?,
             ..ActorConfig::default()
         },
         rate_limits: rate_limits(env)?,
