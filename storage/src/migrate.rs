@@ -84,6 +84,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../migrations/0018_webhooks.sql"),
     ),
+    (
+        19,
+        "items_unused_index",
+        include_str!("../migrations/0019_items_unused_index.sql"),
+    ),
 ];
 
 impl Db {
