@@ -370,7 +370,10 @@ mod placement {
             }
             let fair = 8_000 / arbiters;
             for (n, &c) in counts.iter().enumerate() {
-                assert!(c * 10 > fair * 8 && c * 10 < fair * 12, "arbiter {n} of {arbiters}: {c} of 8,000");
+                assert!(
+                    c * 10 > fair * 8 && c * 10 < fair * 12,
+                    "arbiter {n} of {arbiters}: {c} of 8,000"
+                );
             }
         }
         // Time-ordered ids made in one millisecond differ only in their
@@ -381,7 +384,11 @@ mod placement {
             counts[arbiter_index(id, 2)] += 1;
         }
         assert!(counts[0] > 400 && counts[1] > 400, "{counts:?}");
-        assert_eq!(arbiter_index(uuid::Uuid::nil(), 0), 0, "no arbiters means the first");
+        assert_eq!(
+            arbiter_index(uuid::Uuid::nil(), 0),
+            0,
+            "no arbiters means the first"
+        );
     }
 
     #[actix_rt::test]
