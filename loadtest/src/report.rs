@@ -153,8 +153,11 @@ impl Report {
     }
 
     /// The first node's CPU by thread name over the measurement, in cores
-    /// (CPU s per wall s), busiest first: whether the actor threads
-    /// (`cb-actors-N`) share the work. Threads of one name are added up.
+    /// (CPU s per wall s), as `[name, cores]` pairs busiest first: whether
+    /// the actor threads (`cb-actors-N`) share the work. Threads of one name
+    /// are added up; a thread that ended during the measurement takes its
+    /// CPU with it, so a name whose threads come and go (tokio's blocking
+    /// pool) can read low. The actor threads live as long as the server.
     fn threads(&mut self, before: &Reading, after: &Reading, secs: f64) {
         let (Some(b), Some(a)) = (before.nodes.first(), after.nodes.first()) else {
             return;
@@ -171,11 +174,11 @@ impl Report {
             .filter(|(_, cores)| *cores >= 0.005)
             .collect();
         busy.sort_by(|x, y| y.1.total_cmp(&x.1));
-        let threads: serde_json::Map<String, Value> = busy
+        let threads: Vec<Value> = busy
             .into_iter()
-            .map(|(name, cores)| (name, json!((cores * 1000.0).round() / 1000.0)))
+            .map(|(name, cores)| json!([name, (cores * 1000.0).round() / 1000.0]))
             .collect();
-        self.value("server_thread_cpu_cores", Value::Object(threads));
+        self.value("server_thread_cpu_cores", Value::Array(threads));
     }
 
     /// With several nodes: each node's CPU and RSS, and what the nodes did

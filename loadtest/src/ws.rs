@@ -156,8 +156,9 @@ pub fn timed_id(sent_us: u64, tag: &str) -> String {
 /// enough for every delivery at 100k+ per second. The first `~T` that is
 /// followed by digits and a closing `~` (the shape [`timed_id`] writes):
 /// other bytes can spell `~T` too — a MessagePack `at` timestamp does for
-/// one millisecond in every 65.5 s, and is followed by a digit for 256 ms
-/// in every 4.7 h — and such a frame must not count as missing.
+/// one millisecond in every 65.5 s (and with a digit after it, for 10 ms of
+/// the 256 ms in every 4.7 h when its third-lowest byte is `T`) — and such
+/// a frame must not count as missing.
 pub fn marker_time(bytes: &[u8]) -> Option<u64> {
     let mut rest = bytes;
     while let Some(at) = rest.windows(MARK.len()).position(|w| w == MARK) {
@@ -232,14 +233,24 @@ mod tests {
     #[test]
     fn a_timestamp_that_spells_the_marker_is_passed_over() {
         // `at` ending in the bytes `~T` (one millisecond in every 65.5 s).
+        let spelled = |bytes: &[u8], what: &[u8]| {
+            bytes
+                .windows(what.len())
+                .position(|w| w == what)
+                .expect("the frame holds it")
+        };
         let bytes = event_at(0x7E54, 16, 42_000);
         assert!(
-            bytes.windows(2).position(|w| w == MARK) < bytes.windows(4).position(|w| w == b"~T42")
+            spelled(&bytes, MARK) < spelled(&bytes, b"~T42000~"),
+            "the timestamp's ~T comes first"
         );
         assert_eq!(marker_time(&bytes), Some(42_000));
-        // `at` ending in `~T` and a digit (256 ms in every 4.7 h).
+        // `at` ending in `~T` and a digit.
         let bytes = event_at(0x7E_5431, 24, 43_000);
-        assert!(bytes.windows(3).any(|w| w == b"~T1"));
+        assert!(
+            spelled(&bytes, b"~T1") < spelled(&bytes, b"~T43000~"),
+            "the timestamp's ~T1 comes first"
+        );
         assert_eq!(marker_time(&bytes), Some(43_000));
     }
 }

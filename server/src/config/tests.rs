@@ -332,3 +332,15 @@ fn bad_mail_settings_name_the_variable() {
         .expect_err("unknown scheme");
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
+
+#[test]
+fn actor_threads_default_to_the_cpu_count_and_stay_in_range() {
+    let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    assert_eq!(settings(&[]).expect("defaults").actors.arbiters, cpus);
+    let set = settings(&[("CORKBOARD_ACTOR_THREADS", "3")]).expect("3 threads");
+    assert_eq!(set.actors.arbiters, 3);
+    for bad in ["0", "257", "many", "-1"] {
+        let err = settings(&[("CORKBOARD_ACTOR_THREADS", bad)]).expect_err(bad);
+        assert_eq!(err.var, "CORKBOARD_ACTOR_THREADS", "{bad}");
+    }
+}

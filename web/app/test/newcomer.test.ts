@@ -58,7 +58,7 @@ it("register, create an organization and a board, invite a teammate by email who
   await invite.getByRole("button", { name: "Send invite" }).click();
   const shown = await owner.getByTestId("invite-link-value").inputValue();
   assert.match(shown, /\/invite\/cbi_[0-9a-f]+$/);
-  await owner.getByText(`The link was mailed to ${tom}.`, { exact: false }).waitFor({ timeout: SEE_MS });
+  await owner.getByText(`Corkboard is sending the link to ${tom}.`, { exact: false }).waitFor({ timeout: SEE_MS });
 
   // The mail carries the same link, on the public URL (localhost by default).
   const mail = await waitForMail(app.server.dataDir, tom, "invited you to join Northwind Design");

@@ -370,7 +370,7 @@ function Invites(props: { org: OrgView }) {
             note={
               created.mailedTo === undefined
                 ? "This link is shown only once. Copy it and send it to your teammate."
-                : `The link was mailed to ${created.mailedTo}. It is also shown here this once, if you would rather send it another way.`
+                : `Corkboard is sending the link to ${created.mailedTo}. It is also shown here this once, if you would rather send it another way.`
             }
             testid="invite-link"
             onDismiss={() => setCreated(undefined)}
