@@ -1,6 +1,6 @@
-//! `BoardActor`: the one writer of a board. It holds the live aggregate,
-//! and for each command runs decide → append (await commit) → apply → ack
-//! → broadcast before it takes the next message (`AtomicResponse`).
+//! `BoardActor`: the one writer of a board. It holds the live aggregate and
+//! runs decide → append (await commit) → apply → ack → broadcast, for
+//! commands that queued up behind a commit in one batch (`pipeline.rs`).
 //! Activated on first use from the latest snapshot plus later events,
 //! passivated after an idle period without subscribers.
 
@@ -24,6 +24,7 @@ mod cluster;
 mod deciding;
 mod handlers;
 mod idempotency;
+mod pipeline;
 mod presence;
 
 pub(crate) use cluster::{Behind, HeardPresence, NodeGone, PresenceHello, RosterLoaded};
@@ -131,6 +132,8 @@ pub struct BoardActor {
     retiring: bool,
     /// Sessions on other nodes, by their presence id (`node:session`).
     remote: std::collections::BTreeMap<String, (protocol::bus::NodeId, protocol::PresenceEntry)>,
+    /// Commands waiting for the batch in flight (see `pipeline.rs`).
+    pipeline: pipeline::Pipeline,
 }
 
 /// After activation, how long until the board looks at its log again (and
@@ -169,6 +172,7 @@ impl BoardActor {
             last_used: Instant::now(),
             retiring: false,
             remote: std::collections::BTreeMap::new(),
+            pipeline: pipeline::Pipeline::default(),
         }
     }
 
@@ -209,7 +213,17 @@ impl BoardActor {
     /// Apply events this actor committed, tell the other nodes, remember
     /// them and send them to subscribers.
     fn apply_committed(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
-        self.apply_records(records, ctx, true);
+        for rec in records {
+            self.board.apply(rec);
+        }
+        self.publish_committed(records, ctx);
+    }
+
+    /// Events this actor committed and has applied already (a batch is
+    /// applied as it is decided): tell the other nodes, remember them and
+    /// send them to subscribers.
+    fn publish_committed(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
+        self.applied(records, ctx, true);
         if let Some(last) = records.last() {
             self.registry
                 .bus()
@@ -228,6 +242,13 @@ impl BoardActor {
     fn apply_records(&mut self, records: &[Recorded], ctx: &mut Context<Self>, own: bool) {
         for rec in records {
             self.board.apply(rec);
+        }
+        self.applied(records, ctx, own);
+    }
+
+    /// What follows applying committed events: see [`Self::apply_records`].
+    fn applied(&mut self, records: &[Recorded], ctx: &mut Context<Self>, own: bool) {
+        for rec in records {
             if own {
                 self.tell_org(rec);
             }

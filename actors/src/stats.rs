@@ -24,6 +24,7 @@ pub struct ActorStats {
     pub(crate) catch_ups: AtomicU64,
     pub(crate) events_caught_up: AtomicU64,
     pub(crate) seq_conflicts: AtomicU64,
+    pub(crate) board_batches: AtomicU64,
     /// Messages waiting in board actors' mailboxes.
     pub(crate) board_mailbox: Depth,
     /// Messages waiting in organization actors' mailboxes.
@@ -69,6 +70,10 @@ pub struct StatsSnapshot {
     /// Appends that lost the race for a seq to another node and were
     /// decided again after catching up.
     pub seq_conflicts: u64,
+    /// Batches of board commands appended in one store call each
+    /// (`commands_committed` / `board_batches` is the mean batch; see
+    /// `board/pipeline.rs`).
+    pub board_batches: u64,
     /// Messages waiting in board actors' mailboxes (a gauge).
     pub board_mailbox_depth: u64,
     /// Messages waiting in organization actors' mailboxes (a gauge).
@@ -99,6 +104,7 @@ impl ActorStats {
             catch_ups: get(&self.catch_ups),
             events_caught_up: get(&self.events_caught_up),
             seq_conflicts: get(&self.seq_conflicts),
+            board_batches: get(&self.board_batches),
             board_mailbox_depth: self.board_mailbox.get(),
             org_mailbox_depth: self.org_mailbox.get(),
         }

@@ -87,6 +87,10 @@ impl Handler<Behind> for BoardActor {
         if msg.to.is_some_and(|to| to <= self.board.seq) {
             return done();
         }
+        if self.behind_while_busy() {
+            // A batch is committing: catch up once it has (`pipeline.rs`).
+            return done();
+        }
         let seq = self.board.seq;
         // The notice's events, from the one after ours.
         let carried: Vec<Recorded> = msg.events.into_iter().filter(|r| r.seq > seq).collect();

@@ -161,7 +161,7 @@ pub(super) struct Decision {
 impl Decision {
     /// `decide` with `number` as the item number, and the records it
     /// would append.
-    fn run(
+    pub(super) fn run(
         &self,
         board: &protocol::Board,
         number: Option<u64>,
@@ -219,7 +219,7 @@ impl BoardActor {
     }
 
     /// Give back an item number taken for a command that was then refused.
-    fn give_back(&self, number: Option<u64>) {
+    pub(super) fn give_back(&self, number: Option<u64>) {
         if let (Some(org), Some(n)) = (self.board.org, number) {
             if n != UNNUMBERED {
                 self.registry.org(org).return_number(n);
@@ -283,7 +283,7 @@ impl BoardActor {
 
 impl BoardActor {
     /// Give back the item numbers of `records`, which were not stored.
-    fn return_item_numbers(&self, records: &[Recorded]) {
+    pub(super) fn return_item_numbers(&self, records: &[Recorded]) {
         let Some(org) = self.board.org else { return };
         for record in records {
             if let protocol::Event::ItemCreated { number, .. } = record.event {

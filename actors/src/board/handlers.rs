@@ -1,6 +1,7 @@
 //! Message handlers of `BoardActor`. Each handler that awaits something
-//! (the org roster, an item number, the commit) returns an
-//! `AtomicResponse`, so no other message of this board interleaves.
+//! (the org roster, an item number, a read of the log) returns an
+//! `AtomicResponse`, so no other message of this board interleaves; a
+//! batch's commit is the exception (`pipeline.rs`).
 
 use actix::fut::LocalBoxActorFuture;
 use actix::prelude::*;
@@ -8,6 +9,7 @@ use protocol::{Ctx, Role, ServerMsg};
 use uuid::Uuid;
 
 use super::deciding::Decision;
+use super::pipeline::Queued;
 use super::resume::CatchUp;
 use super::{
     now_millis, AccessLost, BoardActor, Create, Read, Reply, Submit, Subscribe, Unsubscribe,
@@ -43,11 +45,10 @@ fn role_of(org: &LiveOrg, caller: Caller) -> Result<Role, ActorError> {
 impl Handler<Submit> for BoardActor {
     type Result = Atomic;
 
-    /// Decide, then (for an accepted `create_item` only) take an item
-    /// number and decide again with it, then append. All of it runs inside
-    /// one `AtomicResponse`: no other message of this board is handled
-    /// until it is done, so the board the second `decide` sees is the one
-    /// the first saw, and it accepts the command again.
+    /// Prepare the command — the caller's role from the organization's
+    /// roster and, for a `create_item`, an item number — then queue it for
+    /// the next batch (`pipeline.rs`). Only the preparing is atomic: while
+    /// a batch commits, the commands behind it are prepared and queued.
     fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Atomic {
         self.last_used = std::time::Instant::now();
         if msg.reply.is_closed() {
@@ -63,24 +64,29 @@ impl Handler<Submit> for BoardActor {
         };
         let org = self.registry.org(org_id);
         let by = msg.by;
-        let roster = org.clone();
+        let needs_number = msg.command.needs_item_number();
         let prepare = async move {
-            let view = roster.view().await?;
+            let view = org.view().await?;
             let role = role_of(&view, by)?;
-            Ok::<_, ActorError>((view, role))
+            let number = if needs_number {
+                Some(org.allocate_number().await?)
+            } else {
+                None
+            };
+            Ok::<_, ActorError>((view, role, number))
         };
-        let fut = actix::fut::wrap_future(prepare).then(move |prepared, act: &mut Self, _| {
+        let fut = actix::fut::wrap_future(prepare).map(move |prepared, act: &mut Self, ctx| {
             let Submit {
                 command,
                 command_id,
                 reply,
                 ..
             } = msg;
-            let (view, role) = match prepared {
+            let (view, role, number) = match prepared {
                 Ok(prepared) => prepared,
                 Err(e) => {
                     let _ = reply.send(Err(e));
-                    return actix::fut::ready(()).boxed_local();
+                    return;
                 }
             };
             let decision = Decision {
@@ -92,7 +98,15 @@ impl Handler<Submit> for BoardActor {
                 command,
                 command_id,
             };
-            act.decide_and_settle(decision, 0, false, reply)
+            act.enqueue(
+                Queued {
+                    decision,
+                    number,
+                    reply,
+                    alone: false,
+                },
+                ctx,
+            );
         });
         atomic(fut)
     }
@@ -172,25 +186,36 @@ impl Handler<Subscribe> for BoardActor {
                 let _ = reply.send(Err(e));
                 return actix::fut::ready(()).boxed_local();
             }
-            // A client resuming from a seq this node has not seen yet comes
-            // from another node (a failover): catch up from the log first,
-            // so it gets the events it missed rather than a reset snapshot.
-            let caught_up = if since.is_some_and(|since| since > act.board.seq) {
-                act.catch_up().map(|_, _, _| ()).boxed_local()
-            } else {
-                actix::fut::ready(()).boxed_local()
-            };
-            caught_up
-                .then(move |(), act: &mut Self, _| {
-                    act.subscribe_checked(user, outbox, since, reply)
-                })
-                .boxed_local()
+            // Attached to the committed board: not while a batch's events
+            // are applied but not yet committed (`pipeline.rs`).
+            act.on_committed(move |act| act.catch_up_and_attach(user, outbox, since, reply))
         });
         atomic(fut)
     }
 }
 
 impl BoardActor {
+    /// Attach a subscriber whose role was checked, after catching up from
+    /// the log when it resumes from a seq this node has not seen: such a
+    /// client comes from another node (a failover), and gets the events it
+    /// missed rather than a reset snapshot.
+    fn catch_up_and_attach(
+        &mut self,
+        user: Caller,
+        outbox: crate::outbox::Outbox,
+        since: Option<u64>,
+        reply: Reply<u64>,
+    ) -> actix::fut::LocalBoxActorFuture<Self, ()> {
+        let caught_up = if since.is_some_and(|since| since > self.board.seq) {
+            self.catch_up().map(|_, _, _| ()).boxed_local()
+        } else {
+            actix::fut::ready(()).boxed_local()
+        };
+        caught_up
+            .then(move |(), act: &mut Self, _| act.subscribe_checked(user, outbox, since, reply))
+            .boxed_local()
+    }
+
     /// Attach a subscriber whose role was checked, catching it up.
     fn subscribe_checked(
         &mut self,
@@ -288,8 +313,13 @@ impl BoardActor {
         };
         let org = self.registry.org(org_id);
         let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
-        let fut = actix::fut::wrap_future(check).map(move |role, act: &mut Self, _| {
-            let _ = reply.send(role.map(|_| read(act)));
+        let fut = actix::fut::wrap_future(check).then(move |role, act: &mut Self, _| {
+            // What is read is committed: not while a batch's events are
+            // applied but not yet committed (`pipeline.rs`).
+            act.on_committed(move |act| {
+                let _ = reply.send(role.map(|_| read(act)));
+                actix::fut::ready(()).boxed_local()
+            })
         });
         atomic(fut)
     }

@@ -18,6 +18,7 @@ mod idempotency;
 mod org;
 mod org_retries;
 mod outage;
+mod pipeline;
 mod presence;
 mod slow;
 mod spans;
@@ -28,8 +29,8 @@ use std::time::Duration;
 
 use protocol::codec::decode_server;
 use protocol::{
-    BoardId, ColumnId, Command, Event, Format, ItemId, MemStore, OrgId, OrgRecord, Rejection, Role,
-    Roster, ServerMsg, UserId,
+    BoardId, BoardStore, ColumnId, Command, Event, Format, ItemId, MemStore, OrgId, OrgRecord,
+    Rejection, Role, Roster, ServerMsg, UserId,
 };
 use uuid::Uuid;
 
@@ -81,8 +82,14 @@ impl World {
 
     pub fn with(config: ActorConfig) -> World {
         let store = Arc::new(MemStore::new());
+        World::over(store.clone(), store, config)
+    }
+
+    /// A registry whose actors use `front`, a store in front of `store`
+    /// (which this fills with the test organization).
+    pub fn over(store: Arc<MemStore>, front: Arc<dyn BoardStore>, config: ActorConfig) -> World {
         store.insert_org(org_record());
-        let registry = Registry::new(store.clone(), config.clone());
+        let registry = Registry::new(front, config.clone());
         World {
             store,
             registry,

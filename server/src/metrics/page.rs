@@ -64,11 +64,16 @@ pub fn render(state: &AppState, jobs: Option<&[(String, String, i64)]>) -> Strin
 
 fn encode_actors(page: &mut Exposition, state: &AppState) {
     let s = state.registry.stats().snapshot();
-    let counters: [(&str, &str, u64); 10] = [
+    let counters: [(&str, &str, u64); 11] = [
         (
             "corkboard_commands_committed_total",
             "Board commands whose events were committed.",
             s.commands_committed,
+        ),
+        (
+            "corkboard_board_batches_total",
+            "Batches of a board's queued commands appended in one store call each.",
+            s.board_batches,
         ),
         (
             "corkboard_commands_rejected_total",
