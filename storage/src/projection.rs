@@ -12,6 +12,8 @@
 //! then moved in one batch lands in two rounds), and each round sends one
 //! multi-row statement (`UNNEST` of parallel arrays, see `rows`) per kind of
 //! event. Rounds run in order, and the kinds of a round in a fixed order.
+//! Repeated changes of one kind to one row (an item edited again and
+//! again) are folded into one row of the statement.
 //! Statements are pipelined (see `run_in_order`): all requests go out
 //! before the first answer is awaited, and PostgreSQL runs them in the
 //! order they were sent.
@@ -84,21 +86,40 @@ pub(crate) async fn plan<'a>(
 /// The rows of `events` by round and kind, in the order to send them. An
 /// event's round is one after the last round that wrote what it writes or
 /// reads, so no statement writes a row twice and every event sees the
-/// effects of the earlier events it depends on.
+/// effects of the earlier events it depends on. An event of a kind that
+/// merges (`Kind::merges`), whose target was last written by an event of
+/// the same kind, is folded into that event's row instead: a batch that
+/// edits one item a hundred times sends one row for it, not a hundred
+/// rounds.
 fn group(events: &[Recorded]) -> BTreeMap<(u32, Kind), Vec<Column<'_>>> {
-    let mut last_write: HashMap<Target, u32> = HashMap::new();
+    // Per target: the round, kind and row index that last wrote it.
+    let mut last_write: HashMap<Target, (u32, Kind, usize)> = HashMap::new();
     let mut groups: BTreeMap<(u32, Kind), Vec<Column<'_>>> = BTreeMap::new();
     for rec in events {
         let row = rows::row(rec);
-        let after = |target: &Target| last_write.get(target).copied().unwrap_or(0);
+        if let (Some(merge), Some(&(round, kind, index))) =
+            (row.kind.merges(), last_write.get(&row.writes))
+        {
+            if kind == row.kind && row.reads.is_none() {
+                if let Some(columns) = groups.get_mut(&(round, kind)) {
+                    let keep_unset = merge == kinds::Merge::KeepUnset;
+                    for (column, value) in columns.iter_mut().zip(row.values) {
+                        column.merge(index, value, keep_unset);
+                    }
+                    continue;
+                }
+            }
+        }
+        let after = |target: &Target| last_write.get(target).map_or(0, |w| w.0);
         let round = 1 + after(&row.writes).max(row.reads.as_ref().map_or(0, after));
-        last_write.insert(row.writes, round);
         let columns = groups
             .entry((round, row.kind))
             .or_insert_with(|| row.values.iter().map(|v| Column::like(*v)).collect());
+        let index = columns.first().map_or(0, Column::len);
         for (column, value) in columns.iter_mut().zip(row.values) {
             column.push(value);
         }
+        last_write.insert(row.writes, (round, row.kind, index));
     }
     groups
 }

@@ -139,7 +139,7 @@ impl BoardActor {
     }
 
     /// Apply events another node committed.
-    fn apply_heard(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
+    pub(super) fn apply_heard(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
         if records.is_empty() {
             return;
         }

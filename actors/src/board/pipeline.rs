@@ -393,7 +393,7 @@ impl BoardActor {
                     return act.give_up(batch.decided, ActorError::from(error), ctx);
                 };
                 act.board = board;
-                act.apply_records(&heard, ctx, false);
+                act.apply_heard(&heard, ctx);
                 act.pipeline.behind = false;
                 let shared = ActorError::from(error);
                 for decided in batch.decided.into_iter().rev() {

@@ -27,7 +27,38 @@ pub(super) enum Kind {
     CommentDeleted,
 }
 
+/// How a later event of a kind folds into an earlier row of the same kind
+/// on the same target, within one round (see `group`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Merge {
+    /// The later row's values replace the earlier's: the statement sets
+    /// every field from the row.
+    Replace,
+    /// As `Replace`, but an unset optional text keeps the earlier value
+    /// (the statement's `COALESCE`).
+    KeepUnset,
+}
+
 impl Kind {
+    /// Whether two events of this kind on one target, with nothing else
+    /// written to it between them, can be one row: the second's statement
+    /// would leave the row as if only the merged one ran. Sets (labels,
+    /// assignees), creations and deletions cannot.
+    pub(super) fn merges(self) -> Option<Merge> {
+        match self {
+            Kind::ItemEdited => Some(Merge::KeepUnset),
+            Kind::BoardRenamed
+            | Kind::BoardArchived
+            | Kind::ColumnRenamed
+            | Kind::ColumnMoved
+            | Kind::WipLimitSet
+            | Kind::ItemMoved
+            | Kind::ItemArchived
+            | Kind::CommentEdited => Some(Merge::Replace),
+            _ => None,
+        }
+    }
+
     /// The statement; `$n` is the n-th column of the rows, as an array.
     pub(super) fn sql(self) -> &'static str {
         match self {

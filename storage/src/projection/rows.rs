@@ -58,6 +58,34 @@ impl<'a> Column<'a> {
         }
     }
 
+    /// Rows so far.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Column::Uuid(v) => v.len(),
+            Column::Text(v) => v.len(),
+            Column::OptText(v) => v.len(),
+            Column::Int(v) => v.len(),
+            Column::OptSmall(v) => v.len(),
+            Column::Bool(v) => v.len(),
+        }
+    }
+
+    /// Writes `value` over row `index` (a later event of the same kind on
+    /// the same target, see `Kind::merges`). With `keep_unset`, an unset
+    /// optional text keeps the earlier value, as `COALESCE` would have.
+    pub(super) fn merge(&mut self, index: usize, value: Value<'a>, keep_unset: bool) {
+        match (self, value) {
+            (Column::Uuid(v), Value::Uuid(x)) => v[index] = x,
+            (Column::Text(v), Value::Text(x)) => v[index] = x,
+            (Column::OptText(_), Value::OptText(None)) if keep_unset => {}
+            (Column::OptText(v), Value::OptText(x)) => v[index] = x,
+            (Column::Int(v), Value::Int(x)) => v[index] = x,
+            (Column::OptSmall(v), Value::OptSmall(x)) => v[index] = x,
+            (Column::Bool(v), Value::Bool(x)) => v[index] = x,
+            _ => unreachable!("a projection row changed its column types"),
+        }
+    }
+
     /// The column as a statement parameter.
     pub(super) fn into_param(self) -> Box<dyn ToSql + Sync + Send + 'a> {
         match self {

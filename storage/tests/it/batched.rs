@@ -262,3 +262,136 @@ async fn a_rejected_statement_names_its_cause() {
     assert!(message.contains("invalid byte sequence"), "{message}");
     task.shutdown().await;
 }
+
+/// A small deterministic generator (no dependency needed for a test).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Batches that change a few items again and again, with every kind of
+/// item event mixed in: the read model equals the board folded from the
+/// same events, whatever rows the batch folded together.
+#[tokio::test]
+async fn repeated_changes_in_one_batch_leave_the_items_as_the_fold() {
+    let (_t, db) = fresh_db().await;
+    let (org, user) = org_with_owner(&db, "RP").await;
+    let (storage, task) = spawn_storage_actor(db.clone(), StorageConfig::default());
+    let board = BoardId(Uuid::new_v4());
+    let columns = [ColumnId(Uuid::new_v4()), ColumnId(Uuid::new_v4())];
+    let items: Vec<protocol::ItemId> = (0..4).map(|_| protocol::ItemId(Uuid::new_v4())).collect();
+    let people = [
+        protocol::UserId(Uuid::new_v4()),
+        protocol::UserId(Uuid::new_v4()),
+    ];
+    let mut events = vec![
+        board_created(org, "Board"),
+        column_added(columns[0], "To do", "V"),
+        column_added(columns[1], "Done", "k"),
+    ];
+    for (n, item) in items.iter().enumerate() {
+        events.push(crate::item_created(
+            *item,
+            n as u64 + 1,
+            columns[0],
+            &format!("a{n}"),
+        ));
+    }
+    let mut random = Lcg(19);
+    for step in 0..400 {
+        let item = items[random.below(items.len() as u64) as usize];
+        let text = |what: &str| format!("{what} {step}");
+        events.push(match random.below(9) {
+            0 | 1 => Event::ItemEdited {
+                item,
+                title: Some(text("title")),
+                description: None,
+            },
+            2 => Event::ItemEdited {
+                item,
+                title: None,
+                description: Some(text("description")),
+            },
+            3 | 4 => Event::ItemMoved {
+                item,
+                column: columns[random.below(2) as usize],
+                position: format!("p{}", random.below(1000)),
+            },
+            5 => {
+                if random.below(2) == 0 {
+                    Event::ItemArchived { item }
+                } else {
+                    Event::ItemRestored { item }
+                }
+            }
+            6 => Event::LabelAdded {
+                item,
+                label: format!("l{}", random.below(3)),
+            },
+            7 => Event::ItemAssigned {
+                item,
+                user: people[random.below(2) as usize],
+            },
+            _ => Event::ItemUnassigned {
+                item,
+                user: people[random.below(2) as usize],
+            },
+        });
+    }
+    let records: Vec<Recorded> = events
+        .into_iter()
+        .enumerate()
+        .map(|(n, event)| rec(board, n as u64 + 1, user, event))
+        .collect();
+    // The board's creation first, then the rest in batches of 100 events.
+    storage.append(records[..3].to_vec()).await.unwrap();
+    for batch in records[3..].chunks(100) {
+        storage.append(batch.to_vec()).await.unwrap();
+    }
+    let mut folded = protocol::Board::new(board);
+    for record in &records {
+        folded.apply(record);
+    }
+    let stored = db.items_of_board(board, true).await.unwrap();
+    assert_eq!(stored.len(), items.len());
+    for row in stored {
+        let item = &folded.items[&row.id];
+        let mut labels = row.labels.clone();
+        labels.sort();
+        let mut assignees = row.assignees.clone();
+        assignees.sort();
+        assert_eq!(
+            (
+                &row.title,
+                &row.description,
+                row.column_id,
+                &row.position,
+                row.archived,
+                row.updated_at
+            ),
+            (
+                &item.title,
+                &item.description,
+                item.column,
+                &item.position,
+                item.archived,
+                item.updated_at
+            ),
+            "item {}",
+            row.number
+        );
+        assert_eq!(labels, item.labels.iter().cloned().collect::<Vec<_>>());
+        assert_eq!(
+            assignees,
+            item.assignees.iter().copied().collect::<Vec<_>>()
+        );
+    }
+    task.shutdown().await;
+}
