@@ -374,7 +374,8 @@ impl Actor for BoardActor {
             let gone = act.subscribers.remove_gone();
             act.left(gone);
             act.keep_org_alive();
-            if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
+            if act.subscribers.is_empty() && act.last_used.elapsed() >= idle && !act.pipeline_busy()
+            {
                 tracing::debug!(board_id = %act.id, "board passivated");
                 ActorStats::add(&act.registry.stats().boards_passivated, 1);
                 ctx.stop();

@@ -71,19 +71,37 @@ pub(super) struct Pipeline {
     /// deciding anything more.
     behind: bool,
     after_batch: Vec<AfterBatch>,
+    /// The batch whose append is in flight.
+    batch: Option<Batch>,
+}
+
+/// The answer to the batch in flight (see [`BoardActor::append_batch`]).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct BatchAnswered(Result<(), StoreError>);
+
+impl Handler<BatchAnswered> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: BatchAnswered, ctx: &mut Self::Context) {
+        self.batch_answered(msg.0, ctx);
+    }
 }
 
 /// Commands decided for one append.
-struct Batch {
+pub(super) struct Batch {
     decided: Vec<Decided>,
     /// The board's seq before the batch.
     base_seq: u64,
     /// Applied to the board as decided (more than one command).
     in_place: bool,
+    /// The span of the request that started the batch: what the answer
+    /// logs carries its fields.
+    span: tracing::Span,
 }
 
 /// One command of a batch, decided.
-struct Decided {
+pub(super) struct Decided {
     decision: Decision,
     records: Vec<Recorded>,
     /// The board's seq after it.
@@ -92,6 +110,12 @@ struct Decided {
 }
 
 impl BoardActor {
+    /// Whether a batch, a one-command run, a catch-up or a reload is under
+    /// way (the board must not passivate then).
+    pub(super) fn pipeline_busy(&self) -> bool {
+        self.pipeline.busy
+    }
+
     /// Queue a prepared command and start a batch if none is under way.
     pub(super) fn enqueue(&mut self, queued: Queued, ctx: &mut Context<Self>) {
         self.pipeline.queued.push_back(queued);
@@ -169,8 +193,12 @@ impl BoardActor {
             return self.pump(ctx);
         }
         self.pipeline.busy = true;
+        let mut decision = queued.decision;
+        // Decided now: after a reload, events of other nodes may have come
+        // in since it was first decided.
+        decision.now = now_millis();
         let run = self
-            .decide_and_settle(queued.decision, 0, false, queued.reply)
+            .decide_and_settle(decision, 0, false, queued.reply)
             .map(|(), act: &mut Self, ctx| act.idle(ctx));
         ctx.wait(in_current_span(run));
     }
@@ -185,6 +213,7 @@ impl BoardActor {
             decided: Vec::new(),
             base_seq: self.board.seq,
             in_place: false,
+            span: tracing::Span::current(),
         };
         let mut ids: HashSet<(UserId, String)> = HashSet::new();
         while batch.decided.len() < MAX_BATCH_COMMANDS {
@@ -246,7 +275,11 @@ impl BoardActor {
     }
 
     /// Append `batch` as one store call, then ack and broadcast it, without
-    /// holding the board's other messages meanwhile.
+    /// holding the board's other messages meanwhile. The append runs as a
+    /// task of its own, so it is sent at once, and its answer comes back as
+    /// a message ([`BatchAnswered`]), handled in turn with the commands that
+    /// arrived meanwhile (a future spawned on the actor would be polled only
+    /// once its mailbox ran empty).
     fn append_batch(&mut self, batch: Batch, ctx: &mut Context<Self>) {
         self.pipeline.busy = true;
         self.pipeline.in_flight = true;
@@ -257,45 +290,61 @@ impl BoardActor {
             .collect();
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
-        let append = {
-            let records = records.clone();
-            async move { bounded(timeout, store.append(records)).await }
+        let answer_to = ctx.address();
+        let append = async move {
+            let result = bounded(timeout, store.append(records)).await;
+            answer_to.do_send(BatchAnswered(result));
         };
-        let done = actix::fut::wrap_future(append).then(move |res, act: &mut Self, ctx| {
-            act.pipeline.in_flight = false;
-            let n = batch.decided.len();
-            match res {
-                Ok(()) => {
-                    let stats = act.registry.stats();
-                    ActorStats::add(&stats.commands_committed, n as u64);
-                    ActorStats::add(&stats.board_batches, 1);
-                    if batch.in_place {
-                        act.publish_committed(&records, ctx);
-                    } else {
-                        act.apply_committed(&records, ctx);
-                    }
-                    for decided in batch.decided {
-                        let _ = decided.reply.send(Ok(Committed {
-                            seq: decided.seq,
-                            events: decided.records,
-                        }));
-                    }
-                    act.after_answer(ctx);
+        self.pipeline.batch = Some(batch);
+        actix::spawn(tracing::Instrument::in_current_span(append));
+    }
+
+    /// The batch in flight has its answer.
+    fn batch_answered(&mut self, result: Result<(), StoreError>, ctx: &mut Context<Self>) {
+        self.pipeline.in_flight = false;
+        let Some(batch) = self.pipeline.batch.take() else {
+            return;
+        };
+        let span = batch.span.clone();
+        let _in_request = span.enter();
+        let n = batch.decided.len();
+        match result {
+            Ok(()) => {
+                let stats = self.registry.stats();
+                ActorStats::add(&stats.commands_committed, n as u64);
+                ActorStats::add(&stats.board_batches, 1);
+                let records: Vec<Recorded> = batch
+                    .decided
+                    .iter()
+                    .flat_map(|d| d.records.clone())
+                    .collect();
+                if batch.in_place {
+                    self.publish_committed(&records, ctx);
+                } else {
+                    self.apply_committed(&records, ctx);
                 }
-                Err(StoreError::Timeout) => {
-                    // The outcome is unknown: the events may yet commit.
-                    tracing::warn!(board_id = %act.id, commands = n, "append outcome unknown; reloading board");
-                    act.give_up(batch.decided, ActorError::Timeout, ctx);
+                for decided in batch.decided {
+                    let _ = decided.reply.send(Ok(Committed {
+                        seq: decided.seq,
+                        events: decided.records,
+                    }));
                 }
-                Err(e) if batch.in_place => {
-                    tracing::warn!(board_id = %act.id, error = %e, commands = n, "append failed");
-                    return act.reload_and_run_alone(batch, e);
-                }
-                Err(e) => act.lone_failed(batch.decided, e, ctx),
+                self.after_answer(ctx);
             }
-            actix::fut::ready(()).boxed_local()
-        });
-        ctx.spawn(in_current_span(done));
+            Err(StoreError::Timeout) => {
+                // The outcome is unknown: the events may yet commit.
+                tracing::warn!(board_id = %self.id, commands = n, "append outcome unknown; reloading board");
+                self.give_up(batch.decided, ActorError::Timeout, ctx);
+            }
+            Err(e) if batch.in_place => {
+                tracing::warn!(board_id = %self.id, error = %e, commands = n, "append failed");
+                // Atomic: the board holds the failed batch until reloaded,
+                // and nothing may read it or the log meanwhile.
+                let reload = self.reload_and_run_alone(batch, e);
+                ctx.wait(in_current_span(reload));
+            }
+            Err(e) => self.lone_failed(batch.decided, e, ctx),
+        }
     }
 
     /// A lone command's append failed, and the board is as it was before
