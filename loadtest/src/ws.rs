@@ -183,13 +183,13 @@ mod tests {
     use super::*;
     use protocol::{BoardId, Event, ItemId, Millis, UserId};
 
-    #[test]
-    fn the_marker_survives_both_encodings_of_an_event() {
-        let id = timed_id(1_234_567, "w1-9");
-        let msg = ServerMsg::Event {
+    /// An event carrying the marker of `sent_us` in its command id and title.
+    fn marked_event(at: i64, sent_us: u64) -> ServerMsg {
+        let id = timed_id(sent_us, "w1-9");
+        ServerMsg::Event {
             board: BoardId(uuid::Uuid::new_v4()),
             seq: 7,
-            at: Millis(1),
+            at: Millis(at),
             by: UserId(uuid::Uuid::new_v4()),
             command_id: Some(id.clone()),
             event: Event::ItemEdited {
@@ -197,7 +197,12 @@ mod tests {
                 title: Some(id),
                 description: None,
             },
-        };
+        }
+    }
+
+    #[test]
+    fn the_marker_survives_both_encodings_of_an_event() {
+        let msg = marked_event(1, 1_234_567);
         for format in [Format::Json, Format::MsgPack] {
             let bytes = encode(&msg, format);
             assert!(is_event(&bytes), "{format:?}");
@@ -213,21 +218,10 @@ mod tests {
     /// An event whose `at` has `tail` as its low bytes, carrying `sent_us`.
     fn event_at(tail: i64, bits: u32, sent_us: u64) -> Vec<u8> {
         let now: i64 = 1_764_000_000_000;
-        let at = (now >> bits << bits) | tail;
-        let id = timed_id(sent_us, "w1-1");
-        let msg = ServerMsg::Event {
-            board: BoardId(uuid::Uuid::new_v4()),
-            seq: 7,
-            at: Millis(at),
-            by: UserId(uuid::Uuid::new_v4()),
-            command_id: Some(id.clone()),
-            event: Event::ItemEdited {
-                item: ItemId(uuid::Uuid::new_v4()),
-                title: Some(id),
-                description: None,
-            },
-        };
-        encode(&msg, Format::MsgPack)
+        encode(
+            &marked_event((now >> bits << bits) | tail, sent_us),
+            Format::MsgPack,
+        )
     }
 
     #[test]

@@ -280,3 +280,83 @@ pub(super) fn snapshot_seq(msg: &ServerMsg) -> u64 {
         other => panic!("expected a snapshot, got {other:?}"),
     }
 }
+
+/// `BoardStore` methods of a test store that only pass the call on to its
+/// `inner` store; the store writes out the methods it changes.
+macro_rules! pass_on {
+    ($($method:ident),* $(,)?) => {
+        $(pass_on!(@one $method);)*
+    };
+    (@one load_board) => {
+        fn load_board(&self, board: BoardId) -> protocol::StoreFuture<'_, Option<protocol::LoadedBoard>> {
+            self.inner.load_board(board)
+        }
+    };
+    (@one append) => {
+        fn append(&self, events: Vec<protocol::Recorded>) -> protocol::StoreFuture<'_, ()> {
+            self.inner.append(events)
+        }
+    };
+    (@one events_after) => {
+        fn events_after(&self, board: BoardId, after: u64, limit: u32) -> protocol::StoreFuture<'_, Vec<protocol::Recorded>> {
+            self.inner.events_after(board, after, limit)
+        }
+    };
+    (@one save_snapshot) => {
+        fn save_snapshot(&self, board: protocol::Board) -> protocol::StoreFuture<'_, ()> {
+            self.inner.save_snapshot(board)
+        }
+    };
+    (@one load_org) => {
+        fn load_org(&self, org: OrgId) -> protocol::StoreFuture<'_, Option<OrgRecord>> {
+            self.inner.load_org(org)
+        }
+    };
+    (@one reserve_item_numbers) => {
+        fn reserve_item_numbers(&self, org: OrgId, count: u32) -> protocol::StoreFuture<'_, u64> {
+            self.inner.reserve_item_numbers(org, count)
+        }
+    };
+    (@one find_outcome) => {
+        fn find_outcome(&self, board: BoardId, actor: UserId, command_id: String) -> protocol::StoreFuture<'_, Option<protocol::Outcome>> {
+            self.inner.find_outcome(board, actor, command_id)
+        }
+    };
+    (@one record_rejection) => {
+        fn record_rejection(&self, board: BoardId, actor: UserId, command_id: String, rejection: Rejection) -> protocol::StoreFuture<'_, ()> {
+            self.inner.record_rejection(board, actor, command_id, rejection)
+        }
+    };
+    (@one load_org_log) => {
+        fn load_org_log(&self, org: OrgId) -> protocol::StoreFuture<'_, Option<protocol::Org>> {
+            self.inner.load_org_log(org)
+        }
+    };
+    (@one append_org) => {
+        fn append_org(
+            &self,
+            org: OrgId,
+            records: Vec<protocol::OrgRecorded>,
+            command: Option<(UserId, String)>,
+            origin: Option<protocol::Origin>,
+        ) -> protocol::StoreFuture<'_, ()> {
+            self.inner.append_org(org, records, command, origin)
+        }
+    };
+    (@one org_events_after) => {
+        fn org_events_after(&self, org: OrgId, after: u64, limit: u32) -> protocol::StoreFuture<'_, Vec<protocol::OrgRecorded>> {
+            self.inner.org_events_after(org, after, limit)
+        }
+    };
+    (@one find_org_outcome) => {
+        fn find_org_outcome(&self, org: OrgId, actor: UserId, command_id: String) -> protocol::StoreFuture<'_, Option<protocol::OrgOutcome>> {
+            self.inner.find_org_outcome(org, actor, command_id)
+        }
+    };
+    (@one record_org_rejection) => {
+        fn record_org_rejection(&self, org: OrgId, actor: UserId, command_id: String, rejection: protocol::OrgRejection) -> protocol::StoreFuture<'_, ()> {
+            self.inner.record_org_rejection(org, actor, command_id, rejection)
+        }
+    };
+}
+pub(super) use pass_on;

@@ -7,10 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use futures_util::future::join_all;
-use protocol::{
-    Board, LoadedBoard, Org, OrgOutcome, OrgRecord, OrgRecorded, OrgRejection, Outcome, Recorded,
-    StoreError, StoreFuture,
-};
+use protocol::{Recorded, StoreError, StoreFuture};
 
 use super::*;
 
@@ -60,9 +57,6 @@ fn commands(events: &[Recorded]) -> usize {
 }
 
 impl BoardStore for Batches {
-    fn load_board(&self, board: BoardId) -> StoreFuture<'_, Option<LoadedBoard>> {
-        self.inner.load_board(board)
-    }
     fn append(&self, events: Vec<Recorded>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             tokio::time::sleep(APPEND_TAKES).await;
@@ -78,79 +72,20 @@ impl BoardStore for Batches {
             Ok(())
         })
     }
-    fn events_after(
-        &self,
-        board: BoardId,
-        after: u64,
-        limit: u32,
-    ) -> StoreFuture<'_, Vec<Recorded>> {
-        self.inner.events_after(board, after, limit)
-    }
-    fn save_snapshot(&self, board: Board) -> StoreFuture<'_, ()> {
-        self.inner.save_snapshot(board)
-    }
-    fn load_org(&self, org: OrgId) -> StoreFuture<'_, Option<OrgRecord>> {
-        self.inner.load_org(org)
-    }
-    fn reserve_item_numbers(&self, org: OrgId, count: u32) -> StoreFuture<'_, u64> {
-        self.inner.reserve_item_numbers(org, count)
-    }
-    fn find_outcome(
-        &self,
-        board: BoardId,
-        actor: UserId,
-        command_id: String,
-    ) -> StoreFuture<'_, Option<Outcome>> {
-        self.inner.find_outcome(board, actor, command_id)
-    }
-    fn record_rejection(
-        &self,
-        board: BoardId,
-        actor: UserId,
-        command_id: String,
-        rejection: Rejection,
-    ) -> StoreFuture<'_, ()> {
-        self.inner
-            .record_rejection(board, actor, command_id, rejection)
-    }
-    fn load_org_log(&self, org: OrgId) -> StoreFuture<'_, Option<Org>> {
-        self.inner.load_org_log(org)
-    }
-    fn append_org(
-        &self,
-        org: OrgId,
-        records: Vec<OrgRecorded>,
-        command: Option<(UserId, String)>,
-        origin: Option<protocol::Origin>,
-    ) -> StoreFuture<'_, ()> {
-        self.inner.append_org(org, records, command, origin)
-    }
-    fn org_events_after(
-        &self,
-        org: OrgId,
-        after: u64,
-        limit: u32,
-    ) -> StoreFuture<'_, Vec<OrgRecorded>> {
-        self.inner.org_events_after(org, after, limit)
-    }
-    fn find_org_outcome(
-        &self,
-        org: OrgId,
-        actor: UserId,
-        command_id: String,
-    ) -> StoreFuture<'_, Option<OrgOutcome>> {
-        self.inner.find_org_outcome(org, actor, command_id)
-    }
-    fn record_org_rejection(
-        &self,
-        org: OrgId,
-        actor: UserId,
-        command_id: String,
-        rejection: OrgRejection,
-    ) -> StoreFuture<'_, ()> {
-        self.inner
-            .record_org_rejection(org, actor, command_id, rejection)
-    }
+    pass_on!(
+        load_board,
+        events_after,
+        save_snapshot,
+        load_org,
+        reserve_item_numbers,
+        find_outcome,
+        record_rejection,
+        load_org_log,
+        append_org,
+        org_events_after,
+        find_org_outcome,
+        record_org_rejection,
+    );
 }
 
 /// A world whose board actors append through a [`Batches`] store.
