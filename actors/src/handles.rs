@@ -317,6 +317,10 @@ impl OrgHandle {
     /// # Errors
     /// `NotFound` for an unknown organization, or a retryable error.
     pub async fn view(&self) -> Result<std::sync::Arc<LiveOrg>, ActorError> {
+        // What the live actor published is what it would answer.
+        if let Some(view) = self.registry.org_view(self.id) {
+            return Ok(view);
+        }
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
         request(
             |msg| self.registry.send_to_org(self.id, msg),

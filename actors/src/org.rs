@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
+use actix::WeakAddr;
 use protocol::{BoardId, Org, OrgId, Roster};
 use tokio::sync::oneshot;
 
@@ -62,6 +63,8 @@ pub struct OrgActor {
     subscribers: Fanout<Caller>,
     numbers: numbers::Numbers,
     last_used: Instant,
+    /// This actor's address, to publish its view under (set in `started`).
+    me: Option<WeakAddr<OrgActor>>,
 }
 
 impl OrgActor {
@@ -76,6 +79,7 @@ impl OrgActor {
             subscribers: Fanout::for_org(id),
             numbers: numbers::Numbers::default(),
             last_used: Instant::now(),
+            me: None,
         }
     }
 
@@ -85,6 +89,8 @@ impl OrgActor {
     /// what was already queued.
     fn fail_and_retire(&mut self, ctx: &mut Context<Self>) -> Option<ActorError> {
         let err = self.failed.clone()?;
+        // Unsure of its state now: boards ask (and restart) the actor.
+        self.publish_view(None);
         if !self.retiring {
             self.retiring = true;
             // After a permanent fault, stay registered for a while (see
@@ -109,6 +115,7 @@ impl Actor for OrgActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        self.me = Some(ctx.address().downgrade());
         // Follow the organization's notices before loading its log (see
         // `cluster`).
         self.registry
@@ -141,7 +148,10 @@ impl Actor for OrgActor {
         let idle = self.registry.config().idle_passivate_after;
         ctx.run_interval(idle / 4, move |act, ctx| {
             act.subscribers.remove_gone();
-            if act.subscribers.is_empty() && act.last_used.elapsed() >= idle {
+            // Boards live here read its published view without a message
+            // (so without touching `last_used`): they keep it live too.
+            let boards_live = act.registry.any_board_live(&act.state.board_order);
+            if act.subscribers.is_empty() && act.last_used.elapsed() >= idle && !boards_live {
                 ctx.stop();
             }
         });
@@ -168,9 +178,24 @@ impl OrgActor {
         self.refresh_view();
     }
 
-    /// Rebuilds the view callers read from the state.
+    /// Rebuilds the view callers read from the state, and publishes it
+    /// for the boards: before the command that changed it is answered, so
+    /// a board deciding after the ack decides with the new roster.
     pub(crate) fn refresh_view(&mut self) {
         self.org = view_of(&self.state);
+        let view = if self.failed.is_some() {
+            None
+        } else {
+            self.org.clone()
+        };
+        self.publish_view(view);
+    }
+
+    /// Publish `view` in the registry (`None`: withdraw this actor's).
+    fn publish_view(&self, view: Option<Arc<LiveOrg>>) {
+        if let Some(me) = self.me.as_ref().and_then(WeakAddr::upgrade) {
+            self.registry.publish_org_view(self.id, &me, view);
+        }
     }
 }
 

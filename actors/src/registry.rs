@@ -15,7 +15,7 @@ use protocol::{BoardId, BoardStore, OrgId};
 use crate::board::BoardActor;
 use crate::handles::{BoardHandle, OrgHandle};
 use crate::mailbox::Queued;
-use crate::org::OrgActor;
+use crate::org::{LiveOrg, OrgActor};
 use crate::stats::ActorStats;
 
 /// How long a board with no subscribers and no traffic stays in memory.
@@ -157,6 +157,12 @@ fn name_this_thread(name: &str) {
     let _ = std::fs::write("/proc/thread-self/comm", name);
 }
 
+/// An organization's view as the actor `by` published it.
+struct Published {
+    by: Addr<OrgActor>,
+    view: Arc<LiveOrg>,
+}
+
 /// Live board and organization actors, and what they need to start.
 #[derive(Clone)]
 pub struct Registry {
@@ -169,6 +175,9 @@ struct Inner {
     config: ActorConfig,
     boards: DashMap<BoardId, Addr<BoardActor>>,
     orgs: DashMap<OrgId, Addr<OrgActor>>,
+    /// What each registered org actor published of itself, for boards to
+    /// read without a round trip to it ([`Registry::org_view`]).
+    org_views: DashMap<OrgId, Published>,
     arbiters: Vec<ArbiterHandle>,
     stats: Arc<ActorStats>,
 }
@@ -203,6 +212,7 @@ impl Registry {
                 config,
                 boards: DashMap::new(),
                 orgs: DashMap::new(),
+                org_views: DashMap::new(),
                 arbiters,
                 stats: Arc::default(),
             }),
@@ -341,6 +351,51 @@ impl Registry {
 
     pub(crate) fn org_stopped(&self, id: OrgId, addr: &Addr<OrgActor>) {
         self.inner.orgs.remove_if(&id, |_, a| a == addr);
+        self.withdraw_org_view(id, addr);
+    }
+
+    /// The roster and directory the organization's live actor last
+    /// published, if it has (see `OrgActor::publish_view`): what a board
+    /// decides with instead of asking the actor for every command.
+    pub(crate) fn org_view(&self, id: OrgId) -> Option<Arc<LiveOrg>> {
+        // Not from an actor that died without withdrawing it (a panic).
+        let published = self.inner.org_views.get(&id)?;
+        published.by.connected().then(|| published.view.clone())
+    }
+
+    /// Publish `view` (`None`: withdraw it) as the organization's, on
+    /// behalf of the actor `by` — only while `by` is the registered one:
+    /// an actor on its way out, replaced already, may hold a stale roster.
+    pub(crate) fn publish_org_view(
+        &self,
+        id: OrgId,
+        by: &Addr<OrgActor>,
+        view: Option<Arc<LiveOrg>>,
+    ) {
+        let Some(view) = view else {
+            self.withdraw_org_view(id, by);
+            return;
+        };
+        // The registration is held while publishing, so an actor that
+        // replaces `by` meanwhile publishes after it (never before).
+        let registered = self.inner.orgs.get(&id);
+        if registered.as_deref() == Some(by) {
+            let by = by.clone();
+            self.inner.org_views.insert(id, Published { by, view });
+        } else {
+            drop(registered);
+            self.withdraw_org_view(id, by);
+        }
+    }
+
+    /// Withdraw the view `by` published, if it is still the one.
+    fn withdraw_org_view(&self, id: OrgId, by: &Addr<OrgActor>) {
+        self.inner.org_views.remove_if(&id, |_, p| &p.by == by);
+    }
+
+    /// Whether any of `boards` has a live actor on this node.
+    pub(crate) fn any_board_live(&self, boards: &[BoardId]) -> bool {
+        boards.iter().any(|b| self.inner.boards.contains_key(b))
     }
 
     /// Stop every live actor and the arbiters hosting them. Board state is
@@ -348,6 +403,7 @@ impl Registry {
     pub fn shutdown(&self) {
         self.inner.boards.clear();
         self.inner.orgs.clear();
+        self.inner.org_views.clear();
         for arbiter in &self.inner.arbiters {
             arbiter.stop();
         }

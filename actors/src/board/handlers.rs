@@ -1,5 +1,6 @@
 //! Message handlers of `BoardActor`. Each handler that awaits something
-//! (the org roster, an item number, a read of the log) returns an
+//! (an item number, the org roster when its actor has published none, a
+//! read of the log) returns an
 //! `AtomicResponse`, so no other message of this board interleaves; a
 //! batch's commit is the exception (`pipeline.rs`).
 
@@ -42,13 +43,20 @@ fn role_of(org: &LiveOrg, caller: Caller) -> Result<Role, ActorError> {
     caller.role_in(org).ok_or(ActorError::NotFound)
 }
 
+/// What a command is decided with: the organization as its actor last
+/// showed it, the caller's role in it, and the item number it needs.
+type Prepared = (std::sync::Arc<LiveOrg>, Role, Option<u64>);
+
 impl Handler<Submit> for BoardActor {
     type Result = Atomic;
 
     /// Prepare the command — the caller's role from the organization's
     /// roster and, for a `create_item`, an item number — then queue it for
-    /// the next batch (`pipeline.rs`). Only the preparing is atomic: while
-    /// a batch commits, the commands behind it are prepared and queued.
+    /// the next batch (`pipeline.rs`). The roster is the one the org actor
+    /// published (`Registry::org_view`), read here without a round trip;
+    /// only when there is none, or a number is needed, is the org actor
+    /// asked, and that preparing is atomic: while a batch commits, the
+    /// commands behind it are prepared and queued.
     fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Atomic {
         self.last_used = std::time::Instant::now();
         if msg.reply.is_closed() {
@@ -62,9 +70,16 @@ impl Handler<Submit> for BoardActor {
         let Some(org_id) = self.board.org else {
             return answer(msg.reply, Err(ActorError::NotFound));
         };
-        let org = self.registry.org(org_id);
         let by = msg.by;
         let needs_number = msg.command.needs_item_number();
+        if !needs_number {
+            if let Some(view) = self.registry.org_view(org_id) {
+                let prepared = role_of(&view, by).map(|role| (view, role, None));
+                self.queue_prepared(msg, prepared, ctx);
+                return done();
+            }
+        }
+        let org = self.registry.org(org_id);
         let prepare = async move {
             let view = org.view().await?;
             let role = role_of(&view, by)?;
@@ -75,40 +90,72 @@ impl Handler<Submit> for BoardActor {
             };
             Ok::<_, ActorError>((view, role, number))
         };
-        let fut = actix::fut::wrap_future(prepare).map(move |prepared, act: &mut Self, ctx| {
-            let Submit {
-                command,
-                command_id,
-                reply,
-                ..
-            } = msg;
-            let (view, role, number) = match prepared {
-                Ok(prepared) => prepared,
-                Err(e) => {
-                    let _ = reply.send(Err(e));
-                    return;
-                }
-            };
-            let decision = Decision {
-                by,
-                role,
-                now: now_millis(),
-                new_id: Uuid::new_v4(),
-                view,
-                command,
-                command_id,
-            };
-            act.enqueue(
-                Queued {
-                    decision,
-                    number,
-                    reply,
-                    alone: false,
-                },
-                ctx,
-            );
-        });
+        let fut = actix::fut::wrap_future(prepare)
+            .map(move |prepared, act: &mut Self, ctx| act.queue_prepared(msg, prepared, ctx));
         atomic(fut)
+    }
+}
+
+impl BoardActor {
+    /// Queue `msg` for the next batch with what it was `prepared` with, or
+    /// answer it with why it could not be.
+    fn queue_prepared(
+        &mut self,
+        msg: Submit,
+        prepared: Result<Prepared, ActorError>,
+        ctx: &mut Context<Self>,
+    ) {
+        let Submit {
+            by,
+            command,
+            command_id,
+            reply,
+        } = msg;
+        let (view, role, number) = match prepared {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let decision = Decision {
+            by,
+            role,
+            now: now_millis(),
+            new_id: Uuid::new_v4(),
+            view,
+            command,
+            command_id,
+        };
+        self.enqueue(
+            Queued {
+                decision,
+                number,
+                reply,
+                alone: false,
+            },
+            ctx,
+        );
+    }
+
+    /// Run `then` with `user`'s role in the board's organization (or why
+    /// there is none): at once from the roster its actor published, else
+    /// once the actor has answered. Atomic either way.
+    fn role_then(
+        &mut self,
+        user: Caller,
+        then: impl FnOnce(Result<Role, ActorError>, &mut Self) -> LocalBoxActorFuture<Self, ()>
+            + 'static,
+    ) -> Atomic {
+        let Some(org_id) = self.board.org else {
+            return atomic(then(Err(ActorError::NotFound), self));
+        };
+        if let Some(view) = self.registry.org_view(org_id) {
+            return atomic(then(role_of(&view, user), self));
+        }
+        let org = self.registry.org(org_id);
+        let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
+        atomic(actix::fut::wrap_future(check).then(move |role, act: &mut Self, _| then(role, act)))
     }
 }
 
@@ -169,13 +216,7 @@ impl Handler<Subscribe> for BoardActor {
         if let Some(err) = self.fail_and_retire(ctx) {
             return answer(msg.reply, Err(err));
         }
-        let Some(org_id) = self.board.org else {
-            return answer(msg.reply, Err(ActorError::NotFound));
-        };
-        let org = self.registry.org(org_id);
-        let user = msg.user;
-        let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
-        let fut = actix::fut::wrap_future(check).then(move |role, act: &mut Self, _| {
+        self.role_then(msg.user, move |role, act| {
             let Subscribe {
                 user,
                 outbox,
@@ -189,8 +230,7 @@ impl Handler<Subscribe> for BoardActor {
             // Attached to the committed board: not while a batch's events
             // are applied but not yet committed (`pipeline.rs`).
             act.on_committed(move |act| act.catch_up_and_attach(user, outbox, since, reply))
-        });
-        atomic(fut)
+        })
     }
 }
 
@@ -308,20 +348,14 @@ impl BoardActor {
         if let Some(err) = self.fail_and_retire(ctx) {
             return answer(reply, Err(err));
         }
-        let Some(org_id) = self.board.org else {
-            return answer(reply, Err(ActorError::NotFound));
-        };
-        let org = self.registry.org(org_id);
-        let check = async move { org.view().await.and_then(|view| role_of(&view, user)) };
-        let fut = actix::fut::wrap_future(check).then(move |role, act: &mut Self, _| {
+        self.role_then(user, move |role, act| {
             // What is read is committed: not while a batch's events are
             // applied but not yet committed (`pipeline.rs`).
             act.on_committed(move |act| {
                 let _ = reply.send(role.map(|_| read(act)));
                 actix::fut::ready(()).boxed_local()
             })
-        });
-        atomic(fut)
+        })
     }
 }
 

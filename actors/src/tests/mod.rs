@@ -17,6 +17,7 @@ mod fanout;
 mod idempotency;
 mod org;
 mod org_retries;
+mod org_view;
 mod outage;
 mod pipeline;
 mod presence;
