@@ -108,6 +108,25 @@ impl PgBinaries {
     pub(crate) fn program(&self, name: &str) -> PathBuf {
         self.bindir.join(name)
     }
+
+    /// The best `wal_compression` these binaries were built with: `lz4`
+    /// when `pg_config --configure` says `--with-lz4` (Debian's do),
+    /// else `pglz`, which every build has.
+    pub(crate) fn wal_compression(&self) -> &'static str {
+        let configure = Command::new(self.program("pg_config"))
+            .arg("--configure")
+            .stdin(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if configure.contains("--with-lz4") {
+            "lz4"
+        } else {
+            "pglz"
+        }
+    }
 }
 
 /// The unprivileged account PostgreSQL runs as when this process is root.
