@@ -118,38 +118,7 @@ impl Db {
         after: Option<u64>,
         limit: u32,
     ) -> Result<ItemPage, DbError> {
-        let mut clauses = Clauses::new();
-        clauses.add("i.org_id = {}", Box::new(org.0));
-        if let Some(board) = filter.board {
-            clauses.add("i.board_id = {}", Box::new(board.0));
-        }
-        if let Some(column) = filter.column {
-            clauses.add("i.column_id = {}", Box::new(column.0));
-        }
-        // `@>` (not `= ANY`) so the GIN indexes apply.
-        if let Some(user) = filter.assignee {
-            clauses.add("i.assignees @> ARRAY[{}::uuid]", Box::new(user.0));
-        }
-        if let Some(label) = &filter.label {
-            clauses.add("i.labels @> ARRAY[{}::text]", Box::new(label.clone()));
-        }
-        match filter.archived {
-            ArchivedFilter::Exclude => clauses.add_plain("NOT i.archived"),
-            ArchivedFilter::Include => {}
-            ArchivedFilter::Only => clauses.add_plain("i.archived"),
-        }
-        if let Some(since) = filter.updated_since {
-            clauses.add("i.updated_at >= {}", Box::new(since.0));
-        }
-        if let Some(after) = after {
-            clauses.add("i.number > {}", Box::new(to_sql_i64(after)));
-        }
-        let limit_param = clauses.param(Box::new(i64::from(limit) + 1));
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS_OF_I}, o.key AS org_key FROM items i \
-             JOIN orgs o ON o.id = i.org_id WHERE {} ORDER BY i.number LIMIT {limit_param}",
-            clauses.sql.join(" AND ")
-        );
+        let (sql, clauses) = page_query(org, filter, after, limit);
         let client = self.client().await?;
         let stmt = client.prepare_cached(&sql).await?;
         let rows = client.query(&stmt, &clauses.refs()).await?;
@@ -173,6 +142,52 @@ impl Db {
         };
         Ok(ItemPage { items, next_after })
     }
+}
+
+/// The statement of one page of [`Db::list_items`] and its parameters.
+fn page_query(
+    org: OrgId,
+    filter: &ItemFilter,
+    after: Option<u64>,
+    limit: u32,
+) -> (String, Clauses) {
+    let mut clauses = Clauses::new();
+    clauses.add("i.org_id = {}", Box::new(org.0));
+    if let Some(board) = filter.board {
+        clauses.add("i.board_id = {}", Box::new(board.0));
+    }
+    if let Some(column) = filter.column {
+        clauses.add("i.column_id = {}", Box::new(column.0));
+    }
+    // `@>` (not `= ANY`) so the GIN indexes apply; they are partial
+    // (migration 0020), and `<> '{}'` lets the planner see that the
+    // rows these filters match are all in them.
+    if let Some(user) = filter.assignee {
+        clauses.add("i.assignees @> ARRAY[{}::uuid]", Box::new(user.0));
+        clauses.add_plain("i.assignees <> '{}'");
+    }
+    if let Some(label) = &filter.label {
+        clauses.add("i.labels @> ARRAY[{}::text]", Box::new(label.clone()));
+        clauses.add_plain("i.labels <> '{}'");
+    }
+    match filter.archived {
+        ArchivedFilter::Exclude => clauses.add_plain("NOT i.archived"),
+        ArchivedFilter::Include => {}
+        ArchivedFilter::Only => clauses.add_plain("i.archived"),
+    }
+    if let Some(since) = filter.updated_since {
+        clauses.add("i.updated_at >= {}", Box::new(since.0));
+    }
+    if let Some(after) = after {
+        clauses.add("i.number > {}", Box::new(to_sql_i64(after)));
+    }
+    let limit_param = clauses.param(Box::new(i64::from(limit) + 1));
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS_OF_I}, o.key AS org_key FROM items i \
+         JOIN orgs o ON o.id = i.org_id WHERE {} ORDER BY i.number LIMIT {limit_param}",
+        clauses.sql.join(" AND ")
+    );
+    (sql, clauses)
 }
 
 /// One search hit: the item, its key, its rank and a highlighted snippet.
@@ -242,5 +257,80 @@ impl Db {
                 }
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_db::TestDb;
+
+    /// The plan of the list's statement for `filter`.
+    async fn plan_of(db: &Db, org: OrgId, filter: &ItemFilter) -> String {
+        let (sql, clauses) = page_query(org, filter, None, 50);
+        let client = db.client().await.expect("a connection");
+        let rows = client
+            .query(&format!("EXPLAIN {sql}"), &clauses.refs())
+            .await
+            .expect("explained");
+        rows.iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The assignee and label indexes leave out items without any (most
+    /// of them, and every item just created): the list's filters must
+    /// still be able to use them, or a filtered page reads every item.
+    #[tokio::test]
+    async fn the_assignee_and_label_filters_use_their_partial_indexes() {
+        let test_db = TestDb::new().await;
+        let db = Db::connect(&test_db.url, 2).await.expect("connected");
+        db.migrate().await.expect("migrated");
+        let (org, user) = (OrgId(uuid::Uuid::new_v4()), UserId(uuid::Uuid::new_v4()));
+        let client = db.client().await.expect("a connection");
+        client
+            .execute(
+                "INSERT INTO orgs (id, name, key) VALUES ($1, 'Data Science', 'DS')",
+                &[&org.0],
+            )
+            .await
+            .expect("org inserted");
+        // 10,000 items; one in a thousand assigned and labelled.
+        client
+            .execute(
+                "INSERT INTO items (id, board_id, org_id, number, title, description, \
+                     column_id, position, assignees, labels, created_by, created_at, updated_at) \
+                 SELECT gen_random_uuid(), $1, $2, n, 'Item ' || n, '', $1, 'a', \
+                     CASE WHEN n % 1000 = 0 THEN ARRAY[$3::uuid] ELSE '{}' END, \
+                     CASE WHEN n % 1000 = 0 THEN ARRAY['urgent'] ELSE '{}' END, $3, 0, 0 \
+                 FROM generate_series(1, 10000) AS n",
+                &[&uuid::Uuid::new_v4(), &org.0, &user.0],
+            )
+            .await
+            .expect("items inserted");
+        client
+            .execute("ANALYZE items", &[])
+            .await
+            .expect("analyzed");
+
+        let by_assignee = ItemFilter {
+            assignee: Some(user),
+            ..ItemFilter::default()
+        };
+        let plan = plan_of(&db, org, &by_assignee).await;
+        assert!(plan.contains("items_assignees_idx"), "{plan}");
+        let by_label = ItemFilter {
+            label: Some("urgent".into()),
+            ..ItemFilter::default()
+        };
+        let plan = plan_of(&db, org, &by_label).await;
+        assert!(plan.contains("items_labels_idx"), "{plan}");
+
+        // And they find what they should.
+        let page = db.list_items(org, &by_assignee, None, 50).await.unwrap();
+        let numbers: Vec<u64> = page.items.iter().map(|i| i.item.number).collect();
+        assert_eq!(numbers, (1..=10).map(|n| n * 1000).collect::<Vec<u64>>());
+        assert_eq!(page.items[0].key, "DS-1000");
     }
 }

@@ -89,6 +89,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "items_unused_index",
         include_str!("../migrations/0019_items_unused_index.sql"),
     ),
+    (
+        20,
+        "items_partial_gin",
+        include_str!("../migrations/0020_items_partial_gin.sql"),
+    ),
 ];
 
 impl Db {
