@@ -151,6 +151,14 @@ pub(crate) const RETIRE_GRACE: std::time::Duration = std::time::Duration::from_s
 /// was repaired.
 pub(crate) const FAULT_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The id of something a command creates (an item, a comment): a
+/// time-ordered UUID (v7), so the B-tree indexes keyed by it (the `items`
+/// and `comments` primary keys) grow at their right edge instead of
+/// touching a random leaf page per row.
+pub(crate) fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
 pub(crate) fn now_millis() -> Millis {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)

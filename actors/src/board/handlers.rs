@@ -7,13 +7,12 @@
 use actix::fut::LocalBoxActorFuture;
 use actix::prelude::*;
 use protocol::{Ctx, Role, ServerMsg};
-use uuid::Uuid;
 
 use super::deciding::Decision;
 use super::pipeline::Queued;
 use super::resume::CatchUp;
 use super::{
-    now_millis, AccessLost, BoardActor, Create, Read, Reply, Submit, Subscribe, Unsubscribe,
+    new_id, now_millis, AccessLost, BoardActor, Create, Read, Reply, Submit, Subscribe, Unsubscribe,
 };
 use crate::caller::Caller;
 use crate::error::ActorError;
@@ -122,7 +121,7 @@ impl BoardActor {
             by,
             role,
             now: now_millis(),
-            new_id: Uuid::new_v4(),
+            new_id: new_id(),
             view,
             command,
             command_id,
@@ -189,7 +188,7 @@ impl Handler<Create> for BoardActor {
                     actor: by.actor_id(),
                     role,
                     now: now_millis(),
-                    new_id: Uuid::new_v4(),
+                    new_id: new_id(),
                     item_number: None,
                     members: &view.members,
                 };
