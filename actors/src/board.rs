@@ -151,10 +151,10 @@ pub(crate) const RETIRE_GRACE: std::time::Duration = std::time::Duration::from_s
 /// was repaired.
 pub(crate) const FAULT_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The id of something a command creates (an item, a comment): a
-/// time-ordered UUID (v7), so the B-tree indexes keyed by it (the `items`
-/// and `comments` primary keys) grow at their right edge instead of
-/// touching a random leaf page per row.
+/// The id of something a command creates (an item, a comment, a column):
+/// a time-ordered UUID (v7), so the B-tree indexes keyed by it (the
+/// `items` and `comments` primary keys) grow at their right edge instead
+/// of touching a random leaf page per row.
 pub(crate) fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
 }

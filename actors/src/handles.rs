@@ -463,7 +463,9 @@ impl OrgHandle {
         let stores = if command_id.is_some() { 4 } else { 1 };
         let deadline = self.registry.config().store_timeout * stores + Duration::from_secs(1);
         let (registry, id, origin) = (self.registry.clone(), self.id, self.origin.clone());
-        request_now(
+        // Boards ask the actor (behind this command) until it is answered.
+        let pending = self.registry.org_command_pending(id);
+        let answer = request_now(
             move |msg| registry.send_to_org(id, msg),
             move |reply| SubmitOrg {
                 caller,
@@ -474,7 +476,12 @@ impl OrgHandle {
             },
             false,
             deadline,
-        )
+        );
+        async move {
+            let answer = answer.await;
+            drop(pending);
+            answer
+        }
     }
 
     /// Follow the org channel: an `org_snapshot` is pushed into `outbox`,

@@ -163,6 +163,23 @@ struct Published {
     view: Arc<LiveOrg>,
 }
 
+/// An organization command in flight (see [`Registry::org_command_pending`]).
+pub(crate) struct PendingOrgCommand {
+    registry: Registry,
+    id: OrgId,
+}
+
+impl Drop for PendingOrgCommand {
+    fn drop(&mut self) {
+        if let Entry::Occupied(mut pending) = self.registry.inner.org_pending.entry(self.id) {
+            *pending.get_mut() -= 1;
+            if *pending.get() == 0 {
+                pending.remove();
+            }
+        }
+    }
+}
+
 /// Live board and organization actors, and what they need to start.
 #[derive(Clone)]
 pub struct Registry {
@@ -178,6 +195,9 @@ struct Inner {
     /// What each registered org actor published of itself, for boards to
     /// read without a round trip to it ([`Registry::org_view`]).
     org_views: DashMap<OrgId, Published>,
+    /// Organization commands sent and not answered yet, per organization
+    /// ([`Registry::org_command_pending`]).
+    org_pending: DashMap<OrgId, usize>,
     arbiters: Vec<ArbiterHandle>,
     stats: Arc<ActorStats>,
 }
@@ -213,6 +233,7 @@ impl Registry {
                 boards: DashMap::new(),
                 orgs: DashMap::new(),
                 org_views: DashMap::new(),
+                org_pending: DashMap::new(),
                 arbiters,
                 stats: Arc::default(),
             }),
@@ -357,7 +378,15 @@ impl Registry {
     /// The roster and directory the organization's live actor last
     /// published, if it has (see `OrgActor::publish_view`): what a board
     /// decides with instead of asking the actor for every command.
+    ///
+    /// Nothing while an organization command sent from this node is not
+    /// answered yet: a command sent after it (the same session's next
+    /// message) must be decided after it, as when every board asked the
+    /// actor, whose mailbox keeps that order.
     pub(crate) fn org_view(&self, id: OrgId) -> Option<Arc<LiveOrg>> {
+        if self.inner.org_pending.contains_key(&id) {
+            return None;
+        }
         // Not from an actor that died without withdrawing it (a panic).
         let published = self.inner.org_views.get(&id)?;
         published.by.connected().then(|| published.view.clone())
@@ -391,6 +420,18 @@ impl Registry {
     /// Withdraw the view `by` published, if it is still the one.
     fn withdraw_org_view(&self, id: OrgId, by: &Addr<OrgActor>) {
         self.inner.org_views.remove_if(&id, |_, p| &p.by == by);
+    }
+
+    /// Count an organization command as sent until the returned guard is
+    /// dropped (when its answer has arrived, or its caller gave up): taken
+    /// before the command is queued, so no board decides with the published
+    /// view in between.
+    pub(crate) fn org_command_pending(&self, id: OrgId) -> PendingOrgCommand {
+        *self.inner.org_pending.entry(id).or_insert(0) += 1;
+        PendingOrgCommand {
+            registry: self.clone(),
+            id,
+        }
     }
 
     /// Whether any of `boards` has a live actor on this node.

@@ -109,24 +109,35 @@ impl PgBinaries {
         self.bindir.join(name)
     }
 
-    /// The best `wal_compression` these binaries were built with: `lz4`
-    /// when `pg_config --configure` says `--with-lz4` (Debian's do),
-    /// else `pglz`, which every build has.
+    /// The best `wal_compression` for these binaries: `lz4` on
+    /// PostgreSQL 15 or later built `--with-lz4` (Debian's are), else `on`
+    /// (pglz; before 15 the setting takes only a boolean).
     pub(crate) fn wal_compression(&self) -> &'static str {
-        let configure = Command::new(self.program("pg_config"))
-            .arg("--configure")
-            .stdin(Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        if configure.contains("--with-lz4") {
+        let output = |program: &str, arg: &str| {
+            Command::new(self.program(program))
+                .arg(arg)
+                .stdin(Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default()
+        };
+        let major = major_version(&output("postgres", "--version"));
+        if major >= Some(15) && output("pg_config", "--configure").contains("--with-lz4") {
             "lz4"
         } else {
-            "pglz"
+            "on"
         }
     }
+}
+
+/// The major version in `postgres --version`'s answer
+/// (`postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)` gives 15).
+fn major_version(answer: &str) -> Option<u32> {
+    let rest = answer.split("PostgreSQL)").nth(1)?.trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// The unprivileged account PostgreSQL runs as when this process is root.
@@ -293,6 +304,15 @@ mod tests {
         assert_eq!(conn_value("/tmp/x"), "/tmp/x");
         assert_eq!(conn_value("/tmp/a b"), "'/tmp/a b'");
         assert_eq!(conn_value("it's"), "'it\\'s'");
+    }
+
+    #[test]
+    fn the_major_version_is_read_from_postgres_version() {
+        let debian = "postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)\n";
+        assert_eq!(major_version(debian), Some(15));
+        assert_eq!(major_version("postgres (PostgreSQL) 9.6.24\n"), Some(9));
+        assert_eq!(major_version("postgres (PostgreSQL) 17beta1\n"), Some(17));
+        assert_eq!(major_version(""), None);
     }
 
     #[test]

@@ -222,14 +222,16 @@ impl OrgActor {
                             .unwrap_or(ActorError::Unavailable("retry".into()));
                         answer(reply, Err(err));
                     }
-                    Err(StoreError::Timeout) => {
-                        // The outcome is unknown: the events may yet commit
-                        // (a removal, a deletion). Going on with this state
-                        // could keep a removed member in, so, like a board,
-                        // the actor reloads from the log for the next request.
-                        tracing::warn!(org_id = %act.id, "organization append outcome unknown; reloading");
-                        act.failed = Some(ActorError::Timeout);
-                        let err = act.fail_and_retire(ctx).unwrap_or(ActorError::Timeout);
+                    Err(e @ (StoreError::Timeout | StoreError::Unavailable(_))) => {
+                        // The outcome is unknown: the events may yet commit,
+                        // or have (a connection lost during COMMIT). Going
+                        // on with this state could keep a removed member
+                        // in, so, like a board, the actor withdraws its view
+                        // and reloads from the log for the next request.
+                        tracing::warn!(org_id = %act.id, error = %e, "organization append outcome unknown; reloading");
+                        let unknown = ActorError::from(e);
+                        act.failed = Some(unknown.clone());
+                        let err = act.fail_and_retire(ctx).unwrap_or(unknown);
                         answer(reply, Err(err));
                     }
                     Err(e) => answer(reply, Err(ActorError::from(e))),

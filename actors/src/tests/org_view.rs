@@ -4,7 +4,8 @@
 //! was told: a change is published before its command is answered, and an
 //! actor unsure of its state withdraws what it published.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use protocol::{OrgCommand, StoreError, StoreFuture};
 
@@ -66,56 +67,107 @@ async fn a_role_change_binds_the_next_board_command_after_its_ack() {
     assert_eq!(title, "Ours", "the refused edits changed nothing");
 }
 
+/// A session may send an org command and, without waiting for its ack,
+/// a board command: the board command is decided after the org command,
+/// as when every board asked the org actor (behind it in its mailbox).
 #[actix_rt::test]
-async fn an_org_actor_unsure_of_its_roster_withdraws_it_and_the_next_one_publishes_anew() {
+async fn a_board_command_sent_after_an_org_command_is_decided_after_it() {
     let mem = Arc::new(MemStore::new());
-    let front = Arc::new(TimesOut {
-        inner: mem.clone(),
-        armed: AtomicBool::new(false),
-    });
+    let front = Arc::new(FailsOnce::over(mem.clone()));
     let world = World::over(mem, front.clone(), ActorConfig::default());
     let board = world.new_board().await;
     let (item, _) = world.create_item(board.id, "Write the spec").await;
     let org = world.registry.org(ORG);
 
-    // The demotion's outcome is unknown (its append timed out, but it was
-    // stored): the actor may not go on with the roster it has.
-    front.armed.store(true, Ordering::SeqCst);
-    let unsure = within(org.submit(OWNER, change_role(MEMBER, Role::Viewer), None)).await;
-    assert!(matches!(unsure, Err(ActorError::Timeout)), "{unsure:?}");
+    // The org command is queued now and its append held; the board
+    // command is sent after it.
+    let gate = Arc::new(tokio::sync::Notify::new());
+    *front.gate.lock().unwrap_or_else(PoisonError::into_inner) = Some(gate.clone());
+    let leaving = org.submit(MEMBER, OrgCommand::Leave, None);
+    let mut edit_after = Box::pin(
+        world
+            .board(board.id)
+            .submit(MEMBER, edit(item, "Mine"), None),
+    );
+    let early = tokio::time::timeout(Duration::from_millis(100), &mut edit_after).await;
+    assert!(early.is_err(), "decided before the org command: {early:?}");
+    gate.notify_one();
+    let (left, edited) = within(async { tokio::join!(leaving, edit_after) }).await;
+    left.unwrap();
     assert!(
-        world.registry.org_view(ORG).is_none(),
-        "withdrawn before the caller heard of the timeout"
+        is_not_found(&edited),
+        "decided after the member left: {edited:?}"
     );
-
-    // The next board command does not decide with the old roster: it
-    // starts an org actor that reads the log, where the demotion is.
-    let refused = rejection(
-        within(
-            world
-                .board(board.id)
-                .submit(MEMBER, edit(item, "Mine"), None),
-        )
-        .await,
-    );
-    assert_eq!(
-        refused,
-        Rejection::Forbidden {
-            action: "edit_item".into()
-        }
-    );
-    let view = world.registry.org_view(ORG).expect("published again");
-    assert_eq!(view.members.get(&MEMBER), Some(&Role::Viewer));
+    // Once answered, boards read the published view again.
+    assert!(world.registry.org_view(ORG).is_some());
 }
 
-/// A store whose next organization append, once armed, is stored and then
-/// reported as timed out (the outcome a caller cannot know).
-struct TimesOut {
+#[actix_rt::test]
+async fn an_org_actor_unsure_of_its_roster_withdraws_it_and_the_next_one_publishes_anew() {
+    // A timeout, or a connection lost during COMMIT: the append may have
+    // committed (here it did).
+    let unknowns: [fn() -> StoreError; 2] = [
+        || StoreError::Timeout,
+        || StoreError::Unavailable("connection lost".into()),
+    ];
+    for unknown in unknowns {
+        let mem = Arc::new(MemStore::new());
+        let front = Arc::new(FailsOnce::over(mem.clone()));
+        let world = World::over(mem, front.clone(), ActorConfig::default());
+        let board = world.new_board().await;
+        let (item, _) = world.create_item(board.id, "Write the spec").await;
+        let org = world.registry.org(ORG);
+
+        *front.next.lock().unwrap_or_else(PoisonError::into_inner) = Some(unknown());
+        let unsure = within(org.submit(OWNER, change_role(MEMBER, Role::Viewer), None)).await;
+        assert!(
+            matches!(
+                unsure,
+                Err(ActorError::Timeout | ActorError::Unavailable(_))
+            ),
+            "{unsure:?}"
+        );
+        assert!(
+            world.registry.org_view(ORG).is_none(),
+            "{:?}: withdrawn before the caller heard of it",
+            unknown()
+        );
+
+        // The next board command does not decide with the old roster: it
+        // starts an org actor that reads the log, where the demotion is.
+        let handle = world.board(board.id);
+        let refused = rejection(within(handle.submit(MEMBER, edit(item, "Mine"), None)).await);
+        assert_eq!(
+            refused,
+            Rejection::Forbidden {
+                action: "edit_item".into()
+            }
+        );
+        let view = world.registry.org_view(ORG).expect("published again");
+        assert_eq!(view.members.get(&MEMBER), Some(&Role::Viewer));
+    }
+}
+
+/// A store whose next organization append, once armed with an error, is
+/// stored and then reported as that error (an outcome a caller cannot know).
+/// Held, its next organization append waits for `gate` first.
+struct FailsOnce {
     inner: Arc<MemStore>,
-    armed: AtomicBool,
+    next: Mutex<Option<StoreError>>,
+    gate: Mutex<Option<Arc<tokio::sync::Notify>>>,
 }
 
-impl BoardStore for TimesOut {
+impl FailsOnce {
+    fn over(inner: Arc<MemStore>) -> FailsOnce {
+        FailsOnce {
+            inner,
+            next: Mutex::new(None),
+            gate: Mutex::new(None),
+        }
+    }
+}
+
+impl BoardStore for FailsOnce {
     fn append_org(
         &self,
         org: OrgId,
@@ -124,11 +176,21 @@ impl BoardStore for TimesOut {
         origin: Option<protocol::Origin>,
     ) -> StoreFuture<'_, ()> {
         Box::pin(async move {
-            self.inner.append_org(org, records, command, origin).await?;
-            if self.armed.swap(false, Ordering::SeqCst) {
-                return Err(StoreError::Timeout);
+            let gate = self
+                .gate
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(gate) = gate {
+                gate.notified().await;
             }
-            Ok(())
+            self.inner.append_org(org, records, command, origin).await?;
+            let armed = self
+                .next
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            armed.map_or(Ok(()), Err)
         })
     }
     pass_on!(
