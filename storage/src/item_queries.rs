@@ -328,7 +328,10 @@ mod tests {
         assert!(plan.contains("items_labels_idx"), "{plan}");
 
         // And they find what they should.
-        let page = db.list_items(org, &by_assignee, None, 50).await.unwrap();
+        let page = db
+            .list_items(org, &by_assignee, None, 50)
+            .await
+            .expect("the list");
         let numbers: Vec<u64> = page.items.iter().map(|i| i.item.number).collect();
         assert_eq!(numbers, (1..=10).map(|n| n * 1000).collect::<Vec<u64>>());
         assert_eq!(page.items[0].key, "DS-1000");
