@@ -183,12 +183,9 @@ impl OrgActor {
     /// a board deciding after the ack decides with the new roster.
     pub(crate) fn refresh_view(&mut self) {
         self.org = view_of(&self.state);
-        let view = if self.failed.is_some() {
-            None
-        } else {
-            self.org.clone()
-        };
-        self.publish_view(view);
+        // A failed actor withdrew its view (`fail_and_retire`) and applies
+        // nothing more, so this is never a failed actor's.
+        self.publish_view(self.org.clone());
     }
 
     /// Publish `view` in the registry (`None`: withdraw this actor's).

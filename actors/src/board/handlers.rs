@@ -1,8 +1,8 @@
 //! Message handlers of `BoardActor`. Each handler that awaits something
 //! (an item number, the org roster when its actor has published none, a
-//! read of the log) returns an
-//! `AtomicResponse`, so no other message of this board interleaves; a
-//! batch's commit is the exception (`pipeline.rs`).
+//! read of the log) returns an `AtomicResponse`, so no other message of
+//! this board interleaves; a batch's commit is the exception
+//! (`pipeline.rs`).
 
 use actix::fut::LocalBoxActorFuture;
 use actix::prelude::*;

@@ -72,17 +72,12 @@ async fn a_role_change_binds_the_next_board_command_after_its_ack() {
 /// as when every board asked the org actor (behind it in its mailbox).
 #[actix_rt::test]
 async fn a_board_command_sent_after_an_org_command_is_decided_after_it() {
-    let mem = Arc::new(MemStore::new());
-    let front = Arc::new(FailsOnce::over(mem.clone()));
-    let world = World::over(mem, front.clone(), ActorConfig::default());
-    let board = world.new_board().await;
-    let (item, _) = world.create_item(board.id, "Write the spec").await;
+    let (world, front, board, item) = world_over_fails_once().await;
     let org = world.registry.org(ORG);
 
     // The org command is queued now and its append held; the board
     // command is sent after it.
-    let gate = Arc::new(tokio::sync::Notify::new());
-    *front.gate.lock().unwrap_or_else(PoisonError::into_inner) = Some(gate.clone());
+    let gate = front.hold_next();
     let leaving = org.submit(MEMBER, OrgCommand::Leave, None);
     let mut edit_after = Box::pin(
         world
@@ -111,14 +106,10 @@ async fn an_org_actor_unsure_of_its_roster_withdraws_it_and_the_next_one_publish
         || StoreError::Unavailable("connection lost".into()),
     ];
     for unknown in unknowns {
-        let mem = Arc::new(MemStore::new());
-        let front = Arc::new(FailsOnce::over(mem.clone()));
-        let world = World::over(mem, front.clone(), ActorConfig::default());
-        let board = world.new_board().await;
-        let (item, _) = world.create_item(board.id, "Write the spec").await;
+        let (world, front, board, item) = world_over_fails_once().await;
         let org = world.registry.org(ORG);
 
-        *front.next.lock().unwrap_or_else(PoisonError::into_inner) = Some(unknown());
+        front.fail_next(unknown());
         let unsure = within(org.submit(OWNER, change_role(MEMBER, Role::Viewer), None)).await;
         assert!(
             matches!(
@@ -158,13 +149,31 @@ struct FailsOnce {
 }
 
 impl FailsOnce {
-    fn over(inner: Arc<MemStore>) -> FailsOnce {
-        FailsOnce {
-            inner,
-            next: Mutex::new(None),
-            gate: Mutex::new(None),
-        }
+    /// Its next organization append is stored, then reported as `error`.
+    fn fail_next(&self, error: StoreError) {
+        *self.next.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
     }
+
+    /// Its next organization append waits until the returned gate opens.
+    fn hold_next(&self) -> Arc<tokio::sync::Notify> {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        *self.gate.lock().unwrap_or_else(PoisonError::into_inner) = Some(gate.clone());
+        gate
+    }
+}
+
+/// A world over a [`FailsOnce`] store, and a board of it with one item.
+async fn world_over_fails_once() -> (World, Arc<FailsOnce>, TestBoard, ItemId) {
+    let mem = Arc::new(MemStore::new());
+    let front = Arc::new(FailsOnce {
+        inner: mem.clone(),
+        next: Mutex::new(None),
+        gate: Mutex::new(None),
+    });
+    let world = World::over(mem, front.clone(), ActorConfig::default());
+    let board = world.new_board().await;
+    let (item, _) = world.create_item(board.id, "Write the spec").await;
+    (world, front, board, item)
 }
 
 impl BoardStore for FailsOnce {
