@@ -344,6 +344,9 @@ impl OrgHandle {
 
     /// The next item number of the organization.
     pub(crate) async fn allocate_number(&self) -> Result<u64, ActorError> {
+        if let Some(n) = self.registry.take_org_number(self.id) {
+            return Ok(n);
+        }
         let deadline = self.registry.config().store_timeout + Duration::from_secs(1);
         request(
             |msg| self.registry.send_to_org(self.id, msg),
@@ -359,9 +362,11 @@ impl OrgHandle {
     /// mailbox is full, or another number was handed out since, the number
     /// stays skipped.
     pub(crate) fn return_number(&self, n: u64) {
-        // Sent before the caller's next `allocate_number`, on the same
-        // mailbox, so it arrives first.
-        let _ = self.registry.send_to_org(self.id, ReturnNumber(n));
+        // Into the published stock at once, or sent before the caller's
+        // next `allocate_number`, on the same mailbox, so it arrives first.
+        if !self.registry.give_back_org_number(self.id, n) {
+            let _ = self.registry.send_to_org(self.id, ReturnNumber(n));
+        }
     }
 
     /// Decide `command` in the organization as `caller` and commit it

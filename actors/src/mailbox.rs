@@ -103,6 +103,7 @@ handle_queued!(OrgActor:
     org::GetOrg,
     org::AllocateNumber,
     org::ReturnNumber,
+    org::StockChanged,
     org::SubmitOrg,
     org::CheckOrg,
     org::SubscribeOrg,

@@ -36,7 +36,7 @@ mod submit;
 
 pub(crate) use channel::{SubscribeOrg, UnsubscribeOrg};
 pub(crate) use cluster::{OrgBehind, Touch};
-pub(crate) use numbers::{AllocateNumber, ReturnNumber};
+pub(crate) use numbers::{AllocateNumber, ReturnNumber, Stock, StockChanged};
 pub use submit::OrgCommitted;
 pub(crate) use submit::{CheckOrg, SubmitOrg};
 
@@ -188,10 +188,12 @@ impl OrgActor {
         self.publish_view(self.org.clone());
     }
 
-    /// Publish `view` in the registry (`None`: withdraw this actor's).
+    /// Publish `view` in the registry, with the stock of item numbers
+    /// (`None`: withdraw this actor's).
     fn publish_view(&self, view: Option<Arc<LiveOrg>>) {
         if let Some(me) = self.me.as_ref().and_then(WeakAddr::upgrade) {
-            self.registry.publish_org_view(self.id, &me, view);
+            let stock = self.numbers.stock().clone();
+            self.registry.publish_org_view(self.id, &me, view, stock);
         }
     }
 }

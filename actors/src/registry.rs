@@ -15,7 +15,7 @@ use protocol::{BoardId, BoardStore, OrgId};
 use crate::board::BoardActor;
 use crate::handles::{BoardHandle, OrgHandle};
 use crate::mailbox::Queued;
-use crate::org::{LiveOrg, OrgActor};
+use crate::org::{LiveOrg, OrgActor, Stock, StockChanged};
 use crate::stats::ActorStats;
 
 /// How long a board with no subscribers and no traffic stays in memory.
@@ -161,6 +161,8 @@ fn name_this_thread(name: &str) {
 struct Published {
     by: Addr<OrgActor>,
     view: Arc<LiveOrg>,
+    /// The actor's item numbers at hand.
+    numbers: Arc<Stock>,
 }
 
 /// An organization command in flight (see [`Registry::org_command_pending`]).
@@ -392,6 +394,43 @@ impl Registry {
         published.by.connected().then(|| published.view.clone())
     }
 
+    /// An item number from the stock the organization's live actor
+    /// published with its view, under the same conditions as
+    /// [`Self::org_view`], without a message to the actor (unless the
+    /// stock ran low: then it is told to reserve more). Nothing when there
+    /// is no such stock or it has none at hand: ask the actor.
+    pub(crate) fn take_org_number(&self, id: OrgId) -> Option<u64> {
+        if self.inner.org_pending.contains_key(&id) {
+            return None;
+        }
+        let (n, low) = {
+            let published = self.inner.org_views.get(&id)?;
+            if !published.by.connected() {
+                return None;
+            }
+            published.numbers.take()?
+        };
+        if low {
+            let _ = self.send_to_org(id, StockChanged);
+        }
+        Some(n)
+    }
+
+    /// Give `n` back to the published stock of item numbers; `false` when
+    /// there is none (give it back through the actor).
+    pub(crate) fn give_back_org_number(&self, id: OrgId, n: u64) -> bool {
+        let waiters = {
+            let Some(published) = self.inner.org_views.get(&id) else {
+                return false;
+            };
+            published.numbers.give_back(n)
+        };
+        if waiters {
+            let _ = self.send_to_org(id, StockChanged);
+        }
+        true
+    }
+
     /// Publish `view` (`None`: withdraw it) as the organization's, on
     /// behalf of the actor `by` — only while `by` is the registered one:
     /// an actor on its way out, replaced already, may hold a stale roster.
@@ -400,6 +439,7 @@ impl Registry {
         id: OrgId,
         by: &Addr<OrgActor>,
         view: Option<Arc<LiveOrg>>,
+        numbers: Arc<Stock>,
     ) {
         let Some(view) = view else {
             self.withdraw_org_view(id, by);
@@ -410,7 +450,8 @@ impl Registry {
         let registered = self.inner.orgs.get(&id);
         if registered.as_deref() == Some(by) {
             let by = by.clone();
-            self.inner.org_views.insert(id, Published { by, view });
+            let published = Published { by, view, numbers };
+            self.inner.org_views.insert(id, published);
         } else {
             drop(registered);
             self.withdraw_org_view(id, by);

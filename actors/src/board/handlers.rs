@@ -1,12 +1,12 @@
 //! Message handlers of `BoardActor`. Each handler that awaits something
-//! (an item number, the org roster when its actor has published none, a
-//! read of the log) returns an `AtomicResponse`, so no other message of
+//! (the org roster, or an item number, when its actor has published none
+//! at hand; a read of the log) returns an `AtomicResponse`, so no other message of
 //! this board interleaves; a batch's commit is the exception
 //! (`pipeline.rs`).
 
 use actix::fut::LocalBoxActorFuture;
 use actix::prelude::*;
-use protocol::{Ctx, Role, ServerMsg};
+use protocol::{Ctx, OrgId, Role, ServerMsg};
 
 use super::deciding::Decision;
 use super::pipeline::Queued;
@@ -52,9 +52,10 @@ impl Handler<Submit> for BoardActor {
     /// Prepare the command — the caller's role from the organization's
     /// roster and, for a `create_item`, an item number — then queue it for
     /// the next batch (`pipeline.rs`). The roster is the one the org actor
-    /// published (`Registry::org_view`), read here without a round trip;
-    /// only when there is none, or a number is needed, is the org actor
-    /// asked, and that preparing is atomic: while a batch commits, the
+    /// published (`Registry::org_view`), read here without a round trip,
+    /// and so is a number from the stock it published; only when there is
+    /// no view, or no number at hand, is the org actor asked, and that
+    /// preparing is atomic: while a batch commits, the
     /// commands behind it are prepared and queued.
     fn handle(&mut self, msg: Submit, ctx: &mut Self::Context) -> Atomic {
         self.last_used = std::time::Instant::now();
@@ -71,12 +72,9 @@ impl Handler<Submit> for BoardActor {
         };
         let by = msg.by;
         let needs_number = msg.command.needs_item_number();
-        if !needs_number {
-            if let Some(view) = self.registry.org_view(org_id) {
-                let prepared = role_of(&view, by).map(|role| (view, role, None));
-                self.queue_prepared(msg, prepared, ctx);
-                return done();
-            }
+        if let Some(prepared) = self.prepare_now(org_id, by, needs_number) {
+            self.queue_prepared(msg, prepared, ctx);
+            return done();
         }
         let org = self.registry.org(org_id);
         let prepare = async move {
@@ -96,6 +94,29 @@ impl Handler<Submit> for BoardActor {
 }
 
 impl BoardActor {
+    /// Prepare a command from what the org actor published, when that is
+    /// all it needs: the roster and, for a `create_item`, a number from
+    /// the published stock (taken only once the caller's role is known).
+    /// `None`: ask the actor.
+    fn prepare_now(
+        &self,
+        org_id: OrgId,
+        by: Caller,
+        needs_number: bool,
+    ) -> Option<Result<Prepared, ActorError>> {
+        let view = self.registry.org_view(org_id)?;
+        let role = match role_of(&view, by) {
+            Ok(role) => role,
+            Err(e) => return Some(Err(e)),
+        };
+        let number = if needs_number {
+            Some(self.registry.take_org_number(org_id)?)
+        } else {
+            None
+        };
+        Some(Ok((view, role, number)))
+    }
+
     /// Queue `msg` for the next batch with what it was `prepared` with, or
     /// answer it with why it could not be.
     fn queue_prepared(

@@ -70,6 +70,33 @@ async fn concurrent_items_on_two_boards_never_share_a_number() {
     }
 }
 
+/// Boards take item numbers from the stock the org actor published with
+/// its view, without a message to it, and give unused ones back there; a
+/// board that finds the stock half spent has the actor reserve the next
+/// block. Never while an org command sent on this node is unanswered.
+#[actix_rt::test]
+async fn boards_take_numbers_from_the_published_stock() {
+    let world = World::with(small_blocks());
+    let board = world.new_board().await;
+    // The first create finds the stock empty and waits for a block (1..=3).
+    assert_eq!(world.create_item(board.id, "One").await.1, 1);
+
+    // Taken as a board takes it, and given back: the next create's.
+    let taken = world.registry.take_org_number(ORG);
+    assert_eq!(taken, Some(2), "the rest of the block is at hand");
+    assert!(world.registry.give_back_org_number(ORG, 2));
+    // Across the blocks the boards had reserved when they ran low.
+    for expected in 2..=12 {
+        assert_eq!(world.create_item(board.id, "Next").await.1, expected);
+    }
+
+    let pending = world.registry.org_command_pending(ORG);
+    assert_eq!(world.registry.take_org_number(ORG), None);
+    assert_eq!(world.create_item(board.id, "Asked").await.1, 13);
+    drop(pending);
+    assert_eq!(world.registry.take_org_number(ORG), Some(14));
+}
+
 #[actix_rt::test]
 async fn a_refused_create_item_spends_no_number() {
     let world = World::new();
