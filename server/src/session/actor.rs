@@ -53,6 +53,8 @@ pub struct WsSession {
     /// Where the socket was opened from (client IP, user agent, the
     /// upgrade's request id): the origin of its organization commands.
     pub(super) client: storage::audit::Context,
+    /// Commands sent and not answered yet.
+    pub(super) answers: super::answers::Answers,
     /// Dropped with the session, which tells its socket's writer to close
     /// the socket once what is queued is out.
     _writer: oneshot::Sender<()>,
@@ -89,6 +91,7 @@ impl WsSession {
             expiry: None,
             frame_limit: None,
             client: storage::audit::Context::default(),
+            answers: super::answers::Answers::default(),
             _writer: writer,
         }
     }
@@ -326,6 +329,7 @@ impl Actor for WsSession {
             self.send(&self.welcome());
             self.watch_expiry(ctx);
         }
+        ctx.spawn(super::answers::AnswerPump);
         let revocations = self.state.revocations.subscribe();
         self.listen_revocations(revocations, ctx);
         // Check the auth deadline and token expiry at a fine grain; ping at

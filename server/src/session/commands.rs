@@ -9,7 +9,6 @@ use std::future::Future;
 use std::time::Instant;
 
 use ::actors::{ActorError, Caller};
-use actix::prelude::*;
 use protocol::codes;
 use protocol::wire::COMMAND_ID_MAX;
 use protocol::{BoardId, Command, OrgCommand, OrgId, ServerMsg};
@@ -22,13 +21,7 @@ use crate::metrics::{CommandVerdict, Transport};
 pub const RETRY_AFTER_MS: u64 = 250;
 
 impl WsSession {
-    pub(super) fn on_command(
-        &mut self,
-        id: String,
-        board: BoardId,
-        command: Command,
-        ctx: &mut Context<Self>,
-    ) {
+    pub(super) fn on_command(&mut self, id: String, board: BoardId, command: Command) {
         let Some(user) = self.command_caller(&id) else {
             return;
         };
@@ -37,20 +30,14 @@ impl WsSession {
             .registry
             .board(board)
             .submit(user, command, Some(id.clone()));
-        self.answer_when_done(id, submitted, ctx, move |id, committed| ServerMsg::Ack {
+        self.answer_when_done(id, submitted, move |id, committed| ServerMsg::Ack {
             id,
             board,
             seq: committed.seq,
         });
     }
 
-    pub(super) fn on_org_command(
-        &mut self,
-        id: String,
-        org: OrgId,
-        command: OrgCommand,
-        ctx: &mut Context<Self>,
-    ) {
+    pub(super) fn on_org_command(&mut self, id: String, org: OrgId, command: OrgCommand) {
         let Some(caller) = self.command_caller(&id) else {
             return;
         };
@@ -65,7 +52,7 @@ impl WsSession {
             command,
             Some(id.clone()),
         );
-        self.answer_when_done(id, submitted, ctx, move |id, committed| ServerMsg::OrgAck {
+        self.answer_when_done(id, submitted, move |id, committed| ServerMsg::OrgAck {
             id,
             org,
             seq: committed.records.last().map_or(0, |rec| rec.seq),
@@ -97,15 +84,14 @@ impl WsSession {
     /// Count the command once `submitted` answers, then send its `ack`
     /// (made by `ack`) or its `rejected`.
     fn answer_when_done<T: 'static>(
-        &self,
+        &mut self,
         id: String,
         submitted: impl Future<Output = Result<T, ActorError>> + 'static,
-        ctx: &mut Context<Self>,
         ack: impl FnOnce(String, T) -> ServerMsg + 'static,
     ) {
         let metrics = self.state.metrics.clone();
         let started = Instant::now();
-        let fut = async move {
+        self.owe(Box::pin(async move {
             let res = submitted.await;
             let verdict = if res.is_ok() {
                 CommandVerdict::Ack
@@ -113,17 +99,11 @@ impl WsSession {
                 CommandVerdict::Rejected
             };
             metrics.command_done(Transport::Ws, verdict, started.elapsed());
-            (id, res)
-        };
-        ctx.spawn(
-            actix::fut::wrap_future(fut).map(move |(id, res), act: &mut Self, _| {
-                let reply = match res {
-                    Ok(committed) => ack(id, committed),
-                    Err(e) => refusal(id, e),
-                };
-                act.send(&reply);
-            }),
-        );
+            match res {
+                Ok(committed) => ack(id, committed),
+                Err(e) => refusal(id, e),
+            }
+        }));
     }
 }
 

@@ -119,9 +119,9 @@ impl WsSession {
                     });
                 }
             }
-            ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
+            ClientMsg::Command { id, board, command } => self.on_command(id, board, command),
             ClientMsg::OrgCommand { id, org, command } => {
-                self.on_org_command(id, org, command.into(), ctx);
+                self.on_org_command(id, org, command.into());
             }
             ClientMsg::SubscribeOrg { org } => self.on_subscribe_org(org, ctx),
             ClientMsg::Presence { board, state } => {

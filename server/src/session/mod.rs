@@ -6,6 +6,7 @@
 //! (`writer`), so a board never waits on a socket.
 
 mod actor;
+mod answers;
 pub mod assembler;
 mod commands;
 mod handle;
