@@ -8,6 +8,15 @@ use server::cli::{Cli, Command};
 use server::config::Explained;
 use server::{shutdown_signal, startup, telemetry, Application, Settings};
 
+/// jemalloc instead of glibc's malloc: frames, events and messages are
+/// allocated on one thread and freed on another (a board's arbiter, a
+/// session's worker, the storage task), and glibc spent about a fifth of
+/// the server's CPU in `malloc`/`free` under load (issue 19,
+/// `docs/benchmarks.md`). mimalloc was as fast but used more memory per
+/// idle session.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Exit status of a configuration the server refuses.
 const EXIT_BAD_CONFIG: u8 = 2;
 
