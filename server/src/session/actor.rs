@@ -329,7 +329,6 @@ impl Actor for WsSession {
             self.send(&self.welcome());
             self.watch_expiry(ctx);
         }
-        ctx.spawn(super::answers::AnswerPump);
         let revocations = self.state.revocations.subscribe();
         self.listen_revocations(revocations, ctx);
         // Check the auth deadline and token expiry at a fine grain; ping at

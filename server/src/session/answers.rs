@@ -23,15 +23,25 @@ use super::WsSession;
 /// The commands in flight, each a future of its answer.
 #[derive(Default)]
 pub(super) struct Answers {
-    pending: FuturesUnordered<LocalBoxFuture<'static, ServerMsg>>,
+    /// Made at the session's first command, with the pump: an idle
+    /// session pays for neither.
+    pending: Option<FuturesUnordered<LocalBoxFuture<'static, ServerMsg>>>,
     /// The session's own waker, from the pump's last poll.
     waker: Option<Waker>,
 }
 
 impl WsSession {
     /// Owe the answer `answer` will give.
-    pub(super) fn owe(&mut self, answer: LocalBoxFuture<'static, ServerMsg>) {
-        self.answers.pending.push(answer);
+    pub(super) fn owe(
+        &mut self,
+        answer: LocalBoxFuture<'static, ServerMsg>,
+        ctx: &mut Context<WsSession>,
+    ) {
+        let pending = self.answers.pending.get_or_insert_with(|| {
+            ctx.spawn(AnswerPump);
+            FuturesUnordered::new()
+        });
+        pending.push(answer);
         // A future pushed is first polled by the next `poll_next`: now,
         // so its wakers are set (the pump may have run already in this
         // turn of the session).
@@ -40,20 +50,21 @@ impl WsSession {
 
     /// Send every answer that is ready.
     fn send_answers(&mut self) {
-        let Some(waker) = &self.answers.waker else {
-            // The pump has not run yet; it will, and it polls them.
+        let (Some(waker), Some(pending)) = (&self.answers.waker, &mut self.answers.pending) else {
+            // No command yet, or the pump has not run yet: it will, and
+            // it polls them.
             return;
         };
         let mut task = TaskContext::from_waker(waker);
-        while let Poll::Ready(Some(reply)) = self.answers.pending.poll_next_unpin(&mut task) {
+        while let Poll::Ready(Some(reply)) = pending.poll_next_unpin(&mut task) {
             let _ = self.outbox.send(&reply);
         }
     }
 }
 
-/// Sends the answers as they become ready; spawned once per session, it
-/// never finishes (it goes with the session).
-pub(super) struct AnswerPump;
+/// Sends the answers as they become ready; spawned at a session's first
+/// command, it never finishes (it goes with the session).
+struct AnswerPump;
 
 impl ActorFuture<WsSession> for AnswerPump {
     type Output = ();

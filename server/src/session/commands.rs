@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::Instant;
 
 use ::actors::{ActorError, Caller};
+use actix::Context;
 use protocol::codes;
 use protocol::wire::COMMAND_ID_MAX;
 use protocol::{BoardId, Command, OrgCommand, OrgId, ServerMsg};
@@ -21,7 +22,13 @@ use crate::metrics::{CommandVerdict, Transport};
 pub const RETRY_AFTER_MS: u64 = 250;
 
 impl WsSession {
-    pub(super) fn on_command(&mut self, id: String, board: BoardId, command: Command) {
+    pub(super) fn on_command(
+        &mut self,
+        id: String,
+        board: BoardId,
+        command: Command,
+        ctx: &mut Context<Self>,
+    ) {
         let Some(user) = self.command_caller(&id) else {
             return;
         };
@@ -30,14 +37,20 @@ impl WsSession {
             .registry
             .board(board)
             .submit(user, command, Some(id.clone()));
-        self.answer_when_done(id, submitted, move |id, committed| ServerMsg::Ack {
+        self.answer_when_done(id, submitted, ctx, move |id, committed| ServerMsg::Ack {
             id,
             board,
             seq: committed.seq,
         });
     }
 
-    pub(super) fn on_org_command(&mut self, id: String, org: OrgId, command: OrgCommand) {
+    pub(super) fn on_org_command(
+        &mut self,
+        id: String,
+        org: OrgId,
+        command: OrgCommand,
+        ctx: &mut Context<Self>,
+    ) {
         let Some(caller) = self.command_caller(&id) else {
             return;
         };
@@ -52,7 +65,7 @@ impl WsSession {
             command,
             Some(id.clone()),
         );
-        self.answer_when_done(id, submitted, move |id, committed| ServerMsg::OrgAck {
+        self.answer_when_done(id, submitted, ctx, move |id, committed| ServerMsg::OrgAck {
             id,
             org,
             seq: committed.records.last().map_or(0, |rec| rec.seq),
@@ -87,23 +100,27 @@ impl WsSession {
         &mut self,
         id: String,
         submitted: impl Future<Output = Result<T, ActorError>> + 'static,
+        ctx: &mut Context<Self>,
         ack: impl FnOnce(String, T) -> ServerMsg + 'static,
     ) {
         let metrics = self.state.metrics.clone();
         let started = Instant::now();
-        self.owe(Box::pin(async move {
-            let res = submitted.await;
-            let verdict = if res.is_ok() {
-                CommandVerdict::Ack
-            } else {
-                CommandVerdict::Rejected
-            };
-            metrics.command_done(Transport::Ws, verdict, started.elapsed());
-            match res {
-                Ok(committed) => ack(id, committed),
-                Err(e) => refusal(id, e),
-            }
-        }));
+        self.owe(
+            Box::pin(async move {
+                let res = submitted.await;
+                let verdict = if res.is_ok() {
+                    CommandVerdict::Ack
+                } else {
+                    CommandVerdict::Rejected
+                };
+                metrics.command_done(Transport::Ws, verdict, started.elapsed());
+                match res {
+                    Ok(committed) => ack(id, committed),
+                    Err(e) => refusal(id, e),
+                }
+            }),
+            ctx,
+        );
     }
 }
 

@@ -119,9 +119,9 @@ impl WsSession {
                     });
                 }
             }
-            ClientMsg::Command { id, board, command } => self.on_command(id, board, command),
+            ClientMsg::Command { id, board, command } => self.on_command(id, board, command, ctx),
             ClientMsg::OrgCommand { id, org, command } => {
-                self.on_org_command(id, org, command.into());
+                self.on_org_command(id, org, command.into(), ctx);
             }
             ClientMsg::SubscribeOrg { org } => self.on_subscribe_org(org, ctx),
             ClientMsg::Presence { board, state } => {
