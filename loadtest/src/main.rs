@@ -18,13 +18,14 @@ use anyhow::{bail, Context};
 use args::Args;
 
 /// The scenarios, in the order the README lists them.
-const SCENARIOS: &str = "rtt, fanout, saturate, idle, commands, resume, cold, queries";
+const SCENARIOS: &str = "rtt, fanout, saturate, floor, idle, commands, resume, cold, queries";
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let report = match args.scenario.as_str() {
         "rtt" => scenario::rtt::run(&args).await?,
         "fanout" => scenario::fanout::run(&args, false).await?,
         "saturate" => scenario::fanout::run(&args, true).await?,
+        "floor" => scenario::floor::run(&args).await?,
         "idle" => scenario::idle::run(&args).await?,
         "commands" => scenario::commands::run(&args).await?,
         "resume" => scenario::resume::run(&args).await?,
@@ -40,6 +41,12 @@ fn main() -> anyhow::Result<()> {
     // Built together with the server, reqwest has rustls without a
     // provider: give it aws-lc-rs before any client is made.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if let Some((first, rest)) = argv.split_first() {
+        if first == scenario::floor::SENDER {
+            return scenario::floor::sender(rest);
+        }
+    }
     let args = Args::parse()?;
     match sys::raise_nofile_limit() {
         Ok(limit) => eprintln!("loadtest: open-file limit {limit}"),

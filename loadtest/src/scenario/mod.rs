@@ -5,6 +5,7 @@
 pub mod cold;
 pub mod commands;
 pub mod fanout;
+pub mod floor;
 pub mod idle;
 pub mod queries;
 pub mod resume;

@@ -242,6 +242,17 @@ async fn write_with_progress(
     mut chunk: &[u8],
     stall: Duration,
 ) -> Result<(), Failed> {
+    // Nearly always the socket takes the whole chunk at once: tried first
+    // without a timer (a `timeout` reads the clock and builds a timer for
+    // every write: measurable at 100,000 deliveries a second).
+    match io.try_write(chunk) {
+        Ok(0) if !chunk.is_empty() => {
+            return Err(Failed::Io("the socket took no bytes".into()));
+        }
+        Ok(n) => chunk = &chunk[n..],
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(Failed::Io(e.to_string())),
+    }
     while !chunk.is_empty() {
         match tokio::time::timeout(stall, io.write(chunk)).await {
             Ok(Ok(0)) => return Err(Failed::Io("the socket took no bytes".into())),
