@@ -403,15 +403,18 @@ impl Registry {
         if self.inner.org_pending.contains_key(&id) {
             return None;
         }
-        let (n, low) = {
+        let (n, low, numbers) = {
             let published = self.inner.org_views.get(&id)?;
             if !published.by.connected() {
                 return None;
             }
-            published.numbers.take()?
+            let (n, low) = published.numbers.take()?;
+            (n, low, low.then(|| published.numbers.clone()))
         };
-        if low {
-            let _ = self.send_to_org(id, StockChanged);
+        if let Some(numbers) = numbers {
+            if self.send_to_org(id, StockChanged).is_err() {
+                numbers.retell();
+            }
         }
         Some(n)
     }
@@ -423,6 +426,9 @@ impl Registry {
             let Some(published) = self.inner.org_views.get(&id) else {
                 return false;
             };
+            if !published.by.connected() {
+                return false;
+            }
             published.numbers.give_back(n)
         };
         if waiters {

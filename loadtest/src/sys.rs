@@ -54,6 +54,10 @@ pub fn own_cpu_secs() -> (f64, f64) {
 /// When this process may run on only some of the online CPUs (it was
 /// pinned, as `loadtest/run --pin` pins the generator), pin process `pid`
 /// to the others — where `--pin` puts the server. Nothing otherwise.
+///
+/// # Errors
+/// When the affinity cannot be read or set (the others may be CPUs a
+/// cpuset does not allow).
 pub fn pin_to_other_cpus(pid: u32) -> std::io::Result<()> {
     #[allow(unsafe_code)] // sysconf has no safe wrapper in std.
     // SAFETY: sysconf only reads a constant.

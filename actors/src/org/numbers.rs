@@ -16,7 +16,7 @@
 //! and a board takes a number from it under a lock, without a message to
 //! the actor; only when the stock is empty does a board ask the actor
 //! ([`AllocateNumber`]) and wait for the next block. A board that finds the
-//! stock half spent asks the actor to reserve ([`Refill`]), once.
+//! stock half spent asks the actor to reserve ([`StockChanged`]), once.
 //!
 //! Otherwise a number is spent only on an item that exists: boards take one
 //! only for a `create_item` their rules accepted, and a number handed out
@@ -128,6 +128,12 @@ impl Stock {
         let tell = blocks.low() && !blocks.refill_asked;
         blocks.refill_asked |= tell;
         Some((n, tell))
+    }
+
+    /// The board that was to tell the actor the stock ran low could not
+    /// (its mailbox was full): the next board to take tells instead.
+    pub(crate) fn retell(&self) {
+        self.lock().refill_asked = false;
     }
 
     /// A board gives `n` back (see [`Blocks::give_back`]); whether the
@@ -300,6 +306,10 @@ impl Handler<StockChanged> for OrgActor {
     type Result = ();
 
     fn handle(&mut self, _: StockChanged, ctx: &mut Self::Context) {
+        if self.failed.is_some() {
+            // Retiring: it hands out nothing more, so reserves nothing.
+            return;
+        }
         self.serve_waiting();
         self.reserve_if_due(ctx);
         if !self.numbers.reserving {

@@ -15,7 +15,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,6 +81,12 @@ pub fn sender(rest: &[String]) -> anyhow::Result<()> {
     let rate: f64 = rate.parse().context("rate")?;
     let warmup = Duration::from_millis(warmup.parse().context("warmup")?);
     let duration = Duration::from_millis(duration.parse().context("duration")?);
+    // The generator holds this process's stdin: when it is gone, however
+    // it went, so is the sender (even while waiting in `accept`).
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(1);
+    });
     let listener = TcpListener::bind("127.0.0.1:0")?;
     println!("{}", listener.local_addr()?.port());
     std::io::stdout().flush()?;
@@ -154,10 +160,23 @@ fn parse_sent(line: &str) -> anyhow::Result<Sent> {
     })
 }
 
+/// The sender, killed if the run ends early (an error before it
+/// finished).
+struct SenderProcess(Child);
+
+impl Drop for SenderProcess {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let n = args.subscribers.unwrap_or(DEFAULT_SUBSCRIBERS);
     let rate = args.rate.unwrap_or(DEFAULT_RATE);
-    let mut child = Command::new(std::env::current_exe()?)
+    let child = Command::new(std::env::current_exe()?)
         .args([
             SENDER.to_owned(),
             n.to_string(),
@@ -165,15 +184,18 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
             args.warmup.as_millis().to_string(),
             args.duration.as_millis().to_string(),
         ])
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .context("start the sender")?;
-    crate::sys::pin_to_other_cpus(child.id()).context("pin the sender")?;
-    let stdout = child.stdout.take().context("the sender's stdout")?;
+    let mut sender = SenderProcess(child);
+    if let Err(e) = crate::sys::pin_to_other_cpus(sender.0.id()) {
+        eprintln!("loadtest: could not pin the sender to the other CPUs: {e}");
+    }
+    let stdout = sender.0.stdout.take().context("the sender's stdout")?;
     let mut lines = BufReader::new(stdout).lines();
-    let port: u16 = lines
-        .next()
+    let port = tokio::task::block_in_place(|| lines.next());
+    let port: u16 = port
         .context("the sender printed no port")??
         .trim()
         .parse()
@@ -196,7 +218,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     }
     let last = tokio::task::spawn_blocking(move || {
         let last = lines.last().transpose();
-        let status = child.wait();
+        let status = sender.0.wait();
         (last, status)
     })
     .await?;

@@ -50,10 +50,14 @@ pub use progress::{Delivery, NewDelivery, StreamCursor};
 
 /// The `webhook` jobs (and cursors) a batch of board events needs:
 /// `$1` boards, `$2` the first seq of each in the batch, `$3` attempts.
+/// While no endpoint is enabled anywhere (most deployments, and every
+/// benchmark), the `EXISTS` is checked once and nothing else runs: 1.8 µs
+/// of PostgreSQL's time per command over 1,000 boards otherwise (issue 19).
 const ENQUEUE_BOARDS: &str = concat!(
     "WITH batch AS ( \
        SELECT board, min(first_seq) AS first_seq \
-       FROM unnest($1::uuid[], $2::bigint[]) AS t(board, first_seq) GROUP BY board), \
+       FROM unnest($1::uuid[], $2::bigint[]) AS t(board, first_seq) \
+       WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) GROUP BY board), \
      targets AS ( \
        SELECT e.id AS endpoint, 'board' AS stream, batch.board AS stream_id, batch.first_seq \
        FROM batch JOIN boards b ON b.id = batch.board \
