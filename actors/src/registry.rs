@@ -403,15 +403,16 @@ impl Registry {
         if self.inner.org_pending.contains_key(&id) {
             return None;
         }
-        let (n, low, numbers) = {
+        let (n, low) = {
             let published = self.inner.org_views.get(&id)?;
             if !published.by.connected() {
                 return None;
             }
             let (n, low) = published.numbers.take()?;
-            (n, low, low.then(|| published.numbers.clone()))
+            (n, low.then(|| published.numbers.clone()))
         };
-        if let Some(numbers) = numbers {
+        // The stock ran low: tell the actor (out of the map's guard).
+        if let Some(numbers) = low {
             if self.send_to_org(id, StockChanged).is_err() {
                 numbers.retell();
             }

@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 use anyhow::{bail, Context};
 use futures_util::StreamExt;
 use protocol::codec::{decode_server, encode};
-use protocol::{ClientMsg, Format, ServerMsg};
+use protocol::{BoardId, ClientMsg, Event, Format, ItemId, Millis, ServerMsg, UserId};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -152,6 +152,24 @@ pub fn timed_id(sent_us: u64, tag: &str) -> String {
     format!("~T{sent_us}~{tag}")
 }
 
+/// An `item_edited` event at `at` carrying the marker of `sent_us` in its
+/// command id and title, as `fanout`'s subscribers receive them.
+pub fn marked_event(at: i64, sent_us: u64) -> ServerMsg {
+    let id = timed_id(sent_us, "w1-9");
+    ServerMsg::Event {
+        board: BoardId(uuid::Uuid::new_v4()),
+        seq: 7,
+        at: Millis(at),
+        by: UserId(uuid::Uuid::new_v4()),
+        command_id: Some(id.clone()),
+        event: Event::ItemEdited {
+            item: ItemId(uuid::Uuid::new_v4()),
+            title: Some(id),
+            description: None,
+        },
+    }
+}
+
 /// The send time embedded in a frame, without decoding the frame: cheap
 /// enough for every delivery at 100k+ per second. The first `~T` that is
 /// followed by digits and a closing `~` (the shape [`timed_id`] writes):
@@ -181,24 +199,6 @@ pub fn is_event(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::{BoardId, Event, ItemId, Millis, UserId};
-
-    /// An event carrying the marker of `sent_us` in its command id and title.
-    fn marked_event(at: i64, sent_us: u64) -> ServerMsg {
-        let id = timed_id(sent_us, "w1-9");
-        ServerMsg::Event {
-            board: BoardId(uuid::Uuid::new_v4()),
-            seq: 7,
-            at: Millis(at),
-            by: UserId(uuid::Uuid::new_v4()),
-            command_id: Some(id.clone()),
-            event: Event::ItemEdited {
-                item: ItemId(uuid::Uuid::new_v4()),
-                title: Some(id),
-                description: None,
-            },
-        }
-    }
 
     #[test]
     fn the_marker_survives_both_encodings_of_an_event() {

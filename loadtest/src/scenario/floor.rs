@@ -22,13 +22,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use protocol::codec::encode_msgpack;
-use protocol::{BoardId, Event, ItemId, Millis, ServerMsg, UserId};
 use tokio::io::AsyncReadExt;
 
 use crate::args::Args;
 use crate::report::Report;
 use crate::stats::now_us;
-use crate::ws::timed_id;
+use crate::ws::marked_event;
 
 /// Subscribers when `--subscribers` is not given (as `fanout`).
 const DEFAULT_SUBSCRIBERS: usize = 1000;
@@ -43,19 +42,7 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// One WebSocket binary frame holding an `item_edited` event like those
 /// `fanout` causes (a timed command id and title).
 fn event_frame() -> Vec<u8> {
-    let id = timed_id(now_us(), "c3n1234");
-    let msg = ServerMsg::Event {
-        board: BoardId(uuid::Uuid::now_v7()),
-        seq: 12_345,
-        at: Millis(1_764_940_000_000),
-        by: UserId(uuid::Uuid::now_v7()),
-        command_id: Some(id.clone()),
-        event: Event::ItemEdited {
-            item: ItemId(uuid::Uuid::now_v7()),
-            title: Some(id),
-            description: None,
-        },
-    };
+    let msg = marked_event(1_764_940_000_000, now_us());
     let payload = encode_msgpack(&msg);
     let mut frame = vec![0x82];
     match u16::try_from(payload.len()) {
