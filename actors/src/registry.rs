@@ -389,9 +389,15 @@ impl Registry {
         if self.inner.org_pending.contains_key(&id) {
             return None;
         }
-        // Not from an actor that died without withdrawing it (a panic).
+        self.live_published(id)
+            .map(|published| published.view.clone())
+    }
+
+    /// What the organization's actor published, if that actor still runs
+    /// (not one that died without withdrawing it: a panic).
+    fn live_published(&self, id: OrgId) -> Option<dashmap::mapref::one::Ref<'_, OrgId, Published>> {
         let published = self.inner.org_views.get(&id)?;
-        published.by.connected().then(|| published.view.clone())
+        published.by.connected().then_some(published)
     }
 
     /// An item number from the stock the organization's live actor
@@ -404,10 +410,7 @@ impl Registry {
             return None;
         }
         let (n, low) = {
-            let published = self.inner.org_views.get(&id)?;
-            if !published.by.connected() {
-                return None;
-            }
+            let published = self.live_published(id)?;
             let (n, low) = published.numbers.take()?;
             (n, low.then(|| published.numbers.clone()))
         };
@@ -424,12 +427,9 @@ impl Registry {
     /// there is none (give it back through the actor).
     pub(crate) fn give_back_org_number(&self, id: OrgId, n: u64) -> bool {
         let waiters = {
-            let Some(published) = self.inner.org_views.get(&id) else {
+            let Some(published) = self.live_published(id) else {
                 return false;
             };
-            if !published.by.connected() {
-                return false;
-            }
             published.numbers.give_back(n)
         };
         if waiters {
