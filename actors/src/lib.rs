@@ -32,8 +32,8 @@ pub use fanout::{Fanout, LimitReached, Published, Subscriber};
 pub use handles::{BoardHandle, Committed, OrgHandle};
 pub use org::{LiveOrg, OrgActor, OrgCommitted};
 pub use outbox::{
-    OutFrame, Outbox, OutboxReceiver, PushError, SentCounter, SessionId, SessionQueue, SharedFrame,
-    CLOSE_SLOW_CONSUMER, DEFAULT_QUEUE_BYTES,
+    OutFrame, Outbox, OutboxReceiver, PushError, SentCounter, SessionAlive, SessionId,
+    SessionQueue, SharedFrame, TryRecvError, CLOSE_SLOW_CONSUMER, DEFAULT_QUEUE_BYTES,
 };
 pub use registry::{ActorConfig, Registry};
 pub use stats::{ActorStats, StatsSnapshot};

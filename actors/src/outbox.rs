@@ -12,8 +12,9 @@
 //! writer drains. The frame bound, the byte accounting and the overflow
 //! flag are kept by these two types alone.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+mod queue;
+
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 
@@ -21,9 +22,10 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use protocol::codec::{encode_json, encode_msgpack};
 use protocol::{BoardId, Format, OrgId, ServerMsg};
-use tokio::sync::{mpsc, Notify};
 
 use crate::stats::ActorStats;
+use queue::{Queue, Sender};
+pub use queue::{SessionAlive, TryRecvError};
 
 /// Close code sent to a session whose outbound queue overflowed. The client
 /// should reconnect and resubscribe with `since`.
@@ -109,8 +111,7 @@ pub enum PushError {
 pub struct Outbox {
     session: SessionId,
     format: Format,
-    tx: mpsc::Sender<OutFrame>,
-    overflowed: Arc<Overflow>,
+    tx: Sender,
     counter: Option<Arc<dyn SentCounter>>,
     slots: Arc<SubscriptionSlots>,
 }
@@ -187,79 +188,6 @@ impl Drop for Slot {
 /// [`Outbox::with_byte_limit`]).
 pub const DEFAULT_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 
-/// Shared between an [`Outbox`] and its [`OutboxReceiver`]: the overflow
-/// flag, and the bytes queued but not yet taken by the writer.
-#[derive(Debug)]
-struct Overflow {
-    flag: AtomicBool,
-    notify: Notify,
-    queued_bytes: AtomicUsize,
-    max_bytes: AtomicUsize,
-    /// Where the cut is counted (see [`Outbox::counting_cuts_in`]).
-    stats: OnceLock<Arc<ActorStats>>,
-}
-
-impl Default for Overflow {
-    fn default() -> Self {
-        Overflow {
-            flag: AtomicBool::new(false),
-            notify: Notify::new(),
-            queued_bytes: AtomicUsize::new(0),
-            max_bytes: AtomicUsize::new(DEFAULT_QUEUE_BYTES),
-            stats: OnceLock::new(),
-        }
-    }
-}
-
-impl Overflow {
-    /// Resolves once the queue has overflowed.
-    async fn wait(&self) {
-        while !self.flag.load(Ordering::Acquire) {
-            self.notify.notified().await;
-        }
-    }
-
-    /// Whether the queue has overflowed.
-    fn happened(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
-    }
-
-    /// Flag the session for closing. The cut is counted here, on the flag's
-    /// first change, and nowhere else: a session is cut once however many
-    /// boards, presence notices or replies of its own then find its queue
-    /// full, and whichever of them finds it full first.
-    fn trigger(&self, session: SessionId) {
-        if !self.flag.swap(true, Ordering::AcqRel) {
-            tracing::info!(%session, "slow consumer cut off");
-            if let Some(stats) = self.stats.get() {
-                ActorStats::add(&stats.slow_consumers_cut, 1);
-            }
-        }
-        self.notify.notify_one();
-    }
-
-    /// The writer took `frame` off the queue.
-    fn dequeued(&self, frame: &OutFrame) {
-        self.queued_bytes.fetch_sub(frame.len(), Ordering::AcqRel);
-    }
-
-    /// Reserve room for `bytes`; `false` when the byte bound would be
-    /// passed. A frame larger than the bound still fits an empty queue (a
-    /// long catch-up, itself bounded by the resume limit).
-    fn reserve(&self, bytes: usize) -> bool {
-        let queued = self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
-        if queued > 0 && queued + bytes > self.max_bytes.load(Ordering::Relaxed) {
-            self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
-            return false;
-        }
-        true
-    }
-
-    fn release(&self, bytes: usize) {
-        self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
-    }
-}
-
 /// A new session's outbound queue, both ends: the session and the boards
 /// it subscribes to push through `outbox`; the session's writer drains
 /// `receiver`.
@@ -273,76 +201,92 @@ impl SessionQueue {
     /// A queue of at most `capacity` frames (and [`DEFAULT_QUEUE_BYTES`],
     /// see [`Outbox::with_byte_limit`]) for `session`.
     pub fn new(session: SessionId, format: Format, capacity: usize) -> SessionQueue {
-        let (tx, rx) = mpsc::channel(capacity);
-        let overflow = Arc::new(Overflow::default());
+        let queue = Queue::new(capacity);
         let outbox = Outbox {
             session,
             format,
-            tx,
-            overflowed: overflow.clone(),
+            tx: Sender(queue.clone()),
             counter: None,
             slots: SubscriptionSlots::new(usize::MAX),
         };
         SessionQueue {
             outbox,
-            receiver: OutboxReceiver { rx, overflow },
+            receiver: OutboxReceiver {
+                queue,
+                taken: VecDeque::new(),
+            },
         }
     }
 }
 
 /// The receiving side of a session's outbound queue, drained by the
-/// session's writer. Every frame taken through it gives its bytes back to
-/// the queue's byte bound.
+/// session's writer. What it takes gives its bytes back to the queue's
+/// byte bound at once: everything queued is taken together.
 #[derive(Debug)]
 pub struct OutboxReceiver {
-    rx: mpsc::Receiver<OutFrame>,
-    overflow: Arc<Overflow>,
+    queue: Arc<Queue>,
+    /// Frames taken from the queue and not handed out yet.
+    taken: VecDeque<OutFrame>,
 }
 
 impl OutboxReceiver {
     /// The next queued frame, once there is one; `None` when every
-    /// [`Outbox`] is gone or the queue was closed and drained.
+    /// [`Outbox`] is gone, the session is gone (see
+    /// [`OutboxReceiver::session_alive`]) or the queue was closed, and
+    /// what was queued is taken.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<OutFrame>> {
-        self.rx.poll_recv(cx).map(|frame| self.taken(frame))
+        if let Some(frame) = self.taken.pop_front() {
+            return Poll::Ready(Some(frame));
+        }
+        match self.queue.poll_take(cx, &mut self.taken) {
+            Poll::Ready(true) => Poll::Ready(self.taken.pop_front()),
+            Poll::Ready(false) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     /// The next queued frame, waiting for it.
     pub async fn recv(&mut self) -> Option<OutFrame> {
-        let frame = self.rx.recv().await;
-        self.taken(frame)
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// The next queued frame, without waiting.
     ///
     /// # Errors
     /// When nothing is queued, or every [`Outbox`] is gone.
-    pub fn try_recv(&mut self) -> Result<OutFrame, mpsc::error::TryRecvError> {
-        let frame = self.rx.try_recv()?;
-        self.overflow.dequeued(&frame);
-        Ok(frame)
+    pub fn try_recv(&mut self) -> Result<OutFrame, TryRecvError> {
+        if self.taken.is_empty() {
+            self.queue.take_now(&mut self.taken)?;
+        }
+        self.taken.pop_front().ok_or(TryRecvError::Empty)
     }
 
-    fn taken(&self, frame: Option<OutFrame>) -> Option<OutFrame> {
-        if let Some(frame) = &frame {
-            self.overflow.dequeued(frame);
-        }
-        frame
+    /// A guard for the session to hold: once it is dropped, the queue ends
+    /// when what is queued is taken, even while boards still hold outboxes.
+    pub fn session_alive(&self) -> SessionAlive {
+        SessionAlive(self.queue.clone())
     }
 
     /// Whether the queue has overflowed (the session is to be closed as a
     /// slow consumer).
     pub fn overflowed(&self) -> bool {
-        self.overflow.happened()
+        self.queue.is_cut()
     }
 
     /// Resolves once the queue has overflowed.
     pub async fn wait_overflow(&self) {
-        self.overflow.wait().await;
+        self.queue.wait_cut().await;
     }
 
     /// Refuse further frames; [`Outbox::is_closed`] turns `true`.
     pub fn close(&mut self) {
-        self.rx.close();
+        self.queue.close();
+    }
+}
+
+impl Drop for OutboxReceiver {
+    fn drop(&mut self) {
+        self.queue.close();
     }
 }
 
@@ -350,9 +294,7 @@ impl Outbox {
     /// Bound the queue to `max_bytes` of queued payload as well as its
     /// frame count (the default is [`DEFAULT_QUEUE_BYTES`]).
     pub fn with_byte_limit(self, max_bytes: usize) -> Outbox {
-        self.overflowed
-            .max_bytes
-            .store(max_bytes, Ordering::Relaxed);
+        self.tx.0.set_max_bytes(max_bytes);
         self
     }
 
@@ -360,7 +302,7 @@ impl Outbox {
     /// (`slow_consumers_cut`, once per session). Set once; a second call
     /// changes nothing.
     pub fn counting_cuts_in(self, stats: Arc<ActorStats>) -> Outbox {
-        let _ = self.overflowed.stats.set(stats);
+        let _ = self.tx.0.stats.set(stats);
         self
     }
 
@@ -439,26 +381,7 @@ impl Outbox {
     /// nothing more, even once its writer has made room: it is closing),
     /// [`PushError::Closed`] when the session is gone.
     pub fn push(&self, frame: OutFrame) -> Result<(), PushError> {
-        if self.overflowed.happened() {
-            return Err(PushError::Overflow);
-        }
-        let bytes = frame.len();
-        if !self.overflowed.reserve(bytes) {
-            self.overflowed.trigger(self.session);
-            return Err(PushError::Overflow);
-        }
-        match self.tx.try_send(frame) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.overflowed.release(bytes);
-                self.overflowed.trigger(self.session);
-                Err(PushError::Overflow)
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.overflowed.release(bytes);
-                Err(PushError::Closed)
-            }
-        }
+        self.tx.0.push(frame, self.session)
     }
 
     /// Encode `msg` in this session's format and queue it.
@@ -484,13 +407,13 @@ impl Outbox {
 
     /// Whether the session's writer is gone.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.tx.0.is_closed()
     }
 
     /// Whether the session was cut as a slow consumer (its queue was found
     /// full): it takes nothing more and is being closed.
     pub fn is_cut(&self) -> bool {
-        self.overflowed.happened()
+        self.tx.0.is_cut()
     }
 }
 
@@ -556,8 +479,10 @@ mod tests {
         let frame = || OutFrame::Binary(bytes::Bytes::from(vec![0u8; 400]));
         assert!(outbox.push(frame()).is_ok());
         assert!(outbox.push(frame()).is_ok());
-        // What the writer takes frees its bytes.
+        // What the writer takes frees its bytes (it takes all that is
+        // queued at once).
         receiver.try_recv().expect("queued");
+        assert!(outbox.push(frame()).is_ok());
         assert!(outbox.push(frame()).is_ok());
         assert_eq!(
             outbox.push(frame()),

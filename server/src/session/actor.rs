@@ -10,7 +10,7 @@ use actix::prelude::*;
 use actix_ws::AggregatedMessage;
 use protocol::codes;
 use protocol::{BoardId, Format, OrgId, ServerMsg, UserId};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::broadcast;
 
 use super::assembler::FrameError;
 use super::close;
@@ -57,7 +57,7 @@ pub struct WsSession {
     pub(super) answers: super::answers::Answers,
     /// Dropped with the session, which tells its socket's writer to close
     /// the socket once what is queued is out.
-    _writer: oneshot::Sender<()>,
+    _writer: ::actors::SessionAlive,
 }
 
 impl WsSession {
@@ -66,7 +66,7 @@ impl WsSession {
         state: SharedState,
         outbox: Outbox,
         principal: Option<Principal>,
-        writer: oneshot::Sender<()>,
+        writer: ::actors::SessionAlive,
     ) -> Self {
         let span = tracing::info_span!("ws", session = %id, user_id = tracing::field::Empty);
         let state_rate = state.settings.rate_limits.ws_session;

@@ -209,9 +209,9 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
         .with_subscription_limit(state.settings.ws.max_subscriptions)
         .with_byte_limit(state.settings.ws.outbound_queue_bytes);
     let open = state.sockets.open();
-    let (session_alive, session_gone) = tokio::sync::oneshot::channel();
+    let session_alive = receiver.session_alive();
     actix_rt::spawn(write_loop(
-        Outbound::new(receiver, session_gone),
+        Outbound::new(receiver),
         write,
         Stall {
             timeout: state.settings.ws.write_stall_timeout,

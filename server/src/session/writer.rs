@@ -8,8 +8,7 @@
 //! When the queue overflowed (a slow consumer), the writer sends a close
 //! frame with `CLOSE_SLOW_CONSUMER` instead of more data, and ends.
 
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
+use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -18,7 +17,6 @@ use bytes::{BufMut, BytesMut};
 use protocol::close::SLOW_CONSUMER as CLOSE_SLOW_CONSUMER;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::oneshot;
 
 use super::upgrade::SocketGuard;
 use crate::metrics::Metrics;
@@ -105,21 +103,16 @@ fn put_out_frame(buf: &mut BytesMut, frame: &OutFrame) -> bool {
 /// The outbound queue of one session, drained a chunk at a time.
 pub struct Outbound {
     queue: OutboxReceiver,
-    /// Resolves when the session actor is gone (its sender dropped).
-    session: oneshot::Receiver<()>,
     done: bool,
 }
 
 impl Outbound {
     /// Drain `queue`, closing as a slow consumer once it overflowed, until
-    /// a close frame went out or the session holding `session`'s sender is
-    /// gone (boards may still hold outboxes of `queue` for a while).
-    pub fn new(queue: OutboxReceiver, session: oneshot::Receiver<()>) -> Self {
-        Outbound {
-            queue,
-            session,
-            done: false,
-        }
+    /// a close frame went out or the session holding the queue's
+    /// [`actors::SessionAlive`] is gone (boards may still hold outboxes of
+    /// `queue` for a while).
+    pub fn new(queue: OutboxReceiver) -> Self {
+        Outbound { queue, done: false }
     }
 
     /// Encode what is queued (up to [`MAX_CHUNK_BYTES`]) into one chunk.
@@ -139,8 +132,9 @@ impl Outbound {
                     }
                 }
                 Poll::Ready(None) => {
-                    // Every sender is gone: the session ended without a
-                    // close of its own.
+                    // The session ended without a close of its own (the
+                    // client went away, or every sender is gone): nothing
+                    // more will come.
                     put_frame(&mut buf, opcode::CLOSE, &[]);
                     self.finish();
                     break;
@@ -151,12 +145,6 @@ impl Outbound {
                     // this queue, so look once more now that the waker is set.
                     if self.queue.overflowed() {
                         continue;
-                    }
-                    if Pin::new(&mut self.session).poll(cx).is_ready() {
-                        // The session ended without a close of its own
-                        // (the client went away): nothing more will come.
-                        put_frame(&mut buf, opcode::CLOSE, &[]);
-                        self.finish();
                     }
                     break;
                 }
@@ -244,8 +232,12 @@ async fn write_with_progress(
 ) -> Result<(), Failed> {
     // Nearly always the socket takes the whole chunk at once: tried first
     // without a timer (a `timeout` reads the clock and builds a timer for
-    // every write: measurable at 100,000 deliveries a second).
-    match io.try_write(chunk) {
+    // every write: measurable at 100,000 deliveries a second), and
+    // straight on the socket, past tokio's readiness record (another
+    // cache miss per delivery). Should it not take everything, the loop
+    // below writes through tokio, which finds the socket full, records
+    // that and waits for it to drain.
+    match socket2::SockRef::from(io.as_ref()).send(chunk) {
         Ok(0) if !chunk.is_empty() => {
             return Err(Failed::Io("the socket took no bytes".into()));
         }
@@ -322,11 +314,11 @@ mod tests {
             .map(|chunk| chunk.map(|b| b.to_vec()))
     }
 
-    fn body(capacity: usize) -> (actors::Outbox, Outbound, oneshot::Sender<()>) {
+    fn body(capacity: usize) -> (actors::Outbox, Outbound, actors::SessionAlive) {
         let actors::SessionQueue { outbox, receiver } =
             actors::SessionQueue::new(actors::SessionId(1), protocol::Format::Json, capacity);
-        let (session, gone) = oneshot::channel();
-        (outbox, Outbound::new(receiver, gone), session)
+        let session = receiver.session_alive();
+        (outbox, Outbound::new(receiver), session)
     }
 
     #[test]
