@@ -24,7 +24,7 @@ use protocol::codec::{encode_json, encode_msgpack};
 use protocol::{BoardId, Format, OrgId, ServerMsg};
 
 use crate::stats::ActorStats;
-use queue::{Queue, Sender};
+use queue::{Batch, Limits, Queue, Sender};
 pub use queue::{SessionAlive, TryRecvError};
 
 /// Close code sent to a session whose outbound queue overflowed. The client
@@ -201,11 +201,17 @@ impl SessionQueue {
     /// A queue of at most `capacity` frames (and [`DEFAULT_QUEUE_BYTES`],
     /// see [`Outbox::with_byte_limit`]) for `session`.
     pub fn new(session: SessionId, format: Format, capacity: usize) -> SessionQueue {
-        let queue = Queue::new(capacity);
+        let queue = Queue::new();
         let outbox = Outbox {
             session,
             format,
-            tx: Sender(queue.clone()),
+            tx: Sender {
+                queue: queue.clone(),
+                limits: Limits {
+                    frames: capacity.max(1),
+                    bytes: DEFAULT_QUEUE_BYTES,
+                },
+            },
             counter: None,
             slots: SubscriptionSlots::new(usize::MAX),
         };
@@ -214,19 +220,24 @@ impl SessionQueue {
             receiver: OutboxReceiver {
                 queue,
                 taken: VecDeque::new(),
+                batch: Batch::default(),
             },
         }
     }
 }
 
 /// The receiving side of a session's outbound queue, drained by the
-/// session's writer. What it takes gives its bytes back to the queue's
-/// byte bound at once: everything queued is taken together.
+/// session's writer. It takes everything queued at once, and gives that
+/// batch back to the queue's bounds when it next takes, once the batch is
+/// handed out whole.
 #[derive(Debug)]
 pub struct OutboxReceiver {
     queue: Arc<Queue>,
     /// Frames taken from the queue and not handed out yet.
     taken: VecDeque<OutFrame>,
+    /// What `taken` held when it was taken: given back to the queue's
+    /// bounds at the next take, once `taken` is empty.
+    batch: Batch,
 }
 
 impl OutboxReceiver {
@@ -238,9 +249,18 @@ impl OutboxReceiver {
         if let Some(frame) = self.taken.pop_front() {
             return Poll::Ready(Some(frame));
         }
-        match self.queue.poll_take(cx, &mut self.taken) {
-            Poll::Ready(true) => Poll::Ready(self.taken.pop_front()),
-            Poll::Ready(false) => Poll::Ready(None),
+        // The deque and the vector share their buffer both ways (an empty
+        // deque becomes a vector, and a vector a deque, without a copy).
+        let mut buf = Vec::from(std::mem::take(&mut self.taken));
+        let handed_out = std::mem::take(&mut self.batch);
+        let taken = self.queue.poll_take(cx, handed_out, &mut buf);
+        self.taken = VecDeque::from(buf);
+        match taken {
+            Poll::Ready(Some(batch)) => {
+                self.batch = batch;
+                Poll::Ready(self.taken.pop_front())
+            }
+            Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -256,7 +276,11 @@ impl OutboxReceiver {
     /// When nothing is queued, or every [`Outbox`] is gone.
     pub fn try_recv(&mut self) -> Result<OutFrame, TryRecvError> {
         if self.taken.is_empty() {
-            self.queue.take_now(&mut self.taken)?;
+            let mut buf = Vec::from(std::mem::take(&mut self.taken));
+            let handed_out = std::mem::take(&mut self.batch);
+            let taken = self.queue.take_now(handed_out, &mut buf);
+            self.taken = VecDeque::from(buf);
+            self.batch = taken?;
         }
         self.taken.pop_front().ok_or(TryRecvError::Empty)
     }
@@ -292,9 +316,10 @@ impl Drop for OutboxReceiver {
 
 impl Outbox {
     /// Bound the queue to `max_bytes` of queued payload as well as its
-    /// frame count (the default is [`DEFAULT_QUEUE_BYTES`]).
-    pub fn with_byte_limit(self, max_bytes: usize) -> Outbox {
-        self.tx.0.set_max_bytes(max_bytes);
+    /// frame count (the default is [`DEFAULT_QUEUE_BYTES`]). Set before
+    /// the outbox is cloned: each clone keeps the bounds it was made with.
+    pub fn with_byte_limit(mut self, max_bytes: usize) -> Outbox {
+        self.tx.limits.bytes = max_bytes;
         self
     }
 
@@ -302,7 +327,7 @@ impl Outbox {
     /// (`slow_consumers_cut`, once per session). Set once; a second call
     /// changes nothing.
     pub fn counting_cuts_in(self, stats: Arc<ActorStats>) -> Outbox {
-        let _ = self.tx.0.stats.set(stats);
+        let _ = self.tx.queue.stats.set(stats);
         self
     }
 
@@ -381,7 +406,7 @@ impl Outbox {
     /// nothing more, even once its writer has made room: it is closing),
     /// [`PushError::Closed`] when the session is gone.
     pub fn push(&self, frame: OutFrame) -> Result<(), PushError> {
-        self.tx.0.push(frame, self.session)
+        self.tx.push(frame, self.session)
     }
 
     /// Encode `msg` in this session's format and queue it.
@@ -407,13 +432,13 @@ impl Outbox {
 
     /// Whether the session's writer is gone.
     pub fn is_closed(&self) -> bool {
-        self.tx.0.is_closed()
+        self.tx.queue.is_closed()
     }
 
     /// Whether the session was cut as a slow consumer (its queue was found
     /// full): it takes nothing more and is being closed.
     pub fn is_cut(&self) -> bool {
-        self.tx.0.is_cut()
+        self.tx.queue.is_cut()
     }
 }
 
@@ -479,9 +504,11 @@ mod tests {
         let frame = || OutFrame::Binary(bytes::Bytes::from(vec![0u8; 400]));
         assert!(outbox.push(frame()).is_ok());
         assert!(outbox.push(frame()).is_ok());
-        // What the writer takes frees its bytes (it takes all that is
-        // queued at once).
+        // The writer takes both at once and hands them out; they are given
+        // back to the bound when it next takes.
         receiver.try_recv().expect("queued");
+        receiver.try_recv().expect("queued");
+        assert!(receiver.try_recv().is_err(), "nothing more queued");
         assert!(outbox.push(frame()).is_ok());
         assert!(outbox.push(frame()).is_ok());
         assert_eq!(
@@ -492,7 +519,37 @@ mod tests {
         assert!(receiver.overflowed());
         // The cut is final: room made afterwards takes nothing more.
         receiver.try_recv().expect("queued");
+        receiver.try_recv().expect("queued");
+        assert!(receiver.try_recv().is_err());
         assert_eq!(outbox.push(frame()), Err(PushError::Overflow));
+        assert!(outbox.is_cut());
+    }
+
+    #[test]
+    fn frames_taken_but_not_handed_out_still_count() {
+        let SessionQueue {
+            outbox,
+            mut receiver,
+        } = SessionQueue::new(SessionId(1), Format::Json, 3);
+        let outbox = outbox.with_byte_limit(1000);
+        let frame = || OutFrame::Binary(bytes::Bytes::from(vec![0u8; 400]));
+        assert!(outbox.push(frame()).is_ok());
+        assert!(outbox.push(frame()).is_ok());
+        // One handed out, one still in the receiver's hand: 800 bytes
+        // count until the whole batch is out.
+        receiver.try_recv().expect("queued");
+        assert_eq!(outbox.push(frame()), Err(PushError::Overflow));
+
+        let SessionQueue {
+            outbox,
+            mut receiver,
+        } = SessionQueue::new(SessionId(2), Format::Json, 3);
+        for _ in 0..3 {
+            assert!(outbox.push(OutFrame::Ping).is_ok());
+        }
+        // None queued, three in hand: the bound of three frames holds.
+        receiver.try_recv().expect("queued");
+        assert_eq!(outbox.push(OutFrame::Ping), Err(PushError::Overflow));
         assert!(outbox.is_cut());
     }
 

@@ -7,42 +7,47 @@
 //! every distinct piece of memory a push touches is a cache miss then: the
 //! channel's semaphore, its block list, its waker, the overflow flag and
 //! the byte count were five. Here a push takes one uncontended lock over
-//! one record, and the writer takes everything queued at once.
+//! one cache line, and the writer swaps out everything queued at once.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Notify;
 
-use super::{OutFrame, PushError, SessionId, DEFAULT_QUEUE_BYTES};
+use super::{OutFrame, PushError, SessionId};
 use crate::stats::ActorStats;
 
-/// Shared by every [`Sender`] of a session and its receiver.
+/// Shared by every [`Sender`] of a session and its receiver. The state a
+/// push or a take touches fills one cache line, and starts one: with a
+/// thousand subscribers, every line a delivery touches is a cache miss,
+/// twice (at the push, then at the take).
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub(super) struct Queue {
     state: Mutex<State>,
-    /// Set, once and for good, when a push found the queue full; read
-    /// without the lock.
-    cut: AtomicBool,
     /// Wakes [`Queue::wait_cut`].
     cut_notify: Notify,
-    max_frames: usize,
-    max_bytes: AtomicUsize,
     /// Where the cut is counted.
     pub(super) stats: OnceLock<Arc<ActorStats>>,
 }
 
+/// At most 56 bytes, so that with its lock it fills one cache line.
 #[derive(Debug, Default)]
 struct State {
-    frames: VecDeque<OutFrame>,
-    /// Payload bytes in `frames`.
-    bytes: usize,
+    frames: Vec<OutFrame>,
     /// The receiver's, while it waits for a frame.
     waker: Option<Waker>,
+    /// Payload bytes in `frames` and in the receiver's hand (see
+    /// `in_hand`); saturating, as the bound is far below `u32::MAX`.
+    bytes: u32,
+    /// Frames the receiver took and has not handed out yet: they still
+    /// count against the bounds, so what one slow session holds stays
+    /// within them wherever it sits.
+    in_hand: u32,
     /// Live [`Sender`]s.
-    senders: usize,
+    senders: u32,
+    /// Set, once and for good, when a push found the queue full.
+    cut: bool,
     /// The receiver refuses further frames (closed, or dropped).
     closed: bool,
     /// The session is gone ([`SessionAlive`] dropped): once what is queued
@@ -50,17 +55,57 @@ struct State {
     session_gone: bool,
 }
 
+impl State {
+    fn give_back(&mut self, batch: Batch) {
+        self.in_hand -= batch.frames;
+        self.bytes -= batch.bytes;
+    }
+
+    /// Swap the queued frames into `into`; `None` when there are none.
+    fn take(&mut self, into: &mut Vec<OutFrame>) -> Option<Batch> {
+        if self.frames.is_empty() {
+            return None;
+        }
+        into.clear();
+        std::mem::swap(&mut self.frames, into);
+        // Everything counted but the frames in hand is in this batch.
+        let batch = Batch {
+            frames: u32::try_from(into.len()).unwrap_or(u32::MAX),
+            bytes: self.bytes,
+        };
+        self.in_hand = batch.frames;
+        Some(batch)
+    }
+}
+
+/// Frames a receiver took in one go, to give back to the bounds once it
+/// has handed them all out.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Batch {
+    frames: u32,
+    bytes: u32,
+}
+
+// What a push or a take touches stays within the queue's first line.
+const _: () = assert!(std::mem::size_of::<Mutex<State>>() <= 64);
+
+/// A queue's bounds, kept by each sender (they are set before the first
+/// clone, and read at every push: beside the sender, not on another line
+/// of the queue).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    pub(super) frames: usize,
+    pub(super) bytes: usize,
+}
+
 impl Queue {
-    pub(super) fn new(max_frames: usize) -> Arc<Queue> {
+    pub(super) fn new() -> Arc<Queue> {
         Arc::new(Queue {
             state: Mutex::new(State {
                 senders: 1,
                 ..State::default()
             }),
-            cut: AtomicBool::new(false),
             cut_notify: Notify::new(),
-            max_frames: max_frames.max(1),
-            max_bytes: AtomicUsize::new(DEFAULT_QUEUE_BYTES),
             stats: OnceLock::new(),
         })
     }
@@ -71,98 +116,90 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(super) fn set_max_bytes(&self, max_bytes: usize) {
-        self.max_bytes.store(max_bytes, Ordering::Relaxed);
-    }
-
     /// Whether the queue overflowed (the session is cut).
     pub(super) fn is_cut(&self) -> bool {
-        self.cut.load(Ordering::Acquire)
+        self.state().cut
     }
 
     /// Queue `frame`, or say why not. A frame larger than the byte bound
     /// still fits an empty queue (a long catch-up, itself bounded by the
     /// resume limit).
-    pub(super) fn push(&self, frame: OutFrame, session: SessionId) -> Result<(), PushError> {
-        if self.is_cut() {
+    pub(super) fn push(
+        &self,
+        frame: OutFrame,
+        limits: Limits,
+        session: SessionId,
+    ) -> Result<(), PushError> {
+        let bytes = u32::try_from(frame.len()).unwrap_or(u32::MAX);
+        let mut state = self.state();
+        if state.cut {
             return Err(PushError::Overflow);
         }
-        let bytes = frame.len();
-        let waker = {
-            let mut state = self.state();
-            if state.closed {
-                return Err(PushError::Closed);
+        if state.closed {
+            return Err(PushError::Closed);
+        }
+        let over_bytes =
+            state.bytes > 0 && state.bytes.saturating_add(bytes) as usize > limits.bytes;
+        if state.frames.len() + state.in_hand as usize >= limits.frames || over_bytes {
+            // The cut is counted here, on the flag's first change, and
+            // nowhere else: a session is cut once however many boards,
+            // presence notices or replies of its own then find its queue
+            // full, and whichever of them finds it full first.
+            state.cut = true;
+            let waker = state.waker.take();
+            drop(state);
+            tracing::info!(%session, "slow consumer cut off");
+            if let Some(stats) = self.stats.get() {
+                ActorStats::add(&stats.slow_consumers_cut, 1);
             }
-            let over_bytes =
-                state.bytes > 0 && state.bytes + bytes > self.max_bytes.load(Ordering::Relaxed);
-            if state.frames.len() >= self.max_frames || over_bytes {
-                drop(state);
-                self.trigger(session);
-                return Err(PushError::Overflow);
+            self.cut_notify.notify_one();
+            if let Some(waker) = waker {
+                waker.wake();
             }
-            state.frames.push_back(frame);
-            state.bytes += bytes;
-            state.waker.take()
-        };
+            return Err(PushError::Overflow);
+        }
+        state.frames.push(frame);
+        state.bytes = state.bytes.saturating_add(bytes);
+        let waker = state.waker.take();
+        drop(state);
         if let Some(waker) = waker {
             waker.wake();
         }
         Ok(())
     }
 
-    /// Flag the session for closing. The cut is counted here, on the flag's
-    /// first change, and nowhere else: a session is cut once however many
-    /// boards, presence notices or replies of its own then find its queue
-    /// full, and whichever of them finds it full first.
-    fn trigger(&self, session: SessionId) {
-        if !self.cut.swap(true, Ordering::AcqRel) {
-            tracing::info!(%session, "slow consumer cut off");
-            if let Some(stats) = self.stats.get() {
-                ActorStats::add(&stats.slow_consumers_cut, 1);
-            }
-            self.wake();
-        }
-        self.cut_notify.notify_one();
-    }
-
-    /// Wake the receiver, if it waits.
-    fn wake(&self) {
-        let waker = self.state().waker.take();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-
     /// Resolves once the queue has overflowed.
     pub(super) async fn wait_cut(&self) {
-        while !self.is_cut() {
-            self.cut_notify.notified().await;
+        loop {
+            let notified = self.cut_notify.notified();
+            if self.is_cut() {
+                return;
+            }
+            notified.await;
         }
     }
 
-    /// Move everything queued to the back of `into`; when nothing is,
-    /// `Ready(false)` if nothing more will come (every sender gone, the
-    /// session gone or the queue closed), else `Pending` with `cx`'s waker
-    /// kept to be woken by the next push. `Ready(true)` when frames moved.
+    /// Swap what is queued into `into` (empty, so the two buffers take
+    /// turns and neither is reallocated once both have grown), first
+    /// giving back `handed_out`, the batch the receiver took last and has
+    /// since handed out whole. When nothing is queued: `Ready(None)` if
+    /// nothing more will come (every sender gone, the session gone or the
+    /// queue closed), else `Pending` with `cx`'s waker kept for the next
+    /// push. `Ready(Some(batch))` when frames moved: what to give back
+    /// once they are handed out.
     pub(super) fn poll_take(
         &self,
         cx: &mut Context<'_>,
-        into: &mut VecDeque<OutFrame>,
-    ) -> Poll<bool> {
+        handed_out: Batch,
+        into: &mut Vec<OutFrame>,
+    ) -> Poll<Option<Batch>> {
         let mut state = self.state();
-        if !state.frames.is_empty() {
-            state.bytes = 0;
-            if into.is_empty() {
-                // Swap rather than move: the two buffers take turns, so
-                // neither is reallocated once both have grown.
-                std::mem::swap(&mut state.frames, into);
-            } else {
-                into.append(&mut state.frames);
-            }
-            return Poll::Ready(true);
+        state.give_back(handed_out);
+        if let Some(batch) = state.take(into) {
+            return Poll::Ready(Some(batch));
         }
         if state.senders == 0 || state.session_gone || state.closed {
-            return Poll::Ready(false);
+            return Poll::Ready(None);
         }
         match &mut state.waker {
             Some(waker) if waker.will_wake(cx.waker()) => {}
@@ -171,19 +208,21 @@ impl Queue {
         Poll::Pending
     }
 
-    /// Take what is queued now, without waiting.
-    pub(super) fn take_now(&self, into: &mut VecDeque<OutFrame>) -> Result<(), TryRecvError> {
+    /// As [`Queue::poll_take`], without waiting.
+    pub(super) fn take_now(
+        &self,
+        handed_out: Batch,
+        into: &mut Vec<OutFrame>,
+    ) -> Result<Batch, TryRecvError> {
         let mut state = self.state();
-        if state.frames.is_empty() {
-            return Err(if state.senders == 0 || state.closed {
+        state.give_back(handed_out);
+        state
+            .take(into)
+            .ok_or(if state.senders == 0 || state.closed {
                 TryRecvError::Disconnected
             } else {
                 TryRecvError::Empty
-            });
-        }
-        state.bytes = 0;
-        into.append(&mut state.frames);
-        Ok(())
+            })
     }
 
     /// Refuse further frames; what is queued may still be taken.
@@ -203,12 +242,10 @@ impl Queue {
     fn sender_dropped(&self) {
         let mut state = self.state();
         state.senders -= 1;
-        if state.senders == 0 {
-            let waker = state.waker.take();
-            drop(state);
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+        let waker = (state.senders == 0).then(|| state.waker.take()).flatten();
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 
@@ -236,18 +273,30 @@ pub enum TryRecvError {
 /// One counted handle on the queue: the receiver sees the queue end when
 /// the last is dropped.
 #[derive(Debug)]
-pub(super) struct Sender(pub(super) Arc<Queue>);
+pub(super) struct Sender {
+    pub(super) queue: Arc<Queue>,
+    pub(super) limits: Limits,
+}
+
+impl Sender {
+    pub(super) fn push(&self, frame: OutFrame, session: SessionId) -> Result<(), PushError> {
+        self.queue.push(frame, self.limits, session)
+    }
+}
 
 impl Clone for Sender {
     fn clone(&self) -> Self {
-        self.0.sender_added();
-        Sender(Arc::clone(&self.0))
+        self.queue.sender_added();
+        Sender {
+            queue: Arc::clone(&self.queue),
+            limits: self.limits,
+        }
     }
 }
 
 impl Drop for Sender {
     fn drop(&mut self) {
-        self.0.sender_dropped();
+        self.queue.sender_dropped();
     }
 }
 

@@ -118,12 +118,14 @@ impl Outbound {
     /// Encode what is queued (up to [`MAX_CHUNK_BYTES`]) into one chunk.
     fn gather(&mut self, cx: &mut Context<'_>) -> BytesMut {
         let mut buf = BytesMut::new();
+        // A cut wakes the writer, so looking once per wake-up is enough;
+        // the frames queued before it are not sent.
+        if self.queue.overflowed() {
+            put_close(&mut buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
+            self.finish();
+            return buf;
+        }
         while buf.len() < MAX_CHUNK_BYTES {
-            if self.queue.overflowed() {
-                put_close(&mut buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
-                self.finish();
-                break;
-            }
             match self.queue.poll_recv(cx) {
                 Poll::Ready(Some(frame)) => {
                     if put_out_frame(&mut buf, &frame) {
@@ -139,15 +141,7 @@ impl Outbound {
                     self.finish();
                     break;
                 }
-                Poll::Pending => {
-                    // A sender may have flagged an overflow after the check
-                    // above and queued nothing since: nothing would wake
-                    // this queue, so look once more now that the waker is set.
-                    if self.queue.overflowed() {
-                        continue;
-                    }
-                    break;
-                }
+                Poll::Pending => break,
             }
         }
         buf
