@@ -249,13 +249,7 @@ impl OutboxReceiver {
         if let Some(frame) = self.taken.pop_front() {
             return Poll::Ready(Some(frame));
         }
-        // The deque and the vector share their buffer both ways (an empty
-        // deque becomes a vector, and a vector a deque, without a copy).
-        let mut buf = Vec::from(std::mem::take(&mut self.taken));
-        let handed_out = std::mem::take(&mut self.batch);
-        let taken = self.queue.poll_take(cx, handed_out, &mut buf);
-        self.taken = VecDeque::from(buf);
-        match taken {
+        match self.refill(|queue, handed_out, buf| queue.poll_take(cx, handed_out, buf)) {
             Poll::Ready(Some(batch)) => {
                 self.batch = batch;
                 Poll::Ready(self.taken.pop_front())
@@ -276,13 +270,20 @@ impl OutboxReceiver {
     /// When nothing is queued, or every [`Outbox`] is gone.
     pub fn try_recv(&mut self) -> Result<OutFrame, TryRecvError> {
         if self.taken.is_empty() {
-            let mut buf = Vec::from(std::mem::take(&mut self.taken));
-            let handed_out = std::mem::take(&mut self.batch);
-            let taken = self.queue.take_now(handed_out, &mut buf);
-            self.taken = VecDeque::from(buf);
-            self.batch = taken?;
+            self.batch = self.refill(|queue, handed_out, buf| queue.take_now(handed_out, buf))?;
         }
         self.taken.pop_front().ok_or(TryRecvError::Empty)
+    }
+
+    /// Give the last batch back and take the next into `taken` (empty)
+    /// with `take`. The deque and the vector share their buffer both ways
+    /// (an empty deque becomes a vector, and a vector a deque, without a
+    /// copy).
+    fn refill<T>(&mut self, take: impl FnOnce(&Queue, Batch, &mut Vec<OutFrame>) -> T) -> T {
+        let mut buf = Vec::from(std::mem::take(&mut self.taken));
+        let taken = take(&self.queue, std::mem::take(&mut self.batch), &mut buf);
+        self.taken = VecDeque::from(buf);
+        taken
     }
 
     /// A guard for the session to hold: once it is dropped, the queue ends
