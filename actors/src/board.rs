@@ -27,7 +27,7 @@ mod idempotency;
 mod pipeline;
 mod presence;
 
-pub(crate) use cluster::{Behind, HeardPresence, NodeGone, PresenceHello, RosterLoaded};
+pub(crate) use cluster::{Behind, HeardPresence, NodeGone, PresenceHello, RosterLoaded, SayHello};
 pub use deciding::MAX_SEQ_RETRIES;
 #[cfg(test)]
 pub(crate) use handlers::Crash;
@@ -132,6 +132,14 @@ pub struct BoardActor {
     retiring: bool,
     /// Sessions on other nodes, by their presence id (`node:session`).
     remote: std::collections::BTreeMap<String, (protocol::bus::NodeId, protocol::PresenceEntry)>,
+    /// Other nodes known to follow this board (see `cluster.rs`): its
+    /// commits are published on the bus only while there is one, or while
+    /// `settling`.
+    followers: std::collections::BTreeSet<protocol::bus::NodeId>,
+    /// Hellos of ours whose answers may still be on their way: until they
+    /// have had [`ActorConfig::follow_settle`](crate::ActorConfig) to
+    /// arrive, commits are published whoever follows.
+    settling: u32,
     /// Commands waiting for the batch in flight (see `pipeline.rs`).
     pipeline: pipeline::Pipeline,
 }
@@ -180,6 +188,8 @@ impl BoardActor {
             last_used: Instant::now(),
             retiring: false,
             remote: std::collections::BTreeMap::new(),
+            followers: std::collections::BTreeSet::new(),
+            settling: 0,
             pipeline: pipeline::Pipeline::default(),
         }
     }
@@ -232,7 +242,7 @@ impl BoardActor {
     /// send them to subscribers.
     fn publish_committed(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
         self.applied(records, ctx, true);
-        if let Some(last) = records.last() {
+        if let Some(last) = records.last().filter(|_| self.others_may_follow()) {
             self.registry
                 .bus()
                 .publish(protocol::bus::Notice::BoardCommitted {
@@ -334,9 +344,10 @@ impl Actor for BoardActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Follow the board's notices before loading it: one sent meanwhile
         // waits in the mailbox and finds the board loaded (see `cluster`).
-        let bus = self.registry.bus();
-        bus.watch(protocol::bus::Topic::Board(self.id));
-        bus.publish(protocol::bus::Notice::PresenceHello { board: self.id });
+        self.registry
+            .bus()
+            .watch(protocol::bus::Topic::Board(self.id));
+        self.say_hello(ctx);
         let store = self.registry.store();
         let timeout = self.registry.config().store_timeout;
         let id = self.id;
@@ -359,9 +370,7 @@ impl Actor for BoardActor {
                             to: None,
                             events: Vec::new(),
                         });
-                        act.registry
-                            .bus()
-                            .publish(protocol::bus::Notice::PresenceHello { board: act.id });
+                        act.say_hello(ctx);
                     });
                     tracing::debug!(board_id = %act.id, seq = act.board.seq, "board activated");
                     ActorStats::add(&act.registry.stats().boards_activated, 1);

@@ -5,7 +5,7 @@
 use protocol::bus::{Envelope, NodeId, Notice, Revocation};
 use protocol::{BoardId, OrgId};
 
-use crate::board::{Behind, HeardPresence, NodeGone, PresenceHello};
+use crate::board::{Behind, HeardPresence, NodeGone, PresenceHello, SayHello};
 use crate::org::OrgBehind;
 use crate::registry::Registry;
 
@@ -46,8 +46,8 @@ impl Registry {
                     },
                 );
             }
-            Notice::PresenceHello { board } => {
-                self.send_live_board(board, PresenceHello);
+            Notice::PresenceHello { board, answer } => {
+                self.send_live_board(board, PresenceHello { node, answer });
             }
             Notice::Revoked(revocation) => return Some(revocation),
         }
@@ -55,12 +55,12 @@ impl Registry {
     }
 
     /// Every live board and organization reads what it missed from the
-    /// log, and every live board asks the others who is present: the bus
-    /// came back, and what it carried meanwhile is lost.
+    /// log, and every live board asks the others who is present and who
+    /// follows it: the bus came back, and what it carried meanwhile is lost.
     pub fn catch_up_all(&self) {
         for board in self.live_boards() {
             self.board_behind(board, None);
-            self.bus().publish(Notice::PresenceHello { board });
+            self.send_live_board(board, SayHello);
         }
         for org in self.live_orgs() {
             self.org_behind(org, None);

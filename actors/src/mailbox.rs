@@ -94,6 +94,7 @@ handle_queued!(BoardActor:
     board::Behind,
     board::HeardPresence,
     board::PresenceHello,
+    board::SayHello,
     board::NodeGone,
     board::RosterLoaded,
 );

@@ -31,6 +31,10 @@ pub const SNAPSHOT_EVERY: u64 = 500;
 pub const NUMBER_BLOCK: u32 = 50;
 /// Recent events a board keeps in memory for `subscribe{since}`.
 pub const RECENT_EVENTS: usize = 1000;
+/// How long after a board's hello on the bus its commits are published
+/// whether or not another node has answered that it follows the board:
+/// answers take one trip over the bus, far less than this.
+pub const FOLLOW_SETTLE: Duration = Duration::from_secs(5);
 
 /// Tunables of the actor layer; see the constants for the defaults.
 #[derive(Clone, Debug)]
@@ -41,6 +45,8 @@ pub struct ActorConfig {
     pub snapshot_every: u64,
     pub number_block: u32,
     pub recent_events: usize,
+    /// See [`FOLLOW_SETTLE`].
+    pub follow_settle: Duration,
     /// Arbiters (threads) that host board and org actors. Each aggregate
     /// lives on the one its id hashes to ([`arbiter_index`]).
     pub arbiters: usize,
@@ -55,6 +61,7 @@ impl Default for ActorConfig {
             snapshot_every: SNAPSHOT_EVERY,
             number_block: NUMBER_BLOCK,
             recent_events: RECENT_EVENTS,
+            follow_settle: FOLLOW_SETTLE,
             arbiters: 1,
         }
     }

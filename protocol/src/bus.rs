@@ -109,12 +109,18 @@ pub enum Notice {
         /// The session (its id names its node) and its state.
         entry: PresenceEntry,
     },
-    /// The sender has just started following `board` (or came back after
-    /// losing the bus): whoever has sessions on it answers with their
-    /// `Presence` (`joined`).
+    /// The sender follows `board` (it has a live actor for it). Unless
+    /// `answer`, it has just started to (or came back after losing the
+    /// bus): every node that follows the board too answers with a hello
+    /// of its own (`answer`) and its sessions' `Presence` (`joined`).
+    /// A node publishes `BoardCommitted` only while another node is known
+    /// to follow the board (or it may not have heard yet).
     PresenceHello {
         /// The board.
         board: BoardId,
+        /// An answer to another node's hello (not to be answered).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        answer: bool,
     },
     /// Close what depended on this credential.
     Revoked(Revocation),
@@ -126,7 +132,7 @@ impl Notice {
         match self {
             Notice::BoardCommitted { board, .. }
             | Notice::Presence { board, .. }
-            | Notice::PresenceHello { board } => Topic::Board(*board),
+            | Notice::PresenceHello { board, .. } => Topic::Board(*board),
             Notice::OrgCommitted { org, .. } => Topic::Org(*org),
             Notice::Revoked(_) => Topic::Cluster,
         }

@@ -44,10 +44,20 @@ pub(crate) struct HeardPresence {
     pub entry: PresenceEntry,
 }
 
-/// Another node started following the board: tell it who is here.
+/// `node` follows the board; unless `answer`, it has just started to:
+/// tell it that this node follows the board too, and who is here.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct PresenceHello;
+pub(crate) struct PresenceHello {
+    pub node: NodeId,
+    pub answer: bool,
+}
+
+/// Say hello to the nodes that follow the board (the actor started, or the
+/// bus came back): see [`BoardActor::say_hello`].
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct SayHello;
 
 /// The organization's actor (re)loaded its roster: whoever is subscribed
 /// here but no longer a member loses the board (a removal this node's
@@ -149,6 +159,32 @@ impl BoardActor {
         self.apply_records(records, ctx, false);
     }
 
+    /// Tell the nodes that follow the board that this one does (they
+    /// answer, see [`PresenceHello`]), and publish every commit until
+    /// their answers have had time to arrive.
+    pub(super) fn say_hello(&mut self, ctx: &mut Context<Self>) {
+        self.registry.bus().publish(Notice::PresenceHello {
+            board: self.id,
+            answer: false,
+        });
+        let settle = self.registry.config().follow_settle;
+        if !settle.is_zero() {
+            self.settling += 1;
+            ctx.run_later(settle, |act, _| act.settling -= 1);
+        }
+    }
+
+    /// Whether a commit must be published on the bus: another node follows
+    /// the board, or may without this one having heard so yet. A board no
+    /// other node follows (every board, on a single node) costs the
+    /// database no notification per commit, and this node none to hear
+    /// back. A node that misses a notice all the same (its hello answered
+    /// late) still catches up: at the next notice it hears, which then
+    /// does not follow its seq, or at the periodic sweep.
+    pub(super) fn others_may_follow(&self) -> bool {
+        self.settling > 0 || !self.followers.is_empty()
+    }
+
     /// Tell the other nodes about this node's session (its presence id
     /// names the node).
     pub(super) fn tell_nodes(&self, change: PresenceChange, entry: &PresenceEntry) {
@@ -222,7 +258,15 @@ impl Handler<HeardPresence> for BoardActor {
 impl Handler<PresenceHello> for BoardActor {
     type Result = ();
 
-    fn handle(&mut self, _: PresenceHello, _: &mut Self::Context) {
+    fn handle(&mut self, msg: PresenceHello, _: &mut Self::Context) {
+        self.followers.insert(msg.node);
+        if msg.answer {
+            return;
+        }
+        self.registry.bus().publish(Notice::PresenceHello {
+            board: self.id,
+            answer: true,
+        });
         let here: Vec<PresenceEntry> = self
             .subscribers
             .iter()
@@ -231,6 +275,14 @@ impl Handler<PresenceHello> for BoardActor {
         for entry in &here {
             self.tell_nodes(PresenceChange::Joined, entry);
         }
+    }
+}
+
+impl Handler<SayHello> for BoardActor {
+    type Result = ();
+
+    fn handle(&mut self, _: SayHello, ctx: &mut Self::Context) {
+        self.say_hello(ctx);
     }
 }
 

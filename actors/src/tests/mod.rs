@@ -14,6 +14,7 @@ mod board;
 mod concurrency;
 mod crash;
 mod fanout;
+mod followers;
 mod idempotency;
 mod org;
 mod org_retries;
@@ -91,6 +92,16 @@ impl World {
     pub fn over(store: Arc<MemStore>, front: Arc<dyn BoardStore>, config: ActorConfig) -> World {
         store.insert_org(org_record());
         let registry = Registry::new(front, config.clone());
+        World {
+            store,
+            registry,
+            config,
+        }
+    }
+
+    /// A world around a registry made elsewhere (over `store`, which
+    /// already holds the test organization).
+    pub fn from_parts(store: Arc<MemStore>, registry: Registry, config: ActorConfig) -> World {
         World {
             store,
             registry,
