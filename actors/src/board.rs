@@ -366,10 +366,7 @@ impl Actor for BoardActor {
                     // was read (watching is asynchronous): look again, and
                     // ask again who is present, once it surely is.
                     ctx.run_later(WATCH_SETTLE, |act, ctx| {
-                        ctx.notify(Behind {
-                            to: None,
-                            events: Vec::new(),
-                        });
+                        ctx.notify(Behind::look(None));
                         act.say_hello(ctx);
                     });
                     tracing::debug!(board_id = %act.id, seq = act.board.seq, "board activated");

@@ -26,6 +26,7 @@ impl Registry {
                     Behind {
                         to: Some(to),
                         events,
+                        from: Some(node),
                     },
                 );
             }
@@ -70,13 +71,7 @@ impl Registry {
     /// The board's log ends at `head` (`None`: unknown); its live actor,
     /// if any, catches up when it is behind.
     pub fn board_behind(&self, board: BoardId, head: Option<u64>) {
-        self.send_live_board(
-            board,
-            Behind {
-                to: head,
-                events: Vec::new(),
-            },
-        );
+        self.send_live_board(board, Behind::look(head));
     }
 
     /// The organization's log ends at `head` (see `board_behind`).

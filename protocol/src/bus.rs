@@ -233,4 +233,29 @@ mod tests {
         let json = serde_json::to_string(&revoked).unwrap();
         assert_eq!(serde_json::from_str::<Envelope>(&json).unwrap(), revoked);
     }
+
+    #[test]
+    fn a_hello_says_answer_only_when_it_is_one() {
+        let hello = |answer| Envelope {
+            node: NodeId(Uuid::nil()),
+            sent_ms: 7,
+            notice: Notice::PresenceHello {
+                board: BoardId(Uuid::nil()),
+                answer,
+            },
+        };
+        let json = serde_json::to_string(&hello(false)).unwrap();
+        assert!(!json.contains("answer"), "{json}");
+        // What a node from before answers sends decodes as a hello.
+        assert_eq!(
+            serde_json::from_str::<Envelope>(&json).unwrap(),
+            hello(false)
+        );
+        let json = serde_json::to_string(&hello(true)).unwrap();
+        assert!(json.contains(r#""answer":true"#), "{json}");
+        assert_eq!(
+            serde_json::from_str::<Envelope>(&json).unwrap(),
+            hello(true)
+        );
+    }
 }

@@ -27,12 +27,26 @@ use crate::stats::ActorStats;
 pub const CATCH_UP_BATCH: u32 = 10_000;
 
 /// The board's log has grown elsewhere: up to `to` (`None`: unknown, look).
-/// `events` are the last ones up to `to` when the notice carried them.
+/// `events` are the last ones up to `to` when the notice carried them;
+/// `from` is the node whose notice this is (`None`: the sweep, or the
+/// actor itself).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Behind {
     pub to: Option<u64>,
     pub events: Vec<Recorded>,
+    pub from: Option<NodeId>,
+}
+
+impl Behind {
+    /// Look in the log, for no notice: it may have grown (`to`).
+    pub(crate) fn look(to: Option<u64>) -> Self {
+        Self {
+            to,
+            events: Vec::new(),
+            from: None,
+        }
+    }
 }
 
 /// A session on another node joined, changed or left this board.
@@ -91,6 +105,11 @@ impl Handler<Behind> for BoardActor {
     type Result = Atomic;
 
     fn handle(&mut self, msg: Behind, ctx: &mut Self::Context) -> Atomic {
+        if let Some(node) = msg.from {
+            // Whoever publishes the board's commits follows it (an answer
+            // to its hello may have been lost, or it predates answers).
+            self.heard_from(node);
+        }
         if self.failed.is_some() || !self.board.exists() {
             return done();
         }
@@ -109,7 +128,15 @@ impl Handler<Behind> for BoardActor {
             self.apply_heard(&carried, ctx);
             return done();
         }
-        atomic(self.catch_up().map(|_, _, _| ()))
+        let by_notice = msg.from.is_some();
+        atomic(self.catch_up().map(move |_, act: &mut Self, ctx| {
+            if !by_notice && act.board.seq > seq && act.settling == 0 {
+                // Another node committed to the board without publishing
+                // it: it does not know this node follows the board (a
+                // hello or its answer was lost). Tell it again.
+                act.say_hello(ctx);
+            }
+        }))
     }
 }
 
@@ -138,10 +165,7 @@ impl BoardActor {
                 }
                 if full {
                     // More to read: next, before any other message.
-                    ctx.notify(Behind {
-                        to: None,
-                        events: Vec::new(),
-                    });
+                    ctx.notify(Behind::look(None));
                 }
                 Ok(())
             })
@@ -183,6 +207,14 @@ impl BoardActor {
     /// does not follow its seq, or at the periodic sweep.
     pub(super) fn others_may_follow(&self) -> bool {
         self.settling > 0 || !self.followers.is_empty()
+    }
+
+    /// `node` said something on the board's topic: it follows the board
+    /// (unless it is this node, whose own notices the bus may echo).
+    fn heard_from(&mut self, node: NodeId) {
+        if node != self.registry.bus().node() {
+            self.followers.insert(node);
+        }
     }
 
     /// Tell the other nodes about this node's session (its presence id
@@ -228,6 +260,7 @@ impl Handler<HeardPresence> for BoardActor {
             change,
             entry,
         } = msg;
+        self.heard_from(node);
         match change {
             PresenceChange::Left => {
                 if self.remote.remove(&entry.session).is_none() {
@@ -259,7 +292,10 @@ impl Handler<PresenceHello> for BoardActor {
     type Result = ();
 
     fn handle(&mut self, msg: PresenceHello, _: &mut Self::Context) {
-        self.followers.insert(msg.node);
+        if msg.node == self.registry.bus().node() {
+            return;
+        }
+        self.heard_from(msg.node);
         if msg.answer {
             return;
         }
@@ -290,6 +326,10 @@ impl Handler<NodeGone> for BoardActor {
     type Result = ();
 
     fn handle(&mut self, msg: NodeGone, _: &mut Self::Context) {
+        // Should it be alive after all, its next notice says so again; and
+        // should it miss this board's commits meanwhile, its sweep finds
+        // them and it says hello again (`Behind`).
+        self.followers.remove(&msg.0);
         let gone: Vec<String> = self
             .remote
             .iter()

@@ -149,3 +149,100 @@ async fn the_bus_coming_back_says_hello_again() {
     w.create_item(b.id, "after the outage").await;
     assert_eq!(bus.hellos(b.id), [false, false]);
 }
+
+/// Waits until every settle window `settle` long that a board opened
+/// before the wait began has closed (a board created here says hello when
+/// it starts; one loaded from the log again `WATCH_SETTLE` later): the
+/// board's timers are due before the wait's.
+async fn settled(settle: Duration) {
+    actix_rt::time::sleep(crate::board::WATCH_SETTLE + settle + Duration::from_millis(500)).await;
+}
+
+#[actix_rt::test]
+async fn the_settle_window_closes_and_a_new_hello_opens_another() {
+    let settle = Duration::from_secs(1);
+    let (w, bus) = world(settle);
+    let b = w.new_board().await;
+    let early = w.create_seq(b.id, "while settling").await;
+    settled(settle).await;
+    let late = w.create_seq(b.id, "settled").await;
+    assert_eq!(bus.hellos(b.id), [false], "when it started");
+    let published = bus.committed(b.id);
+    assert!(published.contains(&early), "{published:?}");
+    assert_eq!(
+        published.last(),
+        Some(&early),
+        "nothing once the window closed"
+    );
+    w.registry.catch_up_all();
+    let again = w.create_seq(b.id, "after a new hello").await;
+    assert_eq!(bus.committed(b.id).last(), Some(&again), "not {late}");
+}
+
+#[actix_rt::test]
+async fn whoever_publishes_on_the_board_follows_it() {
+    let (w, bus) = world(Duration::ZERO);
+    let b = w.new_board().await;
+    let seq = w.stored_seq(b.id);
+    // A commit notice from a node that never answered the hello (its
+    // answer was lost, or it predates answers): the log has nothing new.
+    w.registry.hear(from_other(Notice::BoardCommitted {
+        board: b.id,
+        to: seq,
+        events: Vec::new(),
+    }));
+    let next = w.create_seq(b.id, "followed").await;
+    assert_eq!(bus.committed(b.id), [next]);
+}
+
+#[actix_rt::test]
+async fn this_nodes_own_hello_is_neither_answered_nor_a_follower() {
+    let (w, bus) = world(Duration::ZERO);
+    let b = w.new_board().await;
+    w.registry.hear(Envelope {
+        node: bus.node(),
+        sent_ms: 0,
+        notice: Notice::PresenceHello {
+            board: b.id,
+            answer: false,
+        },
+    });
+    w.create_item(b.id, "alone").await;
+    assert_eq!(bus.hellos(b.id), [false], "no answer to itself");
+    assert!(bus.committed(b.id).is_empty());
+}
+
+#[actix_rt::test]
+async fn a_node_gone_is_no_longer_published_to() {
+    let (w, bus) = world(Duration::ZERO);
+    let b = w.new_board().await;
+    w.registry.hear(from_other(Notice::PresenceHello {
+        board: b.id,
+        answer: true,
+    }));
+    let followed = w.create_seq(b.id, "followed").await;
+    w.registry.node_gone(OTHER);
+    w.create_item(b.id, "alone again").await;
+    assert_eq!(bus.committed(b.id), [followed]);
+}
+
+#[actix_rt::test]
+async fn commits_found_by_the_sweep_say_hello_again() {
+    let (w, bus) = world(Duration::ZERO);
+    let b = w.new_board().await;
+    assert_eq!(bus.hellos(b.id), [false], "when it started");
+    // Another node commits to the board without publishing: it never
+    // heard this node's hello.
+    let other = w.second_node();
+    other.create_item(b.id, "unpublished").await;
+    let head = w.stored_seq(b.id);
+    w.registry.board_behind(b.id, Some(head));
+    // Answered after the catch-up (the actor handles one message at a time).
+    let mine = w.create_seq(b.id, "mine").await;
+    assert_eq!(mine, head + 1, "the sweep caught up");
+    assert_eq!(bus.hellos(b.id), [false, false], "hello again");
+    // A sweep that finds nothing new says nothing.
+    w.registry.board_behind(b.id, Some(mine));
+    w.create_item(b.id, "quiet").await;
+    assert_eq!(bus.hellos(b.id), [false, false]);
+}
