@@ -2,13 +2,15 @@
 //! over from the HTTP layer after the handshake (`upgrade`); incoming
 //! frames are a stream added to the actor's context (`reader`), decoded by
 //! a sans-IO `assembler` that refuses oversize frames on their header;
-//! outgoing frames go through a bounded queue drained by a writer task
-//! (`writer`), so a board never waits on a socket.
+//! outgoing frames go through a bounded queue that the worker's flusher
+//! (`flusher`) drains, encoding them as `writer` says, so a board never
+//! waits on a socket.
 
 mod actor;
 mod answers;
 pub mod assembler;
 mod commands;
+mod flusher;
 mod handle;
 pub mod reader;
 pub mod upgrade;
@@ -23,6 +25,8 @@ pub use protocol::close;
 
 #[cfg(test)]
 mod codes_tests;
+#[cfg(test)]
+mod flusher_tests;
 
 /// Largest message an unauthenticated socket may send (an `auth` message
 /// with a token fits easily).

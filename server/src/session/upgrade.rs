@@ -6,8 +6,8 @@
 //! and credential checks) and its response is written back. When that
 //! response is the route's `101 Switching Protocols`, the connection
 //! leaves the HTTP layer: its socket is split into a reader stream for the
-//! session actor and a writer task draining the session's outbound queue.
-//! Neither keeps a buffer while the socket is idle, where the HTTP
+//! session actor and a writing half that the worker's flusher drains the
+//! session's outbound queue into. Neither keeps a buffer while the socket is idle, where the HTTP
 //! dispatcher would keep 8 KiB for reading and 8 KiB for writing for the
 //! life of every connection.
 
@@ -30,7 +30,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use super::reader::SocketReader;
-use super::writer::{write_loop, Outbound, Stall};
+use super::writer::{Outbound, Stall};
 use super::{WsSession, UNAUTHENTICATED_FRAME_LIMIT};
 use crate::auth::Principal;
 use crate::state::AppState;
@@ -188,7 +188,7 @@ where
 }
 
 /// Run the session of a socket just upgraded: its actor reads from the
-/// socket, and a writer task drains its outbound queue into it.
+/// socket, and the worker's flusher drains its outbound queue into it.
 fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepted) {
     let Accepted {
         state,
@@ -210,7 +210,8 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
         .with_byte_limit(state.settings.ws.outbound_queue_bytes);
     let open = state.sockets.open();
     let session_alive = receiver.session_alive();
-    actix_rt::spawn(write_loop(
+    super::flusher::start(
+        id.0,
         Outbound::new(receiver),
         write,
         Stall {
@@ -218,7 +219,7 @@ fn start_session(io: TcpStream, already_read: bytes::BytesMut, accepted: Accepte
             metrics: state.metrics.clone(),
         },
         open,
-    ));
+    );
     // Until the client authenticates, only frames an `auth` message needs.
     let frame_limit = Arc::new(AtomicUsize::new(if principal.is_some() {
         hard_limit

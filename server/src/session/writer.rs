@@ -1,14 +1,13 @@
 //! The writing half of a WebSocket the server has taken over from the HTTP
-//! dispatcher: one small task per socket drains the session's bounded
-//! outbound queue straight into the socket. A board's `try_send` wakes the
-//! task, and on each wake-up every frame already queued is encoded into one
-//! chunk and written with one system call. Each event stays its own
-//! WebSocket message. Between wake-ups the task holds no buffer.
+//! dispatcher: what a session's bounded outbound queue holds, encoded as
+//! WebSocket frames, a chunk at a time ([`Outbound`]), and how a chunk the
+//! socket did not take at once is written ([`write_with_progress`]). Each
+//! event stays its own WebSocket message. The worker's flusher
+//! (`flusher.rs`) drives both.
 //!
 //! When the queue overflowed (a slow consumer), the writer sends a close
 //! frame with `CLOSE_SLOW_CONSUMER` instead of more data, and ends.
 
-use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -18,7 +17,6 @@ use protocol::close::SLOW_CONSUMER as CLOSE_SLOW_CONSUMER;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 
-use super::upgrade::SocketGuard;
 use crate::metrics::Metrics;
 
 /// Encoded bytes one wake-up gathers into a single write; more queued
@@ -115,20 +113,19 @@ impl Outbound {
         Outbound { queue, done: false }
     }
 
-    /// Encode what is queued (up to [`MAX_CHUNK_BYTES`]) into one chunk.
-    fn gather(&mut self, cx: &mut Context<'_>) -> BytesMut {
-        let mut buf = BytesMut::new();
+    /// Encode what is queued (up to [`MAX_CHUNK_BYTES`]) into `buf`.
+    fn gather(&mut self, cx: &mut Context<'_>, buf: &mut BytesMut) {
         // A cut wakes the writer, so looking once per wake-up is enough;
         // the frames queued before it are not sent.
         if self.queue.overflowed() {
-            put_close(&mut buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
+            put_close(buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
             self.finish();
-            return buf;
+            return;
         }
         while buf.len() < MAX_CHUNK_BYTES {
             match self.queue.poll_recv(cx) {
                 Poll::Ready(Some(frame)) => {
-                    if put_out_frame(&mut buf, &frame) {
+                    if put_out_frame(buf, &frame) {
                         self.finish();
                         break;
                     }
@@ -137,35 +134,47 @@ impl Outbound {
                     // The session ended without a close of its own (the
                     // client went away, or every sender is gone): nothing
                     // more will come.
-                    put_frame(&mut buf, opcode::CLOSE, &[]);
+                    put_frame(buf, opcode::CLOSE, &[]);
                     self.finish();
                     break;
                 }
                 Poll::Pending => break,
             }
         }
-        buf
     }
 
-    fn finish(&mut self) {
+    /// Stop: refuse further frames.
+    pub fn finish(&mut self) {
         self.done = true;
         self.queue.close();
     }
 
-    /// The next chunk to write, once there is one; `None` after the close
-    /// frame went out.
-    pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<BytesMut>> {
+    /// Append the next chunk to write to `buf` (empty), once there is one;
+    /// `None` after the close frame went out.
+    pub fn poll_chunk_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+    ) -> Poll<Option<()>> {
         if self.done {
             return Poll::Ready(None);
         }
-        let buf = self.gather(cx);
+        self.gather(cx, buf);
         if !buf.is_empty() {
-            Poll::Ready(Some(buf))
+            Poll::Ready(Some(()))
         } else if self.done {
             Poll::Ready(None)
         } else {
             Poll::Pending
         }
+    }
+
+    /// The next chunk to write, as [`Outbound::poll_chunk_into`].
+    #[cfg(test)]
+    pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<BytesMut>> {
+        let mut buf = BytesMut::new();
+        self.poll_chunk_into(cx, &mut buf)
+            .map(|more| more.map(|()| buf))
     }
 }
 
@@ -176,69 +185,37 @@ pub struct Stall {
     pub metrics: Metrics,
 }
 
-/// Write `outbound` to `io` until the close frame is out or the peer is
-/// gone, then shut the socket's writing side. The stall timeout bounds
-/// each wait for the peer to take some bytes, not a whole chunk: a peer
-/// reading through a small window still makes progress. `_open` counts the
-/// socket as open until then (graceful shutdown waits for it).
-pub async fn write_loop(
-    mut outbound: Outbound,
-    mut io: OwnedWriteHalf,
-    stall: Stall,
-    _open: SocketGuard,
-) {
-    while let Some(chunk) = poll_fn(|cx| outbound.poll_chunk(cx)).await {
-        let failed = match write_with_progress(&mut io, &chunk, stall.timeout).await {
-            Ok(()) => continue,
-            Err(Failed::Stalled) => {
-                stall.metrics.write_stalled();
-                format!("the peer took no bytes for {:?}", stall.timeout)
-            }
-            Err(Failed::Io(e)) => e,
-        };
-        tracing::debug!(error = %failed, "websocket write failed; resetting the connection");
-        // Reset, not end: the socket's send buffer may hold megabytes (its
-        // autotuning) that would otherwise trickle out to a peer taking
-        // almost nothing, for minutes after it was given up on. With
-        // `SO_LINGER` 0 they are discarded, and a reset sent, when the
-        // session lets go of the read half, which closing the queue makes
-        // it do at its next heartbeat tick.
-        let _ = io.as_ref().set_zero_linger();
-        io.forget();
-        outbound.finish();
-        return;
-    }
-    let _ = io.shutdown().await;
-}
-
 /// Why a chunk could not be written.
-enum Failed {
+pub enum Failed {
     Stalled,
     Io(String),
 }
 
-/// Write all of `chunk`, failing when one write waits longer than `stall`
-/// for the peer to take a byte.
-async fn write_with_progress(
+/// Write what `chunk` the socket takes now, without waiting: the bytes it
+/// took (0 when its buffer is full).
+///
+/// Nearly always the socket takes the whole chunk at once. It is tried
+/// without a timer (a `timeout` reads the clock and builds a timer for
+/// every write: measurable at 100,000 deliveries a second), and straight on
+/// the socket, past tokio's readiness record (another cache miss per
+/// delivery). What it does not take goes to [`write_rest`].
+pub fn send_now(io: &OwnedWriteHalf, chunk: &[u8]) -> Result<usize, Failed> {
+    match socket2::SockRef::from(io.as_ref()).send(chunk) {
+        Ok(0) if !chunk.is_empty() => Err(Failed::Io("the socket took no bytes".into())),
+        Ok(n) => Ok(n),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
+        Err(e) => Err(Failed::Io(e.to_string())),
+    }
+}
+
+/// Write all of `chunk` through tokio, which finds the socket full, records
+/// that and waits for it to drain; failing when one write waits longer than
+/// `stall` for the peer to take a byte.
+pub async fn write_rest(
     io: &mut OwnedWriteHalf,
     mut chunk: &[u8],
     stall: Duration,
 ) -> Result<(), Failed> {
-    // Nearly always the socket takes the whole chunk at once: tried first
-    // without a timer (a `timeout` reads the clock and builds a timer for
-    // every write: measurable at 100,000 deliveries a second), and
-    // straight on the socket, past tokio's readiness record (another
-    // cache miss per delivery). Should it not take everything, the loop
-    // below writes through tokio, which finds the socket full, records
-    // that and waits for it to drain.
-    match socket2::SockRef::from(io.as_ref()).send(chunk) {
-        Ok(0) if !chunk.is_empty() => {
-            return Err(Failed::Io("the socket took no bytes".into()));
-        }
-        Ok(n) => chunk = &chunk[n..],
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(Failed::Io(e.to_string())),
-    }
     while !chunk.is_empty() {
         match tokio::time::timeout(stall, io.write(chunk)).await {
             Ok(Ok(0)) => return Err(Failed::Io("the socket took no bytes".into())),
