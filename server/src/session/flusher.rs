@@ -142,10 +142,35 @@ enum Turn {
     Failed(Failed),
 }
 
+/// Hashes a session id with one multiplication: ids are small, distinct
+/// and not chosen by clients, and the map is looked up once per delivery.
+#[derive(Default, Clone, Copy)]
+struct SessionHasher(u64);
+
+impl std::hash::Hasher for SessionHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing: spreads consecutive ids over the high bits
+        // the map's control bytes come from.
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Writers = HashMap<u64, SocketWriter, std::hash::BuildHasherDefault<SessionHasher>>;
+
 /// The flusher of one worker.
 struct Flusher {
     ready: Arc<Ready>,
-    writers: RefCell<HashMap<u64, SocketWriter>>,
+    writers: RefCell<Writers>,
     /// Enlisted sessions not served yet.
     line: RefCell<VecDeque<u64>>,
     buf: RefCell<BytesMut>,
