@@ -83,6 +83,11 @@ impl World {
     }
 }
 
+/// A hello on `board`'s topic (an answer, if `answer`).
+fn hello(board: BoardId, answer: bool) -> Notice {
+    Notice::PresenceHello { board, answer }
+}
+
 fn from_other(notice: Notice) -> Envelope {
     Envelope {
         node: OTHER,
@@ -105,10 +110,7 @@ async fn a_hello_is_answered_and_the_board_then_publishes_its_commits() {
     let (w, bus) = world(Duration::ZERO);
     let b = w.new_board().await;
     w.create_item(b.id, "before").await;
-    w.registry.hear(from_other(Notice::PresenceHello {
-        board: b.id,
-        answer: false,
-    }));
+    w.registry.hear(from_other(hello(b.id, false)));
     let seq = w.create_seq(b.id, "after").await;
     assert_eq!(bus.hellos(b.id), [false, true], "the hello was answered");
     assert_eq!(bus.committed(b.id), [seq], "only what followed the hello");
@@ -118,10 +120,7 @@ async fn a_hello_is_answered_and_the_board_then_publishes_its_commits() {
 async fn an_answer_is_not_answered_but_counts_as_a_follower() {
     let (w, bus) = world(Duration::ZERO);
     let b = w.new_board().await;
-    w.registry.hear(from_other(Notice::PresenceHello {
-        board: b.id,
-        answer: true,
-    }));
+    w.registry.hear(from_other(hello(b.id, true)));
     let seq = w.create_seq(b.id, "followed").await;
     assert_eq!(bus.hellos(b.id), [false], "no answer to an answer");
     assert_eq!(bus.committed(b.id), [seq]);
@@ -202,10 +201,7 @@ async fn this_nodes_own_hello_is_neither_answered_nor_a_follower() {
     w.registry.hear(Envelope {
         node: bus.node(),
         sent_ms: 0,
-        notice: Notice::PresenceHello {
-            board: b.id,
-            answer: false,
-        },
+        notice: hello(b.id, false),
     });
     w.create_item(b.id, "alone").await;
     assert_eq!(bus.hellos(b.id), [false], "no answer to itself");
@@ -216,10 +212,7 @@ async fn this_nodes_own_hello_is_neither_answered_nor_a_follower() {
 async fn a_node_gone_is_no_longer_published_to() {
     let (w, bus) = world(Duration::ZERO);
     let b = w.new_board().await;
-    w.registry.hear(from_other(Notice::PresenceHello {
-        board: b.id,
-        answer: true,
-    }));
+    w.registry.hear(from_other(hello(b.id, true)));
     let followed = w.create_seq(b.id, "followed").await;
     w.registry.node_gone(OTHER);
     w.create_item(b.id, "alone again").await;

@@ -187,7 +187,7 @@ struct Running;
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = FLUSHER.try_with(|slot| slot.borrow_mut().take());
+        let _ = FLUSHER.try_with(|slot| slot.try_borrow_mut().map(|mut slot| slot.take()));
     }
 }
 
