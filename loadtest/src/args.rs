@@ -19,6 +19,16 @@ pub enum CommandKind {
     Edit,
 }
 
+/// Who sends `floor`'s frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloorSender {
+    /// A bare Rust process, one `write(2)` per socket: the kernel's floor.
+    Rust,
+    /// Node.js (`floor-sender.mjs`), one `socket.write` of a pre-built
+    /// buffer per socket: the best a Node server does per delivery.
+    Node,
+}
+
 /// Parsed flags. `None` means "the scenario's default".
 #[derive(Clone, Debug)]
 pub struct Args {
@@ -74,6 +84,8 @@ pub struct Args {
     /// `--affinity board`: each board is written from one node only
     /// (`commands`), as behind a load balancer that routes by board.
     pub board_affinity: bool,
+    /// `--sender rust|node`: who sends `floor`'s frames.
+    pub floor_sender: FloorSender,
 }
 
 impl Args {
@@ -111,6 +123,7 @@ impl Args {
             command: None,
             writer_nodes: None,
             board_affinity: false,
+            floor_sender: FloorSender::Rust,
         };
         while let Some(flag) = it.next() {
             let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -171,6 +184,13 @@ impl Args {
                         "edit" => CommandKind::Edit,
                         other => bail!("--command must be create or edit, not {other:?}"),
                     })
+                }
+                "--sender" => {
+                    args.floor_sender = match value.as_str() {
+                        "rust" => FloorSender::Rust,
+                        "node" => FloorSender::Node,
+                        other => bail!("--sender must be rust or node, not {other:?}"),
+                    }
                 }
                 other => bail!("unknown flag {other:?} (see loadtest/README.md)"),
             }
@@ -287,5 +307,20 @@ mod tests {
         let err = parse("commands --url http://127.0.0.1:1 --writer-nodes 2")
             .expect_err("more writer nodes than nodes");
         assert!(err.to_string().contains("--writer-nodes"), "{err}");
+    }
+
+    #[test]
+    fn the_floor_sender_is_rust_unless_node_is_asked() {
+        assert_eq!(
+            parse("floor").expect("default").floor_sender,
+            FloorSender::Rust
+        );
+        let node = parse("floor --sender node").expect("node");
+        assert_eq!(node.floor_sender, FloorSender::Node);
+        let err = parse("floor --sender go").expect_err("unknown sender");
+        assert!(
+            err.to_string().contains("--sender must be rust or node"),
+            "{err}"
+        );
     }
 }

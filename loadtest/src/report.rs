@@ -44,6 +44,12 @@ impl Report {
         self.fields.insert(key.into(), value);
     }
 
+    /// A figure or value given so far (tests read the report back).
+    #[cfg(test)]
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key)
+    }
+
     /// A free-text note (what exactly was measured).
     pub fn note(&mut self, text: &str) {
         println!("  note: {text}");

@@ -85,3 +85,18 @@ pub fn pin_to_other_cpus(pid: u32) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// [`pin_to_other_cpus`] for every thread process `pid` has now (a thread
+/// takes its creator's CPUs when it starts, but one started before the pin
+/// keeps its own: Node.js starts its helpers first thing).
+///
+/// # Errors
+/// As [`pin_to_other_cpus`], or when `/proc/<pid>/task` cannot be read.
+pub fn pin_threads_to_other_cpus(pid: u32) -> std::io::Result<()> {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        if let Some(tid) = task?.file_name().to_str().and_then(|t| t.parse().ok()) {
+            pin_to_other_cpus(tid)?;
+        }
+    }
+    Ok(())
+}

@@ -9,6 +9,11 @@
 //! also runs the receiving socket's TCP processing and wakes its reader,
 //! all charged to the sender.
 //!
+//! `--sender node` has Node.js send instead (`floor-sender.mjs`, one
+//! `socket.write` of the same pre-built buffer per socket): what a Node
+//! server that does nothing else spends per delivery, the bar the fan-out
+//! is held to on the same machine.
+//!
 //! Under `loadtest/run floor --pin` the generator runs on CPU 1 and the
 //! sender on the other CPUs (CPU 0), where `--pin` puts the server. The
 //! server `loadtest/run` starts sits idle.
@@ -24,7 +29,7 @@ use anyhow::{bail, Context};
 use protocol::codec::encode_msgpack;
 use tokio::io::AsyncReadExt;
 
-use crate::args::Args;
+use crate::args::{Args, FloorSender};
 use crate::report::Report;
 use crate::stats::now_us;
 use crate::ws::marked_event;
@@ -36,6 +41,8 @@ const DEFAULT_SUBSCRIBERS: usize = 1000;
 const DEFAULT_RATE: f64 = 100.0;
 /// The hidden first argument that makes `loadtest` the sender.
 pub const SENDER: &str = "floor-sender";
+/// The Node.js sender (`--sender node`), beside this crate's manifest.
+const NODE_SENDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/floor-sender.mjs");
 /// Longest wait for the last bytes to arrive once the sender is done.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -55,6 +62,11 @@ fn event_frame() -> Vec<u8> {
     }
     frame.extend_from_slice(&payload);
     frame
+}
+
+/// `bytes` as lowercase hexadecimal (how the Node sender gets the frame).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The sender (`loadtest floor-sender <subscribers> <rate> <warmup ms>
@@ -163,22 +175,33 @@ impl Drop for SenderProcess {
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let n = args.subscribers.unwrap_or(DEFAULT_SUBSCRIBERS);
     let rate = args.rate.unwrap_or(DEFAULT_RATE);
-    let child = Command::new(std::env::current_exe()?)
-        .args([
-            SENDER.to_owned(),
-            n.to_string(),
-            rate.to_string(),
-            args.warmup.as_millis().to_string(),
-            args.duration.as_millis().to_string(),
-        ])
+    let times = [
+        n.to_string(),
+        rate.to_string(),
+        args.warmup.as_millis().to_string(),
+        args.duration.as_millis().to_string(),
+    ];
+    let mut command = match args.floor_sender {
+        FloorSender::Rust => {
+            let mut command = Command::new(std::env::current_exe()?);
+            command.arg(SENDER).args(times);
+            command
+        }
+        FloorSender::Node => {
+            let mut command = Command::new("node");
+            command
+                .arg(NODE_SENDER)
+                .args(times)
+                .arg(hex(&event_frame()));
+            command
+        }
+    };
+    let child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .context("start the sender")?;
+        .with_context(|| format!("start the sender ({:?})", args.floor_sender))?;
     let mut sender = SenderProcess(child);
-    if let Err(e) = crate::sys::pin_to_other_cpus(sender.0.id()) {
-        eprintln!("loadtest: could not pin the sender to the other CPUs: {e}");
-    }
     let stdout = sender.0.stdout.take().context("the sender's stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     let port = tokio::task::block_in_place(|| lines.next());
@@ -187,6 +210,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         .trim()
         .parse()
         .context("the sender's port")?;
+    if let Err(e) = crate::sys::pin_threads_to_other_cpus(sender.0.id()) {
+        eprintln!("loadtest: could not pin the sender to the other CPUs: {e}");
+    }
 
     let received = Arc::new(AtomicU64::new(0));
     let mut readers = Vec::with_capacity(n);
@@ -225,10 +251,21 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     }
 
     let mut report = Report::new("floor", args.format);
-    report.note(
-        "a bare sender writes one pre-built event frame to each socket per tick; \
-         its CPU per send is what fanout's server CPU per delivery cannot go below",
-    );
+    report.note(match args.floor_sender {
+        FloorSender::Rust => {
+            "a bare sender writes one pre-built event frame to each socket per tick; \
+             its CPU per send is what fanout's server CPU per delivery cannot go below"
+        }
+        FloorSender::Node => {
+            "Node.js writes one pre-built event frame buffer to each socket per tick \
+             (socket.write): the least a Node server spends per delivery"
+        }
+    });
+    let name = match args.floor_sender {
+        FloorSender::Rust => "rust",
+        FloorSender::Node => "node",
+    };
+    report.value("sender", name.into());
     let per_send = |secs: f64| secs * 1e6 / sent.measured.max(1) as f64;
     report.figure("subscribers", n as f64, "");
     report.figure(
@@ -265,6 +302,37 @@ mod tests {
             .expect("a cut report is refused")
             .to_string();
         assert!(err.contains("\"measured\" has no value"), "{err}");
+    }
+
+    #[test]
+    fn the_node_sender_delivers_every_frame_and_reports_its_cpu() {
+        if Command::new("node").arg("--version").output().is_err() {
+            eprintln!("node is not installed: the Node sender cannot be run here");
+            return;
+        }
+        let flags = "floor --sender node --subscribers 3 --rate 50 --warmup 0.2 --duration 0.5";
+        let args = Args::parse_from(flags.split(' ').map(String::from)).expect("flags");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        // `run` fails unless every byte the sender says it sent arrived.
+        let report = runtime.block_on(run(&args)).expect("a whole run");
+        assert_eq!(report.get("sender"), Some(&"node".into()));
+        let figure = |key: &str| report.get(key).and_then(|v| v.as_f64()).unwrap_or(-1.0);
+        // An event frame (its size varies with the timestamps in it).
+        assert!(figure("frame_bytes") > 125.0, "{:?}", report.get("frame_bytes"));
+        // 25 ticks to 3 sockets in the measured half second (a late timer
+        // makes up its ticks, and a tick may straddle either end).
+        let sends = figure("sends_per_s") * 0.5;
+        assert!((3.0..=81.0).contains(&sends), "{sends} sends measured");
+        assert!(figure("sender_cpu_us_per_send") > 0.0);
+    }
+
+    #[test]
+    fn hex_is_two_lowercase_digits_per_byte() {
+        assert_eq!(hex(&[0x82, 0x00, 0x7e, 0xff]), "82007eff");
     }
 
     #[test]
