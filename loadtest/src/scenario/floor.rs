@@ -322,7 +322,11 @@ mod tests {
         assert_eq!(report.get("sender"), Some(&"node".into()));
         let figure = |key: &str| report.get(key).and_then(|v| v.as_f64()).unwrap_or(-1.0);
         // An event frame (its size varies with the timestamps in it).
-        assert!(figure("frame_bytes") > 125.0, "{:?}", report.get("frame_bytes"));
+        assert!(
+            figure("frame_bytes") > 125.0,
+            "{:?}",
+            report.get("frame_bytes")
+        );
         // 25 ticks to 3 sockets in the measured half second (a late timer
         // makes up its ticks, and a tick may straddle either end).
         let sends = figure("sends_per_s") * 0.5;
