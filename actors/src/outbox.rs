@@ -555,6 +555,27 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_the_receiver_was_not_waiting_for_still_ends_its_queue() {
+        use std::task::{Context, Poll, Waker};
+        let SessionQueue {
+            outbox,
+            mut receiver,
+        } = SessionQueue::new(SessionId(1), Format::Json, 2);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(outbox.push(OutFrame::Ping).is_ok());
+        // The writer takes a frame: it is not waiting, so the push that
+        // cuts the queue (one queued, one in hand) wakes nobody.
+        assert!(matches!(receiver.poll_recv(&mut cx), Poll::Ready(Some(_))));
+        assert!(outbox.push(OutFrame::Ping).is_ok());
+        assert_eq!(outbox.push(OutFrame::Ping), Err(PushError::Overflow));
+        // What was queued before the cut may still go; then the queue
+        // ends instead of waiting for a push that can never come.
+        assert!(matches!(receiver.poll_recv(&mut cx), Poll::Ready(Some(_))));
+        assert!(matches!(receiver.poll_recv(&mut cx), Poll::Ready(None)));
+        assert!(receiver.overflowed());
+    }
+
+    #[test]
     fn a_cut_is_counted_once_however_often_the_queue_is_found_full() {
         let stats = Arc::new(ActorStats::default());
         let SessionQueue { outbox, receiver } = SessionQueue::new(SessionId(1), Format::Json, 1);

@@ -95,7 +95,11 @@ pub fn pin_to_other_cpus(pid: u32) -> std::io::Result<()> {
 pub fn pin_threads_to_other_cpus(pid: u32) -> std::io::Result<()> {
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
         if let Some(tid) = task?.file_name().to_str().and_then(|t| t.parse().ok()) {
-            pin_to_other_cpus(tid)?;
+            match pin_to_other_cpus(tid) {
+                // The thread ended since the listing: nothing to pin.
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+                other => other?,
+            }
         }
     }
     Ok(())

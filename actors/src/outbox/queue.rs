@@ -190,8 +190,8 @@ impl Queue {
     /// turns and neither is reallocated once both have grown), first
     /// giving back `handed_out`, the batch the receiver took last and has
     /// since handed out whole. When nothing is queued: `Ready(None)` if
-    /// nothing more will come (every sender gone, the session gone or the
-    /// queue closed), else `Pending` with `cx`'s waker kept for the next
+    /// nothing more will come (every sender gone, the session gone, the
+    /// queue closed or cut), else `Pending` with `cx`'s waker kept for the next
     /// push. `Ready(Some(batch))` when frames moved: what to give back
     /// once they are handed out.
     pub(super) fn poll_take(
@@ -205,7 +205,10 @@ impl Queue {
         if let Some(batch) = state.take(into) {
             return Poll::Ready(Some(batch));
         }
-        if state.senders == 0 || state.session_gone || state.closed {
+        // Cut: nothing more will be queued, and the receiver may not have
+        // been waiting when the cut's push came (it was taking frames, or
+        // had not kept a waker yet), so it must not wait now either.
+        if state.senders == 0 || state.session_gone || state.closed || state.cut {
             return Poll::Ready(None);
         }
         match &mut state.waker {

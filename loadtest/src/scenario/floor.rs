@@ -327,10 +327,10 @@ mod tests {
             "{:?}",
             report.get("frame_bytes")
         );
-        // 25 ticks to 3 sockets in the measured half second (a late timer
-        // makes up its ticks, and a tick may straddle either end).
+        // 25 ticks to 3 sockets are due in the measured half second (give
+        // or take one at either end).
         let sends = figure("sends_per_s") * 0.5;
-        assert!((3.0..=81.0).contains(&sends), "{sends} sends measured");
+        assert!((69.0..=81.0).contains(&sends), "{sends} sends measured");
         assert!(figure("sender_cpu_us_per_send") > 0.0);
     }
 

@@ -182,12 +182,19 @@ thread_local! {
 }
 
 /// Clears the worker's flusher when its task is dropped (the worker's
-/// runtime stops), so a later runtime on the thread starts its own.
-struct Running;
+/// runtime stops), so a later runtime on the thread starts its own; a
+/// newer flusher already there stays.
+struct Running(Rc<Flusher>);
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = FLUSHER.try_with(|slot| slot.try_borrow_mut().map(|mut slot| slot.take()));
+        let _ = FLUSHER.try_with(|slot| {
+            if let Ok(mut slot) = slot.try_borrow_mut() {
+                if slot.as_ref().is_some_and(|f| Rc::ptr_eq(f, &self.0)) {
+                    slot.take();
+                }
+            }
+        });
     }
 }
 
@@ -202,24 +209,30 @@ pub fn start(
     stall: Stall,
     open: SocketGuard,
 ) {
-    let flusher = FLUSHER.with(|slot| {
-        slot.borrow_mut()
-            .get_or_insert_with(|| {
+    let (flusher, new) = FLUSHER.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        match &*slot {
+            Some(flusher) => (Rc::clone(flusher), false),
+            None => {
                 let flusher = Rc::new(Flusher {
                     ready: Arc::default(),
                     writers: RefCell::default(),
                     line: RefCell::default(),
                     buf: RefCell::default(),
                 });
-                let (running, guard) = (Rc::clone(&flusher), Running);
-                actix_rt::spawn(async move {
-                    let _guard = guard;
-                    poll_fn(|cx| running.poll(cx)).await;
-                });
-                flusher
-            })
-            .clone()
+                *slot = Some(Rc::clone(&flusher));
+                (flusher, true)
+            }
+        }
     });
+    if new {
+        // Spawned with the slot no longer borrowed: a task dropped at once
+        // (a runtime shutting down) clears the slot again.
+        let running = Running(Rc::clone(&flusher));
+        actix_rt::spawn(async move {
+            poll_fn(|cx| running.0.poll(cx)).await;
+        });
+    }
     let waker = Waker::from(Arc::new(SessionWake {
         session,
         ready: Arc::clone(&flusher.ready),

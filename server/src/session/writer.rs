@@ -115,8 +115,8 @@ impl Outbound {
 
     /// Encode what is queued (up to [`MAX_CHUNK_BYTES`]) into `buf`.
     fn gather(&mut self, cx: &mut Context<'_>, buf: &mut BytesMut) {
-        // A cut wakes the writer, so looking once per wake-up is enough;
-        // the frames queued before it are not sent.
+        // A cut wakes a waiting writer, and ends the queue for one that
+        // was not; the frames queued before it are not sent.
         if self.queue.overflowed() {
             put_close(buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
             self.finish();
@@ -129,6 +129,13 @@ impl Outbound {
                         self.finish();
                         break;
                     }
+                }
+                Poll::Ready(None) if self.queue.overflowed() => {
+                    // Cut while this chunk was gathered: what it holds
+                    // goes, then the slow consumer's close.
+                    put_close(buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
+                    self.finish();
+                    break;
                 }
                 Poll::Ready(None) => {
                     // The session ended without a close of its own (the
