@@ -7,9 +7,9 @@
 //! response is the route's `101 Switching Protocols`, the connection
 //! leaves the HTTP layer: its socket is split into a reader stream for the
 //! session actor and a writing half that the worker's flusher drains the
-//! session's outbound queue into. Neither keeps a buffer while the socket is idle, where the HTTP
-//! dispatcher would keep 8 KiB for reading and 8 KiB for writing for the
-//! life of every connection.
+//! session's outbound queue into. Neither keeps a buffer while the socket
+//! is idle, where the HTTP dispatcher would keep 8 KiB for reading and
+//! 8 KiB for writing for the life of every connection.
 
 use std::convert::Infallible;
 use std::rc::Rc;

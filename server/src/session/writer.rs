@@ -1,7 +1,7 @@
 //! The writing half of a WebSocket the server has taken over from the HTTP
 //! dispatcher: what a session's bounded outbound queue holds, encoded as
-//! WebSocket frames, a chunk at a time ([`Outbound`]), and how a chunk the
-//! socket did not take at once is written ([`write_with_progress`]). Each
+//! WebSocket frames, a chunk at a time ([`Outbound`]), and how a chunk is
+//! written ([`send_now`], and [`write_rest`] for what it did not take). Each
 //! event stays its own WebSocket message. The worker's flusher
 //! (`flusher.rs`) drives both.
 //!
@@ -118,8 +118,7 @@ impl Outbound {
         // A cut wakes a waiting writer, and ends the queue for one that
         // was not; the frames queued before it are not sent.
         if self.queue.overflowed() {
-            put_close(buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
-            self.finish();
+            self.close_slow(buf);
             return;
         }
         while buf.len() < MAX_CHUNK_BYTES {
@@ -133,8 +132,7 @@ impl Outbound {
                 Poll::Ready(None) if self.queue.overflowed() => {
                     // Cut while this chunk was gathered: what it holds
                     // goes, then the slow consumer's close.
-                    put_close(buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
-                    self.finish();
+                    self.close_slow(buf);
                     break;
                 }
                 Poll::Ready(None) => {
@@ -148,6 +146,12 @@ impl Outbound {
                 Poll::Pending => break,
             }
         }
+    }
+
+    /// End with the slow consumer's close.
+    fn close_slow(&mut self, buf: &mut BytesMut) {
+        put_close(buf, CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON);
+        self.finish();
     }
 
     /// Stop: refuse further frames.
