@@ -33,6 +33,7 @@ pub use deciding::MAX_SEQ_RETRIES;
 pub(crate) use handlers::Crash;
 pub(crate) use presence::{ReadPresence, SetPresence};
 mod resume;
+mod snapshots;
 
 type Reply<T> = oneshot::Sender<Result<T, ActorError>>;
 
@@ -279,18 +280,8 @@ impl BoardActor {
             }
         }
         self.since_snapshot += records.len() as u64;
-        if own && self.since_snapshot >= self.registry.config().snapshot_every {
-            self.since_snapshot = 0;
-            let store = self.registry.store();
-            let board = self.board.clone();
-            let id = self.id;
-            ctx.spawn(crate::traced::in_current_span(actix::fut::wrap_future(
-                async move {
-                    if let Err(e) = store.save_snapshot(board).await {
-                        tracing::warn!(board_id = %id, error = %e, "saving snapshot failed");
-                    }
-                },
-            )));
+        if own {
+            self.snapshot_if_due(ctx);
         }
     }
 

@@ -24,8 +24,13 @@ pub const IDLE_PASSIVATE_AFTER: Duration = Duration::from_secs(300);
 pub const STORE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Messages a board actor queues before callers get `overloaded`.
 pub const BOARD_MAILBOX: usize = 1024;
-/// A snapshot is written after this many events since the last one.
+/// A snapshot is written after this many events since the last one, or
+/// after as many as the board has items when it has more
+/// (`board/snapshots.rs`).
 pub const SNAPSHOT_EVERY: u64 = 500;
+/// Snapshots written at once, process-wide: each holds a pooled database
+/// connection the commits also need.
+pub const SNAPSHOT_WRITERS: usize = 2;
 /// Item numbers an organization reserves at once at least; the block grows
 /// under load up to `org::MAX_NUMBER_BLOCK` (see `org/numbers.rs`).
 pub const NUMBER_BLOCK: u32 = 50;
@@ -43,6 +48,8 @@ pub struct ActorConfig {
     pub store_timeout: Duration,
     pub board_mailbox: usize,
     pub snapshot_every: u64,
+    /// See [`SNAPSHOT_WRITERS`].
+    pub snapshot_writers: usize,
     pub number_block: u32,
     pub recent_events: usize,
     /// See [`FOLLOW_SETTLE`].
@@ -59,6 +66,7 @@ impl Default for ActorConfig {
             store_timeout: STORE_TIMEOUT,
             board_mailbox: BOARD_MAILBOX,
             snapshot_every: SNAPSHOT_EVERY,
+            snapshot_writers: SNAPSHOT_WRITERS,
             number_block: NUMBER_BLOCK,
             recent_events: RECENT_EVENTS,
             follow_settle: FOLLOW_SETTLE,
@@ -209,6 +217,8 @@ struct Inner {
     org_pending: DashMap<OrgId, usize>,
     arbiters: Vec<ArbiterHandle>,
     stats: Arc<ActorStats>,
+    /// Snapshots being written ([`Registry::snapshot_slot`]).
+    snapshot_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Registry {
@@ -234,6 +244,7 @@ impl Registry {
                 arbiter
             })
             .collect();
+        let snapshot_slots = Arc::new(tokio::sync::Semaphore::new(config.snapshot_writers.max(1)));
         Registry {
             inner: Arc::new(Inner {
                 store,
@@ -245,6 +256,7 @@ impl Registry {
                 org_pending: DashMap::new(),
                 arbiters,
                 stats: Arc::default(),
+                snapshot_slots,
             }),
         }
     }
@@ -267,6 +279,14 @@ impl Registry {
     /// Number of organizations held in memory.
     pub fn active_orgs(&self) -> usize {
         self.inner.orgs.len()
+    }
+
+    /// One of the `snapshot_writers` slots, or `None` while every one is
+    /// taken; the slot is free again when the permit drops.
+    pub(crate) fn snapshot_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.inner.snapshot_slots)
+            .try_acquire_owned()
+            .ok()
     }
 
     /// The actor layer's counters.

@@ -57,6 +57,41 @@ async fn a_restart_uses_the_snapshot_and_the_events_after_it() {
 }
 
 #[actix_rt::test]
+async fn a_snapshot_due_while_every_slot_is_taken_is_written_after_a_later_commit() {
+    let world = World::with(ActorConfig {
+        snapshot_every: 4,
+        snapshot_writers: 1,
+        ..ActorConfig::default()
+    });
+    let board = world.new_board().await;
+    let slot = world
+        .registry
+        .snapshot_slot()
+        .expect("the one slot is free");
+    assert!(world.registry.snapshot_slot().is_none(), "one slot only");
+    for title in ["One", "Two", "Three", "Four", "Five", "Six"] {
+        world.create_item(board.id, title).await;
+    }
+    // A round trip through the actor lets anything it spawned run.
+    within(world.board(board.id).read(OWNER)).await.unwrap();
+    tokio::task::yield_now().await;
+    assert_eq!(world.store.snapshot(board.id).map(|s| s.seq), None);
+
+    drop(slot);
+    let (_, _) = world.create_item(board.id, "Seven").await;
+    within(async {
+        while world.store.snapshot(board.id).is_none_or(|s| s.seq < 10) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(
+        world.registry.snapshot_slot().is_some(),
+        "the slot is free again once the snapshot is written"
+    );
+}
+
+#[actix_rt::test]
 async fn a_stale_actor_catches_up_and_decides_again_after_a_seq_conflict() {
     let node_a = World::new();
     let board = node_a.new_board().await;
