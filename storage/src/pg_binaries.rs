@@ -109,10 +109,10 @@ impl PgBinaries {
         self.bindir.join(name)
     }
 
-    /// The best `wal_compression` for these binaries: `lz4` on
-    /// PostgreSQL 15 or later built `--with-lz4` (Debian's are), else `on`
-    /// (pglz; before 15 the setting takes only a boolean).
-    pub(crate) fn wal_compression(&self) -> &'static str {
+    /// Whether these binaries compress with lz4: PostgreSQL 15 or later
+    /// built `--with-lz4` (Debian's are). Before 15, `wal_compression`
+    /// takes only a boolean.
+    pub(crate) fn lz4(&self) -> bool {
         let output = |program: &str, arg: &str| {
             Command::new(self.program(program))
                 .arg(arg)
@@ -124,11 +124,7 @@ impl PgBinaries {
                 .unwrap_or_default()
         };
         let major = major_version(&output("postgres", "--version"));
-        if major >= Some(15) && output("pg_config", "--configure").contains("--with-lz4") {
-            "lz4"
-        } else {
-            "on"
-        }
+        major >= Some(15) && output("pg_config", "--configure").contains("--with-lz4")
     }
 }
 
