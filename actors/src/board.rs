@@ -231,18 +231,18 @@ impl BoardActor {
 
     /// Apply events this actor committed, tell the other nodes, remember
     /// them and send them to subscribers.
-    fn apply_committed(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
+    fn apply_committed(&mut self, records: &[Recorded]) {
         for rec in records {
             self.board.apply(rec);
         }
-        self.publish_committed(records, ctx);
+        self.publish_committed(records);
     }
 
     /// Events this actor committed and has applied already (a batch is
     /// applied as it is decided): tell the other nodes, remember them and
     /// send them to subscribers.
-    fn publish_committed(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
-        self.applied(records, ctx, true);
+    fn publish_committed(&mut self, records: &[Recorded]) {
+        self.applied(records, true);
         if let Some(last) = records.last().filter(|_| self.others_may_follow()) {
             self.registry
                 .bus()
@@ -258,15 +258,15 @@ impl BoardActor {
     /// also reports directory changes to the organization and takes
     /// snapshots; else another node did, and did both), remember them and
     /// send them to subscribers.
-    fn apply_records(&mut self, records: &[Recorded], ctx: &mut Context<Self>, own: bool) {
+    fn apply_records(&mut self, records: &[Recorded], own: bool) {
         for rec in records {
             self.board.apply(rec);
         }
-        self.applied(records, ctx, own);
+        self.applied(records, own);
     }
 
     /// What follows applying committed events: see [`Self::apply_records`].
-    fn applied(&mut self, records: &[Recorded], ctx: &mut Context<Self>, own: bool) {
+    fn applied(&mut self, records: &[Recorded], own: bool) {
         for rec in records {
             if own {
                 self.tell_org(rec);
@@ -281,7 +281,7 @@ impl BoardActor {
         }
         self.since_snapshot += records.len() as u64;
         if own {
-            self.snapshot_if_due(ctx);
+            self.snapshot_if_due();
         }
     }
 

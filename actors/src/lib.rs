@@ -35,5 +35,5 @@ pub use outbox::{
     OutFrame, Outbox, OutboxReceiver, PushError, SentCounter, SessionAlive, SessionId,
     SessionQueue, SharedFrame, TryRecvError, CLOSE_SLOW_CONSUMER, DEFAULT_QUEUE_BYTES,
 };
-pub use registry::{ActorConfig, Registry};
+pub use registry::{ActorConfig, Registry, SNAPSHOT_WRITERS};
 pub use stats::{ActorStats, StatsSnapshot};

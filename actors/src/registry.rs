@@ -25,11 +25,12 @@ pub const STORE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Messages a board actor queues before callers get `overloaded`.
 pub const BOARD_MAILBOX: usize = 1024;
 /// A snapshot is written after this many events since the last one, or
-/// after as many as the board has items when it has more
-/// (`board/snapshots.rs`).
+/// after half as many events as the board has items and comments when
+/// that is more (`board/snapshots.rs`).
 pub const SNAPSHOT_EVERY: u64 = 500;
-/// Snapshots written at once, process-wide: each holds a pooled database
-/// connection the commits also need.
+/// Snapshots written at once, process-wide, at most: each holds a pooled
+/// database connection the commits also need (the server also keeps it
+/// to a quarter of its pool, at least one).
 pub const SNAPSHOT_WRITERS: usize = 2;
 /// Item numbers an organization reserves at once at least; the block grows
 /// under load up to `org::MAX_NUMBER_BLOCK` (see `org/numbers.rs`).

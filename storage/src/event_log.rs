@@ -195,11 +195,27 @@ pub(crate) async fn snapshot(
     Ok(Some(board))
 }
 
-/// Stores `state` as the snapshot of its board unless a newer one exists.
-/// A board with many items is encoded off the calling thread.
+/// A board's snapshot, encoded and ready to store ([`save_snapshot`]).
+pub(crate) struct EncodedSnapshot {
+    board: BoardId,
+    seq: u64,
+    bytes: Vec<u8>,
+}
+
+/// Encodes `state` for [`save_snapshot`], off the calling thread for a
+/// board with many items. Done before a connection is taken, so the
+/// connection is held for the statement only.
+pub(crate) async fn encode_snapshot(state: Board) -> Result<EncodedSnapshot, DbError> {
+    let (board, seq) = (state.id, state.seq);
+    let big = state.items.len() >= SNAPSHOT_ITEMS_OFF_THREAD;
+    let bytes = off_thread_if(big, move || protocol::codec::encode_board(&state)).await?;
+    Ok(EncodedSnapshot { board, seq, bytes })
+}
+
+/// Stores `snapshot` as the snapshot of its board unless a newer one exists.
 pub(crate) async fn save_snapshot(
     client: &impl GenericClient,
-    state: Board,
+    snapshot: &EncodedSnapshot,
 ) -> Result<(), DbError> {
     let stmt = client
         .prepare_cached(
@@ -209,11 +225,15 @@ pub(crate) async fn save_snapshot(
              WHERE snapshots.seq < excluded.seq",
         )
         .await?;
-    let (id, seq) = (state.id, state.seq);
-    let big = state.items.len() >= SNAPSHOT_ITEMS_OFF_THREAD;
-    let bytes = off_thread_if(big, move || protocol::codec::encode_board(&state)).await?;
     client
-        .execute(&stmt, &[&id.0, &to_sql_i64(seq), &bytes])
+        .execute(
+            &stmt,
+            &[
+                &snapshot.board.0,
+                &to_sql_i64(snapshot.seq),
+                &snapshot.bytes,
+            ],
+        )
         .await?;
     Ok(())
 }

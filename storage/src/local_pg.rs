@@ -149,7 +149,7 @@ impl LocalPostgres {
     fn write_config(&self) -> Result<(), LocalPgError> {
         let conf = self.cluster.join(CONF_FILE);
         let lz4 = self.bin.lz4();
-        let text = format!(
+        let mut text = format!(
             "# Written by Corkboard at every start; edit postgresql.conf instead.\n\
              listen_addresses = ''\n\
              unix_socket_directories = {}\n\
@@ -161,15 +161,20 @@ impl LocalPostgres {
              # with zeroes: under load that made one commit in a hundred\n\
              # wait 50 ms. Less WAL: full-page images compressed.\n\
              wal_init_zero = off\n\
-             wal_compression = {}\n\
-             # Board snapshots (and any other value over 2 kB) compressed\n\
-             # with lz4, not pglz: 2 us less of PostgreSQL's CPU per\n\
-             # command over 1,000 boards.\n\
-             default_toast_compression = {}\n",
+             wal_compression = {}\n",
             conf_string(self.socket_dir.as_os_str()),
             if lz4 { "lz4" } else { "on" },
-            if lz4 { "lz4" } else { "pglz" },
         );
+        if lz4 {
+            // Not written otherwise: pglz is the default, and before 14
+            // the setting does not exist (an unknown one stops the start).
+            text.push_str(
+                "# Board snapshots (and any other value over 2 kB) compressed\n\
+                 # with lz4, not pglz: 2 us less of PostgreSQL's CPU per\n\
+                 # command over 1,000 boards.\n\
+                 default_toast_compression = lz4\n",
+            );
+        }
         fs::write(&conf, text).map_err(LocalPgError::io(format!("write {}", conf.display())))?;
         if let Some(u) = self.user {
             u.chown(&conf)?;

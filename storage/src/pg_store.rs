@@ -58,8 +58,9 @@ impl PgStore {
     }
 
     async fn write_snapshot(&self, board: Board) -> Result<(), DbError> {
+        let snapshot = event_log::encode_snapshot(board).await?;
         let client = self.db.client().await?;
-        event_log::save_snapshot(&client, board).await
+        event_log::save_snapshot(&client, &snapshot).await
     }
 
     async fn read_org(&self, org: OrgId) -> Result<Option<OrgRecord>, DbError> {

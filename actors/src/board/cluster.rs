@@ -104,7 +104,7 @@ fn follows(seq: u64, events: &[Recorded]) -> bool {
 impl Handler<Behind> for BoardActor {
     type Result = Atomic;
 
-    fn handle(&mut self, msg: Behind, ctx: &mut Self::Context) -> Atomic {
+    fn handle(&mut self, msg: Behind, _ctx: &mut Self::Context) -> Atomic {
         if let Some(node) = msg.from {
             // Whoever publishes the board's commits follows it (an answer
             // to its hello may have been lost, or it predates answers).
@@ -125,7 +125,7 @@ impl Handler<Behind> for BoardActor {
         let carried: Vec<Recorded> = msg.events.into_iter().filter(|r| r.seq > seq).collect();
         if !carried.is_empty() && follows(seq, &carried) && msg.to == carried.last().map(|r| r.seq)
         {
-            self.apply_heard(&carried, ctx);
+            self.apply_heard(&carried);
             return done();
         }
         let by_notice = msg.from.is_some();
@@ -161,7 +161,7 @@ impl BoardActor {
                 let fresh: Vec<Recorded> =
                     events.into_iter().filter(|r| r.seq > act.board.seq).collect();
                 if follows(act.board.seq, &fresh) {
-                    act.apply_heard(&fresh, ctx);
+                    act.apply_heard(&fresh);
                 }
                 if full {
                     // More to read: next, before any other message.
@@ -173,14 +173,14 @@ impl BoardActor {
     }
 
     /// Apply events another node committed.
-    pub(super) fn apply_heard(&mut self, records: &[Recorded], ctx: &mut Context<Self>) {
+    pub(super) fn apply_heard(&mut self, records: &[Recorded]) {
         if records.is_empty() {
             return;
         }
         let stats = self.registry.stats();
         ActorStats::add(&stats.catch_ups, 1);
         ActorStats::add(&stats.events_caught_up, records.len() as u64);
-        self.apply_records(records, ctx, false);
+        self.apply_records(records, false);
     }
 
     /// Tell the nodes that follow the board that this one does (they

@@ -35,7 +35,7 @@ impl BoardActor {
                 match res {
                     Ok(()) => {
                         ActorStats::add(&act.registry.stats().commands_committed, 1);
-                        act.apply_committed(&records, ctx);
+                        act.apply_committed(&records);
                         let seq = act.board.seq;
                         let _ = reply.send(Ok(Committed {
                             seq,

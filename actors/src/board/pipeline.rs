@@ -319,9 +319,9 @@ impl BoardActor {
                     .flat_map(|d| d.records.clone())
                     .collect();
                 if batch.in_place {
-                    self.publish_committed(&records, ctx);
+                    self.publish_committed(&records);
                 } else {
-                    self.apply_committed(&records, ctx);
+                    self.apply_committed(&records);
                 }
                 for decided in batch.decided {
                     let _ = decided.reply.send(Ok(Committed {
@@ -442,7 +442,7 @@ impl BoardActor {
                     return act.give_up(batch.decided, ActorError::from(error), ctx);
                 };
                 act.board = board;
-                act.apply_heard(&heard, ctx);
+                act.apply_heard(&heard);
                 act.pipeline.behind = false;
                 let shared = ActorError::from(error);
                 for decided in batch.decided.into_iter().rev() {

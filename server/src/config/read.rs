@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use actors::ActorConfig;
+use actors::{ActorConfig, SNAPSHOT_WRITERS};
 
 use crate::client_addr::ForwardedHeader;
 
@@ -59,12 +59,14 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
         None => DatabaseSettings::Managed,
     };
     let bind: SocketAddr = env.parse_with("CORKBOARD_BIND", "127.0.0.1:8080".parse().ok())?;
+    let data_dir = PathBuf::from(env.string_or("CORKBOARD_DATA_DIR", "./data"));
+    let db_pool_size = env.parse("CORKBOARD_DB_POOL_SIZE", 16, 2..=512)?;
     let settings = Settings {
         environment,
         bind,
         database,
-        data_dir: PathBuf::from(env.string_or("CORKBOARD_DATA_DIR", "./data")),
-        db_pool_size: env.parse("CORKBOARD_DB_POOL_SIZE", 16, 2..=512)?,
+        data_dir,
+        db_pool_size,
         jwt: jwt(env)?,
         auth: auth(env)?,
         api_keys: ApiKeySettings {
@@ -82,6 +84,8 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
             idle_passivate_after: env.secs("CORKBOARD_IDLE_PASSIVATE_SECS", 300, 1..=86_400)?,
             store_timeout: env.secs("CORKBOARD_STORE_TIMEOUT_SECS", 5, 1..=60)?,
             arbiters: env.parse("CORKBOARD_ACTOR_THREADS", default_workers(), 1..=256)?,
+            // Snapshots never hold more than a quarter of the pool.
+            snapshot_writers: SNAPSHOT_WRITERS.min(db_pool_size / 4).max(1),
             ..ActorConfig::default()
         },
         rate_limits: rate_limits(env)?,

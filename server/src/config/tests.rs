@@ -26,6 +26,20 @@ fn defaults_need_no_configuration() {
 }
 
 #[test]
+fn snapshots_take_at_most_a_quarter_of_the_pool() {
+    let writers = |pool: &str| {
+        settings(&[("CORKBOARD_DB_POOL_SIZE", pool)])
+            .expect("valid")
+            .actors
+            .snapshot_writers
+    };
+    assert_eq!(writers("2"), 1, "at least one");
+    assert_eq!(writers("7"), 1);
+    assert_eq!(writers("8"), 2);
+    assert_eq!(writers("32"), 2, "two at most");
+}
+
+#[test]
 fn bad_values_name_the_variable() {
     let err = settings(&[("CORKBOARD_BIND", "nope")]).expect_err("rejected");
     assert_eq!(err.var, "CORKBOARD_BIND");
