@@ -191,8 +191,8 @@ impl Queue {
     /// giving back `handed_out`, the batch the receiver took last and has
     /// since handed out whole. When nothing is queued: `Ready(None)` if
     /// nothing more will come (every sender gone, the session gone, the
-    /// queue closed or cut), else `Pending` with `cx`'s waker kept for the next
-    /// push. `Ready(Some(batch))` when frames moved: what to give back
+    /// queue closed or cut), else `Pending` with `cx`'s waker kept for the
+    /// next push. `Ready(Some(batch))` when frames moved: what to give back
     /// once they are handed out.
     pub(super) fn poll_take(
         &self,

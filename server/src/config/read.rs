@@ -84,7 +84,7 @@ fn read(env: &Env<'_>) -> Result<Settings, ConfigError> {
             idle_passivate_after: env.secs("CORKBOARD_IDLE_PASSIVATE_SECS", 300, 1..=86_400)?,
             store_timeout: env.secs("CORKBOARD_STORE_TIMEOUT_SECS", 5, 1..=60)?,
             arbiters: env.parse("CORKBOARD_ACTOR_THREADS", default_workers(), 1..=256)?,
-            // Snapshots never hold more than a quarter of the pool.
+            // Snapshots hold at most a quarter of the pool (one at least).
             snapshot_writers: SNAPSHOT_WRITERS.min(db_pool_size / 4).max(1),
             ..ActorConfig::default()
         },
